@@ -1,0 +1,132 @@
+//! Accounts: sign-up, sign-in, sign-out and password changes.
+
+pub mod api;
+pub mod view;
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the UI sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// Unix milliseconds.
+    pub password_changed_at: i64,
+    pub created_at: i64,
+}
+
+/// The server's verdict on a candidate password, shown live by the meter.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StrengthReport {
+    /// zxcvbn score, 0 (trivial) to 4 (very strong).
+    pub score: u8,
+    /// Whether sign-up / change-password would accept it.
+    pub acceptable: bool,
+    /// The first rule it breaks, as a sentence.
+    pub problem: Option<String>,
+    pub suggestions: Vec<String>,
+    pub length: usize,
+}
+
+/// The account summary at the top of the security page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub user: CurrentUser,
+    pub active_sessions: i64,
+    /// The sign-in before the current one, if any: (time, ip).
+    pub previous_sign_in: Option<(i64, String)>,
+    /// Failed sign-in attempts on this account in the last 30 days.
+    pub recent_failed_sign_ins: i64,
+}
+
+/// Field limits shared by the forms and the server's validation.
+pub const NAME_MAX_CHARS: usize = 100;
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// Normalises an email for storage and lookup: trimmed and lower-cased.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+/// Checks a normalised email's shape; returns the message to show when it is off.
+pub fn email_problem(email: &str) -> Option<&'static str> {
+    if email.is_empty() {
+        return Some("Enter your email address.");
+    }
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Some("That email address is too long.");
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Some("Enter an email address like name@example.com.");
+    };
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c);
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.ends_with(['.', '-'])
+        && !domain.contains("..")
+        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    if local.is_empty() || local.len() > 64 || local.chars().any(bad_char) || local.contains('@') || !domain_ok {
+        return Some("Enter an email address like name@example.com.");
+    }
+    None
+}
+
+/// Checks a display name; returns the message to show when it is off.
+pub fn name_problem(name: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Some("Enter your name.".into());
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Some(format!("Use at most {NAME_MAX_CHARS} characters for your name."));
+    }
+    if name.chars().any(char::is_control) {
+        return Some("Your name contains characters we can't display.".into());
+    }
+    None
+}
+
+/// Accepts only a local path as a post-sign-in destination (no open redirects).
+pub fn safe_next_path(next: &str) -> String {
+    let next = next.trim();
+    let is_local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if is_local { next.to_string() } else { "/settings/security".to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Alice@Example.COM "), "alice@example.com");
+        assert!(email_problem("alice@example.com").is_none());
+        assert!(email_problem("a.b+tag@sub.example.co").is_none());
+        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "alice@exa mple.com", "alice@-example.com", "alice@example..com", "<script>@x.com"] {
+            assert!(email_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(email_problem(&format!("{}@example.com", "a".repeat(250))).is_some());
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(name_problem("Ada Lovelace").is_none());
+        assert!(name_problem("   ").is_some());
+        assert!(name_problem(&"x".repeat(101)).is_some());
+        assert!(name_problem("bad\u{0007}name").is_some());
+    }
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_next_path("/settings/api-keys"), "/settings/api-keys");
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
+            assert_eq!(safe_next_path(evil), "/settings/security", "{evil:?}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Account pages: sign in, sign up, and the change-password form with its
+//! live strength meter.
+
+use super::StrengthReport;
+use super::api::{ChangePassword, SignIn, SignUp, password_strength};
+use crate::error::AppError;
+use crate::ui::flash::flash_for;
+use crate::ui::{Alert, Field, Logo, SubmitButton, Tone, field_error, form_level_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use leptos::server_fn::ServerFn;
+
+/// The last error of an action: from the action itself once the Wasm runs,
+/// or from the flash cookie when the form was posted without it.
+fn last_error<A>(action: ServerAction<A>) -> Signal<Option<AppError>>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    let flash = flash_for(A::PATH).and_then(|flash| flash.error);
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        Some(Ok(())) => None,
+        None => flash.clone(),
+    })
+}
+
+/// Whether the action's last run succeeded (either path).
+fn last_succeeded<A>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let flashed_ok = flash_for(A::PATH).is_some_and(|flash| flash.error.is_none());
+    Signal::derive(move || match action.value().get() {
+        Some(result) => result.is_ok(),
+        None => flashed_ok,
+    })
+}
+
+/// The centred frame of the signed-out pages.
+#[component]
+fn AuthFrame(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <main class="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+            <a href="/" class="mb-8 text-xl"><Logo/></a>
+            <div class="w-full max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900">
+                <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{title}</h1>
+                <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{subtitle}</p>
+                <div class="mt-6">{children()}</div>
+            </div>
+        </main>
+    }
+}
+
+/// `/login`: email and password; returns to `?next=` afterwards.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = last_error(action);
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
+    let signup_href = move || {
+        let next = next();
+        if next.is_empty() { "/signup".to_string() } else { format!("/signup?next={}", encode(&next)) }
+    };
+    view! {
+        <AuthFrame title="Sign in" subtitle="Welcome back. Sign in to manage your team's status pages.">
+            <ActionForm action=action attr:class="space-y-5" attr:novalidate="">
+                {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                <input type="hidden" name="next" prop:value=next/>
+                <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254
+                    error=Signal::derive(move || field_error(&error.get(), "email"))/>
+                <Field name="password" label="Password" input_type="password" autocomplete="current-password" maxlength=128
+                    error=Signal::derive(move || field_error(&error.get(), "password"))/>
+                <SubmitButton label="Sign in" busy_label="Signing in…" pending=action.pending() full_width=true/>
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
+                "New to StatusStack? "
+                <a href=signup_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Create an account"</a>
+            </p>
+        </AuthFrame>
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `/signup`: name, email and a password the policy accepts.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = last_error(action);
+    let password = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    view! {
+        <AuthFrame title="Create your account" subtitle="Start with a strong password; you can add two-factor authentication next.">
+            <ActionForm action=action attr:class="space-y-5" attr:novalidate="">
+                {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                <Field name="name" label="Full name" autocomplete="name" maxlength=100
+                    on_input=Callback::new(move |v| name.set(v))
+                    error=Signal::derive(move || field_error(&error.get(), "name"))/>
+                <Field name="email" label="Work email" input_type="email" autocomplete="email" maxlength=254
+                    on_input=Callback::new(move |v| email.set(v))
+                    error=Signal::derive(move || field_error(&error.get(), "email"))/>
+                <Field name="password" label="Password" input_type="password" autocomplete="new-password" maxlength=128
+                    hint="At least 12 characters. A passphrase of unrelated words works well."
+                    on_input=Callback::new(move |v| password.set(v))
+                    error=Signal::derive(move || field_error(&error.get(), "password"))/>
+                <StrengthMeter password=password email=email name=name/>
+                <SubmitButton label="Create account" busy_label="Creating account…" pending=action.pending() full_width=true/>
+            </ActionForm>
+            <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
+                "Already have an account? "
+                <a href="/login" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
+            </p>
+        </AuthFrame>
+    }
+}
+
+/// Shows the server's verdict on the password as the user types: the request
+/// waits until typing pauses (debounced with gloo-timers) and stale answers
+/// are dropped.
+#[component]
+pub fn StrengthMeter(
+    password: RwSignal<String>,
+    #[prop(optional)] email: Option<RwSignal<String>>,
+    #[prop(optional)] name: Option<RwSignal<String>>,
+) -> impl IntoView {
+    let report = RwSignal::new(None::<StrengthReport>);
+    let failed = RwSignal::new(None::<String>);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let candidate = password.get();
+        let email = email.map(|s| s.get());
+        let name = name.map(|s| s.get());
+        generation.update_value(|g| *g += 1);
+        let this_generation = generation.get_value();
+        if candidate.is_empty() {
+            report.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(350).await;
+            if generation.get_value() != this_generation {
+                return;
+            }
+            let answer = password_strength(candidate, email, name).await;
+            if generation.get_value() != this_generation {
+                return;
+            }
+            match answer {
+                Ok(verdict) => {
+                    failed.set(None);
+                    report.set(Some(verdict));
+                }
+                Err(error) => failed.set(Some(error.to_string())),
+            }
+        });
+    });
+    let segments = move || {
+        let score = report.get().map(|r| r.score).unwrap_or(0);
+        let acceptable = report.get().is_some_and(|r| r.acceptable);
+        (0..4u8)
+            .map(|i| {
+                let lit = report.get().is_some() && i < score.max(1);
+                let colour = match (lit, acceptable, score) {
+                    (false, _, _) => "bg-slate-200 dark:bg-slate-700",
+                    (true, true, 4) => "bg-emerald-500",
+                    (true, true, _) => "bg-lime-500",
+                    (true, false, 2) => "bg-amber-500",
+                    (true, false, _) => "bg-red-500",
+                };
+                view! { <span class=format!("h-1.5 flex-1 rounded-full {colour}")></span> }
+            })
+            .collect_view()
+    };
+    let verdict_text = move || match report.get() {
+        None => None,
+        Some(r) if r.acceptable => Some((
+            "text-emerald-700 dark:text-emerald-400",
+            if r.score == 4 { "Strong password." } else { "Good password." }.to_string(),
+        )),
+        Some(r) => Some((
+            "text-red-700 dark:text-red-400",
+            r.problem.unwrap_or_else(|| "Too weak.".into()),
+        )),
+    };
+    view! {
+        <div class="space-y-1.5" aria-live="polite" data-testid="strength-meter">
+            <div class="flex gap-1.5" aria-hidden="true">{segments}</div>
+            {move || verdict_text().map(|(class, text)| view! { <p class=format!("text-sm {class}")>{text}</p> })}
+            {move || report.get().map(|r| r.suggestions.into_iter().take(2).map(|s| view! {
+                <p class="text-xs text-slate-500 dark:text-slate-400">{s}</p>
+            }).collect_view())}
+            {move || failed.get().map(|message| view! { <p class="text-xs text-slate-500">{message}</p> })}
+        </div>
+    }
+}
+
+/// Change password: asks for the current one, signs out every other session.
+#[component]
+pub fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = last_error(action);
+    let succeeded = last_succeeded(action);
+    let password = RwSignal::new(String::new());
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(())))) {
+            if let Some(form) = form_ref.get() {
+                form.reset();
+            }
+            password.set(String::new());
+        }
+    });
+    view! {
+        <ActionForm action=action node_ref=form_ref attr:class="max-w-md space-y-5" attr:novalidate="">
+            {move || succeeded.get().then(|| view! {
+                <Alert tone=Tone::Success>"Password changed. Every other session was signed out."</Alert>
+            })}
+            {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+            <Field name="current_password" label="Current password" input_type="password" autocomplete="current-password" maxlength=128
+                error=Signal::derive(move || field_error(&error.get(), "current_password"))/>
+            <Field name="new_password" label="New password" input_type="password" autocomplete="new-password" maxlength=128
+                hint="At least 12 characters; not used elsewhere."
+                on_input=Callback::new(move |v| password.set(v))
+                error=Signal::derive(move || field_error(&error.get(), "new_password"))/>
+            <StrengthMeter password=password/>
+            <SubmitButton label="Change password" busy_label="Changing…" pending=action.pending()/>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,81 @@
+//! The HTML shell and the router.
+
+use crate::account::view::{LoginPage, SignupPage};
+use crate::settings::view::{ComingSoonPage, SecurityPage, SettingsLayout};
+use crate::ui::Logo;
+use crate::ui::flash::provide_page_flash;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes for the signed-out pages and the settings area.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_page_flash();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/statusstack.css"/>
+        <Title formatter=|title: String| format!("{title} · StatusStack")/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/signup") view=SignupPage/>
+                <ParentRoute path=path!("/settings") view=SettingsLayout>
+                    <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
+                    <Route path=path!("security") view=SecurityPage/>
+                    <Route path=path!("api-keys") view=|| view! {
+                        <ComingSoonPage title="API Keys" description="Keys for the StatusStack API, scoped and shown once."
+                            body="Create read-only, read/write and admin keys, with expiry, rotation and last-used tracking. Coming soon."/>
+                    }/>
+                    <Route path=path!("authentication") view=|| view! {
+                        <ComingSoonPage title="Authentication" description="How people on your team sign in."
+                            body="Sign-in methods and single sign-on (SSO) are coming soon."/>
+                    }/>
+                    <Route path=path!("team") view=|| view! {
+                        <ComingSoonPage title="Team" description="Members, roles and policies of your organization."
+                            body="Organizations, roles and required two-factor authentication are coming soon."/>
+                    }/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Shown for any address the app does not know.
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found"/>
+        <main class="flex min-h-screen flex-col items-center justify-center gap-4 px-4 text-center">
+            <Logo/>
+            <h1 class="text-2xl font-semibold">"Page not found"</h1>
+            <p class="text-sm text-slate-500 dark:text-slate-400">"The page you asked for doesn't exist or has moved."</p>
+            <a href="/settings/security" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Go to your security settings"</a>
+        </main>
+    }
+}

@@ -1,0 +1,122 @@
+//! The one error type every server function returns and every view matches.
+//!
+//! Internal detail never travels in it: the server logs the cause and sends
+//! `Internal`, so a browser learns what it may act on and nothing more.
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use std::fmt;
+
+/// What went wrong, in terms a user (and the UI) can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// A code (TOTP, SMS, backup) was wrong or already used.
+    InvalidCode,
+    /// Email or password did not match; deliberately says nothing more.
+    InvalidCredentials,
+    /// Too many attempts; try again after this many seconds.
+    RateLimited { retry_after: u64 },
+    /// The action needs a recent re-entry of the password ("sudo mode").
+    ReauthRequired,
+    /// The caller is not signed in (or the session ended).
+    Unauthenticated,
+    NotFound,
+    Forbidden,
+    /// One input was refused; `field` names the form field.
+    Validation { field: String, message: String },
+    /// Something failed on the server; the details are in the server log.
+    Internal,
+}
+
+impl AppError {
+    /// A validation error for one form field.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Validation { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::InvalidCode => write!(f, "That code is not valid."),
+            AppError::InvalidCredentials => write!(f, "Email or password is incorrect."),
+            AppError::RateLimited { retry_after } => {
+                let minutes = retry_after.div_ceil(60);
+                if *retry_after < 60 {
+                    write!(f, "Too many attempts. Try again in {retry_after} seconds.")
+                } else if minutes == 1 {
+                    write!(f, "Too many attempts. Try again in a minute.")
+                } else {
+                    write!(f, "Too many attempts. Try again in {minutes} minutes.")
+                }
+            }
+            AppError::ReauthRequired => {
+                write!(f, "Please confirm your password to continue.")
+            }
+            AppError::Unauthenticated => write!(f, "Please sign in to continue."),
+            AppError::NotFound => write!(f, "Not found."),
+            AppError::Forbidden => write!(f, "You do not have permission to do that."),
+            AppError::Validation { message, .. } => write!(f, "{message}"),
+            AppError::Internal => write!(
+                f,
+                "Something went wrong on our side. Please try again in a moment."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Arguments that do not even decode are hostile or broken input.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::validation("form", "The request was malformed.")
+            }
+            ServerFnErrorErr::Request(_) => AppError::validation(
+                "form",
+                "Could not reach the server. Check your connection and try again.",
+            ),
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_message_rounds_up_to_minutes() {
+        assert_eq!(
+            AppError::RateLimited { retry_after: 30 }.to_string(),
+            "Too many attempts. Try again in 30 seconds."
+        );
+        assert_eq!(
+            AppError::RateLimited { retry_after: 61 }.to_string(),
+            "Too many attempts. Try again in 2 minutes."
+        );
+    }
+
+    #[test]
+    fn errors_round_trip_through_json() {
+        let error = AppError::validation("password", "Too short");
+        let json = serde_json::to_string(&error).unwrap();
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error);
+    }
+}

@@ -1,0 +1,20 @@
+//! StatusStack Security: one crate for the axum server (`ssr`) and the
+//! hydrated browser app (`hydrate`).
+
+pub mod account;
+pub mod app;
+pub mod error;
+pub mod login_history;
+pub mod settings;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

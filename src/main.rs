@@ -1,0 +1,49 @@
+//! Server entry point: configuration, database, router, serve.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() {
+    use statusstack::server::{config, router};
+
+    if std::env::args().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{}", config::HELP);
+        return;
+    }
+    let _ = dotenvy::dotenv();
+    let config = match config::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log_level)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let bind_addr = config.bind_addr;
+    let state = match router::build_state(config).await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("start-up failed: {error:#}");
+            std::process::exit(1);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(bind_addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("BIND_ADDR: cannot listen on {bind_addr}: {error}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!("listening on http://{bind_addr} (public URL {})", state.config.public_url.origin);
+    if let Err(error) = router::serve(listener, state).await {
+        eprintln!("server stopped: {error}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn main() {}

@@ -1,0 +1,275 @@
+//! Server-side sessions: cookies, lookup, start, rotation, and the helpers
+//! every server function begins with (`require_user`).
+
+use crate::account::CurrentUser;
+use crate::error::AppError;
+use crate::server::crypto::RandomToken;
+use crate::server::db::{new_id, now_ms};
+use crate::server::rate_limit::internal;
+use crate::server::state::AppState;
+use crate::server::store::events::ClientMeta;
+use crate::server::store::{sessions, users};
+use axum::extract::ConnectInfo;
+use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+/// Session cookie name over plain HTTP (development).
+pub const COOKIE_NAME_HTTP: &str = "ss_session";
+/// Over HTTPS the `__Host-` prefix pins the cookie to our exact origin.
+pub const COOKIE_NAME_HTTPS: &str = "__Host-ss_session";
+/// `last_seen_at` is written at most this often per session.
+pub const LAST_SEEN_THROTTLE_MS: i64 = 60 * 1000;
+/// How long a password confirmation unlocks sensitive actions ("sudo mode").
+pub const SUDO_WINDOW_MS: i64 = 10 * 60 * 1000;
+const USER_AGENT_MAX_CHARS: usize = 512;
+
+/// How the session was authenticated, as stored in `sessions.auth_method`.
+pub const AUTH_METHOD_PASSWORD: &str = "password";
+
+/// A valid session and its user.
+#[derive(Clone, Debug)]
+pub struct AuthSession {
+    pub session_id: String,
+    pub user: CurrentUser,
+    pub created_at: i64,
+    pub reauthenticated_at: i64,
+}
+
+impl AuthSession {
+    /// Fails with `ReauthRequired` unless the password was entered recently.
+    pub fn require_recent_auth(&self, now: i64) -> Result<(), AppError> {
+        if now - self.reauthenticated_at <= SUDO_WINDOW_MS {
+            Ok(())
+        } else {
+            Err(AppError::ReauthRequired)
+        }
+    }
+}
+
+impl AppState {
+    pub fn cookie_name(&self) -> &'static str {
+        if self.config.public_url.https {
+            COOKIE_NAME_HTTPS
+        } else {
+            COOKIE_NAME_HTTP
+        }
+    }
+
+    /// The `Set-Cookie` value that hands out a session token.
+    pub fn session_cookie(&self, token: &RandomToken) -> String {
+        let secure = if self.config.public_url.https { "; Secure" } else { "" };
+        format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            self.cookie_name(),
+            token.expose(),
+            self.config.session_absolute_ms / 1000,
+        )
+    }
+
+    /// The `Set-Cookie` value that removes the session cookie.
+    pub fn clearing_cookie(&self) -> String {
+        let secure = if self.config.public_url.https { "; Secure" } else { "" };
+        format!(
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+            self.cookie_name()
+        )
+    }
+
+    /// The well-formed session token in the request's cookies, if any.
+    pub fn token_from_headers(&self, headers: &HeaderMap) -> Option<RandomToken> {
+        cookie_values(headers, self.cookie_name()).find_map(RandomToken::parse)
+    }
+
+    /// Resolves the request's session: unknown, revoked, idle or expired tokens
+    /// give `None`. Records activity at most once a minute.
+    pub async fn session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<AuthSession>, AppError> {
+        let Some(token) = self.token_from_headers(headers) else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash())
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let idle_deadline = record.last_seen_at + self.config.session_idle_ms;
+        if record.expires_at <= now || idle_deadline <= now {
+            return Ok(None);
+        }
+        let Some(user) = users::find_by_id(&self.pool, &record.user_id)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        if now - record.last_seen_at >= LAST_SEEN_THROTTLE_MS {
+            sessions::touch(&self.pool, &record.id, now, LAST_SEEN_THROTTLE_MS)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Some(AuthSession {
+            session_id: record.id,
+            user: user.user,
+            created_at: record.created_at,
+            reauthenticated_at: record.reauthenticated_at,
+        }))
+    }
+
+    /// Creates a session with a fresh token; returns the token for the cookie.
+    pub async fn start_session(
+        &self,
+        user_id: &str,
+        client: &ClientMeta,
+        auth_method: &str,
+    ) -> Result<RandomToken, AppError> {
+        let token = RandomToken::generate();
+        let now = now_ms();
+        let id = new_id();
+        let token_hash = token.hash();
+        sessions::insert(
+            &self.pool,
+            &sessions::NewSession {
+                id: &id,
+                user_id,
+                token_hash: &token_hash,
+                now,
+                expires_at: now + self.config.session_absolute_ms,
+                ip: &client.ip,
+                user_agent: &client.user_agent,
+                auth_method,
+            },
+        )
+        .await
+        .map_err(internal)?;
+        Ok(token)
+    }
+}
+
+/// Every value of cookie `name` across all `Cookie` headers.
+pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(move |pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value.trim())
+        })
+}
+
+/// Peer address and user agent of a request.
+pub fn client_meta_from(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientMeta {
+    let user_agent = parts_headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(USER_AGENT_MAX_CHARS)
+        .collect();
+    ClientMeta {
+        ip: peer.map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+        user_agent,
+    }
+}
+
+/// The state, inside a server function or SSR render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+/// The incoming request's head, inside a server function or SSR render.
+pub fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from context");
+        AppError::Internal
+    })
+}
+
+/// Who is calling, inside a server function.
+pub fn client_meta() -> Result<ClientMeta, AppError> {
+    let parts = request_parts()?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    Ok(client_meta_from(&parts.headers, peer))
+}
+
+/// The caller's session, if signed in.
+pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
+    let state = app_state()?;
+    let parts = request_parts()?;
+    state.session_from_headers(&parts.headers).await
+}
+
+/// The caller's session, or `Unauthenticated`. Every protected server function starts here.
+pub async fn require_user() -> Result<AuthSession, AppError> {
+    current_session().await?.ok_or(AppError::Unauthenticated)
+}
+
+/// Adds a `Set-Cookie` header to the response of this server function or page.
+pub fn set_cookie(value: &str) -> Result<(), AppError> {
+    let header = HeaderValue::from_str(value).map_err(|e| internal(e.into()))?;
+    expect_context::<ResponseOptions>().append_header(SET_COOKIE, header);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_values_are_found_across_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1; ss_session=abc"));
+        headers.append(COOKIE, HeaderValue::from_static("ss_session=def"));
+        let values: Vec<&str> = cookie_values(&headers, "ss_session").collect();
+        assert_eq!(values, ["abc", "def"]);
+        assert_eq!(cookie_values(&headers, "missing").count(), 0);
+    }
+
+    #[test]
+    fn user_agents_are_stripped_of_control_chars_and_capped() {
+        let mut headers = HeaderMap::new();
+        let long = format!("Mozilla\t{}", "x".repeat(600));
+        headers.insert(USER_AGENT, HeaderValue::from_str(&long).unwrap());
+        let meta = client_meta_from(&headers, Some("10.0.0.1:5000".parse().unwrap()));
+        assert_eq!(meta.ip, "10.0.0.1");
+        assert_eq!(meta.user_agent.chars().count(), USER_AGENT_MAX_CHARS);
+        assert!(!meta.user_agent.contains('\t'));
+    }
+
+    #[test]
+    fn sudo_mode_lasts_ten_minutes() {
+        let session = AuthSession {
+            session_id: "s".into(),
+            user: CurrentUser {
+                id: "u".into(),
+                name: "n".into(),
+                email: "e@x.io".into(),
+                password_changed_at: 0,
+                created_at: 0,
+            },
+            created_at: 0,
+            reauthenticated_at: 1_000,
+        };
+        assert!(session.require_recent_auth(1_000 + SUDO_WINDOW_MS).is_ok());
+        assert_eq!(
+            session.require_recent_auth(1_001 + SUDO_WINDOW_MS),
+            Err(AppError::ReauthRequired)
+        );
+    }
+}

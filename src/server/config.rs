@@ -1,0 +1,238 @@
+//! Start-up configuration from the environment (and an optional `.env`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The settings the server reads, with their defaults, as `--help` prints them.
+pub const HELP: &str = "\
+StatusStack Security server
+
+USAGE: statusstack [--help]
+
+All settings come from environment variables (a `.env` file in the working
+directory is read first, if present):
+
+  DATABASE_URL           sqlite://data/statusstack.db?mode=rwc (default: a SQLite
+                         file under DATA_DIR) or postgres://user@host:5432/db
+  BIND_ADDR              address to listen on (default 127.0.0.1:3000)
+  PUBLIC_URL             the URL users reach the app at (default http://BIND_ADDR);
+                         https:// turns on Secure __Host- cookies and HSTS
+  DATA_DIR               where the SQLite file and generated key live (default ./data)
+  SECRET_KEY_FILE        file holding the 32-byte server key as hex; generated with
+                         mode 0600 on first run (default DATA_DIR/secret.key)
+  SECRET_KEY             the server key as 64 hex characters (overrides the file)
+  SITE_ROOT              the built static site from cargo-leptos (default target/site)
+  LOG_LEVEL              tracing filter, e.g. info or statusstack=debug (default info)
+  SESSION_IDLE_DAYS      sign out after this many idle days (default 14)
+  SESSION_ABSOLUTE_DAYS  sign out this many days after sign-in regardless (default 30)
+";
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A setting that could not be used; the message names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The origin users reach us at; decides cookie flags and what CSRF accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `scheme://host[:port]`, no trailing slash, lower-case.
+    pub origin: String,
+    pub https: bool,
+}
+
+impl PublicUrl {
+    /// Parses an absolute http(s) URL and keeps only its origin.
+    pub fn parse(value: &str) -> Option<PublicUrl> {
+        let value = value.trim().trim_end_matches('/');
+        let (scheme, rest) = value.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return None;
+        }
+        let host = rest.split('/').next()?.to_ascii_lowercase();
+        if host.is_empty() || host.contains(['@', ' ', '?', '#']) {
+            return None;
+        }
+        Some(PublicUrl {
+            https: scheme == "https",
+            origin: format!("{scheme}://{host}"),
+        })
+    }
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    pub public_url: PublicUrl,
+    pub data_dir: PathBuf,
+    pub secret_key_file: PathBuf,
+    /// The key given inline; never printed by `Debug` of the whole config.
+    pub secret_key_hex: Option<SecretHex>,
+    pub site_root: PathBuf,
+    pub log_level: String,
+    pub session_idle_ms: i64,
+    pub session_absolute_ms: i64,
+}
+
+/// A key in hex that must not reach logs.
+#[derive(Clone)]
+pub struct SecretHex(pub String);
+
+impl std::fmt::Debug for SecretHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHex(redacted)")
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let bind_text = lookup("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind_addr: SocketAddr = bind_text.trim().parse().map_err(|_| {
+            ConfigError(format!(
+                "BIND_ADDR: {bind_text:?} is not an address like 127.0.0.1:3000"
+            ))
+        })?;
+        let public_url = match lookup("PUBLIC_URL") {
+            Some(url) => PublicUrl::parse(&url).ok_or_else(|| {
+                ConfigError(format!(
+                    "PUBLIC_URL: {url:?} is not an http:// or https:// URL"
+                ))
+            })?,
+            None => PublicUrl {
+                origin: format!("http://{bind_addr}"),
+                https: false,
+            },
+        };
+        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display())
+        });
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "DATABASE_URL: must start with sqlite: or postgres://".into(),
+            ));
+        }
+        let secret_key_file = lookup("SECRET_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("secret.key"));
+        let secret_key_hex = match lookup("SECRET_KEY") {
+            Some(hex) if hex.trim().len() == 64 && hex.trim().chars().all(|c| c.is_ascii_hexdigit()) => {
+                Some(SecretHex(hex.trim().to_string()))
+            }
+            Some(_) => {
+                return Err(ConfigError(
+                    "SECRET_KEY: must be exactly 64 hex characters (32 bytes)".into(),
+                ));
+            }
+            None => None,
+        };
+        let session_idle_ms = days_setting(&lookup, "SESSION_IDLE_DAYS", 14)?;
+        let session_absolute_ms = days_setting(&lookup, "SESSION_ABSOLUTE_DAYS", 30)?;
+        if session_idle_ms > session_absolute_ms {
+            return Err(ConfigError(
+                "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
+            ));
+        }
+        Ok(Config {
+            database_url,
+            bind_addr,
+            public_url,
+            data_dir,
+            secret_key_file,
+            secret_key_hex,
+            site_root: PathBuf::from(lookup("SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            log_level: lookup("LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            session_idle_ms,
+            session_absolute_ms,
+        })
+    }
+}
+
+fn days_setting(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+) -> Result<i64, ConfigError> {
+    match lookup(name) {
+        None => Ok(default * DAY_MS),
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(days) if (1..=365).contains(&days) => Ok(days * DAY_MS),
+            _ => Err(ConfigError(format!(
+                "{name}: {text:?} is not a whole number of days from 1 to 365"
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url.origin, "http://127.0.0.1:3000");
+        assert!(!config.public_url.https);
+        assert_eq!(config.database_url, "sqlite://data/statusstack.db?mode=rwc");
+        assert_eq!(config.session_idle_ms, 14 * DAY_MS);
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_in_the_error() {
+        for (name, value) in [
+            ("BIND_ADDR", "localhost"),
+            ("PUBLIC_URL", "ftp://example.com"),
+            ("DATABASE_URL", "mysql://x"),
+            ("SECRET_KEY", "abc"),
+            ("SESSION_IDLE_DAYS", "0"),
+            ("SESSION_ABSOLUTE_DAYS", "forever"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert!(error.0.starts_with(name), "{name}: {}", error.0);
+        }
+    }
+
+    #[test]
+    fn https_public_url_is_detected_and_trimmed_to_its_origin() {
+        let config = config(&[("PUBLIC_URL", "HTTPS://Status.Example.com/app/")]).unwrap();
+        assert_eq!(config.public_url.origin, "https://status.example.com");
+        assert!(config.public_url.https);
+    }
+
+    #[test]
+    fn inline_secret_key_is_not_printed_by_debug() {
+        let key = "ab".repeat(32);
+        let config = config(&[("SECRET_KEY", &key)]).unwrap();
+        assert!(!format!("{config:?}").contains(&key));
+    }
+}

@@ -1,0 +1,13 @@
+//! Everything that runs only on the server. Never compiled into the Wasm bundle.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod maintenance;
+pub mod middleware;
+pub mod password;
+pub mod rate_limit;
+pub mod router;
+pub mod state;
+pub mod store;

@@ -1,0 +1,116 @@
+//! argon2id hashing at (at least) the OWASP parameters, off the async runtime.
+
+use super::Password;
+use anyhow::Context;
+use argon2::password_hash::SaltString;
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use std::sync::LazyLock;
+
+/// OWASP's argon2id minimum: 19 MiB memory, 2 passes, 1 lane.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+/// A PHC-format hash string as stored in `users.password_hash`.
+#[derive(Clone)]
+pub struct PasswordHashText(pub String);
+
+fn hasher() -> anyhow::Result<Argon2<'static>> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+fn hash_blocking(password: &str) -> anyhow::Result<PasswordHashText> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let hash = hasher()?
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
+    Ok(PasswordHashText(hash.to_string()))
+}
+
+/// A hash of a random password, verified against when the account does not
+/// exist so that both cases cost the same time.
+static DUMMY_HASH: LazyLock<Option<PasswordHashText>> =
+    LazyLock::new(|| hash_blocking(&uuid::Uuid::now_v7().to_string()).ok());
+
+/// Hashes a new password on the blocking pool.
+#[tracing::instrument(skip_all)]
+pub async fn hash_password(password: Password) -> anyhow::Result<PasswordHashText> {
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
+        .await
+        .context("Failed to join the hashing task")?
+}
+
+/// Checks a password against a stored hash, or against a dummy hash when there
+/// is none (unknown account), so timing does not reveal which.
+#[tracing::instrument(skip_all)]
+pub async fn verify_password(
+    password: Password,
+    stored: Option<PasswordHashText>,
+) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let is_real = stored.is_some();
+        let Some(hash) = stored.or_else(|| DUMMY_HASH.clone()) else {
+            anyhow::bail!("dummy hash unavailable");
+        };
+        let parsed = PasswordHash::new(&hash.0)
+            .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
+        let matches = hasher()?
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok();
+        Ok(is_real && matches)
+    })
+    .await
+    .context("Failed to join the verification task")?
+}
+
+/// True when the stored hash was made with weaker settings than today's, so
+/// it is replaced at the next successful sign-in.
+pub fn needs_rehash(stored: &PasswordHashText) -> bool {
+    let Ok(parsed) = PasswordHash::new(&stored.0) else {
+        return true;
+    };
+    if parsed.algorithm != argon2::ARGON2ID_IDENT || parsed.version != Some(Version::V0x13 as u32) {
+        return true;
+    }
+    let Ok(params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    params.m_cost() < MEMORY_KIB || params.t_cost() < ITERATIONS || params.p_cost() < PARALLELISM
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_use_owasp_parameters() {
+        let hash = hash_password(Password::new("correct horse battery staple")).await.unwrap();
+        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.0);
+        assert!(!needs_rehash(&hash));
+        assert!(verify_password(Password::new("correct horse battery staple"), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password(Password::new("correct horse battery stapl"), Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unknown_accounts_never_verify() {
+        assert!(!verify_password(Password::new("anything at all"), None).await.unwrap());
+    }
+
+    #[test]
+    fn weaker_or_foreign_hashes_need_rehash() {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&PasswordHashText(weak)));
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(MEMORY_KIB, 2, 1, None).unwrap())
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string();
+        assert!(needs_rehash(&PasswordHashText(argon2i)));
+        assert!(needs_rehash(&PasswordHashText("not a hash".into())));
+    }
+}

@@ -1,0 +1,30 @@
+//! Passwords: the policy every new password meets and argon2id hashing.
+
+pub mod hashing;
+pub mod policy;
+
+pub use hashing::{PasswordHashText, hash_password, needs_rehash, verify_password};
+pub use policy::{PolicyContext, evaluate};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A password as typed, NFC-normalised. Not `Debug`-printable, not `Serialize`.
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(redacted)")
+    }
+}
+
+impl Password {
+    /// NFC-normalises so the same password typed on any platform hashes the same;
+    /// never trims or truncates.
+    pub fn new(raw: &str) -> Password {
+        Password(raw.nfc().collect())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}

@@ -1,0 +1,156 @@
+//! Rate-limit and back-off policies on top of the database counters.
+
+use crate::error::AppError;
+use crate::server::state::AppState;
+use crate::server::store::rate_limits::{self, Counter};
+
+/// A fixed-window limit: at most `limit` hits per `window_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct WindowLimit {
+    pub name: &'static str,
+    pub limit: i64,
+    pub window_ms: i64,
+}
+
+/// Failed sign-ins from one IP address.
+pub const SIGN_IN_FAILURES_PER_IP: WindowLimit = WindowLimit {
+    name: "sign-in-ip",
+    limit: 50,
+    window_ms: 15 * 60 * 1000,
+};
+/// Accounts created from one IP address.
+pub const SIGN_UPS_PER_IP: WindowLimit = WindowLimit {
+    name: "sign-up-ip",
+    limit: 20,
+    window_ms: 60 * 60 * 1000,
+};
+/// Strength-meter checks from one IP address.
+pub const STRENGTH_CHECKS_PER_IP: WindowLimit = WindowLimit {
+    name: "strength-ip",
+    limit: 120,
+    window_ms: 60 * 1000,
+};
+
+/// Consecutive failures on one email before back-off starts.
+pub const FREE_FAILURES: i64 = 5;
+const FIRST_BACKOFF_MS: i64 = 30 * 1000;
+const MAX_BACKOFF_MS: i64 = 60 * 60 * 1000;
+
+/// How long an email must wait after `failures` consecutive failures: nothing
+/// for the first few, then 30 s doubling to an hour, so 100 guesses in a row
+/// take days.
+pub fn backoff_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES).min(16) as u32;
+    (FIRST_BACKOFF_MS.saturating_mul(1 << doublings)).min(MAX_BACKOFF_MS)
+}
+
+fn retry_after_secs(until: i64, now: i64) -> u64 {
+    ((until - now).max(1) as u64).div_ceil(1000)
+}
+
+impl AppState {
+    fn bucket(&self, name: &str, key: &str) -> String {
+        // Keyed MAC: the table never holds raw emails or addresses.
+        format!("{name}:{}", self.key.mac_hex("rate-limit", key.as_bytes()))
+    }
+
+    /// Counts one hit and refuses it when the window is full.
+    pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+        let window_start = now - now.rem_euclid(limit.window_ms);
+        let hits = rate_limits::hit_in_window(&self.pool, &self.bucket(limit.name, key), window_start, now)
+            .await
+            .map_err(internal)?;
+        if hits > limit.limit {
+            return Err(AppError::RateLimited {
+                retry_after: retry_after_secs(window_start + limit.window_ms, now),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses when the window is already full, without counting.
+    pub async fn check_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+        let window_start = now - now.rem_euclid(limit.window_ms);
+        let counter = rate_limits::get(&self.pool, &self.bucket(limit.name, key))
+            .await
+            .map_err(internal)?;
+        match counter {
+            Some(Counter { hits, window_start: start, .. }) if start == window_start && hits >= limit.limit => {
+                Err(AppError::RateLimited {
+                    retry_after: retry_after_secs(window_start + limit.window_ms, now),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a sign-in attempt for an email that is backing off.
+    pub async fn check_sign_in_backoff(&self, email: &str, now: i64) -> Result<(), AppError> {
+        let counter = rate_limits::get(&self.pool, &self.bucket("sign-in-email", email))
+            .await
+            .map_err(internal)?;
+        if let Some(counter) = counter {
+            let until = counter.updated_at + backoff_ms(counter.hits);
+            if until > now {
+                return Err(AppError::RateLimited {
+                    retry_after: retry_after_secs(until, now),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in against the email and the IP address.
+    pub async fn record_sign_in_failure(&self, email: &str, ip: &str, now: i64) -> Result<i64, AppError> {
+        let failures = rate_limits::hit_consecutive(&self.pool, &self.bucket("sign-in-email", email), now)
+            .await
+            .map_err(internal)?;
+        let window_start = now - now.rem_euclid(SIGN_IN_FAILURES_PER_IP.window_ms);
+        rate_limits::hit_in_window(
+            &self.pool,
+            &self.bucket(SIGN_IN_FAILURES_PER_IP.name, ip),
+            window_start,
+            now,
+        )
+        .await
+        .map_err(internal)?;
+        Ok(failures)
+    }
+
+    /// A successful sign-in ends the email's back-off.
+    pub async fn clear_sign_in_failures(&self, email: &str) -> Result<(), AppError> {
+        rate_limits::clear(&self.pool, &self.bucket("sign-in-email", email))
+            .await
+            .map_err(internal)
+    }
+}
+
+/// Logs an internal failure once and hides it from the client.
+pub fn internal(error: anyhow::Error) -> AppError {
+    tracing::error!(error = ?error, "internal error");
+    AppError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_after_free_failures_and_caps_at_an_hour() {
+        assert_eq!(backoff_ms(0), 0);
+        assert_eq!(backoff_ms(4), 0);
+        assert_eq!(backoff_ms(5), 30_000);
+        assert_eq!(backoff_ms(6), 60_000);
+        assert_eq!(backoff_ms(12), 60 * 60 * 1000);
+        assert_eq!(backoff_ms(1_000), 60 * 60 * 1000);
+    }
+
+    #[test]
+    fn a_hundred_consecutive_failures_take_more_than_three_days() {
+        let total: i64 = (0..100).map(backoff_ms).sum();
+        assert!(total > 3 * 24 * 60 * 60 * 1000, "{total}");
+    }
+}

@@ -1,0 +1,128 @@
+//! Builds the axum router around the Leptos app and serves it.
+
+use crate::app::{App, shell};
+use crate::server::config::Config;
+use crate::server::crypto::ServerKey;
+use crate::server::middleware::{self, CspNonce};
+use crate::server::state::AppState;
+use crate::server::{db, maintenance};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use http::request::Parts;
+use leptos::config::LeptosOptions;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Connects the database, loads the key and assembles the state.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let pool = db::connect_and_migrate(&config.database_url).await?;
+    let key = ServerKey::load(
+        config.secret_key_hex.as_ref().map(|s| s.0.as_str()),
+        &config.secret_key_file,
+    )?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("statusstack")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind_addr)
+        .build();
+    Ok(AppState {
+        pool,
+        config: Arc::new(config),
+        key,
+        leptos_options,
+    })
+}
+
+/// What every render and server function gets in its context.
+fn request_context(state: AppState) -> impl Fn() + Clone + Send + 'static {
+    move || {
+        provide_context(state.clone());
+        // Use the nonce the security-headers middleware put in the CSP header.
+        if let Some(parts) = use_context::<Parts>() {
+            if let Some(nonce) = parts.extensions.get::<CspNonce>() {
+                provide_context(Nonce::from_value(nonce.0.clone()));
+            }
+        }
+    }
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(request_context(state), request).await
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(&state.pool).await {
+        Ok(_) => (http::StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(error = ?error, "health check failed");
+            (http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// The whole application: pages, server functions, static files, guards.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let context = request_context(state.clone());
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/settings/security") }))
+        .route("/healthz", get(health))
+        .route("/api/{*name}", post(server_fn_handler))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::page_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::no_script_form_flash,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Serves until the listener fails; starts housekeeping alongside.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    maintenance::spawn(state.clone());
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,22 @@
+//! Shared application state handed to every handler and server function.
+
+use crate::server::config::Config;
+use crate::server::crypto::ServerKey;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::AnyPool;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: AnyPool,
+    pub config: Arc<Config>,
+    pub key: ServerKey,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,81 @@
+//! The `security_events` table: append-only; nothing here updates a row.
+
+use crate::login_history::{EventKind, Outcome};
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// Who did it and from where.
+#[derive(Clone, Debug, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+pub async fn record(
+    pool: &AnyPool,
+    user_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    client: &ClientMeta,
+    detail: serde_json::Value,
+    now: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::server::db::new_id())
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(outcome.as_str())
+    .bind(now)
+    .bind(&client.ip)
+    .bind(&client.user_agent)
+    .bind(detail.to_string())
+    .execute(pool)
+    .await
+    .with_context(|| format!("Failed to record {} event", kind.as_str()))?;
+    Ok(())
+}
+
+/// The user's most recent successful sign-ins, newest first: (time, ip).
+pub async fn recent_sign_ins(
+    pool: &AnyPool,
+    user_id: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT occurred_at, ip FROM security_events
+         WHERE user_id = $1 AND kind = $2
+         ORDER BY occurred_at DESC, id DESC LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(EventKind::SignIn.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list sign-ins")?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("occurred_at")?, row.try_get("ip")?)))
+        .collect()
+}
+
+/// How many events of `kind` the user has since `since`.
+pub async fn count_since(
+    pool: &AnyPool,
+    user_id: &str,
+    kind: EventKind,
+    since: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM security_events
+         WHERE user_id = $1 AND kind = $2 AND occurred_at >= $3",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(since)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count events")?;
+    Ok(row.try_get("n")?)
+}

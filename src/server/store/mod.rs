@@ -1,0 +1,6 @@
+//! One file per table: free async functions over the pool.
+
+pub mod events;
+pub mod rate_limits;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,85 @@
+//! The `rate_limits` table: counters that survive restarts and span instances.
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// A counter's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counter {
+    pub hits: i64,
+    pub window_start: i64,
+    pub updated_at: i64,
+}
+
+pub async fn get(pool: &AnyPool, bucket: &str) -> anyhow::Result<Option<Counter>> {
+    let row = sqlx::query("SELECT hits, window_start, updated_at FROM rate_limits WHERE bucket = $1")
+        .bind(bucket)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to read rate limit")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Counter {
+        hits: row.try_get("hits")?,
+        window_start: row.try_get("window_start")?,
+        updated_at: row.try_get("updated_at")?,
+    }))
+}
+
+/// Atomically counts one hit in the fixed window starting at `window_start`
+/// (a new window restarts the count); returns the hits in this window.
+pub async fn hit_in_window(
+    pool: &AnyPool,
+    bucket: &str,
+    window_start: i64,
+    now: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, 1, $2, $3)
+         ON CONFLICT (bucket) DO UPDATE SET
+             hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + 1 ELSE 1 END,
+             window_start = $2,
+             updated_at = $3
+         RETURNING hits",
+    )
+    .bind(bucket)
+    .bind(window_start)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count rate-limited hit")?;
+    Ok(row.try_get("hits")?)
+}
+
+/// Atomically adds one to a counter that never resets by time; returns it.
+pub async fn hit_consecutive(pool: &AnyPool, bucket: &str, now: i64) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, 1, $2, $2)
+         ON CONFLICT (bucket) DO UPDATE SET hits = rate_limits.hits + 1, updated_at = $2
+         RETURNING hits",
+    )
+    .bind(bucket)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count consecutive failure")?;
+    Ok(row.try_get("hits")?)
+}
+
+pub async fn clear(pool: &AnyPool, bucket: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM rate_limits WHERE bucket = $1")
+        .bind(bucket)
+        .execute(pool)
+        .await
+        .context("Failed to clear rate limit")?;
+    Ok(())
+}
+
+/// Deletes counters untouched since `before`.
+pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query("DELETE FROM rate_limits WHERE updated_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .context("Failed to prune rate limits")?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,166 @@
+//! The `sessions` table: server-side sessions keyed by the token's SHA-256.
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// A row to insert at sign-in.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub token_hash: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub auth_method: &'a str,
+}
+
+/// A live session as looked up by token.
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub reauthenticated_at: i64,
+}
+
+pub async fn insert(pool: &AnyPool, session: &NewSession<'_>) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at,
+             reauthenticated_at, revoked_at, ip, user_agent, auth_method)
+         VALUES ($1, $2, $3, $4, $4, $5, $4, NULL, $6, $7, $8)",
+    )
+    .bind(session.id)
+    .bind(session.user_id)
+    .bind(session.token_hash)
+    .bind(session.now)
+    .bind(session.expires_at)
+    .bind(session.ip)
+    .bind(session.user_agent)
+    .bind(session.auth_method)
+    .execute(pool)
+    .await
+    .context("Failed to insert session")?;
+    Ok(())
+}
+
+/// The unrevoked session with this token hash, if any (expiry is the caller's check).
+pub async fn find_by_token_hash(
+    pool: &AnyPool,
+    token_hash: &str,
+) -> anyhow::Result<Option<SessionRecord>> {
+    let row = sqlx::query(
+        "SELECT id, user_id, created_at, last_seen_at, expires_at, reauthenticated_at
+         FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to look up session")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(SessionRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        expires_at: row.try_get("expires_at")?,
+        reauthenticated_at: row.try_get("reauthenticated_at")?,
+    }))
+}
+
+/// Records activity, at most once per `throttle_ms` per session.
+pub async fn touch(pool: &AnyPool, id: &str, now: i64, throttle_ms: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at <= $3")
+        .bind(id)
+        .bind(now)
+        .bind(now - throttle_ms)
+        .execute(pool)
+        .await
+        .context("Failed to update session activity")?;
+    Ok(())
+}
+
+/// Gives the session a new token (privilege change) and resets sudo time.
+pub async fn rotate_token(
+    pool: &AnyPool,
+    id: &str,
+    new_token_hash: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET token_hash = $2, reauthenticated_at = $3, last_seen_at = $3
+         WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(new_token_hash)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to rotate session token")?;
+    Ok(())
+}
+
+pub async fn revoke(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to revoke session")?;
+    Ok(())
+}
+
+/// Revokes every session of the user except `keep`; returns how many ended.
+pub async fn revoke_all_except(
+    pool: &AnyPool,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = $3
+         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to revoke other sessions")?;
+    Ok(result.rows_affected())
+}
+
+/// Live sessions of the user (unrevoked, within both expiries).
+pub async fn count_live(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+    idle_ms: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS live FROM sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(now - idle_ms)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count sessions")?;
+    Ok(row.try_get("live")?)
+}
+
+/// Deletes sessions that are revoked or expired; returns how many.
+pub async fn prune(pool: &AnyPool, now: i64, idle_ms: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "DELETE FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= $1 OR last_seen_at <= $2",
+    )
+    .bind(now)
+    .bind(now - idle_ms)
+    .execute(pool)
+    .await
+    .context("Failed to prune sessions")?;
+    Ok(result.rows_affected())
+}

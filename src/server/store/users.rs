@@ -1,0 +1,88 @@
+//! The `users` table.
+
+use crate::account::CurrentUser;
+use crate::server::password::PasswordHashText;
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// A stored user with the hash, for sign-in.
+pub struct UserWithHash {
+    pub user: CurrentUser,
+    pub password_hash: PasswordHashText,
+}
+
+const COLUMNS: &str = "id, name, email, password_changed_at, created_at, password_hash";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
+    Ok(UserWithHash {
+        user: CurrentUser {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            password_changed_at: row.try_get("password_changed_at")?,
+            created_at: row.try_get("created_at")?,
+        },
+        password_hash: PasswordHashText(row.try_get("password_hash")?),
+    })
+}
+
+/// Inserts a user; `Ok(false)` when the email is taken (also under a race).
+pub async fn insert(
+    pool: &AnyPool,
+    user: &CurrentUser,
+    hash: &PasswordHashText,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, password_changed_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(&hash.0)
+    .bind(user.password_changed_at)
+    .bind(user.created_at)
+    .execute(pool)
+    .await
+    .context("Failed to insert user")?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn find_by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<UserWithHash>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up user by email")?;
+    row.as_ref().map(from_row).transpose().context("Failed to decode user")
+}
+
+pub async fn find_by_id(pool: &AnyPool, id: &str) -> anyhow::Result<Option<UserWithHash>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up user by id")?;
+    row.as_ref().map(from_row).transpose().context("Failed to decode user")
+}
+
+/// Replaces the hash; `changed_at` is set only for a real change, not a rehash.
+pub async fn update_password_hash(
+    pool: &AnyPool,
+    id: &str,
+    hash: &PasswordHashText,
+    changed_at: Option<i64>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2,
+             password_changed_at = COALESCE($3, password_changed_at)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&hash.0)
+    .bind(changed_at)
+    .execute(pool)
+    .await
+    .context("Failed to update password hash")?;
+    Ok(())
+}

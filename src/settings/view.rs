@@ -1,0 +1,205 @@
+//! Settings layout (header, sidebar) and the Security page.
+
+use crate::account::SecurityOverview;
+use crate::account::api::{SignOut, get_current_user, get_security_overview};
+use crate::account::view::ChangePasswordForm;
+use crate::error::AppError;
+use crate::ui::time::RelativeTime;
+use crate::ui::{Alert, Card, Logo, Tone};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_location;
+
+const NAV: [(&str, &str, &str); 4] = [
+    ("/settings/security", "Security", "M12 3l7 3v6c0 4.5-3 7.5-7 9-4-1.5-7-4.5-7-9V6l7-3z"),
+    ("/settings/api-keys", "API Keys", "M15 7a4 4 0 11-3.9 5H8v3H5v-3H3V9h8.1A4 4 0 0115 7z"),
+    ("/settings/authentication", "Authentication", "M8 11V8a4 4 0 118 0v3M6 11h12v9H6z"),
+    ("/settings/team", "Team", "M9 11a3 3 0 100-6 3 3 0 000 6zm8 0a2.5 2.5 0 100-5M3 20c0-3 3-5 6-5s6 2 6 5m2-5c2.5 0 4 1.5 4 4"),
+];
+
+/// The frame of every settings page: top bar with the account menu, the
+/// section navigation, and the page. Signed-out visitors are sent to sign in.
+#[component]
+pub fn SettingsLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| get_current_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    let location = use_location();
+    view! {
+        <div class="min-h-screen">
+            <header class="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-950/90">
+                <div class="mx-auto flex h-16 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
+                    <a href="/settings/security" class="text-lg"><Logo/></a>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match user.await {
+                                Ok(Some(user)) => view! {
+                                    <div class="flex items-center gap-3">
+                                        <div class="hidden text-right sm:block">
+                                            <p class="text-sm font-medium text-slate-900 dark:text-white" data-testid="user-name">{user.name.clone()}</p>
+                                            <p class="text-xs text-slate-500 dark:text-slate-400">{user.email.clone()}</p>
+                                        </div>
+                                        <span aria-hidden="true" class="flex h-9 w-9 items-center justify-center rounded-full bg-indigo-100 text-sm font-semibold text-indigo-700 dark:bg-indigo-900/60 dark:text-indigo-200">
+                                            {initials(&user.name)}
+                                        </span>
+                                        <ActionForm action=sign_out>
+                                            <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:text-slate-200 dark:hover:bg-slate-800">
+                                                "Sign out"
+                                            </button>
+                                        </ActionForm>
+                                    </div>
+                                }.into_any(),
+                                Ok(None) | Err(AppError::Unauthenticated) => {
+                                    let next = location.pathname.get_untracked();
+                                    view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                                }
+                                Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </div>
+            </header>
+            <div class="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-6 sm:px-6 md:flex-row md:gap-10 md:py-10">
+                <nav aria-label="Settings" class="md:w-56 md:shrink-0">
+                    <p class="mb-3 hidden px-3 text-xs font-semibold uppercase tracking-wider text-slate-500 md:block">"Settings"</p>
+                    <ul class="-mx-1 flex gap-1 overflow-x-auto pb-1 md:mx-0 md:flex-col md:overflow-visible">
+                        {NAV.into_iter().map(|(href, label, icon)| view! {
+                            <li class="shrink-0">
+                                <A href=href attr:class="group flex items-center gap-2.5 rounded-lg px-3 py-2 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:bg-indigo-950/60 dark:aria-[current=page]:text-indigo-300">
+                                    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" class="h-5 w-5 opacity-80" aria-hidden="true"><path d=icon></path></svg>
+                                    {label}
+                                </A>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </nav>
+                <main class="min-w-0 flex-1">
+                    <Outlet/>
+                </main>
+            </div>
+        </div>
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// The heading of a settings page.
+#[component]
+fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <div class="mb-6">
+            <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{title}</h1>
+            <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{description}</p>
+        </div>
+    }
+}
+
+/// `/settings/security`: the account's security overview, the sections later
+/// issues fill in, and the change-password form.
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| get_security_overview());
+    view! {
+        <PageHeading title="Security" description="Protect your account: password, two-factor authentication, sessions and sign-in activity."/>
+        <div class="space-y-6">
+            <Transition fallback=|| view! { <div class="h-28 animate-pulse rounded-xl bg-slate-100 dark:bg-slate-800"></div> }>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => view! { <OverviewCard overview/> }.into_any(),
+                        Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Card id="two-factor" title="Two-Factor Authentication" badge="Coming"
+                description="Add a second step at sign-in with an authenticator app (recommended) or SMS, with backup codes for recovery.">
+                <ComingSoon text="Two-factor authentication is coming soon. Until then, use a long, unique password from a password manager."/>
+            </Card>
+            <Card id="sessions" title="Active Sessions" badge="Coming"
+                description="See every device signed in to your account and sign out the ones you don't recognise.">
+                <ComingSoon text="The session list is coming soon. Changing your password below already signs out every other session."/>
+            </Card>
+            <Card id="login-history" title="Login History" badge="Coming"
+                description="Successful and failed sign-ins, password changes, 2FA events and OAuth connections.">
+                <ComingSoon text="Login history is being recorded now and will be shown here soon."/>
+            </Card>
+            <Card id="password" title="Change password"
+                description="Use at least 12 characters. Changing it signs out all your other sessions.">
+                <ChangePasswordForm/>
+            </Card>
+        </div>
+    }
+}
+
+/// The account summary: who, password age, sessions, recent sign-ins.
+#[component]
+fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
+    let stat = "rounded-lg bg-slate-50 px-4 py-3 dark:bg-slate-800/60";
+    let label = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
+    let value = "mt-1 text-sm font-medium text-slate-900 dark:text-white";
+    let failed = overview.recent_failed_sign_ins;
+    let failed_class = if failed > 0 {
+        format!("{value} text-red-600 dark:text-red-400")
+    } else {
+        value.to_string()
+    };
+    view! {
+        <section aria-label="Account overview" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6 dark:border-slate-800 dark:bg-slate-900">
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <div>
+                    <p class="text-base font-semibold text-slate-900 dark:text-white">{overview.user.name.clone()}</p>
+                    <p class="text-sm text-slate-500 dark:text-slate-400">{overview.user.email.clone()}</p>
+                </div>
+                <span class="rounded-full bg-amber-100 px-3 py-1 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200">
+                    "Two-factor authentication is off"
+                </span>
+            </div>
+            <dl class="mt-5 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
+                <div class=stat>
+                    <dt class=label>"Password changed"</dt>
+                    <dd class=value><RelativeTime at=overview.user.password_changed_at/></dd>
+                </div>
+                <div class=stat>
+                    <dt class=label>"Active sessions"</dt>
+                    <dd class=value data-testid="active-sessions">{overview.active_sessions}</dd>
+                </div>
+                <div class=stat>
+                    <dt class=label>"Previous sign-in"</dt>
+                    <dd class=value>
+                        {match overview.previous_sign_in {
+                            Some((at, ip)) => view! { <RelativeTime at/>" from "{ip} }.into_any(),
+                            None => view! { "This is your first" }.into_any(),
+                        }}
+                    </dd>
+                </div>
+                <div class=stat>
+                    <dt class=label>"Failed sign-ins (30 days)"</dt>
+                    <dd class=failed_class>{failed}</dd>
+                </div>
+            </dl>
+        </section>
+    }
+}
+
+/// A placeholder body for a section that a later release fills.
+#[component]
+fn ComingSoon(text: &'static str) -> impl IntoView {
+    view! { <p class="text-sm text-slate-600 dark:text-slate-300">{text}</p> }
+}
+
+/// A settings page whose feature is still to come.
+#[component]
+pub fn ComingSoonPage(title: &'static str, description: &'static str, body: &'static str) -> impl IntoView {
+    view! {
+        <PageHeading title description/>
+        <Card title=title badge="Coming">
+            <ComingSoon text=body/>
+        </Card>
+    }
+}

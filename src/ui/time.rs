@@ -1,0 +1,133 @@
+//! Times: "5 minutes ago" that keeps itself current, and exact UTC dates.
+
+use leptos::prelude::*;
+
+/// Current time in Unix milliseconds, on either side.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys_now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn js_sys_now() -> i64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| (p.time_origin() + p.now()) as i64)
+        .unwrap_or(0)
+}
+
+/// "just now", "5 minutes ago", "3 days ago", "in 2 hours".
+pub fn relative_phrase(then_ms: i64, now_ms: i64) -> String {
+    let delta = (now_ms - then_ms) / 1000;
+    let future = delta < 0;
+    let secs = delta.abs();
+    let (amount, unit) = match secs {
+        0..=44 => return "just now".into(),
+        45..=3_599 => ((secs + 30) / 60, "minute"),
+        3_600..=86_399 => ((secs + 1_800) / 3_600, "hour"),
+        86_400..=2_591_999 => ((secs + 43_200) / 86_400, "day"),
+        2_592_000..=31_535_999 => ((secs + 1_296_000) / 2_592_000, "month"),
+        _ => ((secs + 15_768_000) / 31_536_000, "year"),
+    };
+    let amount = amount.max(1);
+    let plural = if amount == 1 { "" } else { "s" };
+    if future {
+        format!("in {amount} {unit}{plural}")
+    } else {
+        format!("{amount} {unit}{plural} ago")
+    }
+}
+
+/// `2026-11-26 22:58 UTC` from Unix milliseconds.
+pub fn utc_datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
+}
+
+/// ISO 8601 for `<time datetime>`.
+pub fn iso_datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
+    (year, month, day)
+}
+
+/// A relative time that refreshes itself every 30 seconds in the browser;
+/// hover or focus shows the exact UTC time.
+#[component]
+pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
+    let now = RwSignal::new(now_ms());
+    #[cfg(feature = "hydrate")]
+    {
+        let interval = gloo_timers::callback::Interval::new(30_000, move || now.set(now_ms()));
+        let interval = send_wrapper_interval(interval);
+        on_cleanup(move || drop(interval));
+        // The server's clock rendered the first text; correct it to ours.
+        request_animation_frame(move || now.set(now_ms()));
+    }
+    let exact = utc_datetime(at);
+    view! {
+        <time datetime=iso_datetime(at) title=exact.clone() tabindex="0" class="underline decoration-dotted underline-offset-2 cursor-help">
+            {move || relative_phrase(at, now.get())}
+        </time>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn send_wrapper_interval(interval: gloo_timers::callback::Interval) -> send_wrapper::SendWrapper<gloo_timers::callback::Interval> {
+    send_wrapper::SendWrapper::new(interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_phrases_read_naturally() {
+        let now = 1_000_000_000_000;
+        assert_eq!(relative_phrase(now - 10_000, now), "just now");
+        assert_eq!(relative_phrase(now - 5 * 60_000, now), "5 minutes ago");
+        assert_eq!(relative_phrase(now - 60 * 60_000, now), "1 hour ago");
+        assert_eq!(relative_phrase(now - 3 * 86_400_000, now), "3 days ago");
+        assert_eq!(relative_phrase(now + 2 * 3_600_000, now), "in 2 hours");
+    }
+
+    #[test]
+    fn utc_dates_match_known_instants() {
+        assert_eq!(utc_datetime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_datetime(1_795_734_000_000), "2026-11-26 23:00 UTC");
+        assert_eq!(iso_datetime(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}
