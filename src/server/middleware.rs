@@ -129,11 +129,34 @@ fn see_other(location: &str) -> Response {
     response
 }
 
+/// Removes Leptos's own `__path`/`__err` error parameters from a URL. Their
+/// content would be shown as the form's error, so a crafted link could put any
+/// words on our sign-in page; forms use the flash cookie instead.
+pub fn without_action_error_params(url: &str) -> Option<String> {
+    let (base, query) = url.split_once('?')?;
+    let is_error_param = |pair: &&str| {
+        let key = pair.split('=').next().unwrap_or_default();
+        key == "__path" || key == "__err"
+    };
+    if !query.split('&').any(|pair| is_error_param(&pair)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !is_error_param(pair)).collect();
+    Some(if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) })
+}
+
 /// Sends signed-out visitors of `/settings…` to the sign-in page (remembering
 /// where they were going) and signed-in visitors of `/login` and `/signup` on.
 pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
+    }
+    if let Some(clean) = request
+        .uri()
+        .path_and_query()
+        .and_then(|pq| without_action_error_params(pq.as_str()))
+    {
+        return see_other(&clean);
     }
     let path = request.uri().path();
     let protected = path == "/settings" || path.starts_with("/settings/");
@@ -187,6 +210,15 @@ pub async fn no_script_form_flash(State(state): State<AppState>, request: Reques
     } else {
         None
     };
+    let clean_location = parts
+        .headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(without_action_error_params)
+        .and_then(|clean| HeaderValue::from_str(&clean).ok());
+    if let Some(clean) = clean_location {
+        parts.headers.insert(LOCATION, clean);
+    }
     let flash = FormFlash { action, error };
     if let Ok(json) = serde_json::to_vec(&flash) {
         let secure = if state.config.public_url.https { "; Secure" } else { "" };
@@ -244,6 +276,17 @@ mod tests {
     fn the_host_header_origin_is_accepted_too() {
         assert!(is_same_origin(&public(), &headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")])));
         assert!(!is_same_origin(&public(), &headers(&[("origin", "http://evil.example"), ("host", "localhost:3000")])));
+    }
+
+    #[test]
+    fn leptos_error_parameters_are_stripped() {
+        assert_eq!(without_action_error_params("/login?__path=%2Fapi&__err=abc").as_deref(), Some("/login"));
+        assert_eq!(
+            without_action_error_params("http://h/login?next=%2Fx&__err=abc&__path=p").as_deref(),
+            Some("http://h/login?next=%2Fx")
+        );
+        assert_eq!(without_action_error_params("/login?next=%2Fx"), None);
+        assert_eq!(without_action_error_params("/login"), None);
     }
 
     #[test]

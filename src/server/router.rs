@@ -19,6 +19,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_cont
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// No form of ours comes near this; larger bodies are refused with 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Connects the database, loads the key and assembles the state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
@@ -84,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::page_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,274 @@
+//! Spawns the app with a fresh database and speaks its server functions.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::redirect::Policy;
+use sqlx::{AnyPool, Connection, Row};
+use statusstack::error::AppError;
+use statusstack::server::{config::Config, router};
+use std::collections::HashMap;
+
+pub const STRONG_PASSWORD: &str = "quantum marmalade orbits silently";
+pub const OTHER_STRONG_PASSWORD: &str = "velvet thunder juggles cobalt lanterns";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each test body once per database, as `name::sqlite` and `name::postgres`.
+macro_rules! both_databases {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Sqlite).await;
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Postgres).await;
+                $body
+            }
+        }
+    )*};
+}
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub pool: AnyPool,
+    pub cookie_name: &'static str,
+    dir: std::path::PathBuf,
+    postgres_db: Option<(String, String)>,
+}
+
+/// What a server function call returned.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The shared error type the server sent, if the call failed.
+    pub fn error(&self) -> Option<AppError> {
+        (self.status >= 400 && self.headers.contains_key("serverfnerror"))
+            .then(|| serde_json::from_str(&self.body).unwrap_or(AppError::Internal))
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    /// The session cookie's value from Set-Cookie, if the reply set one.
+    pub fn session_cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie_line(name)
+            .and_then(|line| line.split(';').next().map(|pair| pair.trim().to_string()))
+            .filter(|pair| pair.len() > name.len() + 1)
+    }
+
+    /// The whole Set-Cookie line for `name`.
+    pub fn set_cookie_line(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|line| line.starts_with(&format!("{name}=")))
+            .map(String::from)
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+    format!("{prefix}/{database}{query}")
+}
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, &[]).await
+    }
+
+    /// Spawns with extra settings, e.g. `PUBLIC_URL`.
+    pub async fn spawn_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
+        sqlx::any::install_default_drivers();
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("statusstack-test-{id}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (database_url, postgres_db) = match db {
+            Db::Sqlite => (format!("sqlite://{}/test.db?mode=rwc", dir.display()), None),
+            Db::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("ss_test_{id}");
+                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is not reachable at TEST_POSTGRES_URL={admin}: {e}")
+                });
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the test database");
+                (with_database(&admin, &name), Some((admin, name)))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut settings: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".into(), database_url),
+            ("BIND_ADDR".into(), addr.to_string()),
+            ("DATA_DIR".into(), dir.display().to_string()),
+            ("SITE_ROOT".into(), dir.join("site").display().to_string()),
+        ]);
+        for (k, v) in extra {
+            settings.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
+        let https = config.public_url.https;
+        let state = router::build_state(config).await.expect("server state");
+        let pool = state.pool.clone();
+        tokio::spawn(async move {
+            let _ = router::serve(listener, state).await;
+        });
+        let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        TestApp {
+            base: format!("http://{addr}"),
+            http,
+            pool,
+            cookie_name: if https { "__Host-ss_session" } else { "ss_session" },
+            dir,
+            postgres_db,
+        }
+    }
+
+    /// Calls a server function the way the browser's fetch does (same origin).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        self.call_with_headers(name, form, cookie, &[("origin", &self.base.clone())]).await
+    }
+
+    pub async fn call_with_headers(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .body(encode_form(form));
+        let mut all = HeaderMap::new();
+        all.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded"));
+        all.insert("accept", HeaderValue::from_static("application/json"));
+        all.insert("user-agent", HeaderValue::from_static("integration-test/1.0"));
+        for (k, v) in headers {
+            all.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        request = request.headers(all);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("request");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("request");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    /// Signs up and returns the session cookie pair (`name=value`).
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> String {
+        let reply = self
+            .call("sign_up", &[("name", name), ("email", email), ("password", password)], None)
+            .await;
+        assert!(reply.error().is_none(), "sign-up failed: {} {}", reply.status, reply.body);
+        reply.session_cookie(self.cookie_name).expect("sign-up sets a session cookie")
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
+        self.call("sign_in", &[("email", email), ("password", password)], None).await
+    }
+
+    /// Whether `cookie` is a working session: the settings page renders for it.
+    pub async fn is_signed_in(&self, cookie: &str) -> bool {
+        let reply = self.get("/settings/security", Some(cookie)).await;
+        match reply.status {
+            200 => true,
+            303 => false,
+            other => panic!("unexpected status {other} for the settings page"),
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query(sql).fetch_one(&self.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+    }
+
+    pub async fn event_kinds(&self) -> Vec<String> {
+        sqlx::query("SELECT kind FROM security_events ORDER BY occurred_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String, _>(0).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin, name)) = self.postgres_db.take() {
+            // Drop the per-test database from a separate runtime: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async move {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a free port, driven over HTTP, each
+//! test once on SQLite and once on PostgreSQL.
+#![cfg(feature = "ssr")]
+
+#[macro_use]
+mod helpers;
+mod csrf_and_headers;
+mod password_change;
+mod sessions;
+mod sign_in;
+mod sign_up;
