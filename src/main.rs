@@ -17,12 +17,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log_level)
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    let filter = match tracing_subscriber::EnvFilter::try_new(&config.log_level) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("configuration error: LOG_LEVEL: {:?} is not a valid filter ({error})", config.log_level);
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     let bind_addr = config.bind_addr;
     let state = match router::build_state(config).await {
         Ok(state) => state,

@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Release builds pass the site layout to the binary through these.
+export SITE_ROOT ?= target/site
+
+.PHONY: setup build run test test-rust test-e2e check-postgres bench lint fmt
+
+setup:
+	@scripts/setup.sh
+
+## Release build of the server and the optimised Wasm + CSS bundle.
+build: setup
+	cargo leptos build --release
+
+## Builds, then serves on http://127.0.0.1:3000 (SQLite under data/).
+run: build
+	target/release/statusstack
+
+## Every test layer: unit, integration on SQLite and PostgreSQL, end-to-end.
+test:
+	@scripts/setup.sh --browser
+	@$(MAKE) --no-print-directory check-postgres
+	@$(MAKE) --no-print-directory test-rust
+	@$(MAKE) --no-print-directory test-e2e
+
+test-rust:
+	cargo test --features ssr
+
+test-e2e:
+	cargo leptos build --release
+	npx playwright test --config end2end/playwright.config.ts
+
+check-postgres:
+	@scripts/check-postgres.sh
+
+## Throughput and latency of the signed-in security page against a static file.
+bench:
+	@scripts/setup.sh --bench
+	cargo leptos build --release
+	scripts/bench.sh
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt

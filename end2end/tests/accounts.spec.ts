@@ -1,0 +1,105 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const STRONG = "quantum marmalade orbits silently";
+const NEWER = "velvet thunder juggles cobalt lanterns";
+
+function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Waits until the Wasm has hydrated the page, so clicks run client-side. */
+async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+}
+
+async function signUp(page: Page, name: string, email: string, password: string) {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+}
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("a new user signs up, signs out, signs back in and changes the password", async ({ page }) => {
+  const email = uniqueEmail("e2e");
+  await signUp(page, "Erin Example", email, STRONG);
+  await expect(page.getByTestId("strength-meter")).toContainText(/Strong password|Good password/);
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  await expect(page).toHaveURL(/\/settings\/security$/);
+  await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+  await expect(page.getByTestId("user-name")).toHaveText("Erin Example");
+  await expect(page.getByRole("heading", { name: "Two-Factor Authentication" })).toBeVisible();
+  await expect(page.getByTestId("active-sessions")).toHaveText("1");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  await page.goto("/settings/security");
+  await expect(page).toHaveURL(/\/login\?next=\/settings\/security$/);
+  await hydrated(page);
+  await signIn(page, email, STRONG);
+  await expect(page).toHaveURL(/\/settings\/security$/);
+
+  await page.getByLabel("Current password").fill(STRONG);
+  await page.getByLabel("New password").fill(NEWER);
+  await expect(page.getByTestId("strength-meter")).toContainText(/Strong password|Good password/);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Password changed. Every other session was signed out.")).toBeVisible();
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await hydrated(page);
+  await signIn(page, email, STRONG);
+  await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+  await signIn(page, email, NEWER);
+  await expect(page).toHaveURL(/\/settings\/security$/);
+});
+
+test("a weak password shows the server's reason in the form", async ({ page }) => {
+  await signUp(page, "Walt Weak", uniqueEmail("weak"), "qwerty123456");
+  await expect(page.getByTestId("strength-meter")).toContainText("commonly breached");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#field-password-error")).toContainText("commonly breached");
+  await expect(page).toHaveURL(/\/signup$/);
+
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await expect(page.getByTestId("strength-meter")).toContainText("at least 12");
+});
+
+test.describe("before the Wasm loads", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("sign-in errors and sign-up still work as plain forms", async ({ page }) => {
+    const email = uniqueEmail("nojs");
+    await page.goto("/login");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
+
+    await page.goto("/signup");
+    await page.getByLabel("Full name").fill("Noah Script");
+    await page.getByLabel("Work email").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(STRONG);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page).toHaveURL(/\/settings\/security$/);
+    await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+  });
+});
+
+test("the security page reads well on a phone", async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  await signUp(page, "Phoebe Phone", uniqueEmail("phone"), STRONG);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: "end2end/test-results/security-phone.png", fullPage: true });
+});
