@@ -3,9 +3,9 @@
 //! Internal detail never travels in it: the server logs the cause and sends
 //! `Internal`, so a browser learns what it may act on and nothing more.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What went wrong, in terms a user (and the UI) can act on.
@@ -16,7 +16,9 @@ pub enum AppError {
     /// Email or password did not match; deliberately says nothing more.
     InvalidCredentials,
     /// Too many attempts; try again after this many seconds.
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        retry_after: u64,
+    },
     /// The action needs a recent re-entry of the password ("sudo mode").
     ReauthRequired,
     /// The caller is not signed in (or the session ended).
@@ -24,7 +26,10 @@ pub enum AppError {
     NotFound,
     Forbidden,
     /// One input was refused; `field` names the form field.
-    Validation { field: String, message: String },
+    Validation {
+        field: String,
+        message: String,
+    },
     /// Something failed on the server; the details are in the server log.
     Internal,
 }

@@ -20,7 +20,10 @@ async fn main() {
     let filter = match tracing_subscriber::EnvFilter::try_new(&config.log_level) {
         Ok(filter) => filter,
         Err(error) => {
-            eprintln!("configuration error: LOG_LEVEL: {:?} is not a valid filter ({error})", config.log_level);
+            eprintln!(
+                "configuration error: LOG_LEVEL: {:?} is not a valid filter ({error})",
+                config.log_level
+            );
             std::process::exit(2);
         }
     };
@@ -40,7 +43,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    tracing::info!("listening on http://{bind_addr} (public URL {})", state.config.public_url.origin);
+    tracing::info!(
+        "listening on http://{bind_addr} (public URL {})",
+        state.config.public_url.origin
+    );
     if let Err(error) = router::serve(listener, state).await {
         eprintln!("server stopped: {error}");
         std::process::exit(1);

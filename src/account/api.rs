@@ -6,6 +6,8 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use crate::login_history::{EventKind, Outcome};
+#[cfg(feature = "ssr")]
 use crate::server::{
     auth::{self, AUTH_METHOD_PASSWORD, app_state, client_meta, require_user, set_cookie},
     db::now_ms,
@@ -13,8 +15,6 @@ use crate::server::{
     rate_limit::{self, internal},
     store::{events, sessions, users},
 };
-#[cfg(feature = "ssr")]
-use crate::login_history::{EventKind, Outcome};
 
 /// Judges a candidate password the way sign-up and password change will,
 /// for the live strength meter. Rate-limited per IP; the signed-in user's
@@ -34,14 +34,23 @@ pub async fn password_strength(
     let (email, name) = match signed_in {
         Some(session) => (session.user.email, session.user.name),
         None => (
-            super::normalize_email(&email.unwrap_or_default()).chars().take(super::EMAIL_MAX_CHARS).collect(),
-            name.unwrap_or_default().chars().take(super::NAME_MAX_CHARS).collect(),
+            super::normalize_email(&email.unwrap_or_default())
+                .chars()
+                .take(super::EMAIL_MAX_CHARS)
+                .collect(),
+            name.unwrap_or_default()
+                .chars()
+                .take(super::NAME_MAX_CHARS)
+                .collect(),
         ),
     };
     let password = Password::new(&password);
     Ok(password::evaluate(
         password.expose(),
-        &PolicyContext { email: &email, name: &name },
+        &PolicyContext {
+            email: &email,
+            name: &name,
+        },
     ))
 }
 
@@ -60,12 +69,24 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
         return Err(AppError::validation("email", problem));
     }
     let password = Password::new(&password);
-    let verdict = password::evaluate(password.expose(), &PolicyContext { email: &email, name: &name });
+    let verdict = password::evaluate(
+        password.expose(),
+        &PolicyContext {
+            email: &email,
+            name: &name,
+        },
+    );
     if let Some(problem) = verdict.problem {
         return Err(AppError::validation("password", problem));
     }
-    state.hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip, now).await?;
-    if users::find_by_email(&state.pool, &email).await.map_err(internal)?.is_some() {
+    state
+        .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip, now)
+        .await?;
+    if users::find_by_email(&state.pool, &email)
+        .await
+        .map_err(internal)?
+        .is_some()
+    {
         return Err(duplicate_email());
     }
     let hash = password::hash_password(password).await.map_err(internal)?;
@@ -76,52 +97,99 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
         password_changed_at: now,
         created_at: now,
     };
-    if !users::insert(&state.pool, &user, &hash).await.map_err(internal)? {
+    if !users::insert(&state.pool, &user, &hash)
+        .await
+        .map_err(internal)?
+    {
         return Err(duplicate_email());
     }
-    events::record(&state.pool, Some(&user.id), EventKind::SignUp, Outcome::Success, &client, serde_json::json!({}), now)
-        .await
-        .map_err(internal)?;
-    let token = state.start_session(&user.id, &client, AUTH_METHOD_PASSWORD).await?;
+    events::record(
+        &state.pool,
+        Some(&user.id),
+        EventKind::SignUp,
+        Outcome::Success,
+        &client,
+        serde_json::json!({}),
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    let token = state
+        .start_session(&user.id, &client, AUTH_METHOD_PASSWORD)
+        .await?;
     set_cookie(&state.session_cookie(&token))?;
-    events::record(&state.pool, Some(&user.id), EventKind::SignIn, Outcome::Success, &client, serde_json::json!({"method": AUTH_METHOD_PASSWORD}), now)
-        .await
-        .map_err(internal)?;
+    events::record(
+        &state.pool,
+        Some(&user.id),
+        EventKind::SignIn,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"method": AUTH_METHOD_PASSWORD}),
+        now,
+    )
+    .await
+    .map_err(internal)?;
     leptos_axum::redirect("/settings/security");
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 fn duplicate_email() -> AppError {
-    AppError::validation("email", "An account with this email already exists. Sign in instead.")
+    AppError::validation(
+        "email",
+        "An account with this email already exists. Sign in instead.",
+    )
 }
 
 /// Signs in with email and password. Failures say only "Email or password is
 /// incorrect", cost the same time whether or not the account exists, and are
 /// limited per email (with back-off) and per IP.
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let now = now_ms();
     let email = super::normalize_email(&email);
     if email.chars().count() > super::EMAIL_MAX_CHARS {
-        return Err(AppError::validation("email", "That email address is too long."));
+        return Err(AppError::validation(
+            "email",
+            "That email address is too long.",
+        ));
     }
     if password.chars().count() > super::PASSWORD_MAX_CHARS {
-        return Err(AppError::validation("password", "Passwords are at most 128 characters."));
+        return Err(AppError::validation(
+            "password",
+            "Passwords are at most 128 characters.",
+        ));
     }
-    state.check_limit(rate_limit::SIGN_IN_FAILURES_PER_IP, &client.ip, now).await?;
+    state
+        .check_limit(rate_limit::SIGN_IN_FAILURES_PER_IP, &client.ip, now)
+        .await?;
     state.check_sign_in_backoff(&email, now).await?;
-    let account = users::find_by_email(&state.pool, &email).await.map_err(internal)?;
+    let account = users::find_by_email(&state.pool, &email)
+        .await
+        .map_err(internal)?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
     let matches = password::verify_password(Password::new(&password), stored_hash)
         .await
         .map_err(internal)?;
     let Some(account) = account.filter(|_| matches) else {
-        let failures = state.record_sign_in_failure(&email, &client.ip, now).await?;
-        let user_id = users::find_by_email(&state.pool, &email).await.map_err(internal)?.map(|a| a.user.id);
-        let reason = if user_id.is_some() { "wrong_password" } else { "unknown_account" };
+        let failures = state
+            .record_sign_in_failure(&email, &client.ip, now)
+            .await?;
+        let user_id = users::find_by_email(&state.pool, &email)
+            .await
+            .map_err(internal)?
+            .map(|a| a.user.id);
+        let reason = if user_id.is_some() {
+            "wrong_password"
+        } else {
+            "unknown_account"
+        };
         events::record(
             &state.pool,
             user_id.as_deref(),
@@ -137,16 +205,22 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     };
     state.clear_sign_in_failures(&email).await?;
     if password::needs_rehash(&account.password_hash) {
-        let fresh = password::hash_password(Password::new(&password)).await.map_err(internal)?;
+        let fresh = password::hash_password(Password::new(&password))
+            .await
+            .map_err(internal)?;
         users::update_password_hash(&state.pool, &account.user.id, &fresh, None)
             .await
             .map_err(internal)?;
     }
     // A token that existed before sign-in must never stay valid after it.
     if let Some(previous) = auth::current_session().await? {
-        sessions::revoke(&state.pool, &previous.session_id, now).await.map_err(internal)?;
+        sessions::revoke(&state.pool, &previous.session_id, now)
+            .await
+            .map_err(internal)?;
     }
-    let token = state.start_session(&account.user.id, &client, AUTH_METHOD_PASSWORD).await?;
+    let token = state
+        .start_session(&account.user.id, &client, AUTH_METHOD_PASSWORD)
+        .await?;
     set_cookie(&state.session_cookie(&token))?;
     events::record(
         &state.pool,
@@ -170,10 +244,20 @@ pub async fn sign_out() -> Result<(), AppError> {
     let client = client_meta()?;
     let now = now_ms();
     if let Some(session) = auth::current_session().await? {
-        sessions::revoke(&state.pool, &session.session_id, now).await.map_err(internal)?;
-        events::record(&state.pool, Some(&session.user.id), EventKind::SignOut, Outcome::Success, &client, serde_json::json!({}), now)
+        sessions::revoke(&state.pool, &session.session_id, now)
             .await
             .map_err(internal)?;
+        events::record(
+            &state.pool,
+            Some(&session.user.id),
+            EventKind::SignOut,
+            Outcome::Success,
+            &client,
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(internal)?;
     }
     set_cookie(&state.clearing_cookie())?;
     leptos_axum::redirect("/login");
@@ -183,47 +267,93 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Changes the password after checking the current one; ends every other
 /// session and gives this one a new token.
 #[server(endpoint = "change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let client = client_meta()?;
     let now = now_ms();
     let user = &session.user;
     if current_password.chars().count() > super::PASSWORD_MAX_CHARS {
-        return Err(AppError::validation("current_password", "Your current password is incorrect."));
+        return Err(AppError::validation(
+            "current_password",
+            "Your current password is incorrect.",
+        ));
     }
     state.check_sign_in_backoff(&user.email, now).await?;
-    let stored = users::find_by_id(&state.pool, &user.id).await.map_err(internal)?.ok_or(AppError::Unauthenticated)?;
-    let matches = password::verify_password(Password::new(&current_password), Some(stored.password_hash))
+    let stored = users::find_by_id(&state.pool, &user.id)
         .await
-        .map_err(internal)?;
-    if !matches {
-        state.record_sign_in_failure(&user.email, &client.ip, now).await?;
-        events::record(&state.pool, Some(&user.id), EventKind::PasswordChanged, Outcome::Failure, &client, serde_json::json!({"reason": "wrong_current_password"}), now)
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    let matches =
+        password::verify_password(Password::new(&current_password), Some(stored.password_hash))
             .await
             .map_err(internal)?;
-        return Err(AppError::validation("current_password", "Your current password is incorrect."));
+    if !matches {
+        state
+            .record_sign_in_failure(&user.email, &client.ip, now)
+            .await?;
+        events::record(
+            &state.pool,
+            Some(&user.id),
+            EventKind::PasswordChanged,
+            Outcome::Failure,
+            &client,
+            serde_json::json!({"reason": "wrong_current_password"}),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+        return Err(AppError::validation(
+            "current_password",
+            "Your current password is incorrect.",
+        ));
     }
     let new_password = Password::new(&new_password);
     if new_password.expose() == Password::new(&current_password).expose() {
-        return Err(AppError::validation("new_password", "Choose a password different from your current one."));
+        return Err(AppError::validation(
+            "new_password",
+            "Choose a password different from your current one.",
+        ));
     }
-    let verdict = password::evaluate(new_password.expose(), &PolicyContext { email: &user.email, name: &user.name });
+    let verdict = password::evaluate(
+        new_password.expose(),
+        &PolicyContext {
+            email: &user.email,
+            name: &user.name,
+        },
+    );
     if let Some(problem) = verdict.problem {
         return Err(AppError::validation("new_password", problem));
     }
     state.clear_sign_in_failures(&user.email).await?;
-    let hash = password::hash_password(new_password).await.map_err(internal)?;
-    users::update_password_hash(&state.pool, &user.id, &hash, Some(now)).await.map_err(internal)?;
+    let hash = password::hash_password(new_password)
+        .await
+        .map_err(internal)?;
+    users::update_password_hash(&state.pool, &user.id, &hash, Some(now))
+        .await
+        .map_err(internal)?;
     let ended = sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now)
         .await
         .map_err(internal)?;
     let token = crate::server::crypto::RandomToken::generate();
-    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now).await.map_err(internal)?;
-    set_cookie(&state.session_cookie(&token))?;
-    events::record(&state.pool, Some(&user.id), EventKind::PasswordChanged, Outcome::Success, &client, serde_json::json!({"other_sessions_ended": ended}), now)
+    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now)
         .await
         .map_err(internal)?;
+    set_cookie(&state.session_cookie(&token))?;
+    events::record(
+        &state.pool,
+        Some(&user.id),
+        EventKind::PasswordChanged,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"other_sessions_ended": ended}),
+        now,
+    )
+    .await
+    .map_err(internal)?;
     Ok(())
 }
 
@@ -239,10 +369,17 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let now = now_ms();
-    let active_sessions = sessions::count_live(&state.pool, &session.user.id, now, state.config.session_idle_ms)
+    let active_sessions = sessions::count_live(
+        &state.pool,
+        &session.user.id,
+        now,
+        state.config.session_idle_ms,
+    )
+    .await
+    .map_err(internal)?;
+    let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2)
         .await
         .map_err(internal)?;
-    let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2).await.map_err(internal)?;
     let recent_failed_sign_ins = events::count_since(
         &state.pool,
         &session.user.id,

@@ -67,8 +67,15 @@ pub fn email_problem(email: &str) -> Option<&'static str> {
         && !domain.starts_with(['.', '-'])
         && !domain.ends_with(['.', '-'])
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    if local.is_empty() || local.len() > 64 || local.chars().any(bad_char) || local.contains('@') || !domain_ok {
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    if local.is_empty()
+        || local.len() > 64
+        || local.chars().any(bad_char)
+        || local.contains('@')
+        || !domain_ok
+    {
         return Some("Enter an email address like name@example.com.");
     }
     None
@@ -81,7 +88,9 @@ pub fn name_problem(name: &str) -> Option<String> {
         return Some("Enter your name.".into());
     }
     if name.chars().count() > NAME_MAX_CHARS {
-        return Some(format!("Use at most {NAME_MAX_CHARS} characters for your name."));
+        return Some(format!(
+            "Use at most {NAME_MAX_CHARS} characters for your name."
+        ));
     }
     if name.chars().any(char::is_control) {
         return Some("Your name contains characters we can't display.".into());
@@ -96,7 +105,11 @@ pub fn safe_next_path(next: &str) -> String {
         && !next.starts_with("//")
         && !next.starts_with("/\\")
         && !next.chars().any(|c| c.is_control() || c == '\\');
-    if is_local { next.to_string() } else { "/settings/security".to_string() }
+    if is_local {
+        next.to_string()
+    } else {
+        "/settings/security".to_string()
+    }
 }
 
 #[cfg(test)]
@@ -108,7 +121,18 @@ mod tests {
         assert_eq!(normalize_email("  Alice@Example.COM "), "alice@example.com");
         assert!(email_problem("alice@example.com").is_none());
         assert!(email_problem("a.b+tag@sub.example.co").is_none());
-        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com", "alice@exa mple.com", "alice@-example.com", "alice@example..com", "<script>@x.com"] {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a b@example.com",
+            "alice@exa mple.com",
+            "alice@-example.com",
+            "alice@example..com",
+            "<script>@x.com",
+        ] {
             assert!(email_problem(bad).is_some(), "{bad:?}");
         }
         assert!(email_problem(&format!("{}@example.com", "a".repeat(250))).is_some());
@@ -125,7 +149,13 @@ mod tests {
     #[test]
     fn next_paths_stay_on_this_site() {
         assert_eq!(safe_next_path("/settings/api-keys"), "/settings/api-keys");
-        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
+        for evil in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
             assert_eq!(safe_next_path(evil), "/settings/security", "{evil:?}");
         }
     }

@@ -7,9 +7,9 @@ use crate::error::AppError;
 use crate::ui::flash::flash_for;
 use crate::ui::{Alert, Field, Logo, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use leptos::server_fn::ServerFn;
 
 /// The last error of an action: from the action itself once the Wasm runs,
 /// or from the flash cookie when the form was posted without it.
@@ -63,7 +63,11 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
     let signup_href = move || {
         let next = next();
-        if next.is_empty() { "/signup".to_string() } else { format!("/signup?next={}", encode(&next)) }
+        if next.is_empty() {
+            "/signup".to_string()
+        } else {
+            format!("/signup?next={}", encode(&next))
+        }
     };
     view! {
         <AuthFrame title="Sign in" subtitle="Welcome back. Sign in to manage your team's status pages.">
@@ -87,7 +91,9 @@ pub fn LoginPage() -> impl IntoView {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -187,7 +193,12 @@ pub fn StrengthMeter(
         None => None,
         Some(r) if r.acceptable => Some((
             "text-emerald-700 dark:text-emerald-400",
-            if r.score == 4 { "Strong password." } else { "Good password." }.to_string(),
+            if r.score == 4 {
+                "Strong password."
+            } else {
+                "Good password."
+            }
+            .to_string(),
         )),
         Some(r) => Some((
             "text-red-700 dark:text-red-400",

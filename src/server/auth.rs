@@ -61,7 +61,11 @@ impl AppState {
 
     /// The `Set-Cookie` value that hands out a session token.
     pub fn session_cookie(&self, token: &RandomToken) -> String {
-        let secure = if self.config.public_url.https { "; Secure" } else { "" };
+        let secure = if self.config.public_url.https {
+            "; Secure"
+        } else {
+            ""
+        };
         format!(
             "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
             self.cookie_name(),
@@ -72,7 +76,11 @@ impl AppState {
 
     /// The `Set-Cookie` value that removes the session cookie.
     pub fn clearing_cookie(&self) -> String {
-        let secure = if self.config.public_url.https { "; Secure" } else { "" };
+        let secure = if self.config.public_url.https {
+            "; Secure"
+        } else {
+            ""
+        };
         format!(
             "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
             self.cookie_name()
@@ -177,7 +185,9 @@ pub fn client_meta_from(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> 
         .take(USER_AGENT_MAX_CHARS)
         .collect();
     ClientMeta {
-        ip: peer.map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+        ip: peer
+            .map(|addr| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into()),
         user_agent,
     }
 }

@@ -121,9 +121,8 @@ impl Config {
             },
         };
         let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display())
-        });
+        let database_url = lookup("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
@@ -136,7 +135,9 @@ impl Config {
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("secret.key"));
         let secret_key_hex = match lookup("SECRET_KEY") {
-            Some(hex) if hex.trim().len() == 64 && hex.trim().chars().all(|c| c.is_ascii_hexdigit()) => {
+            Some(hex)
+                if hex.trim().len() == 64 && hex.trim().chars().all(|c| c.is_ascii_hexdigit()) =>
+            {
                 Some(SecretHex(hex.trim().to_string()))
             }
             Some(_) => {

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{
-    ACCEPT, CONTENT_SECURITY_POLICY, HOST, LOCATION, ORIGIN, REFERER,
-    SET_COOKIE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    ACCEPT, CONTENT_SECURITY_POLICY, HOST, LOCATION, ORIGIN, REFERER, SET_COOKIE,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderValue, Method, StatusCode};
 use rand::RngCore;
@@ -35,7 +35,11 @@ fn content_security_policy(nonce: &str) -> String {
 }
 
 /// Adds CSP (with a fresh nonce), nosniff, referrer policy, framing and HSTS headers.
-pub async fn security_headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let nonce = URL_SAFE_NO_PAD.encode(bytes);
@@ -101,7 +105,10 @@ pub fn is_same_origin(public_url: &PublicUrl, headers: &http::HeaderMap) -> bool
 /// Refuses cross-site state-changing requests with 403 (Leptos server
 /// functions do no CSRF checking of their own).
 pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe && !is_same_origin(&state.config.public_url, request.headers()) {
         tracing::warn!(path = %request.uri().path(), "refused cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
@@ -114,7 +121,9 @@ pub fn encode_query_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -141,8 +150,15 @@ pub fn without_action_error_params(url: &str) -> Option<String> {
     if !query.split('&').any(|pair| is_error_param(&pair)) {
         return None;
     }
-    let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !is_error_param(pair)).collect();
-    Some(if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) })
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !is_error_param(pair))
+        .collect();
+    Some(if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    })
 }
 
 /// Sends signed-out visitors of `/settings…` to the sign-in page (remembering
@@ -166,7 +182,13 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
     }
     let session = match state.session_from_headers(request.headers()).await {
         Ok(session) => session,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, AppError::Internal.to_string()).into_response(),
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::Internal.to_string(),
+            )
+                .into_response();
+        }
     };
     match (session, protected) {
         (None, true) => {
@@ -175,11 +197,12 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/settings/security");
-            let mut response = see_other(&format!("/login?next={}", encode_query_component(target)));
-            if state.token_from_headers(request.headers()).is_some() {
-                if let Ok(value) = HeaderValue::from_str(&state.clearing_cookie()) {
-                    response.headers_mut().append(SET_COOKIE, value);
-                }
+            let mut response =
+                see_other(&format!("/login?next={}", encode_query_component(target)));
+            if state.token_from_headers(request.headers()).is_some()
+                && let Ok(value) = HeaderValue::from_str(&state.clearing_cookie())
+            {
+                response.headers_mut().append(SET_COOKIE, value);
             }
             response
         }
@@ -190,7 +213,11 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
 
 /// For forms posted before the Wasm has loaded: turns the server function's
 /// outcome into a short-lived flash cookie that the page shows after the redirect.
-pub async fn no_script_form_flash(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn no_script_form_flash(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_plain_form_post = request.method() == Method::POST
         && request.uri().path().starts_with("/api/")
         && request
@@ -205,7 +232,9 @@ pub async fn no_script_form_flash(State(state): State<AppState>, request: Reques
     let response = next.run(request).await;
     let (mut parts, body) = response.into_parts();
     let error = if parts.headers.remove(SERVER_FN_ERROR_HEADER).is_some() {
-        let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .unwrap_or_default();
         Some(serde_json::from_slice::<AppError>(&bytes).unwrap_or(AppError::Internal))
     } else {
         None
@@ -221,7 +250,11 @@ pub async fn no_script_form_flash(State(state): State<AppState>, request: Reques
     }
     let flash = FormFlash { action, error };
     if let Ok(json) = serde_json::to_vec(&flash) {
-        let secure = if state.config.public_url.https { "; Secure" } else { "" };
+        let secure = if state.config.public_url.https {
+            "; Secure"
+        } else {
+            ""
+        };
         let cookie = format!(
             "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{secure}",
             URL_SAFE_NO_PAD.encode(json)
@@ -233,7 +266,10 @@ pub async fn no_script_form_flash(State(state): State<AppState>, request: Reques
     if parts.status.is_success() || parts.status.is_server_error() {
         // No redirect target was set: send the browser back to a sensible page.
         parts.status = StatusCode::SEE_OTHER;
-        parts.headers.entry(LOCATION).or_insert(HeaderValue::from_static("/"));
+        parts
+            .headers
+            .entry(LOCATION)
+            .or_insert(HeaderValue::from_static("/"));
     }
     Response::from_parts(parts, Body::empty())
 }
@@ -257,30 +293,69 @@ mod tests {
 
     #[test]
     fn fetch_metadata_decides_when_present() {
-        assert!(is_same_origin(&public(), &headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_same_origin(&public(), &headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(!is_same_origin(&public(), &headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_same_origin(
+            &public(),
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_same_origin(
+            &public(),
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "http://127.0.0.1:3000")
+            ])
+        ));
+        assert!(!is_same_origin(
+            &public(),
+            &headers(&[("sec-fetch-site", "same-site")])
+        ));
     }
 
     #[test]
     fn origin_or_referer_must_be_ours_without_fetch_metadata() {
-        assert!(is_same_origin(&public(), &headers(&[("origin", "http://127.0.0.1:3000")])));
-        assert!(is_same_origin(&public(), &headers(&[("referer", "http://127.0.0.1:3000/login?x=1")])));
-        assert!(!is_same_origin(&public(), &headers(&[("origin", "http://evil.example")])));
+        assert!(is_same_origin(
+            &public(),
+            &headers(&[("origin", "http://127.0.0.1:3000")])
+        ));
+        assert!(is_same_origin(
+            &public(),
+            &headers(&[("referer", "http://127.0.0.1:3000/login?x=1")])
+        ));
+        assert!(!is_same_origin(
+            &public(),
+            &headers(&[("origin", "http://evil.example")])
+        ));
         assert!(!is_same_origin(&public(), &headers(&[("origin", "null")])));
-        assert!(!is_same_origin(&public(), &headers(&[("referer", "http://127.0.0.1:3000.evil.example/")])));
+        assert!(!is_same_origin(
+            &public(),
+            &headers(&[("referer", "http://127.0.0.1:3000.evil.example/")])
+        ));
         assert!(!is_same_origin(&public(), &headers(&[])));
     }
 
     #[test]
     fn the_host_header_origin_is_accepted_too() {
-        assert!(is_same_origin(&public(), &headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")])));
-        assert!(!is_same_origin(&public(), &headers(&[("origin", "http://evil.example"), ("host", "localhost:3000")])));
+        assert!(is_same_origin(
+            &public(),
+            &headers(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ])
+        ));
+        assert!(!is_same_origin(
+            &public(),
+            &headers(&[
+                ("origin", "http://evil.example"),
+                ("host", "localhost:3000")
+            ])
+        ));
     }
 
     #[test]
     fn leptos_error_parameters_are_stripped() {
-        assert_eq!(without_action_error_params("/login?__path=%2Fapi&__err=abc").as_deref(), Some("/login"));
+        assert_eq!(
+            without_action_error_params("/login?__path=%2Fapi&__err=abc").as_deref(),
+            Some("/login")
+        );
         assert_eq!(
             without_action_error_params("http://h/login?next=%2Fx&__err=abc&__path=p").as_deref(),
             Some("http://h/login?next=%2Fx")
@@ -291,6 +366,9 @@ mod tests {
 
     #[test]
     fn query_components_are_percent_encoded() {
-        assert_eq!(encode_query_component("/settings/security?a=b&c"), "/settings/security%3Fa%3Db%26c");
+        assert_eq!(
+            encode_query_component("/settings/security?a=b&c"),
+            "/settings/security%3Fa%3Db%26c"
+        );
     }
 }

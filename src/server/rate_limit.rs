@@ -60,9 +60,14 @@ impl AppState {
     /// Counts one hit and refuses it when the window is full.
     pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
         let window_start = now - now.rem_euclid(limit.window_ms);
-        let hits = rate_limits::hit_in_window(&self.pool, &self.bucket(limit.name, key), window_start, now)
-            .await
-            .map_err(internal)?;
+        let hits = rate_limits::hit_in_window(
+            &self.pool,
+            &self.bucket(limit.name, key),
+            window_start,
+            now,
+        )
+        .await
+        .map_err(internal)?;
         if hits > limit.limit {
             return Err(AppError::RateLimited {
                 retry_after: retry_after_secs(window_start + limit.window_ms, now),
@@ -72,17 +77,24 @@ impl AppState {
     }
 
     /// Refuses when the window is already full, without counting.
-    pub async fn check_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+    pub async fn check_limit(
+        &self,
+        limit: WindowLimit,
+        key: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
         let window_start = now - now.rem_euclid(limit.window_ms);
         let counter = rate_limits::get(&self.pool, &self.bucket(limit.name, key))
             .await
             .map_err(internal)?;
         match counter {
-            Some(Counter { hits, window_start: start, .. }) if start == window_start && hits >= limit.limit => {
-                Err(AppError::RateLimited {
-                    retry_after: retry_after_secs(window_start + limit.window_ms, now),
-                })
-            }
+            Some(Counter {
+                hits,
+                window_start: start,
+                ..
+            }) if start == window_start && hits >= limit.limit => Err(AppError::RateLimited {
+                retry_after: retry_after_secs(window_start + limit.window_ms, now),
+            }),
             _ => Ok(()),
         }
     }
@@ -104,10 +116,16 @@ impl AppState {
     }
 
     /// Counts a failed sign-in against the email and the IP address.
-    pub async fn record_sign_in_failure(&self, email: &str, ip: &str, now: i64) -> Result<i64, AppError> {
-        let failures = rate_limits::hit_consecutive(&self.pool, &self.bucket("sign-in-email", email), now)
-            .await
-            .map_err(internal)?;
+    pub async fn record_sign_in_failure(
+        &self,
+        email: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<i64, AppError> {
+        let failures =
+            rate_limits::hit_consecutive(&self.pool, &self.bucket("sign-in-email", email), now)
+                .await
+                .map_err(internal)?;
         let window_start = now - now.rem_euclid(SIGN_IN_FAILURES_PER_IP.window_ms);
         rate_limits::hit_in_window(
             &self.pool,

@@ -50,15 +50,18 @@ fn request_context(state: AppState) -> impl Fn() + Clone + Send + 'static {
     move || {
         provide_context(state.clone());
         // Use the nonce the security-headers middleware put in the CSP header.
-        if let Some(parts) = use_context::<Parts>() {
-            if let Some(nonce) = parts.extensions.get::<CspNonce>() {
-                provide_context(Nonce::from_value(nonce.0.clone()));
-            }
+        if let Some(parts) = use_context::<Parts>()
+            && let Some(nonce) = parts.extensions.get::<CspNonce>()
+        {
+            provide_context(Nonce::from_value(nonce.0.clone()));
         }
     }
 }
 
-async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
     handle_server_fns_with_context(request_context(state), request).await
 }
 
@@ -67,7 +70,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         Ok(_) => (http::StatusCode::OK, "ok"),
         Err(error) => {
             tracing::error!(error = ?error, "health check failed");
-            (http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
         }
     }
 }
@@ -85,16 +91,23 @@ pub fn router(state: AppState) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::page_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::page_guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::no_script_form_flash,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf_guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

@@ -12,10 +12,26 @@ use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 const NAV: [(&str, &str, &str); 4] = [
-    ("/settings/security", "Security", "M12 3l7 3v6c0 4.5-3 7.5-7 9-4-1.5-7-4.5-7-9V6l7-3z"),
-    ("/settings/api-keys", "API Keys", "M14.5 4a5.5 5.5 0 11-4.9 8H8v2H6v2H3v-3.5l5.6-5.6A5.5 5.5 0 0114.5 4zm1.5 4h.01"),
-    ("/settings/authentication", "Authentication", "M8 11V8a4 4 0 118 0v3M6 11h12v9H6z"),
-    ("/settings/team", "Team", "M9 11a3 3 0 100-6 3 3 0 000 6zm8 0a2.5 2.5 0 100-5M3 20c0-3 3-5 6-5s6 2 6 5m2-5c2.5 0 4 1.5 4 4"),
+    (
+        "/settings/security",
+        "Security",
+        "M12 3l7 3v6c0 4.5-3 7.5-7 9-4-1.5-7-4.5-7-9V6l7-3z",
+    ),
+    (
+        "/settings/api-keys",
+        "API Keys",
+        "M14.5 4a5.5 5.5 0 11-4.9 8H8v2H6v2H3v-3.5l5.6-5.6A5.5 5.5 0 0114.5 4zm1.5 4h.01",
+    ),
+    (
+        "/settings/authentication",
+        "Authentication",
+        "M8 11V8a4 4 0 118 0v3M6 11h12v9H6z",
+    ),
+    (
+        "/settings/team",
+        "Team",
+        "M9 11a3 3 0 100-6 3 3 0 000 6zm8 0a2.5 2.5 0 100-5M3 20c0-3 3-5 6-5s6 2 6 5m2-5c2.5 0 4 1.5 4 4",
+    ),
 ];
 
 /// The frame of every settings page: top bar with the account menu, the
@@ -195,7 +211,11 @@ fn ComingSoon(text: &'static str) -> impl IntoView {
 
 /// A settings page whose feature is still to come.
 #[component]
-pub fn ComingSoonPage(title: &'static str, description: &'static str, body: &'static str) -> impl IntoView {
+pub fn ComingSoonPage(
+    title: &'static str,
+    description: &'static str,
+    body: &'static str,
+) -> impl IntoView {
     view! {
         <PageHeading title description/>
         <Card title=title badge="Coming">

@@ -193,7 +193,10 @@ mod tests {
         assert_eq!(field_error(&field, "password"), None);
         assert_eq!(form_level_error(field), None);
         let general = Some(AppError::InvalidCredentials);
-        assert_eq!(form_level_error(general).as_deref(), Some("Email or password is incorrect."));
+        assert_eq!(
+            form_level_error(general).as_deref(),
+            Some("Email or password is incorrect.")
+        );
         assert_eq!(
             form_level_error(Some(AppError::validation("form", "Malformed"))).as_deref(),
             Some("Malformed")

@@ -53,7 +53,11 @@ pub fn utc_datetime(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
 }
 
 /// ISO 8601 for `<time datetime>`.
@@ -106,7 +110,9 @@ pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn send_wrapper_interval(interval: gloo_timers::callback::Interval) -> send_wrapper::SendWrapper<gloo_timers::callback::Interval> {
+fn send_wrapper_interval(
+    interval: gloo_timers::callback::Interval,
+) -> send_wrapper::SendWrapper<gloo_timers::callback::Interval> {
     send_wrapper::SendWrapper::new(interval)
 }
 

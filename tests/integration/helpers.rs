@@ -83,7 +83,8 @@ impl Reply {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 fn with_database(url: &str, database: &str) -> String {
@@ -111,9 +112,11 @@ impl TestApp {
             Db::Postgres => {
                 let admin = postgres_admin_url();
                 let name = format!("ss_test_{id}");
-                let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL is not reachable at TEST_POSTGRES_URL={admin}: {e}")
-                });
+                let mut conn = sqlx::AnyConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL is not reachable at TEST_POSTGRES_URL={admin}: {e}")
+                    });
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await
@@ -139,12 +142,19 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = router::serve(listener, state).await;
         });
-        let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
         TestApp {
             base: format!("http://{addr}"),
             http,
             pool,
-            cookie_name: if https { "__Host-ss_session" } else { "ss_session" },
+            cookie_name: if https {
+                "__Host-ss_session"
+            } else {
+                "ss_session"
+            },
             dir,
             postgres_db,
         }
@@ -152,7 +162,8 @@ impl TestApp {
 
     /// Calls a server function the way the browser's fetch does (same origin).
     pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
-        self.call_with_headers(name, form, cookie, &[("origin", &self.base.clone())]).await
+        self.call_with_headers(name, form, cookie, &[("origin", &self.base.clone())])
+            .await
     }
 
     pub async fn call_with_headers(
@@ -167,11 +178,20 @@ impl TestApp {
             .post(format!("{}/api/{name}", self.base))
             .body(encode_form(form));
         let mut all = HeaderMap::new();
-        all.insert("content-type", HeaderValue::from_static("application/x-www-form-urlencoded"));
+        all.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
         all.insert("accept", HeaderValue::from_static("application/json"));
-        all.insert("user-agent", HeaderValue::from_static("integration-test/1.0"));
+        all.insert(
+            "user-agent",
+            HeaderValue::from_static("integration-test/1.0"),
+        );
         for (k, v) in headers {
-            all.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            all.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         request = request.headers(all);
         if let Some(cookie) = cookie {
@@ -201,14 +221,26 @@ impl TestApp {
     /// Signs up and returns the session cookie pair (`name=value`).
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> String {
         let reply = self
-            .call("sign_up", &[("name", name), ("email", email), ("password", password)], None)
+            .call(
+                "sign_up",
+                &[("name", name), ("email", email), ("password", password)],
+                None,
+            )
             .await;
-        assert!(reply.error().is_none(), "sign-up failed: {} {}", reply.status, reply.body);
-        reply.session_cookie(self.cookie_name).expect("sign-up sets a session cookie")
+        assert!(
+            reply.error().is_none(),
+            "sign-up failed: {} {}",
+            reply.status,
+            reply.body
+        );
+        reply
+            .session_cookie(self.cookie_name)
+            .expect("sign-up sets a session cookie")
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Reply {
-        self.call("sign_in", &[("email", email), ("password", password)], None).await
+        self.call("sign_in", &[("email", email), ("password", password)], None)
+            .await
     }
 
     /// Whether `cookie` is a working session: the settings page renders for it.
@@ -222,7 +254,12 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query(sql).fetch_one(&self.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+        sqlx::query(sql)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
     }
 
     pub async fn event_kinds(&self) -> Vec<String> {
@@ -242,12 +279,16 @@ impl Drop for TestApp {
         if let Some((admin, name)) = self.postgres_db.take() {
             // Drop the per-test database from a separate runtime: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 runtime.block_on(async move {
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut conn)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
                     }
                 });
             })
@@ -267,7 +308,9 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

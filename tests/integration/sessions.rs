@@ -88,19 +88,34 @@ mod over_https {
     #[tokio::test]
     async fn cookies_get_the_host_prefix_and_secure_and_hsts_is_sent() {
         for db in [Db::Sqlite, Db::Postgres] {
-            let app = TestApp::spawn_with(db, &[("PUBLIC_URL", "https://status.example.com")]).await;
+            let app =
+                TestApp::spawn_with(db, &[("PUBLIC_URL", "https://status.example.com")]).await;
             let reply = app
                 .call_with_headers(
                     "sign_up",
-                    &[("name", "Sec"), ("email", "sec@example.com"), ("password", STRONG_PASSWORD)],
+                    &[
+                        ("name", "Sec"),
+                        ("email", "sec@example.com"),
+                        ("password", STRONG_PASSWORD),
+                    ],
                     None,
                     &[("origin", "https://status.example.com")],
                 )
                 .await;
-            let line = reply.set_cookie_line("__Host-ss_session").expect("prefixed cookie");
+            let line = reply
+                .set_cookie_line("__Host-ss_session")
+                .expect("prefixed cookie");
             assert!(line.contains("; Secure"), "{line}");
-            assert!(line.contains("Path=/") && !line.contains("Domain"), "{line}");
-            let hsts = reply.headers.get("strict-transport-security").unwrap().to_str().unwrap();
+            assert!(
+                line.contains("Path=/") && !line.contains("Domain"),
+                "{line}"
+            );
+            let hsts = reply
+                .headers
+                .get("strict-transport-security")
+                .unwrap()
+                .to_str()
+                .unwrap();
             assert!(hsts.contains("max-age=31536000"), "{hsts}");
             let cookie = reply.session_cookie("__Host-ss_session").unwrap();
             assert!(app.is_signed_in(&cookie).await);

@@ -5,12 +5,22 @@ use statusstack::error::AppError;
 
 async fn refused_field(app: &TestApp, name: &str, email: &str, password: &str) -> (String, String) {
     let reply = app
-        .call("sign_up", &[("name", name), ("email", email), ("password", password)], None)
+        .call(
+            "sign_up",
+            &[("name", name), ("email", email), ("password", password)],
+            None,
+        )
         .await;
-    assert!(reply.session_cookie(app.cookie_name).is_none(), "no session for a refused sign-up");
+    assert!(
+        reply.session_cookie(app.cookie_name).is_none(),
+        "no session for a refused sign-up"
+    );
     match reply.error() {
         Some(AppError::Validation { field, message }) => (field, message),
-        other => panic!("expected a validation error, got {other:?} ({})", reply.body),
+        other => panic!(
+            "expected a validation error, got {other:?} ({})",
+            reply.body
+        ),
     }
 }
 
@@ -102,6 +112,6 @@ both_databases! {
         }
         let (attempt, retry_after) = limited.expect("limited within 130 checks");
         assert_eq!(attempt, 120);
-        assert!(retry_after >= 1 && retry_after <= 60);
+        assert!((1..=60).contains(&retry_after));
     }
 }

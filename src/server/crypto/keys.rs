@@ -28,7 +28,10 @@ impl ServerKey {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("Failed to read SECRET_KEY_FILE {}", file.display()))?;
             return ServerKey::from_hex(text.trim()).with_context(|| {
-                format!("SECRET_KEY_FILE {} does not hold 64 hex characters", file.display())
+                format!(
+                    "SECRET_KEY_FILE {} does not hold 64 hex characters",
+                    file.display()
+                )
             });
         }
         let mut bytes = [0u8; 32];

@@ -86,30 +86,59 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_use_owasp_parameters() {
-        let hash = hash_password(Password::new("correct horse battery staple")).await.unwrap();
-        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.0);
+        let hash = hash_password(Password::new("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert!(
+            hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.0
+        );
         assert!(!needs_rehash(&hash));
-        assert!(verify_password(Password::new("correct horse battery staple"), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password(Password::new("correct horse battery stapl"), Some(hash)).await.unwrap());
+        assert!(
+            verify_password(
+                Password::new("correct horse battery staple"),
+                Some(hash.clone())
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            !verify_password(Password::new("correct horse battery stapl"), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn unknown_accounts_never_verify() {
-        assert!(!verify_password(Password::new("anything at all"), None).await.unwrap());
+        assert!(
+            !verify_password(Password::new("anything at all"), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
     fn weaker_or_foreign_hashes_need_rehash() {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(4096, 1, 1, None).unwrap())
-            .hash_password(b"pw", &salt)
-            .unwrap()
-            .to_string();
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &salt)
+        .unwrap()
+        .to_string();
         assert!(needs_rehash(&PasswordHashText(weak)));
-        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(MEMORY_KIB, 2, 1, None).unwrap())
-            .hash_password(b"pw", &salt)
-            .unwrap()
-            .to_string();
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(MEMORY_KIB, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &salt)
+        .unwrap()
+        .to_string();
         assert!(needs_rehash(&PasswordHashText(argon2i)));
         assert!(needs_rehash(&PasswordHashText("not a hash".into())));
     }

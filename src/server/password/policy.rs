@@ -44,7 +44,9 @@ pub fn evaluate(password: &str, context: &PolicyContext<'_>) -> StrengthReport {
         return report;
     }
     if length > MAX_CHARS {
-        report.problem = Some(format!("Use at most {MAX_CHARS} characters ({length} entered)."));
+        report.problem = Some(format!(
+            "Use at most {MAX_CHARS} characters ({length} entered)."
+        ));
         return report;
     }
     if COMMON_PASSWORDS.contains(lower.as_str()) {
@@ -67,7 +69,9 @@ pub fn evaluate(password: &str, context: &PolicyContext<'_>) -> StrengthReport {
             .extend(feedback.suggestions().iter().map(|s| s.to_string()));
     }
     if length < MIN_CHARS {
-        report.problem = Some(format!("Use at least {MIN_CHARS} characters ({length} so far)."));
+        report.problem = Some(format!(
+            "Use at least {MIN_CHARS} characters ({length} so far)."
+        ));
         return report;
     }
     if report.score < 3 {
@@ -86,18 +90,28 @@ pub fn evaluate(password: &str, context: &PolicyContext<'_>) -> StrengthReport {
 fn context_word_in(lower_password: &str, context: &PolicyContext<'_>) -> Option<&'static str> {
     let email = context.email.trim().to_lowercase();
     let local = email.split('@').next().unwrap_or_default();
-    if !email.is_empty() && (lower_password.contains(&email) || (local.len() >= 4 && lower_password.contains(local))) {
+    if !email.is_empty()
+        && (lower_password.contains(&email) || (local.len() >= 4 && lower_password.contains(local)))
+    {
         return Some("your email address");
     }
     let name = context.name.to_lowercase();
-    let name_words = name.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 4);
+    let name_words = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4);
     for word in name_words {
         if lower_password.contains(word) {
             return Some("your name");
         }
     }
-    let squashed: String = lower_password.chars().filter(|c| !c.is_whitespace()).collect();
-    if PRODUCT_WORDS.iter().any(|w| lower_password.contains(w) || squashed.contains(w)) {
+    let squashed: String = lower_password
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if PRODUCT_WORDS
+        .iter()
+        .any(|w| lower_password.contains(w) || squashed.contains(w))
+    {
         return Some("the product's name");
     }
     None
@@ -106,7 +120,12 @@ fn context_word_in(lower_password: &str, context: &PolicyContext<'_>) -> Option<
 fn context_inputs(context: &PolicyContext<'_>) -> Vec<String> {
     let mut inputs = vec!["statusstack".to_string(), "status".into(), "stack".into()];
     let email = context.email.trim().to_lowercase();
-    inputs.extend(email.split(['@', '.', '_', '-', '+']).filter(|p| !p.is_empty()).map(String::from));
+    inputs.extend(
+        email
+            .split(['@', '.', '_', '-', '+'])
+            .filter(|p| !p.is_empty())
+            .map(String::from),
+    );
     inputs.extend(
         context
             .name

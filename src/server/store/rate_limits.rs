@@ -12,11 +12,12 @@ pub struct Counter {
 }
 
 pub async fn get(pool: &AnyPool, bucket: &str) -> anyhow::Result<Option<Counter>> {
-    let row = sqlx::query("SELECT hits, window_start, updated_at FROM rate_limits WHERE bucket = $1")
-        .bind(bucket)
-        .fetch_optional(pool)
-        .await
-        .context("Failed to read rate limit")?;
+    let row =
+        sqlx::query("SELECT hits, window_start, updated_at FROM rate_limits WHERE bucket = $1")
+            .bind(bucket)
+            .fetch_optional(pool)
+            .await
+            .context("Failed to read rate limit")?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(Counter {
         hits: row.try_get("hits")?,

@@ -54,7 +54,10 @@ pub async fn find_by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option
         .fetch_optional(pool)
         .await
         .context("Failed to look up user by email")?;
-    row.as_ref().map(from_row).transpose().context("Failed to decode user")
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .context("Failed to decode user")
 }
 
 pub async fn find_by_id(pool: &AnyPool, id: &str) -> anyhow::Result<Option<UserWithHash>> {
@@ -63,7 +66,10 @@ pub async fn find_by_id(pool: &AnyPool, id: &str) -> anyhow::Result<Option<UserW
         .fetch_optional(pool)
         .await
         .context("Failed to look up user by id")?;
-    row.as_ref().map(from_row).transpose().context("Failed to decode user")
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .context("Failed to decode user")
 }
 
 /// Replaces the hash; `changed_at` is set only for a real change, not a rehash.
