@@ -5,7 +5,7 @@ export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # Release builds pass the site layout to the binary through these.
 export SITE_ROOT ?= target/site
 
-.PHONY: setup build run test test-rust test-e2e check-postgres bench lint fmt
+.PHONY: setup build run test check-postgres bench lint fmt
 
 setup:
 	@scripts/setup.sh
@@ -21,16 +21,8 @@ run: build
 ## Every test layer: unit, integration on SQLite and PostgreSQL, end-to-end.
 test:
 	@scripts/setup.sh --browser
-	@$(MAKE) --no-print-directory check-postgres
-	@$(MAKE) --no-print-directory test-rust
-	@$(MAKE) --no-print-directory test-e2e
-
-test-rust:
-	cargo test --features ssr
-
-test-e2e:
-	cargo leptos build --release
-	npx playwright test --config end2end/playwright.config.ts
+	@scripts/check-postgres.sh
+	@scripts/test.sh
 
 check-postgres:
 	@scripts/check-postgres.sh

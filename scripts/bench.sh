@@ -29,9 +29,9 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 
-password="bench marks measure quietly forever"
+password="quantum marmalade orbits silently"
 cookie=$(curl -fs -D - -o /dev/null -H "Origin: $base" -H "Accept: application/json" \
-  --data-urlencode "name=Bench User" --data-urlencode "email=bench@example.com" \
+  --data-urlencode "name=Bench User" --data-urlencode "email=perf@example.com" \
   --data-urlencode "password=$password" "$base/api/sign_up" |
   tr -d '\r' | awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^ss_session=/ { print $2 }')
 if [ -z "$cookie" ]; then

@@ -218,10 +218,18 @@ pub fn client_meta() -> Result<ClientMeta, AppError> {
     Ok(client_meta_from(&parts.headers, peer))
 }
 
+/// A session the page guard already resolved for this request, so rendering
+/// the page does not look it up again.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession(pub AuthSession);
+
 /// The caller's session, if signed in.
 pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
-    let state = app_state()?;
     let parts = request_parts()?;
+    if let Some(resolved) = parts.extensions.get::<ResolvedSession>() {
+        return Ok(Some(resolved.0.clone()));
+    }
+    let state = app_state()?;
     state.session_from_headers(&parts.headers).await
 }
 

@@ -3,6 +3,7 @@
 //! before the Wasm has loaded.
 
 use crate::error::AppError;
+use crate::server::auth::ResolvedSession;
 use crate::server::config::PublicUrl;
 use crate::server::state::AppState;
 use crate::ui::flash::{FLASH_COOKIE, FormFlash};
@@ -163,7 +164,11 @@ pub fn without_action_error_params(url: &str) -> Option<String> {
 
 /// Sends signed-out visitors of `/settings…` to the sign-in page (remembering
 /// where they were going) and signed-in visitors of `/login` and `/signup` on.
-pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn page_guard(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
@@ -207,7 +212,11 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
             response
         }
         (Some(_), false) => see_other("/settings/security"),
-        _ => next.run(request).await,
+        (Some(session), true) => {
+            request.extensions_mut().insert(ResolvedSession(session));
+            next.run(request).await
+        }
+        (None, false) => next.run(request).await,
     }
 }
 

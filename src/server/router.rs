@@ -117,8 +117,15 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until the listener fails; starts housekeeping alongside.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     maintenance::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms each).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
