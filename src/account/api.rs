@@ -103,33 +103,42 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     {
         return Err(duplicate_email());
     }
-    events::record(
-        &state.pool,
-        Some(&user.id),
-        EventKind::SignUp,
-        Outcome::Success,
-        &client,
-        serde_json::json!({}),
-        now,
-    )
-    .await
-    .map_err(internal)?;
+    state
+        .record_event(
+            Some(&user.id),
+            EventKind::SignUp,
+            Outcome::Success,
+            &client,
+            serde_json::json!({}),
+        )
+        .await?;
+    begin_session(&state, &user.id, &client, "/settings/security").await?;
+    Ok(())
+}
+
+/// Starts a password session for the user, sets its cookie, records the
+/// sign-in and sends the browser to `next`.
+#[cfg(feature = "ssr")]
+async fn begin_session(
+    state: &crate::server::state::AppState,
+    user_id: &str,
+    client: &crate::server::store::events::ClientMeta,
+    next: &str,
+) -> Result<(), AppError> {
     let token = state
-        .start_session(&user.id, &client, AUTH_METHOD_PASSWORD)
+        .start_session(user_id, client, AUTH_METHOD_PASSWORD)
         .await?;
     set_cookie(&state.session_cookie(&token))?;
-    events::record(
-        &state.pool,
-        Some(&user.id),
-        EventKind::SignIn,
-        Outcome::Success,
-        &client,
-        serde_json::json!({"method": AUTH_METHOD_PASSWORD}),
-        now,
-    )
-    .await
-    .map_err(internal)?;
-    leptos_axum::redirect("/settings/security");
+    state
+        .record_event(
+            Some(user_id),
+            EventKind::SignIn,
+            Outcome::Success,
+            client,
+            serde_json::json!({"method": AUTH_METHOD_PASSWORD}),
+        )
+        .await?;
+    leptos_axum::redirect(next);
     Ok(())
 }
 
@@ -190,17 +199,15 @@ pub async fn sign_in(
         } else {
             "unknown_account"
         };
-        events::record(
-            &state.pool,
-            user_id.as_deref(),
-            EventKind::SignInFailed,
-            Outcome::Failure,
-            &client,
-            serde_json::json!({"reason": reason, "consecutive_failures": failures}),
-            now,
-        )
-        .await
-        .map_err(internal)?;
+        state
+            .record_event(
+                user_id.as_deref(),
+                EventKind::SignInFailed,
+                Outcome::Failure,
+                &client,
+                serde_json::json!({"reason": reason, "consecutive_failures": failures}),
+            )
+            .await?;
         return Err(AppError::InvalidCredentials);
     };
     state.clear_sign_in_failures(&email).await?;
@@ -218,22 +225,8 @@ pub async fn sign_in(
             .await
             .map_err(internal)?;
     }
-    let token = state
-        .start_session(&account.user.id, &client, AUTH_METHOD_PASSWORD)
-        .await?;
-    set_cookie(&state.session_cookie(&token))?;
-    events::record(
-        &state.pool,
-        Some(&account.user.id),
-        EventKind::SignIn,
-        Outcome::Success,
-        &client,
-        serde_json::json!({"method": AUTH_METHOD_PASSWORD}),
-        now,
-    )
-    .await
-    .map_err(internal)?;
-    leptos_axum::redirect(&super::safe_next_path(next.as_deref().unwrap_or_default()));
+    let next = super::safe_next_path(next.as_deref().unwrap_or_default());
+    begin_session(&state, &account.user.id, &client, &next).await?;
     Ok(())
 }
 
@@ -247,17 +240,15 @@ pub async fn sign_out() -> Result<(), AppError> {
         sessions::revoke(&state.pool, &session.session_id, now)
             .await
             .map_err(internal)?;
-        events::record(
-            &state.pool,
-            Some(&session.user.id),
-            EventKind::SignOut,
-            Outcome::Success,
-            &client,
-            serde_json::json!({}),
-            now,
-        )
-        .await
-        .map_err(internal)?;
+        state
+            .record_event(
+                Some(&session.user.id),
+                EventKind::SignOut,
+                Outcome::Success,
+                &client,
+                serde_json::json!({}),
+            )
+            .await?;
     }
     set_cookie(&state.clearing_cookie())?;
     leptos_axum::redirect("/login");
@@ -295,17 +286,15 @@ pub async fn change_password(
         state
             .record_sign_in_failure(&user.email, &client.ip, now)
             .await?;
-        events::record(
-            &state.pool,
-            Some(&user.id),
-            EventKind::PasswordChanged,
-            Outcome::Failure,
-            &client,
-            serde_json::json!({"reason": "wrong_current_password"}),
-            now,
-        )
-        .await
-        .map_err(internal)?;
+        state
+            .record_event(
+                Some(&user.id),
+                EventKind::PasswordChanged,
+                Outcome::Failure,
+                &client,
+                serde_json::json!({"reason": "wrong_current_password"}),
+            )
+            .await?;
         return Err(AppError::validation(
             "current_password",
             "Your current password is incorrect.",
@@ -343,17 +332,15 @@ pub async fn change_password(
         .await
         .map_err(internal)?;
     set_cookie(&state.session_cookie(&token))?;
-    events::record(
-        &state.pool,
-        Some(&user.id),
-        EventKind::PasswordChanged,
-        Outcome::Success,
-        &client,
-        serde_json::json!({"other_sessions_ended": ended}),
-        now,
-    )
-    .await
-    .map_err(internal)?;
+    state
+        .record_event(
+            Some(&user.id),
+            EventKind::PasswordChanged,
+            Outcome::Success,
+            &client,
+            serde_json::json!({"other_sessions_ended": ended}),
+        )
+        .await?;
     Ok(())
 }
 
