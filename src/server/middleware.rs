@@ -220,6 +220,43 @@ pub async fn page_guard(
     }
 }
 
+/// The HTTP status that matches an error, so API clients need not parse bodies.
+pub fn status_for(error: &AppError) -> StatusCode {
+    match error {
+        AppError::InvalidCode | AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::ReauthRequired | AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Server functions answer every error with 500; this gives each error its
+/// proper status (and `Retry-After` when rate-limited). The Leptos client
+/// decodes any 4xx/5xx the same way.
+pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = status_for(&error);
+        if let AppError::RateLimited { retry_after } = error {
+            parts
+                .headers
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// For forms posted before the Wasm has loaded: turns the server function's
 /// outcome into a short-lived flash cookie that the page shows after the redirect.
 pub async fn no_script_form_flash(

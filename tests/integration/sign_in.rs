@@ -26,6 +26,7 @@ both_databases! {
         let unknown = app.sign_in("nobody@example.com", "not the password at all").await;
         assert_eq!(wrong.error(), Some(AppError::InvalidCredentials));
         assert_eq!(unknown.error(), Some(AppError::InvalidCredentials));
+        assert_eq!(wrong.status, 401);
         assert_eq!(wrong.status, unknown.status);
         assert_eq!(wrong.body, unknown.body);
         assert!(wrong.session_cookie(app.cookie_name).is_none());
@@ -40,8 +41,12 @@ both_databases! {
             assert_eq!(app.sign_in("sam@example.com", "wrong password guess").await.error(), Some(AppError::InvalidCredentials));
         }
         let reply = app.sign_in("sam@example.com", STRONG_PASSWORD).await;
+        assert_eq!(reply.status, 429);
         match reply.error() {
-            Some(AppError::RateLimited { retry_after }) => assert!((1..=30).contains(&retry_after), "{retry_after}"),
+            Some(AppError::RateLimited { retry_after }) => {
+                assert!((1..=30).contains(&retry_after), "{retry_after}");
+                assert_eq!(reply.headers.get("retry-after").unwrap().to_str().unwrap(), retry_after.to_string());
+            }
             other => panic!("expected back-off, got {other:?}"),
         }
         assert!(reply.session_cookie(app.cookie_name).is_none());

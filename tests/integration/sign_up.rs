@@ -15,6 +15,7 @@ async fn refused_field(app: &TestApp, name: &str, email: &str, password: &str) -
         reply.session_cookie(app.cookie_name).is_none(),
         "no session for a refused sign-up"
     );
+    assert_eq!(reply.status, 422, "{}", reply.body);
     match reply.error() {
         Some(AppError::Validation { field, message }) => (field, message),
         other => panic!(
