@@ -173,7 +173,7 @@ impl TestApp {
         cookie: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self
+        let request = self
             .http
             .post(format!("{}/api/{name}", self.base))
             .body(encode_form(form));
@@ -193,40 +193,26 @@ impl TestApp {
                 HeaderValue::from_str(v).unwrap(),
             );
         }
-        request = request.headers(all);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("request");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap_or_default(),
-        }
+        send(request.headers(all), cookie).await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("request");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap_or_default(),
-        }
+        send(self.http.get(format!("{}{path}", self.base)), cookie).await
+    }
+
+    /// Calls `sign_up` with these fields, whatever comes of it.
+    pub async fn try_sign_up(&self, name: &str, email: &str, password: &str) -> Reply {
+        self.call(
+            "sign_up",
+            &[("name", name), ("email", email), ("password", password)],
+            None,
+        )
+        .await
     }
 
     /// Signs up and returns the session cookie pair (`name=value`).
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> String {
-        let reply = self
-            .call(
-                "sign_up",
-                &[("name", name), ("email", email), ("password", password)],
-                None,
-            )
-            .await;
+        let reply = self.try_sign_up(name, email, password).await;
         assert!(
             reply.error().is_none(),
             "sign-up failed: {} {}",
@@ -294,6 +280,18 @@ impl Drop for TestApp {
             })
             .join();
         }
+    }
+}
+
+async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Reply {
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.expect("request");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap_or_default(),
     }
 }
 

@@ -4,13 +4,7 @@ use crate::helpers::*;
 use statusstack::error::AppError;
 
 async fn refused_field(app: &TestApp, name: &str, email: &str, password: &str) -> (String, String) {
-    let reply = app
-        .call(
-            "sign_up",
-            &[("name", name), ("email", email), ("password", password)],
-            None,
-        )
-        .await;
+    let reply = app.try_sign_up(name, email, password).await;
     assert!(
         reply.session_cookie(app.cookie_name).is_none(),
         "no session for a refused sign-up"
