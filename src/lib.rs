@@ -5,6 +5,7 @@ pub mod account;
 pub mod app;
 pub mod error;
 pub mod login_history;
+pub mod sessions;
 pub mod settings;
 pub mod ui;
 

@@ -375,7 +375,11 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     )
     .await
     .map_err(internal)?;
+    let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
+        .await
+        .map_err(internal)?;
     Ok(SecurityOverview {
+        sessions_review_due: crate::sessions::review_due(reviewed_at, session.user.created_at, now),
         user: session.user,
         active_sessions,
         previous_sign_in: sign_ins.into_iter().nth(1),

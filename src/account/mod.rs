@@ -38,6 +38,8 @@ pub struct SecurityOverview {
     pub previous_sign_in: Option<(i64, String)>,
     /// Failed sign-in attempts on this account in the last 30 days.
     pub recent_failed_sign_ins: i64,
+    /// The monthly session review is due.
+    pub sessions_review_due: bool,
 }
 
 /// Field limits shared by the forms and the server's validation.

@@ -142,6 +142,7 @@ impl AppState {
         let now = now_ms();
         let id = new_id();
         let token_hash = token.hash();
+        let location = self.locate(&client.ip);
         sessions::insert(
             &self.pool,
             &sessions::NewSession {
@@ -153,11 +154,22 @@ impl AppState {
                 ip: &client.ip,
                 user_agent: &client.user_agent,
                 auth_method,
+                location: &location,
             },
         )
         .await
         .map_err(internal)?;
         Ok(token)
+    }
+}
+
+impl AppState {
+    /// The approximate location of an address as stored text.
+    pub fn locate(&self, ip: &str) -> String {
+        match ip.parse() {
+            Ok(ip) => self.geo.locate(ip),
+            Err(_) => crate::server::geo::UNKNOWN_LOCATION.to_string(),
+        }
     }
 }
 
@@ -175,7 +187,11 @@ pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator
 }
 
 /// Peer address and user agent of a request.
-pub fn client_meta_from(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientMeta {
+pub fn client_meta_from(
+    parts_headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_proxy: bool,
+) -> ClientMeta {
     let user_agent = parts_headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -185,8 +201,8 @@ pub fn client_meta_from(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> 
         .take(USER_AGENT_MAX_CHARS)
         .collect();
     ClientMeta {
-        ip: peer
-            .map(|addr| addr.ip().to_string())
+        ip: crate::server::client::client_ip(peer, parts_headers, trust_proxy)
+            .map(|ip| ip.to_canonical().to_string())
             .unwrap_or_else(|| "unknown".into()),
         user_agent,
     }
@@ -215,7 +231,8 @@ pub fn client_meta() -> Result<ClientMeta, AppError> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    Ok(client_meta_from(&parts.headers, peer))
+    let trust_proxy = app_state()?.config.trust_proxy_headers;
+    Ok(client_meta_from(&parts.headers, peer, trust_proxy))
 }
 
 /// A session the page guard already resolved for this request, so rendering
@@ -264,7 +281,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         let long = format!("Mozilla\t{}", "x".repeat(600));
         headers.insert(USER_AGENT, HeaderValue::from_str(&long).unwrap());
-        let meta = client_meta_from(&headers, Some("10.0.0.1:5000".parse().unwrap()));
+        let meta = client_meta_from(&headers, Some("10.0.0.1:5000".parse().unwrap()), false);
         assert_eq!(meta.ip, "10.0.0.1");
         assert_eq!(meta.user_agent.chars().count(), USER_AGENT_MAX_CHARS);
         assert!(!meta.user_agent.contains('\t'));

@@ -25,6 +25,10 @@ directory is read first, if present):
   LOG_LEVEL              tracing filter, e.g. info or statusstack=debug (default info)
   SESSION_IDLE_DAYS      sign out after this many idle days (default 14)
   SESSION_ABSOLUTE_DAYS  sign out this many days after sign-in regardless (default 30)
+  GEOIP_DB               a MaxMind GeoLite2/GeoIP2 City .mmdb file for session locations
+                         (default: none; locations then read \"Unknown location\")
+  TRUST_PROXY_HEADERS    true behind a reverse proxy that sets X-Forwarded-For; the
+                         header is ignored otherwise (default false)
 ";
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -83,6 +87,8 @@ pub struct Config {
     pub log_level: String,
     pub session_idle_ms: i64,
     pub session_absolute_ms: i64,
+    pub geoip_db: Option<PathBuf>,
+    pub trust_proxy_headers: bool,
 }
 
 /// A key in hex that must not reach logs.
@@ -154,7 +160,28 @@ impl Config {
                 "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
             ));
         }
+        let trust_proxy_headers = match lookup("TRUST_PROXY_HEADERS").map(|v| v.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(v) if v == "true" || v == "1" || v == "yes" => true,
+            Some(v) if v == "false" || v == "0" || v == "no" => false,
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "TRUST_PROXY_HEADERS: {v:?} is not true or false"
+                )));
+            }
+        };
+        let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
+        if let Some(path) = &geoip_db {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "GEOIP_DB: {} is not a readable file",
+                    path.display()
+                )));
+            }
+        }
         Ok(Config {
+            geoip_db,
+            trust_proxy_headers,
             database_url,
             bind_addr,
             public_url,
@@ -217,6 +244,8 @@ mod tests {
             ("SECRET_KEY", "abc"),
             ("SESSION_IDLE_DAYS", "0"),
             ("SESSION_ABSOLUTE_DAYS", "forever"),
+            ("TRUST_PROXY_HEADERS", "maybe"),
+            ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert!(error.0.starts_with(name), "{name}: {}", error.0);

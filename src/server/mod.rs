@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod geo;
 pub mod maintenance;
 pub mod middleware;
 pub mod password;

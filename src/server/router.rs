@@ -5,7 +5,7 @@ use crate::server::config::Config;
 use crate::server::crypto::ServerKey;
 use crate::server::middleware::{self, CspNonce};
 use crate::server::state::AppState;
-use crate::server::{db, maintenance};
+use crate::server::{db, geo, maintenance};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
@@ -36,7 +36,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind_addr)
         .build();
+    let geo = geo::from_config(config.geoip_db.as_deref())?;
     Ok(AppState {
+        geo,
         pool,
         config: Arc::new(config),
         key,

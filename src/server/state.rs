@@ -2,6 +2,7 @@
 
 use crate::server::config::Config;
 use crate::server::crypto::ServerKey;
+use crate::server::geo::GeoLocator;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::AnyPool;
@@ -13,6 +14,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub key: ServerKey,
     pub leptos_options: LeptosOptions,
+    pub geo: Arc<dyn GeoLocator>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -4,6 +4,7 @@ use crate::account::SecurityOverview;
 use crate::account::api::{SignOut, get_current_user, get_security_overview};
 use crate::account::view::ChangePasswordForm;
 use crate::error::AppError;
+use crate::sessions::view::ActiveSessions;
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, Logo, Tone};
 use leptos::prelude::*;
@@ -137,9 +138,9 @@ pub fn SecurityPage() -> impl IntoView {
                 description="Add a second step at sign-in with an authenticator app (recommended) or SMS, with backup codes for recovery.">
                 <ComingSoon text="Two-factor authentication is coming soon. Until then, use a long, unique password from a password manager."/>
             </Card>
-            <Card id="sessions" title="Active Sessions" badge="Coming"
-                description="See every device signed in to your account and sign out the ones you don't recognise.">
-                <ComingSoon text="The session list is coming soon. Changing your password below already signs out every other session."/>
+            <Card id="sessions" title="Active Sessions"
+                description="Every device signed in to your account. Revoke any you don't recognise.">
+                <ActiveSessions/>
             </Card>
             <Card id="login-history" title="Login History" badge="Coming"
                 description="Successful and failed sign-ins, password changes, 2FA events and OAuth connections.">
@@ -199,6 +200,14 @@ fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
                     <dd class=failed_class>{failed}</dd>
                 </div>
             </dl>
+            {overview.sessions_review_due.then(|| view! {
+                <div class="mt-4">
+                    <Alert tone=Tone::Info>
+                        "Time for your monthly session review. "
+                        <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Review active sessions"</a>
+                    </Alert>
+                </div>
+            })}
         </section>
     }
 }

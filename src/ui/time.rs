@@ -31,12 +31,13 @@ pub fn relative_phrase(then_ms: i64, now_ms: i64) -> String {
     let future = delta < 0;
     let secs = delta.abs();
     let (amount, unit) = match secs {
-        0..=44 => return "just now".into(),
-        45..=3_599 => ((secs + 30) / 60, "minute"),
-        3_600..=86_399 => ((secs + 1_800) / 3_600, "hour"),
-        86_400..=2_591_999 => ((secs + 43_200) / 86_400, "day"),
-        2_592_000..=31_535_999 => ((secs + 1_296_000) / 2_592_000, "month"),
-        _ => ((secs + 15_768_000) / 31_536_000, "year"),
+        0..=9 => return "just now".into(),
+        10..=59 => (secs, "second"),
+        60..=3_599 => (secs / 60, "minute"),
+        3_600..=86_399 => (secs / 3_600, "hour"),
+        86_400..=2_591_999 => (secs / 86_400, "day"),
+        2_592_000..=31_535_999 => (secs / 2_592_000, "month"),
+        _ => (secs / 31_536_000, "year"),
     };
     let amount = amount.max(1);
     let plural = if amount == 1 { "" } else { "s" };
@@ -88,14 +89,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// A relative time that refreshes itself every 30 seconds in the browser;
+/// A relative time that refreshes itself every 5 seconds in the browser;
 /// hover or focus shows the exact UTC time.
 #[component]
 pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
     let now = RwSignal::new(now_ms());
     #[cfg(feature = "hydrate")]
     {
-        let interval = gloo_timers::callback::Interval::new(30_000, move || now.set(now_ms()));
+        let interval = gloo_timers::callback::Interval::new(5_000, move || now.set(now_ms()));
         let interval = send_wrapper_interval(interval);
         on_cleanup(move || drop(interval));
         // The server's clock rendered the first text; correct it to ours.
@@ -123,7 +124,9 @@ mod tests {
     #[test]
     fn relative_phrases_read_naturally() {
         let now = 1_000_000_000_000;
-        assert_eq!(relative_phrase(now - 10_000, now), "just now");
+        assert_eq!(relative_phrase(now - 5_000, now), "just now");
+        assert_eq!(relative_phrase(now - 25_000, now), "25 seconds ago");
+        assert_eq!(relative_phrase(now - 60_000, now), "1 minute ago");
         assert_eq!(relative_phrase(now - 5 * 60_000, now), "5 minutes ago");
         assert_eq!(relative_phrase(now - 60 * 60_000, now), "1 hour ago");
         assert_eq!(relative_phrase(now - 3 * 86_400_000, now), "3 days ago");

@@ -13,6 +13,7 @@ pub struct NewSession<'a> {
     pub ip: &'a str,
     pub user_agent: &'a str,
     pub auth_method: &'a str,
+    pub location: &'a str,
 }
 
 /// A live session as looked up by token.
@@ -29,8 +30,8 @@ pub struct SessionRecord {
 pub async fn insert(pool: &AnyPool, session: &NewSession<'_>) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, token_hash, created_at, last_seen_at, expires_at,
-             reauthenticated_at, revoked_at, ip, user_agent, auth_method)
-         VALUES ($1, $2, $3, $4, $4, $5, $4, NULL, $6, $7, $8)",
+             reauthenticated_at, revoked_at, ip, user_agent, auth_method, location)
+         VALUES ($1, $2, $3, $4, $4, $5, $4, NULL, $6, $7, $8, $9)",
     )
     .bind(session.id)
     .bind(session.user_id)
@@ -40,6 +41,7 @@ pub async fn insert(pool: &AnyPool, session: &NewSession<'_>) -> anyhow::Result<
     .bind(session.ip)
     .bind(session.user_agent)
     .bind(session.auth_method)
+    .bind(session.location)
     .execute(pool)
     .await
     .context("Failed to insert session")?;
@@ -163,4 +165,111 @@ pub async fn prune(pool: &AnyPool, now: i64, idle_ms: i64) -> anyhow::Result<u64
     .await
     .context("Failed to prune sessions")?;
     Ok(result.rows_affected())
+}
+
+/// A live session row for the Active Sessions list.
+#[derive(Clone, Debug)]
+pub struct ListedSession {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub auth_method: String,
+    pub location: String,
+}
+
+/// The user's live sessions, most recently active first.
+pub async fn list_live(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+    idle_ms: i64,
+) -> anyhow::Result<Vec<ListedSession>> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, last_seen_at, ip, user_agent, auth_method, location FROM sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
+         ORDER BY last_seen_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(now - idle_ms)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list sessions")?;
+    rows.iter()
+        .map(|row| {
+            Ok(ListedSession {
+                id: row.try_get("id")?,
+                created_at: row.try_get("created_at")?,
+                last_seen_at: row.try_get("last_seen_at")?,
+                ip: row.try_get("ip")?,
+                user_agent: row.try_get("user_agent")?,
+                auth_method: row.try_get("auth_method")?,
+                location: row.try_get("location")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes one of the user's own live sessions; `None` when there is no such
+/// session of theirs (someone else's id revokes nothing).
+pub async fn revoke_own(
+    pool: &AnyPool,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> anyhow::Result<Option<ListedSession>> {
+    let row = sqlx::query(
+        "UPDATE sessions SET revoked_at = $3
+         WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL
+         RETURNING id, created_at, last_seen_at, ip, user_agent, auth_method, location",
+    )
+    .bind(user_id)
+    .bind(id)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to revoke session")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(ListedSession {
+        id: row.try_get("id")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        auth_method: row.try_get("auth_method")?,
+        location: row.try_get("location")?,
+    }))
+}
+
+/// Revokes the user's other sessions that signed in with the password alone.
+pub async fn revoke_single_factor_except(
+    pool: &AnyPool,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = $3
+         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND auth_method = 'password'",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to revoke single-factor sessions")?;
+    Ok(result.rows_affected())
+}
+
+/// Marks a password re-entry: sensitive actions are allowed for a while.
+pub async fn mark_reauthenticated(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to record re-authentication")?;
+    Ok(())
 }

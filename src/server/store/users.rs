@@ -92,3 +92,26 @@ pub async fn update_password_hash(
     .context("Failed to update password hash")?;
     Ok(())
 }
+
+/// When the user last reviewed their sessions.
+pub async fn sessions_reviewed_at(pool: &AnyPool, id: &str) -> anyhow::Result<Option<i64>> {
+    let row = sqlx::query("SELECT sessions_reviewed_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to read session review time")?;
+    match row {
+        Some(row) => Ok(row.try_get("sessions_reviewed_at")?),
+        None => Ok(None),
+    }
+}
+
+pub async fn mark_sessions_reviewed(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET sessions_reviewed_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to record session review")?;
+    Ok(())
+}
