@@ -98,7 +98,7 @@ mod tests {
         ("curl/8.5.0", "API client"),
         ("python-requests/2.31.0", "API client"),
         ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Googlebot (bot)"),
-        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "Bing (bot)"),
+        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bingbot (bot)"),
         ("", "Unknown device"),
     ];
 

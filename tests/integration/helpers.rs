@@ -313,3 +313,18 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// The GeoIP test database, built by `scripts/make-geoip-fixture.sh` on first use.
+pub fn geoip_fixture() -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/target/test-fixtures/GeoLite2-City-Test.mmdb");
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let status = std::process::Command::new(format!("{root}/scripts/make-geoip-fixture.sh"))
+            .arg(&path)
+            .status()
+            .expect("run scripts/make-geoip-fixture.sh");
+        assert!(status.success(), "building the GeoIP fixture failed");
+    });
+    path
+}

@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod helpers;
+mod active_sessions;
 mod csrf_and_headers;
 mod password_change;
 mod sessions;
