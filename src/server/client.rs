@@ -8,7 +8,11 @@ use std::net::{IpAddr, SocketAddr};
 /// The client's address. With `trust_proxy` off, `X-Forwarded-For` is ignored
 /// (anyone can send it). With it on, the header's last entry is used: that is
 /// the one our own proxy appended; entries before it are the client's claims.
-pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    trust_proxy: bool,
+) -> Option<IpAddr> {
     if trust_proxy {
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -16,8 +20,7 @@ pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trust_proxy: boo
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .last()
+            .rfind(|entry| !entry.is_empty())
             .and_then(|entry| entry.parse::<IpAddr>().ok());
         if forwarded.is_some() {
             return forwarded;
@@ -45,7 +48,9 @@ pub fn device_label(user_agent: &str) -> (String, DeviceKind) {
     }
     let os = os_label(result.os, user_agent);
     let kind = match result.category {
-        "smartphone" | "mobilephone" if result.os == "iPad" || user_agent.contains("Tablet") => DeviceKind::Tablet,
+        "smartphone" | "mobilephone" if result.os == "iPad" || user_agent.contains("Tablet") => {
+            DeviceKind::Tablet
+        }
         "smartphone" | "mobilephone" => DeviceKind::Mobile,
         "pc" => DeviceKind::Desktop,
         _ if !user_agent.starts_with("Mozilla/") => {
@@ -69,7 +74,9 @@ fn os_label(os: &str, user_agent: &str) -> String {
         "Mac OSX" => "macOS".into(),
         "iPhone" | "iPod" => "iPhone".into(),
         "iPad" => "iPad".into(),
-        "Android" if user_agent.contains("Tablet") || !user_agent.contains("Mobile") => "Android tablet".into(),
+        "Android" if user_agent.contains("Tablet") || !user_agent.contains("Mobile") => {
+            "Android tablet".into()
+        }
         "ChromeOS" => "ChromeOS".into(),
         "UNKNOWN" => "an unknown system".into(),
         other => other.to_string(),
@@ -83,22 +90,64 @@ mod tests {
 
     /// Real user agents and the label each must get (the closing note's table).
     pub const USER_AGENTS: &[(&str, &str)] = &[
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on macOS"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on Windows"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox on Windows"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15", "Safari on macOS"),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1", "Safari on iPhone"),
-        ("Mozilla/5.0 (iPad; CPU OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1", "Safari on iPad"),
-        ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36", "Chrome on Android"),
-        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome on Linux"),
-        ("Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "Firefox on Linux"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91", "Edge on Windows"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0", "Opera on Windows"),
-        ("Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0", "Firefox on Android"),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "Firefox on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+            "Safari on iPhone",
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+            "Safari on iPad",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
+            "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+            "Firefox on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0",
+            "Opera on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+            "Firefox on Android",
+        ),
         ("curl/8.5.0", "API client"),
         ("python-requests/2.31.0", "API client"),
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Googlebot (bot)"),
-        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bingbot (bot)"),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Googlebot (bot)",
+        ),
+        (
+            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+            "bingbot (bot)",
+        ),
         ("", "Unknown device"),
     ];
 
@@ -134,8 +183,16 @@ mod tests {
     fn forwarded_headers_are_ignored_unless_trusted() {
         let peer: SocketAddr = "10.0.0.5:40000".parse().unwrap();
         let spoofed = forwarded(&["1.2.3.4"]);
-        assert_eq!(client_ip(Some(peer), &spoofed, false).unwrap().to_string(), "10.0.0.5");
-        assert_eq!(client_ip(Some(peer), &HeaderMap::new(), true).unwrap().to_string(), "10.0.0.5");
+        assert_eq!(
+            client_ip(Some(peer), &spoofed, false).unwrap().to_string(),
+            "10.0.0.5"
+        );
+        assert_eq!(
+            client_ip(Some(peer), &HeaderMap::new(), true)
+                .unwrap()
+                .to_string(),
+            "10.0.0.5"
+        );
     }
 
     #[test]
@@ -143,10 +200,19 @@ mod tests {
         let peer: SocketAddr = "10.0.0.5:40000".parse().unwrap();
         // The client claimed 6.6.6.6; our proxy appended the real 81.2.69.160.
         let headers = forwarded(&["6.6.6.6, 81.2.69.160"]);
-        assert_eq!(client_ip(Some(peer), &headers, true).unwrap().to_string(), "81.2.69.160");
+        assert_eq!(
+            client_ip(Some(peer), &headers, true).unwrap().to_string(),
+            "81.2.69.160"
+        );
         let split = forwarded(&["6.6.6.6", "2001:db8::1"]);
-        assert_eq!(client_ip(Some(peer), &split, true).unwrap().to_string(), "2001:db8::1");
+        assert_eq!(
+            client_ip(Some(peer), &split, true).unwrap().to_string(),
+            "2001:db8::1"
+        );
         let garbage = forwarded(&["not-an-ip"]);
-        assert_eq!(client_ip(Some(peer), &garbage, true).unwrap().to_string(), "10.0.0.5");
+        assert_eq!(
+            client_ip(Some(peer), &garbage, true).unwrap().to_string(),
+            "10.0.0.5"
+        );
     }
 }

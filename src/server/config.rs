@@ -160,24 +160,25 @@ impl Config {
                 "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
             ));
         }
-        let trust_proxy_headers = match lookup("TRUST_PROXY_HEADERS").map(|v| v.trim().to_ascii_lowercase()) {
-            None => false,
-            Some(v) if v == "true" || v == "1" || v == "yes" => true,
-            Some(v) if v == "false" || v == "0" || v == "no" => false,
-            Some(v) => {
-                return Err(ConfigError(format!(
-                    "TRUST_PROXY_HEADERS: {v:?} is not true or false"
-                )));
-            }
-        };
+        let trust_proxy_headers =
+            match lookup("TRUST_PROXY_HEADERS").map(|v| v.trim().to_ascii_lowercase()) {
+                None => false,
+                Some(v) if v == "true" || v == "1" || v == "yes" => true,
+                Some(v) if v == "false" || v == "0" || v == "no" => false,
+                Some(v) => {
+                    return Err(ConfigError(format!(
+                        "TRUST_PROXY_HEADERS: {v:?} is not true or false"
+                    )));
+                }
+            };
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
-        if let Some(path) = &geoip_db {
-            if !path.is_file() {
-                return Err(ConfigError(format!(
-                    "GEOIP_DB: {} is not a readable file",
-                    path.display()
-                )));
-            }
+        if let Some(path) = &geoip_db
+            && !path.is_file()
+        {
+            return Err(ConfigError(format!(
+                "GEOIP_DB: {} is not a readable file",
+                path.display()
+            )));
         }
         Ok(Config {
             geoip_db,

@@ -16,13 +16,17 @@ pub const UNKNOWN_LOCATION: &str = "Unknown location";
 /// Whether the address is loopback, private, link-local or otherwise not on the internet.
 pub fn is_local(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
         IpAddr::V6(v6) => {
             v6.is_loopback()
                 || v6.is_unspecified()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_local(IpAddr::V4(v4)))
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_local(IpAddr::V4(v4)))
         }
     }
 }
@@ -32,7 +36,12 @@ pub struct NoLocator;
 
 impl GeoLocator for NoLocator {
     fn locate(&self, ip: IpAddr) -> String {
-        if is_local(ip) { LOCAL_NETWORK } else { UNKNOWN_LOCATION }.to_string()
+        if is_local(ip) {
+            LOCAL_NETWORK
+        } else {
+            UNKNOWN_LOCATION
+        }
+        .to_string()
     }
 }
 
@@ -59,7 +68,12 @@ impl GeoLocator for MaxMindLocator {
             _ => return UNKNOWN_LOCATION.into(),
         };
         let mut parts: Vec<String> = Vec::new();
-        if let Some(name) = city.city.as_ref().and_then(|c| c.names.as_ref()).and_then(|n| n.get("en")) {
+        if let Some(name) = city
+            .city
+            .as_ref()
+            .and_then(|c| c.names.as_ref())
+            .and_then(|n| n.get("en"))
+        {
             parts.push(name.to_string());
         }
         if let Some(code) = city
@@ -73,7 +87,11 @@ impl GeoLocator for MaxMindLocator {
         if let Some(code) = city.country.as_ref().and_then(|c| c.iso_code) {
             parts.push(code.to_string());
         }
-        if parts.is_empty() { UNKNOWN_LOCATION.into() } else { parts.join(", ") }
+        if parts.is_empty() {
+            UNKNOWN_LOCATION.into()
+        } else {
+            parts.join(", ")
+        }
     }
 }
 
@@ -91,15 +109,29 @@ mod tests {
 
     #[test]
     fn private_and_loopback_addresses_are_local() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.10", "172.16.5.4", "::1", "fd00::1", "fe80::1", "::ffff:192.168.1.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.5.4",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.1.1",
+        ] {
             assert_eq!(NoLocator.locate(ip.parse().unwrap()), LOCAL_NETWORK, "{ip}");
         }
-        assert_eq!(NoLocator.locate("81.2.69.160".parse().unwrap()), UNKNOWN_LOCATION);
+        assert_eq!(
+            NoLocator.locate("81.2.69.160".parse().unwrap()),
+            UNKNOWN_LOCATION
+        );
     }
 
     #[test]
     fn a_missing_database_file_is_a_clear_error() {
-        let error = MaxMindLocator::open(Path::new("/nonexistent/GeoLite2-City.mmdb")).err().unwrap();
+        let error = MaxMindLocator::open(Path::new("/nonexistent/GeoLite2-City.mmdb"))
+            .err()
+            .unwrap();
         assert!(error.to_string().starts_with("GEOIP_DB"), "{error}");
     }
 }

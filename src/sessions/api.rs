@@ -21,7 +21,11 @@ use crate::server::{
 pub fn session_id_problem(id: &str) -> Option<&'static str> {
     let well_formed = id.len() == 36
         && id.chars().enumerate().all(|(i, c)| {
-            if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() }
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
         });
     (!well_formed).then_some("That session id is not valid.")
 }
@@ -33,9 +37,14 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let now = now_ms();
-    let rows = sessions::list_live(&state.pool, &session.user.id, now, state.config.session_idle_ms)
-        .await
-        .map_err(internal)?;
+    let rows = sessions::list_live(
+        &state.pool,
+        &session.user.id,
+        now,
+        state.config.session_idle_ms,
+    )
+    .await
+    .map_err(internal)?;
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
         .await
         .map_err(internal)?;
@@ -43,7 +52,11 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
         .into_iter()
         .map(|row| {
             let (device, kind) = crate::server::client::device_label(&row.user_agent);
-            let location = if row.location.is_empty() { state.locate(&row.ip) } else { row.location };
+            let location = if row.location.is_empty() {
+                state.locate(&row.ip)
+            } else {
+                row.location
+            };
             super::SessionInfo {
                 current: row.id == session.session_id,
                 id: row.id,
@@ -109,7 +122,10 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
 /// right after turning on two-factor authentication). Needs a password entered
 /// in the last 10 minutes, or `password` now. Returns how many ended.
 #[server(endpoint = "revoke_other_sessions")]
-pub async fn revoke_other_sessions(scope: String, password: Option<String>) -> Result<u64, AppError> {
+pub async fn revoke_other_sessions(
+    scope: String,
+    password: Option<String>,
+) -> Result<u64, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let scope = MassRevocation::parse(&scope)
@@ -183,7 +199,10 @@ async fn confirm_recent_auth(
         return session.require_recent_auth(now);
     };
     if password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
-        return Err(AppError::validation("password", "Your password is incorrect."));
+        return Err(AppError::validation(
+            "password",
+            "Your password is incorrect.",
+        ));
     }
     let email = &session.user.email;
     state.check_sign_in_backoff(email, now).await?;
@@ -197,7 +216,10 @@ async fn confirm_recent_auth(
     if !matches {
         let client = client_meta()?;
         state.record_sign_in_failure(email, &client.ip, now).await?;
-        return Err(AppError::validation("password", "Your password is incorrect."));
+        return Err(AppError::validation(
+            "password",
+            "Your password is incorrect.",
+        ));
     }
     state.clear_sign_in_failures(email).await?;
     sessions::mark_reauthenticated(&state.pool, &session.session_id, now)
@@ -212,7 +234,13 @@ mod tests {
     #[test]
     fn only_uuid_shaped_ids_pass() {
         assert!(session_id_problem("0190f3a2-7b1c-7d4e-8f00-0123456789ab").is_none());
-        for bad in ["", "abc", "0190f3a2-7b1c-7d4e-8f00-0123456789abc", "0190f3a2x7b1c-7d4e-8f00-0123456789ab", "'; DROP TABLE sessions; --"] {
+        for bad in [
+            "",
+            "abc",
+            "0190f3a2-7b1c-7d4e-8f00-0123456789abc",
+            "0190f3a2x7b1c-7d4e-8f00-0123456789ab",
+            "'; DROP TABLE sessions; --",
+        ] {
             assert!(session_id_problem(bad).is_some(), "{bad}");
         }
     }

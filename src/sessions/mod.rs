@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn methods_read_naturally() {
         assert_eq!(sign_in_method_label("password"), "Password");
-        assert_eq!(sign_in_method_label("password+totp"), "Password + authenticator app");
+        assert_eq!(
+            sign_in_method_label("password+totp"),
+            "Password + authenticator app"
+        );
         assert_eq!(sign_in_method_label("password+sms"), "Password + SMS");
         assert!(has_second_factor("password+backup_code"));
         assert!(!has_second_factor("password"));

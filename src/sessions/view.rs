@@ -1,6 +1,8 @@
 //! The Active Sessions section of the Security page.
 
-use super::api::{MarkSessionsReviewed, MassRevocation, RevokeOtherSessions, RevokeSession, list_sessions};
+use super::api::{
+    MarkSessionsReviewed, MassRevocation, RevokeOtherSessions, RevokeSession, list_sessions,
+};
 use super::{DeviceKind, SessionInfo, SessionsOverview};
 use crate::error::AppError;
 use crate::ui::time::RelativeTime;
@@ -36,9 +38,7 @@ pub fn ActiveSessions() -> impl IntoView {
         ];
         errors.into_iter().flatten().next()
     };
-    let ended = move || {
-        revoke_others.value().get().and_then(Result::ok)
-    };
+    let ended = move || revoke_others.value().get().and_then(Result::ok);
     view! {
         <div class="space-y-4">
             {move || last_error().map(|error| view! { <Alert tone=Tone::Error>{error_text(&error)}</Alert> })}
@@ -111,7 +111,17 @@ fn SessionList(
 
 #[component]
 fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl IntoView {
-    let SessionInfo { id, device, kind, ip, location, created_at, last_seen_at, sign_in_method, current } = session;
+    let SessionInfo {
+        id,
+        device,
+        kind,
+        ip,
+        location,
+        created_at,
+        last_seen_at,
+        sign_in_method,
+        current,
+    } = session;
     let label = device.clone();
     view! {
         <li class="flex flex-wrap items-start gap-4 py-4 sm:flex-nowrap" data-testid="session-row">
@@ -120,7 +130,7 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
                 <p class="flex flex-wrap items-center gap-2 font-medium text-slate-900 dark:text-white">
                     <span data-testid="session-device">{device}</span>
                     {current.then(|| view! {
-                        <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/50 dark:text-emerald-200">"This device"</span>
+                        <span data-testid="this-device" class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/50 dark:text-emerald-200">"This device"</span>
                     })}
                 </p>
                 <p class="text-sm text-slate-600 dark:text-slate-300" data-testid="session-location">{location}" · "{ip}</p>
@@ -133,7 +143,7 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
                 <details class="group relative shrink-0">
                     <summary class=SUMMARY aria-label=format!("Revoke {label}")>"Revoke"</summary>
                     <div class="mt-2 w-64 rounded-lg border border-slate-200 bg-white p-3 text-sm shadow-lg sm:absolute sm:right-0 sm:z-10 dark:border-slate-700 dark:bg-slate-900">
-                        <p class="mb-3 text-slate-700 dark:text-slate-200">"Sign out this device? It will have to sign in again."</p>
+                        <p class="mb-3 text-slate-700 dark:text-slate-200">"Sign out this session? That device will have to sign in again."</p>
                         <ActionForm action=revoke>
                             <input type="hidden" name="session_id" value=id.clone()/>
                             <button type="submit" class=BUTTON_DANGER disabled=move || revoke.pending().get()>"Revoke session"</button>
@@ -181,11 +191,17 @@ fn MassSignOut(
 fn DeviceIcon(kind: DeviceKind) -> impl IntoView {
     let path = match kind {
         DeviceKind::Desktop => "M3 5h18v11H3zM8 20h8M12 16v4",
-        DeviceKind::Mobile => "M8 2h8a1 1 0 011 1v18a1 1 0 01-1 1H8a1 1 0 01-1-1V3a1 1 0 011-1zM11 18h2",
-        DeviceKind::Tablet => "M5 2h14a1 1 0 011 1v18a1 1 0 01-1 1H5a1 1 0 01-1-1V3a1 1 0 011-1zM11 18h2",
+        DeviceKind::Mobile => {
+            "M8 2h8a1 1 0 011 1v18a1 1 0 01-1 1H8a1 1 0 01-1-1V3a1 1 0 011-1zM11 18h2"
+        }
+        DeviceKind::Tablet => {
+            "M5 2h14a1 1 0 011 1v18a1 1 0 01-1 1H5a1 1 0 01-1-1V3a1 1 0 011-1zM11 18h2"
+        }
         DeviceKind::Bot => "M7 8h10v10H7zM12 4v4M9 12h.01M15 12h.01M10 15h4",
         DeviceKind::Api => "M4 5h16v14H4zM7 10l3 2-3 2M12 15h5",
-        DeviceKind::Unknown => "M12 21a9 9 0 100-18 9 9 0 000 18zM9.5 9a2.5 2.5 0 114 2c-.8.5-1.5 1-1.5 2M12 17h.01",
+        DeviceKind::Unknown => {
+            "M12 21a9 9 0 100-18 9 9 0 000 18zM9.5 9a2.5 2.5 0 114 2c-.8.5-1.5 1-1.5 2M12 17h.01"
+        }
     };
     view! {
         <span class="flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-slate-100 text-slate-600 dark:bg-slate-800 dark:text-slate-300" aria-hidden="true">

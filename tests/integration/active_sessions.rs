@@ -5,18 +5,31 @@ use crate::helpers::*;
 use statusstack::error::AppError;
 use statusstack::sessions::SessionsOverview;
 
-const FIREFOX_LINUX: &str = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+const FIREFOX_LINUX: &str =
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
 
-async fn sign_in_with(app: &TestApp, email: &str, user_agent: &str, forwarded_for: Option<&str>) -> String {
+async fn sign_in_with(
+    app: &TestApp,
+    email: &str,
+    user_agent: &str,
+    forwarded_for: Option<&str>,
+) -> String {
     let mut headers = vec![("origin", app.base.as_str()), ("user-agent", user_agent)];
     if let Some(ip) = forwarded_for {
         headers.push(("x-forwarded-for", ip));
     }
     let reply = app
-        .call_with_headers("sign_in", &[("email", email), ("password", STRONG_PASSWORD)], None, &headers)
+        .call_with_headers(
+            "sign_in",
+            &[("email", email), ("password", STRONG_PASSWORD)],
+            None,
+            &headers,
+        )
         .await;
-    reply.session_cookie(app.cookie_name).unwrap_or_else(|| panic!("sign-in failed: {}", reply.body))
+    reply
+        .session_cookie(app.cookie_name)
+        .unwrap_or_else(|| panic!("sign-in failed: {}", reply.body))
 }
 
 async fn list(app: &TestApp, cookie: &str) -> SessionsOverview {
@@ -167,17 +180,49 @@ mod locations {
     async fn locations_come_from_the_geoip_database_behind_a_trusted_proxy() {
         let fixture = geoip_fixture();
         for db in [Db::Sqlite, Db::Postgres] {
-            let app = TestApp::spawn_with(db, &[("GEOIP_DB", &fixture), ("TRUST_PROXY_HEADERS", "true")]).await;
+            let app = TestApp::spawn_with(
+                db,
+                &[("GEOIP_DB", &fixture), ("TRUST_PROXY_HEADERS", "true")],
+            )
+            .await;
             app.sign_up("Geo", "geo@example.com", STRONG_PASSWORD).await;
-            let london = sign_in_with(&app, "geo@example.com", FIREFOX_LINUX, Some("6.6.6.6, 81.2.69.160")).await;
-            sign_in_with(&app, "geo@example.com", SAFARI_IPHONE, Some("216.160.83.56")).await;
+            let london = sign_in_with(
+                &app,
+                "geo@example.com",
+                FIREFOX_LINUX,
+                Some("6.6.6.6, 81.2.69.160"),
+            )
+            .await;
+            sign_in_with(
+                &app,
+                "geo@example.com",
+                SAFARI_IPHONE,
+                Some("216.160.83.56"),
+            )
+            .await;
             sign_in_with(&app, "geo@example.com", SAFARI_IPHONE, Some("8.8.8.8")).await;
             let overview = list(&app, &london).await;
-            let places: Vec<(&str, &str)> = overview.sessions.iter().map(|s| (s.ip.as_str(), s.location.as_str())).collect();
-            assert!(places.contains(&("81.2.69.160", "London, ENG, GB")), "{places:?}");
-            assert!(places.contains(&("216.160.83.56", "Milton, WA, US")), "{places:?}");
-            assert!(places.contains(&("8.8.8.8", "Unknown location")), "{places:?}");
-            assert!(places.contains(&("127.0.0.1", "Local network")), "{places:?}");
+            let places: Vec<(&str, &str)> = overview
+                .sessions
+                .iter()
+                .map(|s| (s.ip.as_str(), s.location.as_str()))
+                .collect();
+            assert!(
+                places.contains(&("81.2.69.160", "London, ENG, GB")),
+                "{places:?}"
+            );
+            assert!(
+                places.contains(&("216.160.83.56", "Milton, WA, US")),
+                "{places:?}"
+            );
+            assert!(
+                places.contains(&("8.8.8.8", "Unknown location")),
+                "{places:?}"
+            );
+            assert!(
+                places.contains(&("127.0.0.1", "Local network")),
+                "{places:?}"
+            );
         }
     }
 
@@ -185,9 +230,21 @@ mod locations {
     async fn forwarded_headers_are_ignored_without_the_proxy_setting() {
         let fixture = geoip_fixture();
         let app = TestApp::spawn_with(Db::Sqlite, &[("GEOIP_DB", &fixture)]).await;
-        app.sign_up("Spoof", "spoof@example.com", STRONG_PASSWORD).await;
-        let cookie = sign_in_with(&app, "spoof@example.com", FIREFOX_LINUX, Some("81.2.69.160")).await;
+        app.sign_up("Spoof", "spoof@example.com", STRONG_PASSWORD)
+            .await;
+        let cookie = sign_in_with(
+            &app,
+            "spoof@example.com",
+            FIREFOX_LINUX,
+            Some("81.2.69.160"),
+        )
+        .await;
         let overview = list(&app, &cookie).await;
-        assert!(overview.sessions.iter().all(|s| s.ip == "127.0.0.1" && s.location == "Local network"));
+        assert!(
+            overview
+                .sessions
+                .iter()
+                .all(|s| s.ip == "127.0.0.1" && s.location == "Local network")
+        );
     }
 }
