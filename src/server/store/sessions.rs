@@ -121,10 +121,20 @@ pub async fn revoke_all_except(
     keep: &str,
     now: i64,
 ) -> anyhow::Result<u64> {
-    let result = sqlx::query(
+    revoke_others_where(pool, user_id, keep, now, "").await
+}
+
+async fn revoke_others_where(
+    pool: &AnyPool,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+    extra_condition: &'static str,
+) -> anyhow::Result<u64> {
+    let result = sqlx::query(&format!(
         "UPDATE sessions SET revoked_at = $3
-         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
-    )
+         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL {extra_condition}"
+    ))
     .bind(user_id)
     .bind(keep)
     .bind(now)
@@ -179,6 +189,20 @@ pub struct ListedSession {
     pub location: String,
 }
 
+const LISTED_COLUMNS: &str = "id, created_at, last_seen_at, ip, user_agent, auth_method, location";
+
+fn listed_from_row(row: &sqlx::any::AnyRow) -> anyhow::Result<ListedSession> {
+    Ok(ListedSession {
+        id: row.try_get("id")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        auth_method: row.try_get("auth_method")?,
+        location: row.try_get("location")?,
+    })
+}
+
 /// The user's live sessions, most recently active first.
 pub async fn list_live(
     pool: &AnyPool,
@@ -186,30 +210,18 @@ pub async fn list_live(
     now: i64,
     idle_ms: i64,
 ) -> anyhow::Result<Vec<ListedSession>> {
-    let rows = sqlx::query(
-        "SELECT id, created_at, last_seen_at, ip, user_agent, auth_method, location FROM sessions
+    let rows = sqlx::query(&format!(
+        "SELECT {LISTED_COLUMNS} FROM sessions
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3
-         ORDER BY last_seen_at DESC, id DESC",
-    )
+         ORDER BY last_seen_at DESC, id DESC"
+    ))
     .bind(user_id)
     .bind(now)
     .bind(now - idle_ms)
     .fetch_all(pool)
     .await
     .context("Failed to list sessions")?;
-    rows.iter()
-        .map(|row| {
-            Ok(ListedSession {
-                id: row.try_get("id")?,
-                created_at: row.try_get("created_at")?,
-                last_seen_at: row.try_get("last_seen_at")?,
-                ip: row.try_get("ip")?,
-                user_agent: row.try_get("user_agent")?,
-                auth_method: row.try_get("auth_method")?,
-                location: row.try_get("location")?,
-            })
-        })
-        .collect()
+    rows.iter().map(listed_from_row).collect()
 }
 
 /// Revokes one of the user's own live sessions; `None` when there is no such
@@ -220,11 +232,11 @@ pub async fn revoke_own(
     id: &str,
     now: i64,
 ) -> anyhow::Result<Option<ListedSession>> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "UPDATE sessions SET revoked_at = $3
          WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL
-         RETURNING id, created_at, last_seen_at, ip, user_agent, auth_method, location",
-    )
+         RETURNING {LISTED_COLUMNS}"
+    ))
     .bind(user_id)
     .bind(id)
     .bind(now)
@@ -232,15 +244,7 @@ pub async fn revoke_own(
     .await
     .context("Failed to revoke session")?;
     let Some(row) = row else { return Ok(None) };
-    Ok(Some(ListedSession {
-        id: row.try_get("id")?,
-        created_at: row.try_get("created_at")?,
-        last_seen_at: row.try_get("last_seen_at")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        auth_method: row.try_get("auth_method")?,
-        location: row.try_get("location")?,
-    }))
+    Ok(Some(listed_from_row(&row)?))
 }
 
 /// Revokes the user's other sessions that signed in with the password alone.
@@ -250,17 +254,7 @@ pub async fn revoke_single_factor_except(
     keep: &str,
     now: i64,
 ) -> anyhow::Result<u64> {
-    let result = sqlx::query(
-        "UPDATE sessions SET revoked_at = $3
-         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND auth_method = 'password'",
-    )
-    .bind(user_id)
-    .bind(keep)
-    .bind(now)
-    .execute(pool)
-    .await
-    .context("Failed to revoke single-factor sessions")?;
-    Ok(result.rows_affected())
+    revoke_others_where(pool, user_id, keep, now, "AND auth_method = 'password'").await
 }
 
 /// Marks a password re-entry: sensitive actions are allowed for a while.
