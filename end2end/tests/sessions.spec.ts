@@ -50,6 +50,7 @@ test("two devices: the first sees both and revokes the second, which is signed o
   await phoneRow.getByRole("button", { name: "Revoke session" }).click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first().getByTestId("this-device")).toBeVisible();
+  await expect(first.getByTestId("active-sessions")).toHaveText("1");
 
   await second.getByRole("link", { name: "API Keys" }).click();
   await second.goto("/settings/security");

@@ -14,11 +14,13 @@ const BUTTON_DANGER: &str = "inline-flex items-center rounded-lg bg-red-600 px-3
 const SUMMARY: &str = "cursor-pointer list-none rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-600 dark:text-slate-200 dark:hover:bg-slate-800 [&::-webkit-details-marker]:hidden";
 
 /// Every signed-in device with where and when, revocable one by one or all
-/// at once; the monthly review reminder.
+/// at once; the monthly review reminder. The page owns the revoke actions so
+/// that its other sections can refresh when sessions end.
 #[component]
-pub fn ActiveSessions() -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+pub fn ActiveSessions(
+    revoke: ServerAction<RevokeSession>,
+    revoke_others: ServerAction<RevokeOtherSessions>,
+) -> impl IntoView {
     let reviewed = ServerAction::<MarkSessionsReviewed>::new();
     let overview = Resource::new(
         move || {

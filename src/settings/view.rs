@@ -4,6 +4,7 @@ use crate::account::SecurityOverview;
 use crate::account::api::{SignOut, get_current_user, get_security_overview};
 use crate::account::view::ChangePasswordForm;
 use crate::error::AppError;
+use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, Logo, Tone};
@@ -122,7 +123,12 @@ fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView 
 /// issues fill in, and the change-password form.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| get_security_overview());
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let overview = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| get_security_overview(),
+    );
     view! {
         <PageHeading title="Security" description="Protect your account: password, two-factor authentication, sessions and sign-in activity."/>
         <div class="space-y-6">
@@ -140,7 +146,7 @@ pub fn SecurityPage() -> impl IntoView {
             </Card>
             <Card id="sessions" title="Active Sessions"
                 description="Every device signed in to your account. Revoke any you don't recognise.">
-                <ActiveSessions/>
+                <ActiveSessions revoke revoke_others/>
             </Card>
             <Card id="login-history" title="Login History" badge="Coming"
                 description="Successful and failed sign-ins, password changes, 2FA events and OAuth connections.">
