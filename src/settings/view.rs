@@ -40,9 +40,11 @@ const NAV: [(&str, &str, &str); 4] = [
 /// section navigation, and the page. Signed-out visitors are sent to sign in.
 #[component]
 pub fn SettingsLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| get_current_user());
     let sign_out = ServerAction::<SignOut>::new();
     let location = use_location();
+    // Asked again on every navigation, so a session revoked elsewhere is sent
+    // to the sign-in page on its very next click, not only on a reload.
+    let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
     view! {
         <div class="min-h-screen">
             <header class="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-950/90">
