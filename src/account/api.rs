@@ -356,14 +356,15 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let now = now_ms();
-    let active_sessions = sessions::count_live(
+    let active_sessions = sessions::list_live(
         &state.pool,
         &session.user.id,
         now,
         state.config.session_idle_ms,
     )
     .await
-    .map_err(internal)?;
+    .map_err(internal)?
+    .len() as i64;
     let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2)
         .await
         .map_err(internal)?;

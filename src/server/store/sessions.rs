@@ -144,26 +144,6 @@ async fn revoke_others_where(
     Ok(result.rows_affected())
 }
 
-/// Live sessions of the user (unrevoked, within both expiries).
-pub async fn count_live(
-    pool: &AnyPool,
-    user_id: &str,
-    now: i64,
-    idle_ms: i64,
-) -> anyhow::Result<i64> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS live FROM sessions
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen_at > $3",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(now - idle_ms)
-    .fetch_one(pool)
-    .await
-    .context("Failed to count sessions")?;
-    Ok(row.try_get("live")?)
-}
-
 /// Deletes sessions that are revoked or expired; returns how many.
 pub async fn prune(pool: &AnyPool, now: i64, idle_ms: i64) -> anyhow::Result<u64> {
     let result = sqlx::query(
