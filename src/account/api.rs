@@ -183,6 +183,7 @@ pub async fn sign_in(
         .await
         .map_err(internal)?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
+    let user_id = account.as_ref().map(|a| a.user.id.clone());
     let matches = password::verify_password(Password::new(&password), stored_hash)
         .await
         .map_err(internal)?;
@@ -190,10 +191,6 @@ pub async fn sign_in(
         let failures = state
             .record_sign_in_failure(&email, &client.ip, now)
             .await?;
-        let user_id = users::find_by_email(&state.pool, &email)
-            .await
-            .map_err(internal)?
-            .map(|a| a.user.id);
         let reason = if user_id.is_some() {
             "wrong_password"
         } else {
