@@ -270,19 +270,10 @@ pub async fn change_password(
             "Your current password is incorrect.",
         ));
     }
-    state.check_sign_in_backoff(&user.email, now).await?;
-    let stored = users::find_by_id(&state.pool, &user.id)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)?;
-    let matches =
-        password::verify_password(Password::new(&current_password), Some(stored.password_hash))
-            .await
-            .map_err(internal)?;
+    let matches = state
+        .verify_own_password(user, &current_password, &client.ip, now)
+        .await?;
     if !matches {
-        state
-            .record_sign_in_failure(&user.email, &client.ip, now)
-            .await?;
         state
             .record_event(
                 Some(&user.id),

@@ -5,6 +5,7 @@ use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::server::crypto::RandomToken;
 use crate::server::db::{new_id, now_ms};
+use crate::server::password::{Password, verify_password};
 use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
@@ -164,6 +165,29 @@ impl AppState {
 }
 
 impl AppState {
+    /// Checks the signed-in user's own password (password change, sudo mode)
+    /// under the same back-off as sign-in; a wrong one counts as a failed sign-in.
+    pub async fn verify_own_password(
+        &self,
+        user: &CurrentUser,
+        password: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<bool, AppError> {
+        self.check_sign_in_backoff(&user.email, now).await?;
+        let stored = users::find_by_id(&self.pool, &user.id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::Unauthenticated)?;
+        let matches = verify_password(Password::new(password), Some(stored.password_hash))
+            .await
+            .map_err(internal)?;
+        if !matches {
+            self.record_sign_in_failure(&user.email, ip, now).await?;
+        }
+        Ok(matches)
+    }
+
     /// The approximate location of an address as stored text.
     pub fn locate(&self, ip: &str) -> String {
         match ip.parse() {

@@ -11,7 +11,6 @@ use crate::login_history::{EventKind, Outcome};
 use crate::server::{
     auth::{AuthSession, app_state, client_meta, require_user},
     db::now_ms,
-    password::{self, Password},
     rate_limit::internal,
     state::AppState,
     store::{sessions, users},
@@ -204,24 +203,17 @@ async fn confirm_recent_auth(
             "Your password is incorrect.",
         ));
     }
-    let email = &session.user.email;
-    state.check_sign_in_backoff(email, now).await?;
-    let stored = users::find_by_id(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::Unauthenticated)?;
-    let matches = password::verify_password(Password::new(&password), Some(stored.password_hash))
-        .await
-        .map_err(internal)?;
-    if !matches {
-        let client = client_meta()?;
-        state.record_sign_in_failure(email, &client.ip, now).await?;
+    let client = client_meta()?;
+    if !state
+        .verify_own_password(&session.user, &password, &client.ip, now)
+        .await?
+    {
         return Err(AppError::validation(
             "password",
             "Your password is incorrect.",
         ));
     }
-    state.clear_sign_in_failures(email).await?;
+    state.clear_sign_in_failures(&session.user.email).await?;
     sessions::mark_reauthenticated(&state.pool, &session.session_id, now)
         .await
         .map_err(internal)
