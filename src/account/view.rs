@@ -5,7 +5,9 @@ use super::StrengthReport;
 use super::api::{ChangePassword, SignIn, SignUp, password_strength};
 use crate::error::AppError;
 use crate::ui::flash::flash_for;
-use crate::ui::{Alert, Field, Logo, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{
+    Alert, Field, Logo, SubmitButton, Tone, encode_query_component, field_error, form_level_error,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -66,7 +68,7 @@ pub fn LoginPage() -> impl IntoView {
         if next.is_empty() {
             "/signup".to_string()
         } else {
-            format!("/signup?next={}", encode(&next))
+            format!("/signup?next={}", encode_query_component(&next))
         }
     };
     view! {
@@ -86,17 +88,6 @@ pub fn LoginPage() -> impl IntoView {
             </p>
         </AuthFrame>
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `/signup`: name, email and a password the policy accepts.

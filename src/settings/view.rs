@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, Card, Logo, Tone};
+use crate::ui::{Alert, Card, Logo, Tone, encode_query_component};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -71,7 +71,7 @@ pub fn SettingsLayout() -> impl IntoView {
                                 }.into_any(),
                                 Ok(None) | Err(AppError::Unauthenticated) => {
                                     let next = location.pathname.get_untracked();
-                                    view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                                    view! { <Redirect path=format!("/login?next={}", encode_query_component(&next))/> }.into_any()
                                 }
                                 Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
                             }

@@ -165,6 +165,20 @@ pub fn Card(
     }
 }
 
+/// Percent-encodes a query component (keeps `/` readable in `?next=` paths).
+pub fn encode_query_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 /// The error of the last submission that is not about one field.
 pub fn form_level_error(error: Option<AppError>) -> Option<String> {
     match error {
@@ -185,6 +199,14 @@ pub fn field_error(error: &Option<AppError>, field: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_components_are_percent_encoded() {
+        assert_eq!(
+            encode_query_component("/settings/security?a=b&c"),
+            "/settings/security%3Fa%3Db%26c"
+        );
+    }
 
     #[test]
     fn errors_are_split_between_form_and_fields() {
