@@ -42,14 +42,6 @@ impl AppError {
             message: message.into(),
         }
     }
-
-    /// The form field this error belongs to, if any.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            AppError::Validation { field, .. } => Some(field),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for AppError {

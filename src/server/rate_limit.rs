@@ -31,6 +31,9 @@ pub const STRENGTH_CHECKS_PER_IP: WindowLimit = WindowLimit {
     window_ms: 60 * 1000,
 };
 
+/// Consecutive failed sign-ins per email, for the back-off.
+const SIGN_IN_EMAIL_BUCKET: &str = "sign-in-email";
+
 /// Consecutive failures on one email before back-off starts.
 pub const FREE_FAILURES: i64 = 5;
 const FIRST_BACKOFF_MS: i64 = 30 * 1000;
@@ -57,8 +60,13 @@ impl AppState {
         format!("{name}:{}", self.key.mac_hex("rate-limit", key.as_bytes()))
     }
 
-    /// Counts one hit and refuses it when the window is full.
-    pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+    /// Counts one hit in the current window; returns (hits so far, window start).
+    async fn count_hit(
+        &self,
+        limit: WindowLimit,
+        key: &str,
+        now: i64,
+    ) -> Result<(i64, i64), AppError> {
         let window_start = now - now.rem_euclid(limit.window_ms);
         let hits = rate_limits::hit_in_window(
             &self.pool,
@@ -68,6 +76,12 @@ impl AppState {
         )
         .await
         .map_err(internal)?;
+        Ok((hits, window_start))
+    }
+
+    /// Counts one hit and refuses it when the window is full.
+    pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+        let (hits, window_start) = self.count_hit(limit, key, now).await?;
         if hits > limit.limit {
             return Err(AppError::RateLimited {
                 retry_after: retry_after_secs(window_start + limit.window_ms, now),
@@ -101,7 +115,7 @@ impl AppState {
 
     /// Refuses a sign-in attempt for an email that is backing off.
     pub async fn check_sign_in_backoff(&self, email: &str, now: i64) -> Result<(), AppError> {
-        let counter = rate_limits::get(&self.pool, &self.bucket("sign-in-email", email))
+        let counter = rate_limits::get(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email))
             .await
             .map_err(internal)?;
         if let Some(counter) = counter {
@@ -122,25 +136,20 @@ impl AppState {
         ip: &str,
         now: i64,
     ) -> Result<i64, AppError> {
-        let failures =
-            rate_limits::hit_consecutive(&self.pool, &self.bucket("sign-in-email", email), now)
-                .await
-                .map_err(internal)?;
-        let window_start = now - now.rem_euclid(SIGN_IN_FAILURES_PER_IP.window_ms);
-        rate_limits::hit_in_window(
+        let failures = rate_limits::hit_consecutive(
             &self.pool,
-            &self.bucket(SIGN_IN_FAILURES_PER_IP.name, ip),
-            window_start,
+            &self.bucket(SIGN_IN_EMAIL_BUCKET, email),
             now,
         )
         .await
         .map_err(internal)?;
+        self.count_hit(SIGN_IN_FAILURES_PER_IP, ip, now).await?;
         Ok(failures)
     }
 
     /// A successful sign-in ends the email's back-off.
     pub async fn clear_sign_in_failures(&self, email: &str) -> Result<(), AppError> {
-        rate_limits::clear(&self.pool, &self.bucket("sign-in-email", email))
+        rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email))
             .await
             .map_err(internal)
     }
