@@ -18,14 +18,12 @@ use http::header::{
     STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderValue, Method, StatusCode};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use rand::RngCore;
 
 /// The per-request CSP nonce, read by the Leptos renderer.
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
-
-/// The response header that marks a server function error.
-const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 
 fn content_security_policy(nonce: &str) -> String {
     format!(
