@@ -7,7 +7,11 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 echo "== unit and integration tests (SQLite and PostgreSQL)"
-cargo test --features ssr --lib --test integration 2>&1 | tee "$logs/rust.log"
+# Bounded, so a hang fails here with a message instead of running out CI's clock.
+if ! timeout 45m cargo test --features ssr --lib --test integration 2>&1 | tee "$logs/rust.log"; then
+  echo "make test: the Rust tests failed or did not finish within 45 minutes" >&2
+  exit 1
+fi
 
 echo "== release build for the end-to-end tests"
 cargo leptos build --release

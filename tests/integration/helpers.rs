@@ -24,17 +24,36 @@ macro_rules! both_databases {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Sqlite).await;
-                $body
+                crate::helpers::bounded(async {
+                    let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Sqlite).await;
+                    $body
+                }).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Postgres).await;
-                $body
+                crate::helpers::bounded(async {
+                    let $app = crate::helpers::TestApp::spawn(crate::helpers::Db::Postgres).await;
+                    $body
+                }).await
             }
         }
     )*};
 }
+
+/// No test may take longer than this; a hang fails the test instead of the whole CI run.
+pub const TEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// No single request may take longer than this.
+pub const REQUEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs a test body under `TEST_TIME_LIMIT`.
+pub async fn bounded<F: std::future::Future<Output = ()>>(body: F) {
+    if tokio::time::timeout(TEST_TIME_LIMIT, body).await.is_err() {
+        panic!("the test did not finish within {TEST_TIME_LIMIT:?}");
+    }
+}
+
+/// How long dropping a test's PostgreSQL database may take.
+const DROP_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A running server with its own database.
 pub struct TestApp {
@@ -144,6 +163,7 @@ impl TestApp {
         });
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
+            .timeout(REQUEST_TIME_LIMIT)
             .build()
             .unwrap();
         TestApp {
@@ -269,13 +289,19 @@ impl Drop for TestApp {
                     .enable_all()
                     .build()
                     .unwrap();
-                runtime.block_on(async move {
+                // Bounded: a database left behind is cleaned up by the next run,
+                // a drop that waits forever would stall the whole suite.
+                let drop_database = async move {
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                        let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
                         let _ =
                             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                 .execute(&mut conn)
                                 .await;
                     }
+                };
+                runtime.block_on(async move {
+                    let _ = tokio::time::timeout(DROP_TIME_LIMIT, drop_database).await;
                 });
             })
             .join();
@@ -287,7 +313,10 @@ async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Rep
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
-    let response = request.send().await.expect("request");
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("request failed or timed out: {e}"));
     Reply {
         status: response.status().as_u16(),
         headers: response.headers().clone(),
