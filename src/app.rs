@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/signup") view=SignupPage/>
+                <Route path=path!("/login/two-factor") view=crate::two_factor::challenge_view::ChallengePage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>

@@ -7,6 +7,7 @@ pub mod error;
 pub mod login_history;
 pub mod sessions;
 pub mod settings;
+pub mod two_factor;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

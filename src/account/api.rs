@@ -112,33 +112,14 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
             serde_json::json!({}),
         )
         .await?;
-    begin_session(&state, &user.id, &client, "/settings/security").await?;
-    Ok(())
-}
-
-/// Starts a password session for the user, sets its cookie, records the
-/// sign-in and sends the browser to `next`.
-#[cfg(feature = "ssr")]
-async fn begin_session(
-    state: &crate::server::state::AppState,
-    user_id: &str,
-    client: &crate::server::store::events::ClientMeta,
-    next: &str,
-) -> Result<(), AppError> {
-    let token = state
-        .start_session(user_id, client, AUTH_METHOD_PASSWORD)
-        .await?;
-    set_cookie(&state.session_cookie(&token))?;
-    state
-        .record_event(
-            Some(user_id),
-            EventKind::SignIn,
-            Outcome::Success,
-            client,
-            serde_json::json!({"method": AUTH_METHOD_PASSWORD}),
-        )
-        .await?;
-    leptos_axum::redirect(next);
+    auth::begin_session(
+        &state,
+        &user.id,
+        &client,
+        AUTH_METHOD_PASSWORD,
+        "/settings/security",
+    )
+    .await?;
     Ok(())
 }
 
@@ -216,15 +197,17 @@ pub async fn sign_in(
             .await
             .map_err(internal)?;
     }
-    // A token that existed before sign-in must never stay valid after it.
-    if let Some(previous) = auth::current_session().await? {
-        sessions::revoke(&state.pool, &previous.session_id, now)
-            .await
-            .map_err(internal)?;
-    }
     let next = super::safe_next_path(next.as_deref().unwrap_or_default());
-    begin_session(&state, &account.user.id, &client, &next).await?;
-    Ok(())
+    let second_factor = crate::server::store::two_factor::get(&state.pool, &account.user.id)
+        .await
+        .map_err(internal)?;
+    if second_factor.method.is_some() {
+        // No session yet: the browser only gets a short-lived challenge.
+        return state
+            .start_sign_in_challenge(&account.user.id, &next, now)
+            .await;
+    }
+    auth::begin_session(&state, &account.user.id, &client, AUTH_METHOD_PASSWORD, &next).await
 }
 
 /// Ends the current session on the server, clears the cookie and goes to the sign-in page.
@@ -367,7 +350,14 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
         .await
         .map_err(internal)?;
+    let two_factor = crate::server::store::two_factor::get(&state.pool, &session.user.id)
+        .await
+        .map_err(internal)?
+        .method
+        .as_deref()
+        .and_then(crate::two_factor::Method::parse);
     Ok(SecurityOverview {
+        two_factor,
         sessions_review_due: crate::sessions::review_due(reviewed_at, session.user.created_at, now),
         user: session.user,
         active_sessions,

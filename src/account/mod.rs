@@ -40,6 +40,8 @@ pub struct SecurityOverview {
     pub recent_failed_sign_ins: i64,
     /// The monthly session review is due.
     pub sessions_review_due: bool,
+    /// The active second factor, `None` while 2FA is off.
+    pub two_factor: Option<crate::two_factor::Method>,
 }
 
 /// Field limits shared by the forms and the server's validation.

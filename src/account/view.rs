@@ -3,46 +3,17 @@
 
 use super::StrengthReport;
 use super::api::{ChangePassword, SignIn, SignUp, password_strength};
-use crate::error::AppError;
-use crate::ui::flash::flash_for;
+use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::{
     Alert, Field, Logo, SubmitButton, Tone, encode_query_component, field_error, form_level_error,
 };
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// The last error of an action: from the action itself once the Wasm runs,
-/// or from the flash cookie when the form was posted without it.
-fn last_error<A>(action: ServerAction<A>) -> Signal<Option<AppError>>
-where
-    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-    A::Output: Send + Sync + 'static,
-{
-    let flash = flash_for(A::PATH).and_then(|flash| flash.error);
-    Signal::derive(move || match action.value().get() {
-        Some(Err(error)) => Some(error),
-        Some(Ok(())) => None,
-        None => flash.clone(),
-    })
-}
-
-/// Whether the action's last run succeeded (either path).
-fn last_succeeded<A>(action: ServerAction<A>) -> Signal<bool>
-where
-    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-{
-    let flashed_ok = flash_for(A::PATH).is_some_and(|flash| flash.error.is_none());
-    Signal::derive(move || match action.value().get() {
-        Some(result) => result.is_ok(),
-        None => flashed_ok,
-    })
-}
-
 /// The centred frame of the signed-out pages.
 #[component]
-fn AuthFrame(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
+pub fn AuthFrame(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
         <main class="flex min-h-screen flex-col items-center justify-center px-4 py-12">

@@ -11,6 +11,16 @@ pub enum EventKind {
     SignOut,
     PasswordChanged,
     SessionRevoked,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorMethodChanged,
+    BackupCodesRegenerated,
+    BackupCodeUsed,
+    TwoFactorChallengePassed,
+    TwoFactorChallengeFailed,
+    TwoFactorLockout,
+    TotpReuseRefused,
+    SmsCodeSent,
 }
 
 impl EventKind {
@@ -23,6 +33,16 @@ impl EventKind {
             EventKind::SignOut => "sign_out",
             EventKind::PasswordChanged => "password_changed",
             EventKind::SessionRevoked => "session_revoked",
+            EventKind::TwoFactorEnabled => "two_factor_enabled",
+            EventKind::TwoFactorDisabled => "two_factor_disabled",
+            EventKind::TwoFactorMethodChanged => "two_factor_method_changed",
+            EventKind::BackupCodesRegenerated => "backup_codes_regenerated",
+            EventKind::BackupCodeUsed => "backup_code_used",
+            EventKind::TwoFactorChallengePassed => "two_factor_passed",
+            EventKind::TwoFactorChallengeFailed => "two_factor_failed",
+            EventKind::TwoFactorLockout => "two_factor_lockout",
+            EventKind::TotpReuseRefused => "totp_reuse_refused",
+            EventKind::SmsCodeSent => "sms_code_sent",
         }
     }
 
@@ -35,6 +55,16 @@ impl EventKind {
             EventKind::SignOut => "Signed out",
             EventKind::PasswordChanged => "Password changed",
             EventKind::SessionRevoked => "Session revoked",
+            EventKind::TwoFactorEnabled => "Two-factor authentication turned on",
+            EventKind::TwoFactorDisabled => "Two-factor authentication turned off",
+            EventKind::TwoFactorMethodChanged => "Two-factor method changed",
+            EventKind::BackupCodesRegenerated => "Backup codes regenerated",
+            EventKind::BackupCodeUsed => "Backup code used",
+            EventKind::TwoFactorChallengePassed => "Two-factor check passed",
+            EventKind::TwoFactorChallengeFailed => "Two-factor check failed",
+            EventKind::TwoFactorLockout => "Two-factor locked after failed codes",
+            EventKind::TotpReuseRefused => "Reused authenticator code refused",
+            EventKind::SmsCodeSent => "SMS code sent",
         }
     }
 
@@ -44,13 +74,23 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 6] = [
+pub const ALL_KINDS: [EventKind; 16] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
     EventKind::SignOut,
     EventKind::PasswordChanged,
     EventKind::SessionRevoked,
+    EventKind::TwoFactorEnabled,
+    EventKind::TwoFactorDisabled,
+    EventKind::TwoFactorMethodChanged,
+    EventKind::BackupCodesRegenerated,
+    EventKind::BackupCodeUsed,
+    EventKind::TwoFactorChallengePassed,
+    EventKind::TwoFactorChallengeFailed,
+    EventKind::TwoFactorLockout,
+    EventKind::TotpReuseRefused,
+    EventKind::SmsCodeSent,
 ];
 
 /// Whether the attempt succeeded.

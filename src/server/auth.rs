@@ -24,9 +24,13 @@ pub const COOKIE_NAME_HTTP: &str = "ss_session";
 pub const COOKIE_NAME_HTTPS: &str = "__Host-ss_session";
 /// `last_seen_at` is written at most this often per session.
 pub const LAST_SEEN_THROTTLE_MS: i64 = 60 * 1000;
-/// How long a password confirmation unlocks sensitive actions ("sudo mode").
-pub const SUDO_WINDOW_MS: i64 = 10 * 60 * 1000;
 const USER_AGENT_MAX_CHARS: usize = 512;
+
+/// The half-signed-in browser's cookie (between password and second factor).
+pub const CHALLENGE_COOKIE_HTTP: &str = "ss_challenge";
+pub const CHALLENGE_COOKIE_HTTPS: &str = "__Host-ss_challenge";
+/// How long a sign-in challenge waits for the second factor.
+pub const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
 
 /// How the session was authenticated, as stored in `sessions.auth_method`.
 pub const AUTH_METHOD_PASSWORD: &str = "password";
@@ -38,12 +42,14 @@ pub struct AuthSession {
     pub user: CurrentUser,
     pub created_at: i64,
     pub reauthenticated_at: i64,
+    /// The configured sudo window (`SUDO_WINDOW_MINUTES`).
+    pub sudo_window_ms: i64,
 }
 
 impl AuthSession {
     /// Fails with `ReauthRequired` unless the password was entered recently.
     pub fn require_recent_auth(&self, now: i64) -> Result<(), AppError> {
-        if now - self.reauthenticated_at <= SUDO_WINDOW_MS {
+        if now - self.reauthenticated_at < self.sudo_window_ms {
             Ok(())
         } else {
             Err(AppError::ReauthRequired)
@@ -62,13 +68,7 @@ impl AppState {
 
     /// The `Set-Cookie` value that hands out a session token.
     pub fn session_cookie(&self, token: &RandomToken) -> String {
-        let secure = if self.config.public_url.https {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        self.cookie_line(
             self.cookie_name(),
             token.expose(),
             self.config.session_absolute_ms / 1000,
@@ -77,15 +77,44 @@ impl AppState {
 
     /// The `Set-Cookie` value that removes the session cookie.
     pub fn clearing_cookie(&self) -> String {
+        self.cookie_line(self.cookie_name(), "", 0)
+    }
+
+    /// The cookie that holds a half-signed-in browser's sign-in challenge.
+    pub fn challenge_cookie_name(&self) -> &'static str {
+        if self.config.public_url.https {
+            CHALLENGE_COOKIE_HTTPS
+        } else {
+            CHALLENGE_COOKIE_HTTP
+        }
+    }
+
+    /// The `Set-Cookie` value that binds a sign-in challenge to this browser.
+    pub fn challenge_cookie(&self, token: &RandomToken) -> String {
+        self.cookie_line(
+            self.challenge_cookie_name(),
+            token.expose(),
+            CHALLENGE_TTL_MS / 1000,
+        )
+    }
+
+    /// The `Set-Cookie` value that removes the challenge cookie.
+    pub fn clearing_challenge_cookie(&self) -> String {
+        self.cookie_line(self.challenge_cookie_name(), "", 0)
+    }
+
+    /// The well-formed challenge token in the request's cookies, if any.
+    pub fn challenge_token_from_headers(&self, headers: &HeaderMap) -> Option<RandomToken> {
+        cookie_values(headers, self.challenge_cookie_name()).find_map(RandomToken::parse)
+    }
+
+    fn cookie_line(&self, name: &str, value: &str, max_age_secs: i64) -> String {
         let secure = if self.config.public_url.https {
             "; Secure"
         } else {
             ""
         };
-        format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-            self.cookie_name()
-        )
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
     }
 
     /// The well-formed session token in the request's cookies, if any.
@@ -129,6 +158,7 @@ impl AppState {
             user: user.user,
             created_at: record.created_at,
             reauthenticated_at: record.reauthenticated_at,
+            sudo_window_ms: self.config.sudo_window_ms,
         }))
     }
 
@@ -195,6 +225,36 @@ impl AppState {
             Err(_) => crate::server::geo::UNKNOWN_LOCATION.to_string(),
         }
     }
+}
+
+/// Ends the browser's previous session (a token that existed before sign-in
+/// must never stay valid after it), starts a new one with `auth_method`, sets
+/// its cookie, records the sign-in and sends the browser to `next`.
+pub async fn begin_session(
+    state: &AppState,
+    user_id: &str,
+    client: &ClientMeta,
+    auth_method: &str,
+    next: &str,
+) -> Result<(), AppError> {
+    if let Some(previous) = current_session().await? {
+        sessions::revoke(&state.pool, &previous.session_id, now_ms())
+            .await
+            .map_err(internal)?;
+    }
+    let token = state.start_session(user_id, client, auth_method).await?;
+    set_cookie(&state.session_cookie(&token))?;
+    state
+        .record_event(
+            Some(user_id),
+            crate::login_history::EventKind::SignIn,
+            crate::login_history::Outcome::Success,
+            client,
+            serde_json::json!({"method": auth_method}),
+        )
+        .await?;
+    leptos_axum::redirect(next);
+    Ok(())
 }
 
 /// Every value of cookie `name` across all `Cookie` headers.
@@ -324,10 +384,11 @@ mod tests {
             },
             created_at: 0,
             reauthenticated_at: 1_000,
+            sudo_window_ms: 600_000,
         };
-        assert!(session.require_recent_auth(1_000 + SUDO_WINDOW_MS).is_ok());
+        assert!(session.require_recent_auth(1_000 + 599_999).is_ok());
         assert_eq!(
-            session.require_recent_auth(1_001 + SUDO_WINDOW_MS),
+            session.require_recent_auth(1_000 + 600_000),
             Err(AppError::ReauthRequired)
         );
     }

@@ -29,6 +29,14 @@ directory is read first, if present):
                          (default: none; locations then read \"Unknown location\")
   TRUST_PROXY_HEADERS    true behind a reverse proxy that sets X-Forwarded-For; the
                          header is ignored otherwise (default false)
+  SUDO_WINDOW_MINUTES    how long re-entering the password (and a 2FA code) unlocks
+                         sensitive actions, 0-60 (default 10)
+  SMS_PROVIDER           outbox (default: codes are logged and stored in the sms_outbox
+                         table, never delivered) or twilio
+  TWILIO_ACCOUNT_SID     with SMS_PROVIDER=twilio: the account SID
+  TWILIO_AUTH_TOKEN      with SMS_PROVIDER=twilio: the auth token
+  TWILIO_FROM            with SMS_PROVIDER=twilio: sender number (E.164) or MG... service SID
+  TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
 ";
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -89,6 +97,10 @@ pub struct Config {
     pub session_absolute_ms: i64,
     pub geoip_db: Option<PathBuf>,
     pub trust_proxy_headers: bool,
+    /// How long a password (and 2FA code) confirmation unlocks sensitive actions.
+    pub sudo_window_ms: i64,
+    /// Where SMS codes go: the local outbox or a Twilio-compatible API.
+    pub sms: crate::server::sms::SmsSettings,
 }
 
 /// A key in hex that must not reach logs.
@@ -171,6 +183,19 @@ impl Config {
                     )));
                 }
             };
+        let sudo_minutes = match lookup("SUDO_WINDOW_MINUTES") {
+            None => 10,
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(minutes) if (0..=60).contains(&minutes) => minutes,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "SUDO_WINDOW_MINUTES: {text:?} is not a whole number of minutes from 0 to 60"
+                    )));
+                }
+            },
+        };
+        let sms = crate::server::sms::sms_settings_from_lookup(&|name| lookup(name))
+            .map_err(ConfigError)?;
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
         if let Some(path) = &geoip_db
             && !path.is_file()
@@ -183,6 +208,8 @@ impl Config {
         Ok(Config {
             geoip_db,
             trust_proxy_headers,
+            sudo_window_ms: sudo_minutes * 60 * 1000,
+            sms,
             database_url,
             bind_addr,
             public_url,
@@ -246,6 +273,8 @@ mod tests {
             ("SESSION_IDLE_DAYS", "0"),
             ("SESSION_ABSOLUTE_DAYS", "forever"),
             ("TRUST_PROXY_HEADERS", "maybe"),
+            ("SUDO_WINDOW_MINUTES", "61"),
+            ("SMS_PROVIDER", "carrier-pigeon"),
             ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();

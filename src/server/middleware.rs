@@ -165,7 +165,8 @@ pub async fn page_guard(
     }
     let path = request.uri().path();
     let protected = path == "/settings" || path.starts_with("/settings/");
-    let signed_out_only = path == "/login" || path == "/signup";
+    let signed_out_only =
+        path == "/login" || path == "/signup" || path == crate::server::two_factor::CHALLENGE_PATH;
     if !protected && !signed_out_only {
         return next.run(request).await;
     }
@@ -198,6 +199,17 @@ pub async fn page_guard(
             response
         }
         (Some(_), false) => see_other("/settings/security"),
+        (None, false) if path == crate::server::two_factor::CHALLENGE_PATH => {
+            match state.challenge_from_headers(request.headers()).await {
+                Ok(Some(_)) => next.run(request).await,
+                Ok(None) => see_other("/login?challenge=expired"),
+                Err(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    AppError::Internal.to_string(),
+                )
+                    .into_response(),
+            }
+        }
         (Some(session), true) => {
             request.extensions_mut().insert(ResolvedSession(session));
             next.run(request).await

@@ -12,5 +12,7 @@ pub mod middleware;
 pub mod password;
 pub mod rate_limit;
 pub mod router;
+pub mod sms;
 pub mod state;
 pub mod store;
+pub mod two_factor;

@@ -155,6 +155,55 @@ impl AppState {
     }
 }
 
+/// Two-factor codes (challenge, sudo) tried in a row per account before it locks.
+pub const CODE_ATTEMPTS: i64 = 5;
+/// How long the two-factor check stays locked after `CODE_ATTEMPTS` failures.
+pub const CODE_LOCK_MS: i64 = 15 * 60 * 1000;
+const CODE_ATTEMPTS_BUCKET: &str = "2fa-attempts";
+
+/// SMS codes sent per user.
+pub const SMS_SENDS_PER_USER: WindowLimit = WindowLimit {
+    name: "sms-user",
+    limit: 5,
+    window_ms: 60 * 60 * 1000,
+};
+/// SMS codes sent per phone number, whoever asks (SMS cost abuse).
+pub const SMS_SENDS_PER_PHONE: WindowLimit = WindowLimit {
+    name: "sms-phone",
+    limit: 10,
+    window_ms: 24 * 60 * 60 * 1000,
+};
+
+impl AppState {
+    /// Takes one of the account's two-factor attempts, or refuses while it is
+    /// locked. Returns the attempt's number in the current run of failures.
+    /// Counting before checking the code makes racing guesses share one budget.
+    pub async fn take_code_attempt(&self, user_id: &str, now: i64) -> Result<i64, AppError> {
+        let (attempt, last_allowed) = rate_limits::take_attempt(
+            &self.pool,
+            &self.bucket(CODE_ATTEMPTS_BUCKET, user_id),
+            now,
+            CODE_ATTEMPTS,
+            CODE_LOCK_MS,
+        )
+        .await
+        .map_err(internal)?;
+        if attempt > CODE_ATTEMPTS {
+            return Err(AppError::RateLimited {
+                retry_after: retry_after_secs(last_allowed + CODE_LOCK_MS, now),
+            });
+        }
+        Ok(attempt)
+    }
+
+    /// A correct code ends the run of failures.
+    pub async fn clear_code_attempts(&self, user_id: &str) -> Result<(), AppError> {
+        rate_limits::clear(&self.pool, &self.bucket(CODE_ATTEMPTS_BUCKET, user_id))
+            .await
+            .map_err(internal)
+    }
+}
+
 /// Logs an internal failure once and hides it from the client.
 pub fn internal(error: anyhow::Error) -> AppError {
     tracing::error!(error = ?error, "internal error");

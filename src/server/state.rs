@@ -15,6 +15,7 @@ pub struct AppState {
     pub key: ServerKey,
     pub leptos_options: LeptosOptions,
     pub geo: Arc<dyn GeoLocator>,
+    pub sms: Arc<dyn crate::server::sms::SmsSender>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

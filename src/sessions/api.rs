@@ -9,10 +9,9 @@ use leptos::prelude::*;
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
-    auth::{AuthSession, app_state, client_meta, require_user},
+    auth::{app_state, client_meta, require_user},
     db::now_ms,
     rate_limit::internal,
-    state::AppState,
     store::{sessions, users},
 };
 
@@ -74,6 +73,12 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
         reviewed_at,
         review_due: super::review_due(reviewed_at, session.user.created_at, now),
         needs_password: session.require_recent_auth(now).is_err(),
+        sudo_factor: crate::server::store::two_factor::get(&state.pool, &session.user.id)
+            .await
+            .map_err(internal)?
+            .method
+            .as_deref()
+            .and_then(crate::two_factor::Method::parse),
     })
 }
 
@@ -124,12 +129,16 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
 pub async fn revoke_other_sessions(
     scope: String,
     password: Option<String>,
+    code: Option<String>,
 ) -> Result<u64, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let scope = MassRevocation::parse(&scope)
         .ok_or_else(|| AppError::validation("scope", "Choose which sessions to sign out."))?;
-    confirm_recent_auth(&state, &session, password).await?;
+    let client = client_meta()?;
+    state
+        .confirm_sudo(&session, password, code, &client)
+        .await?;
     let now = now_ms();
     let (user, keep) = (&session.user.id, &session.session_id);
     let ended = match scope {
@@ -139,7 +148,6 @@ pub async fn revoke_other_sessions(
         }
     }
     .map_err(internal)?;
-    let client = client_meta()?;
     state
         .record_event(
             Some(user),
@@ -180,41 +188,6 @@ pub async fn mark_sessions_reviewed() -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     users::mark_sessions_reviewed(&state.pool, &session.user.id, now_ms())
-        .await
-        .map_err(internal)
-}
-
-/// Sudo mode: passes when the password was entered recently, otherwise checks
-/// `password` (with the sign-in back-off) and opens a new 10-minute window.
-#[cfg(feature = "ssr")]
-async fn confirm_recent_auth(
-    state: &AppState,
-    session: &AuthSession,
-    password: Option<String>,
-) -> Result<(), AppError> {
-    let now = now_ms();
-    let password = password.filter(|p| !p.is_empty());
-    let Some(password) = password else {
-        return session.require_recent_auth(now);
-    };
-    if password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
-        return Err(AppError::validation(
-            "password",
-            "Your password is incorrect.",
-        ));
-    }
-    let client = client_meta()?;
-    if !state
-        .verify_own_password(&session.user, &password, &client.ip, now)
-        .await?
-    {
-        return Err(AppError::validation(
-            "password",
-            "Your password is incorrect.",
-        ));
-    }
-    state.clear_sign_in_failures(&session.user.email).await?;
-    sessions::mark_reauthenticated(&state.pool, &session.session_id, now)
         .await
         .map_err(internal)
 }

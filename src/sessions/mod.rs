@@ -44,6 +44,8 @@ pub struct SessionsOverview {
     pub review_due: bool,
     /// Whether mass sign-outs still need the password (sudo mode expired).
     pub needs_password: bool,
+    /// The second factor sudo mode also asks for, when 2FA is on.
+    pub sudo_factor: Option<crate::two_factor::Method>,
 }
 
 /// Sessions should be reviewed monthly.

@@ -6,6 +6,7 @@ use crate::account::view::ChangePasswordForm;
 use crate::error::AppError;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
+use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, Logo, Tone, encode_query_component};
 use leptos::prelude::*;
@@ -127,8 +128,15 @@ fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView 
 pub fn SecurityPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let two_factor = TwoFactorActions::new();
     let overview = Resource::new(
-        move || (revoke.version().get(), revoke_others.version().get()),
+        move || {
+            (
+                revoke.version().get(),
+                revoke_others.version().get(),
+                two_factor.version(),
+            )
+        },
         |_| get_security_overview(),
     );
     view! {
@@ -142,9 +150,9 @@ pub fn SecurityPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <Card id="two-factor" title="Two-Factor Authentication" badge="Coming"
+            <Card id="two-factor" title="Two-Factor Authentication"
                 description="Add a second step at sign-in with an authenticator app (recommended) or SMS, with backup codes for recovery.">
-                <ComingSoon text="Two-factor authentication is coming soon. Until then, use a long, unique password from a password manager."/>
+                <TwoFactorSection actions=two_factor/>
             </Card>
             <Card id="sessions" title="Active Sessions"
                 description="Every device signed in to your account. Revoke any you don't recognise.">
@@ -181,9 +189,18 @@ fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
                     <p class="text-base font-semibold text-slate-900 dark:text-white">{overview.user.name.clone()}</p>
                     <p class="text-sm text-slate-500 dark:text-slate-400">{overview.user.email.clone()}</p>
                 </div>
-                <span class="rounded-full bg-amber-100 px-3 py-1 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200">
-                    "Two-factor authentication is off"
-                </span>
+                {match overview.two_factor {
+                    Some(method) => view! {
+                        <a href="#two-factor" class="rounded-full bg-emerald-100 px-3 py-1 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200" data-testid="two-factor-badge">
+                            {format!("Two-factor authentication is on ({})", method.label())}
+                        </a>
+                    }.into_any(),
+                    None => view! {
+                        <a href="#two-factor" class="rounded-full bg-amber-100 px-3 py-1 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" data-testid="two-factor-badge">
+                            "Two-factor authentication is off"
+                        </a>
+                    }.into_any(),
+                }}
             </div>
             <dl class="mt-5 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
                 <div class=stat>

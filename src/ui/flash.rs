@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server::SharedValue;
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 /// Name of the flash cookie.
@@ -53,4 +54,31 @@ pub fn flash_for(action: &str) -> Option<FormFlash> {
     use_context::<PageFlash>()
         .and_then(|flash| flash.0)
         .filter(|flash| flash.action == action)
+}
+
+/// The last error of an action: from the action itself once the Wasm runs,
+/// or from the flash cookie when the form was posted without it.
+pub fn last_error<A>(action: ServerAction<A>) -> Signal<Option<AppError>>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    let flash = flash_for(A::PATH).and_then(|flash| flash.error);
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        Some(Ok(())) => None,
+        None => flash.clone(),
+    })
+}
+
+/// Whether the action's last run succeeded (either path).
+pub fn last_succeeded<A>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let flashed_ok = flash_for(A::PATH).is_some_and(|flash| flash.error.is_none());
+    Signal::derive(move || match action.value().get() {
+        Some(result) => result.is_ok(),
+        None => flashed_ok,
+    })
 }

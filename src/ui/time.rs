@@ -110,6 +110,24 @@ pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
     }
 }
 
+/// Seconds left of `initial`, counting down once a second in the browser
+/// (gloo-timers); the server renders the starting value.
+pub fn countdown(initial: i64) -> RwSignal<i64> {
+    let left = RwSignal::new(initial.max(0));
+    #[cfg(feature = "hydrate")]
+    {
+        let started = now_ms();
+        let interval = gloo_timers::callback::Interval::new(1_000, move || {
+            // From the clock, not by decrementing: a throttled tab stays right.
+            let elapsed = (now_ms() - started) / 1000;
+            left.set((initial - elapsed).max(0));
+        });
+        let interval = send_wrapper_interval(interval);
+        on_cleanup(move || drop(interval));
+    }
+    left
+}
+
 #[cfg(feature = "hydrate")]
 fn send_wrapper_interval(
     interval: gloo_timers::callback::Interval,

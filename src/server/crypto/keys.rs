@@ -46,7 +46,7 @@ impl ServerKey {
         Ok(ServerKey(bytes))
     }
 
-    fn from_hex(text: &str) -> anyhow::Result<ServerKey> {
+    pub(crate) fn from_hex(text: &str) -> anyhow::Result<ServerKey> {
         let bytes = hex::decode(text.trim())?;
         let array: [u8; 32] = bytes
             .try_into()
@@ -56,8 +56,13 @@ impl ServerKey {
 
     /// HMAC-SHA-256 of `data` under the sub-key for `purpose`, as hex.
     pub fn mac_hex(&self, purpose: &str, data: &[u8]) -> String {
-        let sub_key = self.mac_raw(&self.0, purpose.as_bytes());
+        let sub_key = self.derive(purpose);
         hex::encode(self.mac_raw(&sub_key, data))
+    }
+
+    /// The 32-byte sub-key for `purpose`: HMAC-SHA-256 of the purpose under the master key.
+    pub(crate) fn derive(&self, purpose: &str) -> [u8; 32] {
+        self.mac_raw(&self.0, purpose.as_bytes())
     }
 
     fn mac_raw(&self, key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -111,6 +116,21 @@ mod tests {
         let key = ServerKey::from_hex(&"11".repeat(32)).unwrap();
         assert_ne!(key.mac_hex("a", b"x"), key.mac_hex("b", b"x"));
         assert_eq!(key.mac_hex("a", b"x").len(), 64);
+    }
+
+    #[test]
+    fn derive_is_the_hmac_of_the_purpose_and_keys_mac_hex() {
+        let key = ServerKey::from_hex(&"11".repeat(32)).unwrap();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[0x11; 32]).unwrap();
+        mac.update(b"purpose");
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(key.derive("purpose"), expected);
+        assert_ne!(key.derive("purpose"), key.derive("other"));
+
+        let mut outer = <Hmac<Sha256> as Mac>::new_from_slice(&expected).unwrap();
+        outer.update(b"data");
+        let expected_mac: [u8; 32] = outer.finalize().into_bytes().into();
+        assert_eq!(key.mac_hex("purpose", b"data"), hex::encode(expected_mac));
     }
 
     #[test]

@@ -3,4 +3,5 @@
 pub mod events;
 pub mod rate_limits;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;

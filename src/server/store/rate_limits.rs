@@ -84,3 +84,38 @@ pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
         .context("Failed to prune rate limits")?;
     Ok(result.rows_affected())
 }
+
+/// Takes one attempt from a budget of `max` in a row, atomically: past the
+/// budget the counter keeps counting without moving `updated_at` until `lock_ms`
+/// after the last allowed attempt, then starts again. Returns (attempt number,
+/// time of the last allowed attempt); a number above `max` means refused.
+pub async fn take_attempt(
+    pool: &AnyPool,
+    bucket: &str,
+    now: i64,
+    max: i64,
+    lock_ms: i64,
+) -> anyhow::Result<(i64, i64)> {
+    // Every right-hand side reads the row as it was before this statement.
+    let row = sqlx::query(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, 1, $2, $2)
+         ON CONFLICT (bucket) DO UPDATE SET
+             hits = CASE
+                 WHEN rate_limits.hits < $3 THEN rate_limits.hits + 1
+                 WHEN rate_limits.updated_at + $4 > $2 THEN rate_limits.hits + 1
+                 ELSE 1 END,
+             updated_at = CASE
+                 WHEN rate_limits.hits < $3 THEN $2
+                 WHEN rate_limits.updated_at + $4 > $2 THEN rate_limits.updated_at
+                 ELSE $2 END
+         RETURNING hits, updated_at",
+    )
+    .bind(bucket)
+    .bind(now)
+    .bind(max)
+    .bind(lock_ms)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count an attempt")?;
+    Ok((row.try_get("hits")?, row.try_get("updated_at")?))
+}

@@ -1,0 +1,491 @@
+//! Two-factor server functions: enrolment, backup codes, turning it off, and
+//! the sign-in challenge. Everything sensitive goes through sudo mode.
+
+use super::{ChallengeInfo, TwoFactorStatus};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::{EnabledFactor, Method, PendingEnrolment, phone, six_digits};
+#[cfg(feature = "ssr")]
+use crate::login_history::{EventKind, Outcome};
+#[cfg(feature = "ssr")]
+use crate::server::{
+    auth::{self, AuthSession, app_state, client_meta, request_parts, require_user, set_cookie},
+    crypto::{codes, totp},
+    db::{new_id, now_ms},
+    rate_limit::internal,
+    state::AppState,
+    store::two_factor as store,
+    two_factor::{CodePurpose, enrolment_binding, sign_in_binding, sudo_binding},
+};
+
+/// How long an unfinished enrolment can be resumed.
+#[cfg(feature = "ssr")]
+const ENROLMENT_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The Two-Factor section's state: the active method, or the enrolment in progress.
+#[server(endpoint = "two_factor_status")]
+pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    status_of(&state, &session).await
+}
+
+#[cfg(feature = "ssr")]
+async fn status_of(state: &AppState, session: &AuthSession) -> Result<TwoFactorStatus, AppError> {
+    let user = &session.user;
+    let now = now_ms();
+    let record = store::get(&state.pool, &user.id).await.map_err(internal)?;
+    let enabled = match record.method.as_deref().and_then(Method::parse) {
+        Some(method) => Some(EnabledFactor {
+            method,
+            since: record.since.unwrap_or_default(),
+            phone: record.sms_phone.as_deref().map(phone::mask_phone),
+            backup_codes_left: store::unused_backup_codes(&state.pool, &user.id)
+                .await
+                .map_err(internal)?,
+        }),
+        None => None,
+    };
+    let pending = match store::get_enrolment(&state.pool, &user.id, now)
+        .await
+        .map_err(internal)?
+    {
+        Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),
+        None => None,
+    };
+    Ok(TwoFactorStatus {
+        enabled,
+        pending,
+        needs_sudo: session.require_recent_auth(now).is_err(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn pending_view(
+    state: &AppState,
+    user_id: &str,
+    email: &str,
+    enrolment: &store::Enrolment,
+    now: i64,
+) -> Result<PendingEnrolment, AppError> {
+    let method = Method::parse(&enrolment.method)
+        .ok_or_else(|| internal(anyhow::anyhow!("unknown enrolment method")))?;
+    Ok(match method {
+        Method::Totp => {
+            let sealed = enrolment.totp_secret_sealed.as_deref().unwrap_or_default();
+            let secret = state.open_totp(user_id, sealed)?;
+            let uri = totp::otpauth_uri(&secret, email);
+            PendingEnrolment {
+                method,
+                qr_svg: Some(totp::qr_svg(&uri).map_err(internal)?),
+                manual_key: Some(secret.grouped()),
+                phone: None,
+                resend_in_secs: 0,
+            }
+        }
+        Method::Sms => PendingEnrolment {
+            method,
+            qr_svg: None,
+            manual_key: None,
+            phone: enrolment.phone.as_deref().map(phone::mask_phone),
+            resend_in_secs: state
+                .sms_resend_in(&enrolment_binding(&enrolment.id), now)
+                .await?,
+        },
+    })
+}
+
+/// Starts setting up a method: a new authenticator secret, or a phone number
+/// that gets a code by SMS. Switching method or number while 2FA is on needs
+/// sudo mode (`password`, and `code` from the current factor).
+#[server(endpoint = "start_two_factor_enrolment")]
+pub async fn start_enrolment(
+    method: String,
+    phone: Option<String>,
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let method = Method::parse(&method)
+        .ok_or_else(|| AppError::validation("method", "Choose an authenticator app or SMS."))?;
+    let phone = match method {
+        Method::Sms => Some(
+            phone::normalize_e164(phone.as_deref().unwrap_or_default())
+                .map_err(|message| AppError::validation("phone", message))?,
+        ),
+        Method::Totp => None,
+    };
+    let user_id = &session.user.id;
+    let record = store::get(&state.pool, user_id).await.map_err(internal)?;
+    if record.method.is_some() {
+        state.confirm_sudo(&session, password, code, &client).await?;
+    }
+    let now = now_ms();
+    let id = new_id();
+    let sealed = match method {
+        Method::Totp => Some(state.seal_totp(user_id, &totp::TotpSecret::generate())?),
+        Method::Sms => None,
+    };
+    if let Some(number) = &phone {
+        state
+            .send_sms_code(user_id, number, &enrolment_binding(&id), &client)
+            .await?;
+    }
+    store::put_enrolment(
+        &state.pool,
+        user_id,
+        &store::Enrolment {
+            id,
+            method: method.as_str().to_string(),
+            totp_secret_sealed: sealed,
+            phone,
+            expires_at: now + ENROLMENT_TTL_MS,
+        },
+        now,
+    )
+    .await
+    .map_err(internal)
+}
+
+/// Sends the enrolment's SMS code again (after the countdown), replacing the old one.
+#[server(endpoint = "resend_two_factor_enrolment_sms")]
+pub async fn resend_enrolment_sms() -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let enrolment = store::get_enrolment(&state.pool, &session.user.id, now_ms())
+        .await
+        .map_err(internal)?
+        .ok_or_else(enrolment_gone)?;
+    let number = enrolment.phone.as_deref().ok_or_else(enrolment_gone)?;
+    state
+        .send_sms_code(
+            &session.user.id,
+            number,
+            &enrolment_binding(&enrolment.id),
+            &client,
+        )
+        .await
+}
+
+#[cfg(feature = "ssr")]
+fn enrolment_gone() -> AppError {
+    AppError::validation("code", "This set-up has expired. Start again.")
+}
+
+/// Finishes the enrolment with a code from the new factor; only then is 2FA
+/// on. The first time, returns the new backup codes: the one time they are shown.
+#[server(endpoint = "confirm_two_factor_enrolment")]
+pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let user_id = &session.user.id;
+    let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
+    let now = now_ms();
+    let enrolment = store::get_enrolment(&state.pool, user_id, now)
+        .await
+        .map_err(internal)?
+        .ok_or_else(enrolment_gone)?;
+    let method = Method::parse(&enrolment.method).ok_or_else(enrolment_gone)?;
+    state.take_code_attempt(user_id, now).await?;
+    let verified_step = match method {
+        Method::Totp => {
+            let sealed = enrolment.totp_secret_sealed.as_deref().unwrap_or_default();
+            let secret = state.open_totp(user_id, sealed)?;
+            totp::matching_step(&secret, &code, (now / 1000).max(0) as u64)
+                .map(|step| (step as i64, Some(sealed)))
+        }
+        Method::Sms => {
+            let binding = enrolment_binding(&enrolment.id);
+            let used = state.use_sms_code_for(&binding, &code, now).await?;
+            used.then_some((0, None))
+        }
+    };
+    let Some((step, sealed)) = verified_step else {
+        return Err(AppError::InvalidCode);
+    };
+    if !store::take_enrolment(&state.pool, &enrolment.id)
+        .await
+        .map_err(internal)?
+    {
+        return Err(enrolment_gone());
+    }
+    state.clear_code_attempts(user_id).await?;
+    let previous = store::get(&state.pool, user_id).await.map_err(internal)?.method;
+    store::activate(
+        &state.pool,
+        user_id,
+        &store::ActiveMethod {
+            method: method.as_str(),
+            totp_secret_sealed: sealed,
+            totp_step: step,
+            sms_phone: enrolment.phone.as_deref(),
+        },
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    match previous {
+        None => {
+            state
+                .record_event(
+                    Some(user_id),
+                    EventKind::TwoFactorEnabled,
+                    Outcome::Success,
+                    &client,
+                    serde_json::json!({"method": method.as_str()}),
+                )
+                .await?;
+            Ok(Some(new_backup_codes(&state, user_id, now).await?))
+        }
+        Some(from) => {
+            state
+                .record_event(
+                    Some(user_id),
+                    EventKind::TwoFactorMethodChanged,
+                    Outcome::Success,
+                    &client,
+                    serde_json::json!({"from": from, "to": method.as_str()}),
+                )
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Generates, stores (as MACs) and returns a fresh set of backup codes.
+#[cfg(feature = "ssr")]
+async fn new_backup_codes(state: &AppState, user_id: &str, now: i64) -> Result<Vec<String>, AppError> {
+    let fresh = codes::generate_backup_codes();
+    let macs: Vec<String> = fresh
+        .iter()
+        .map(|code| state.backup_code_mac(code.expose()))
+        .collect();
+    store::replace_backup_codes(&state.pool, user_id, &macs, now)
+        .await
+        .map_err(internal)?;
+    Ok(fresh
+        .iter()
+        .map(|code| codes::display_backup_code(code.expose()))
+        .collect())
+}
+
+/// Abandons an unfinished enrolment; 2FA stays as it was.
+#[server(endpoint = "cancel_two_factor_enrolment")]
+pub async fn cancel_enrolment() -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    store::cancel_enrolment(&state.pool, &session.user.id)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// Replaces every backup code with ten new ones (sudo mode) and returns them, once.
+#[server(endpoint = "regenerate_backup_codes")]
+pub async fn regenerate_backup_codes(
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<Vec<String>, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    require_enabled(&state, &session.user.id).await?;
+    state.confirm_sudo(&session, password, code, &client).await?;
+    let codes = new_backup_codes(&state, &session.user.id, now_ms()).await?;
+    state
+        .record_event(
+            Some(&session.user.id),
+            EventKind::BackupCodesRegenerated,
+            Outcome::Success,
+            &client,
+            serde_json::json!({"count": codes.len()}),
+        )
+        .await?;
+    Ok(codes)
+}
+
+#[cfg(feature = "ssr")]
+async fn require_enabled(state: &AppState, user_id: &str) -> Result<Method, AppError> {
+    store::get(&state.pool, user_id)
+        .await
+        .map_err(internal)?
+        .method
+        .as_deref()
+        .and_then(Method::parse)
+        .ok_or_else(|| {
+            AppError::validation("method", "Two-factor authentication is not turned on.")
+        })
+}
+
+/// Turns 2FA off (sudo mode): the method, its secret or number and every
+/// backup code are deleted.
+#[server(endpoint = "disable_two_factor")]
+pub async fn disable_two_factor(
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let method = require_enabled(&state, &session.user.id).await?;
+    state.confirm_sudo(&session, password, code, &client).await?;
+    store::deactivate(&state.pool, &session.user.id)
+        .await
+        .map_err(internal)?;
+    state
+        .record_event(
+            Some(&session.user.id),
+            EventKind::TwoFactorDisabled,
+            Outcome::Success,
+            &client,
+            serde_json::json!({"method": method.as_str()}),
+        )
+        .await
+}
+
+/// Texts a code for confirming a sensitive action, when the method is SMS.
+#[server(endpoint = "send_sudo_sms")]
+pub async fn send_sudo_sms() -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let record = store::get(&state.pool, &session.user.id)
+        .await
+        .map_err(internal)?;
+    let number = record
+        .sms_phone
+        .filter(|_| record.method.as_deref() == Some(Method::Sms.as_str()))
+        .ok_or_else(|| AppError::validation("code", "Your second factor is not SMS."))?;
+    state
+        .send_sms_code(
+            &session.user.id,
+            &number,
+            &sudo_binding(&session.session_id),
+            &client,
+        )
+        .await
+}
+
+/// What the sign-in challenge page shows this half-signed-in browser.
+#[server(endpoint = "sign_in_challenge")]
+pub async fn get_challenge_info() -> Result<ChallengeInfo, AppError> {
+    let state = app_state()?;
+    let challenge = current_challenge(&state).await?;
+    let now = now_ms();
+    let user = crate::server::store::users::find_by_id(&state.pool, &challenge.user_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    let record = store::get(&state.pool, &challenge.user_id)
+        .await
+        .map_err(internal)?;
+    let method = record
+        .method
+        .as_deref()
+        .and_then(Method::parse)
+        .ok_or(AppError::Unauthenticated)?;
+    let binding = sign_in_binding(&challenge.id);
+    let sent = store::sms_code_sent_at(&state.pool, &binding)
+        .await
+        .map_err(internal)?
+        .is_some();
+    Ok(ChallengeInfo {
+        email: user.user.email,
+        method,
+        phone: record.sms_phone.as_deref().map(phone::mask_phone),
+        expires_in_secs: ((challenge.expires_at - now).max(0)) / 1000,
+        resend_in_secs: state.sms_resend_in(&binding, now).await?,
+        sms_sent: sent,
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn current_challenge(
+    state: &AppState,
+) -> Result<store::Challenge, AppError> {
+    let parts = request_parts()?;
+    state
+        .challenge_from_headers(&parts.headers)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Texts the sign-in code to the account's phone (after the countdown).
+#[server(endpoint = "send_sign_in_sms")]
+pub async fn send_sign_in_sms() -> Result<(), AppError> {
+    let state = app_state()?;
+    let client = client_meta()?;
+    let challenge = current_challenge(&state).await?;
+    let record = store::get(&state.pool, &challenge.user_id)
+        .await
+        .map_err(internal)?;
+    let number = record
+        .sms_phone
+        .filter(|_| record.method.as_deref() == Some(Method::Sms.as_str()))
+        .ok_or_else(|| AppError::validation("code", "This account does not use SMS."))?;
+    state
+        .send_sms_code(
+            &challenge.user_id,
+            &number,
+            &sign_in_binding(&challenge.id),
+            &client,
+        )
+        .await
+}
+
+/// Completes sign-in with the second factor: a code from the app, the SMS
+/// code, or a backup code. Five wrong codes in a row lock it for 15 minutes.
+#[server(endpoint = "verify_sign_in_code")]
+pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let client = client_meta()?;
+    let challenge = current_challenge(&state).await?;
+    let used = state
+        .verify_second_factor(
+            &challenge.user_id,
+            &code,
+            &sign_in_binding(&challenge.id),
+            CodePurpose::SignIn,
+            &client,
+        )
+        .await?;
+    if !store::take_challenge(&state.pool, &challenge.id)
+        .await
+        .map_err(internal)?
+    {
+        return Err(AppError::Unauthenticated);
+    }
+    set_cookie(&state.clearing_challenge_cookie())?;
+    state
+        .record_event(
+            Some(&challenge.user_id),
+            EventKind::TwoFactorChallengePassed,
+            Outcome::Success,
+            &client,
+            serde_json::json!({"factor": used.auth_method_suffix()}),
+        )
+        .await?;
+    let method = format!("{}+{}", auth::AUTH_METHOD_PASSWORD, used.auth_method_suffix());
+    auth::begin_session(&state, &challenge.user_id, &client, &method, &challenge.next_path).await
+}
+
+/// Gives up the half-finished sign-in and goes back to the sign-in page.
+#[server(endpoint = "cancel_sign_in_challenge")]
+pub async fn cancel_challenge() -> Result<(), AppError> {
+    let state = app_state()?;
+    let parts = request_parts()?;
+    if let Some(challenge) = state.challenge_from_headers(&parts.headers).await? {
+        store::take_challenge(&state.pool, &challenge.id)
+            .await
+            .map_err(internal)?;
+    }
+    set_cookie(&state.clearing_challenge_cookie())?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}

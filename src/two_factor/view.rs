@@ -1,0 +1,315 @@
+//! The Security page's Two-Factor section: the set-up stepper (choose →
+//! scan or enter number → verify → save backup codes) and, once on, the status
+//! card with its sudo-protected actions.
+
+use super::api::{
+    CancelEnrolment, ConfirmEnrolment, DisableTwoFactor, RegenerateBackupCodes,
+    ResendEnrolmentSms, SendSudoSms, StartEnrolment, get_two_factor_status,
+};
+use super::parts::{
+    BUTTON_DANGER, BUTTON_SECONDARY, BackupCodesPanel, CodeField, INPUT, LABEL, ResendButton,
+    SUMMARY, Steps, SudoFields, action_error, message_for,
+};
+use super::{EnabledFactor, LOW_BACKUP_CODES, Method, PendingEnrolment, TwoFactorStatus};
+use crate::ui::time::RelativeTime;
+use crate::ui::{Alert, SubmitButton, Tone};
+use leptos::prelude::*;
+
+/// Every action of the section, created by the page so other cards (the
+/// overview) can refresh when 2FA changes.
+#[derive(Clone, Copy)]
+pub struct TwoFactorActions {
+    pub start: ServerAction<StartEnrolment>,
+    pub confirm: ServerAction<ConfirmEnrolment>,
+    pub cancel: ServerAction<CancelEnrolment>,
+    pub resend: ServerAction<ResendEnrolmentSms>,
+    pub regenerate: ServerAction<RegenerateBackupCodes>,
+    pub disable: ServerAction<DisableTwoFactor>,
+    pub send_sudo: ServerAction<SendSudoSms>,
+}
+
+impl TwoFactorActions {
+    pub fn new() -> Self {
+        TwoFactorActions {
+            start: ServerAction::new(),
+            confirm: ServerAction::new(),
+            cancel: ServerAction::new(),
+            resend: ServerAction::new(),
+            regenerate: ServerAction::new(),
+            disable: ServerAction::new(),
+            send_sudo: ServerAction::new(),
+        }
+    }
+
+    /// Changes whenever an action that alters 2FA completes.
+    pub fn version(&self) -> usize {
+        self.start.version().get()
+            + self.confirm.version().get()
+            + self.cancel.version().get()
+            + self.resend.version().get()
+            + self.regenerate.version().get()
+            + self.disable.version().get()
+    }
+}
+
+impl Default for TwoFactorActions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The Two-Factor Authentication card's body.
+#[component]
+pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
+    let status = Resource::new(move || actions.version(), |_| get_two_factor_status());
+    // Backup codes exist in the browser only between this response and "Done".
+    let revealed = RwSignal::new(None::<Vec<String>>);
+    Effect::new(move |_| {
+        if let Some(Ok(Some(codes))) = actions.confirm.value().get() {
+            revealed.set(Some(codes));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(codes)) = actions.regenerate.value().get() {
+            revealed.set(Some(codes));
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <div class="h-40 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
+            {move || Suspend::new(async move {
+                let status = status.await;
+                match (status, revealed.get()) {
+                    (_, Some(codes)) => view! { <RevealStep codes revealed/> }.into_any(),
+                    (Ok(status), None) => view! { <StatusView status actions/> }.into_any(),
+                    (Err(error), None) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RevealStep(codes: Vec<String>, revealed: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+    view! {
+        <Steps current=4 method=None/>
+        <h3 class="text-base font-semibold text-slate-900 dark:text-white">"Save your backup codes"</h3>
+        <p class="mb-4 mt-1 text-sm text-slate-600 dark:text-slate-300">"Two-factor authentication is on. These codes are your way in if you lose your device."</p>
+        <BackupCodesPanel codes on_done=Callback::new(move |_| revealed.set(None))/>
+        <p class="mt-4 text-sm text-slate-600 dark:text-slate-300">
+            "Next: "
+            <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"sign out sessions that did not use 2FA"</a>
+            " so only verified devices stay signed in."
+        </p>
+    }
+}
+
+#[component]
+fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions) -> impl IntoView {
+    let factor = status.enabled.as_ref().map(|e| e.method);
+    let sudo = status.needs_sudo;
+    match (status.enabled, status.pending) {
+        (_, Some(pending)) => view! { <VerifyStep pending actions/> }.into_any(),
+        (Some(enabled), None) => view! { <EnabledCard enabled sudo actions/> }.into_any(),
+        (None, None) => view! {
+            <Steps current=1 method=None/>
+            <ChooseMethod factor sudo actions/>
+        }
+        .into_any(),
+    }
+}
+
+/// Step 1: the two methods, each its own form (works before the Wasm loads).
+#[component]
+fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -> impl IntoView {
+    let error = action_error(actions.start);
+    let needs_sudo = factor.is_some() && sudo;
+    view! {
+        {move || message_for(error.get(), "form").map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
+        <div class="grid gap-4 lg:grid-cols-2">
+            <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border-2 border-indigo-200 p-4 dark:border-indigo-900">
+                <input type="hidden" name="method" value="totp"/>
+                <div class="flex items-center gap-2">
+                    <h3 class="font-semibold text-slate-900 dark:text-white">"Authenticator app"</h3>
+                    <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">"Recommended"</span>
+                </div>
+                <p class="text-sm text-slate-600 dark:text-slate-300">"Google Authenticator, Authy, 1Password or any TOTP app. Works offline and cannot be intercepted like a text message."</p>
+                {needs_sudo.then(|| view! { <SudoFields id="start-totp" factor send_sms=actions.send_sudo error/> })}
+                <div class="mt-auto"><SubmitButton label="Set up authenticator app" busy_label="Preparing…" pending=actions.start.pending()/></div>
+            </ActionForm>
+            <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border border-slate-200 p-4 dark:border-slate-700">
+                <input type="hidden" name="method" value="sms"/>
+                <h3 class="font-semibold text-slate-900 dark:text-white">"Text message (SMS)"</h3>
+                <p class="text-sm text-amber-800 dark:text-amber-200">"Weaker than an app: texts can be intercepted or your number taken over by SIM swapping. Use it only if you cannot use an app."</p>
+                <div class="space-y-1.5">
+                    <label for="sms-phone" class=LABEL>"Mobile number"</label>
+                    <input id="sms-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT
+                        aria-invalid=move || message_for(error.get(), "phone").is_some().then_some("true")/>
+                    <p class="text-xs text-slate-500 dark:text-slate-400">"International format with + and country code."</p>
+                    {move || message_for(error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                </div>
+                {needs_sudo.then(|| view! { <SudoFields id="start-sms" factor send_sms=actions.send_sudo error/> })}
+                <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Steps 2 and 3: scan the QR code (or note the number) and enter a code.
+#[component]
+fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions) -> impl IntoView {
+    let error = action_error(actions.confirm);
+    let resend_error = action_error(actions.resend);
+    let method = pending.method;
+    let instructions = match method {
+        Method::Totp => view! {
+            <div class="grid gap-6 md:grid-cols-[auto_1fr] md:items-start">
+                <div class="mx-auto w-48 rounded-xl bg-white p-3 shadow-sm ring-1 ring-slate-200 sm:w-52 dark:ring-slate-700" data-testid="qr-code"
+                    inner_html=pending.qr_svg.clone().unwrap_or_default()></div>
+                <div class="space-y-3 text-sm text-slate-600 dark:text-slate-300">
+                    <p>"Scan the QR code with your authenticator app (Google Authenticator, Authy, 1Password…)."</p>
+                    <p>"Can't scan? Enter this key in the app instead (time-based, 6 digits):"</p>
+                    <div class="flex flex-wrap items-center gap-2">
+                        <code id="manual-key" data-testid="manual-key" class="rounded-lg bg-slate-100 px-3 py-2 font-mono text-sm tracking-wider text-slate-900 dark:bg-slate-800 dark:text-slate-100">
+                            {pending.manual_key.clone().unwrap_or_default()}
+                        </code>
+                        <super::parts::CopyButton text=pending.manual_key.clone().unwrap_or_default().replace(' ', "") select_id="manual-key"/>
+                    </div>
+                </div>
+            </div>
+        }
+        .into_any(),
+        Method::Sms => view! {
+            <div class="space-y-3 text-sm text-slate-600 dark:text-slate-300">
+                <p>"We texted a 6-digit code to "<strong class="text-slate-900 dark:text-white">{pending.phone.clone().unwrap_or_default()}</strong>". It is valid for 10 minutes."</p>
+                <div class="flex flex-wrap items-center gap-3">
+                    <ResendButton wait_secs=pending.resend_in_secs pending=actions.resend.pending()
+                        on_resend=Callback::new(move |_| { actions.resend.dispatch(ResendEnrolmentSms {}); })/>
+                    {move || resend_error.get().map(|e| view! { <span class="text-sm text-red-600 dark:text-red-400">{e.to_string()}</span> })}
+                </div>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <Steps current=3 method=Some(method)/>
+        {instructions}
+        <ActionForm action=actions.confirm attr:class="mt-6 flex flex-wrap items-end gap-3">
+            <CodeField id="enrol-code" label="Enter the 6-digit code to turn it on"
+                error=Signal::derive(move || message_for(error.get(), "code").or_else(|| message_for(error.get(), "form")))/>
+            <SubmitButton label="Verify and turn on" busy_label="Verifying…" pending=actions.confirm.pending()/>
+        </ActionForm>
+        <ActionForm action=actions.cancel attr:class="mt-3">
+            <button type="submit" class="text-sm font-medium text-slate-600 underline hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">
+                "Cancel set-up"
+            </button>
+        </ActionForm>
+    }
+}
+
+/// 2FA is on: method, since when, backup codes left, and the actions.
+#[component]
+fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) -> impl IntoView {
+    let method = enabled.method;
+    let left = enabled.backup_codes_left;
+    let regenerate_error = action_error(actions.regenerate);
+    let disable_error = action_error(actions.disable);
+    let switch_error = action_error(actions.start);
+    let factor = Some(method);
+    let (switch_label, switch_to) = match method {
+        Method::Totp => ("Switch to SMS", Method::Sms),
+        Method::Sms => ("Switch to an authenticator app", Method::Totp),
+    };
+    view! {
+        <div class="space-y-5" data-testid="two-factor-enabled">
+            <div class="flex flex-wrap items-center gap-3">
+                <span class="inline-flex items-center gap-1.5 rounded-full bg-emerald-100 px-3 py-1 text-sm font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">
+                    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" class="h-4 w-4" aria-hidden="true"><path d="M5 12l5 5L20 7"></path></svg>
+                    "On"
+                </span>
+                <span class="text-sm text-slate-700 dark:text-slate-200">
+                    {method.label()}
+                    {enabled.phone.clone().map(|p| format!(" ({p})"))}
+                    " · since "<RelativeTime at=enabled.since/>
+                </span>
+            </div>
+            {(method == Method::Sms).then(|| view! {
+                <Alert tone=Tone::Info>"SMS is weaker than an authenticator app. Switch when you can."</Alert>
+            })}
+            <div class="rounded-lg bg-slate-50 px-4 py-3 text-sm dark:bg-slate-800/60">
+                <span class="font-medium text-slate-900 dark:text-white" data-testid="backup-codes-left">{format!("{left} of 10 backup codes left")}</span>
+                {(left <= LOW_BACKUP_CODES).then(|| view! {
+                    <p class="mt-1 text-amber-700 dark:text-amber-300">"You are running out of backup codes. Generate new ones and store them safely."</p>
+                })}
+            </div>
+            <div class="flex flex-wrap items-start gap-3">
+                <SensitiveAction id="regenerate" label="Regenerate backup codes" error=regenerate_error
+                    note="All current backup codes stop working.">
+                    <ActionForm action=actions.regenerate attr:class="space-y-3">
+                        {sudo.then(|| view! { <SudoFields id="regenerate" factor send_sms=actions.send_sudo error=regenerate_error/> })}
+                        <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.regenerate.pending().get()>"Generate new codes"</button>
+                    </ActionForm>
+                </SensitiveAction>
+                <SensitiveAction id="switch" label=switch_label error=switch_error
+                    note="Your current method keeps working until the new one is verified.">
+                    <ActionForm action=actions.start attr:class="space-y-3">
+                        <input type="hidden" name="method" value=switch_to.as_str()/>
+                        {(switch_to == Method::Sms).then(|| view! {
+                            <label for="switch-phone" class=LABEL>"Mobile number"</label>
+                            <input id="switch-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
+                            {move || message_for(switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
+                        })}
+                        {sudo.then(|| view! { <SudoFields id="switch" factor send_sms=actions.send_sudo error=switch_error/> })}
+                        <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Continue"</button>
+                    </ActionForm>
+                </SensitiveAction>
+                {(method == Method::Sms).then(|| view! {
+                    <SensitiveAction id="change-number" label="Change phone number" error=switch_error
+                        note="We text a code to the new number; the old one works until you verify it.">
+                        <ActionForm action=actions.start attr:class="space-y-3">
+                            <input type="hidden" name="method" value="sms"/>
+                            <label for="new-phone" class=LABEL>"New mobile number"</label>
+                            <input id="new-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
+                            {move || message_for(switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
+                            {sudo.then(|| view! { <SudoFields id="change-number" factor send_sms=actions.send_sudo error=switch_error/> })}
+                            <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Text me a code"</button>
+                        </ActionForm>
+                    </SensitiveAction>
+                })}
+                <SensitiveAction id="disable" label="Turn off" error=disable_error danger=true
+                    note="Your account will be protected by your password alone. Backup codes are deleted.">
+                    <ActionForm action=actions.disable attr:class="space-y-3">
+                        {sudo.then(|| view! { <SudoFields id="disable" factor send_sms=actions.send_sudo error=disable_error/> })}
+                        <button type="submit" class=BUTTON_DANGER disabled=move || actions.disable.pending().get()>"Turn off two-factor authentication"</button>
+                    </ActionForm>
+                </SensitiveAction>
+            </div>
+        </div>
+    }
+}
+
+/// A sensitive action behind a disclosure, with its note and form-level error.
+#[component]
+fn SensitiveAction(
+    id: &'static str,
+    label: &'static str,
+    note: &'static str,
+    #[prop(into)] error: Signal<Option<crate::error::AppError>>,
+    #[prop(optional)] danger: bool,
+    children: Children,
+) -> impl IntoView {
+    let summary_class = if danger {
+        format!("{SUMMARY} text-red-700 dark:text-red-400")
+    } else {
+        SUMMARY.to_string()
+    };
+    view! {
+        <details class="group w-full sm:w-auto" data-testid=format!("action-{id}")>
+            <summary class=summary_class>{label}</summary>
+            <div class="mt-2 w-full space-y-3 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-lg sm:w-80 dark:border-slate-700 dark:bg-slate-900">
+                <p class="text-slate-600 dark:text-slate-300">{note}</p>
+                {move || message_for(error.get(), "form").map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                {children()}
+            </div>
+        </details>
+    }
+}
