@@ -207,7 +207,14 @@ pub async fn sign_in(
             .start_sign_in_challenge(&account.user.id, &next, now)
             .await;
     }
-    auth::begin_session(&state, &account.user.id, &client, AUTH_METHOD_PASSWORD, &next).await
+    auth::begin_session(
+        &state,
+        &account.user.id,
+        &client,
+        AUTH_METHOD_PASSWORD,
+        &next,
+    )
+    .await
 }
 
 /// Ends the current session on the server, clears the cookie and goes to the sign-in page.

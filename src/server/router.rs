@@ -38,7 +38,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .build();
     let geo = geo::from_config(config.geoip_db.as_deref())?;
     let sms = crate::server::sms::build_sender(config.sms.clone(), pool.clone())?;
-    tracing::info!(provider = sms.name(), "SMS delivery");
     Ok(AppState {
         sms,
         geo,

@@ -105,7 +105,9 @@ impl std::fmt::Debug for SmsAuthToken {
 pub struct TwilioConfig {
     /// `scheme://host[/path]` without a trailing slash, e.g. "https://api.twilio.com".
     pub api_base: String,
+    /// The account SID ("AC…"): part of the URL and the Basic auth user name.
     pub account_sid: String,
+    /// The Basic auth password.
     pub auth_token: SmsAuthToken,
     /// An E.164 sender number, or a Messaging Service SID ("MG…").
     pub from: String,
@@ -152,7 +154,8 @@ impl TwilioSms {
         })
     }
 
-    /// Replaces the request timeout (tests use a short one).
+    /// Replaces the request timeout; only tests need anything but the default.
+    #[cfg(test)]
     pub(crate) fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -231,7 +234,9 @@ fn twilio_error_detail(reply: &serde_json::Value) -> String {
 /// Which SMS provider the config selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmsSettings {
+    /// Keep messages in the `sms_outbox` table and the log; send nothing.
     Outbox,
+    /// Send through a Twilio-compatible API.
     Twilio(TwilioConfig),
 }
 

@@ -70,8 +70,13 @@ pub fn enrolment_binding(enrolment_id: &str) -> String {
 impl AppState {
     /// Seals a TOTP secret for storage, bound to its user.
     pub fn seal_totp(&self, user_id: &str, secret: &totp::TotpSecret) -> Result<String, AppError> {
-        sealing::seal(&self.key, TOTP_SEAL_PURPOSE, user_id.as_bytes(), secret.as_bytes())
-            .map_err(internal)
+        sealing::seal(
+            &self.key,
+            TOTP_SEAL_PURPOSE,
+            user_id.as_bytes(),
+            secret.as_bytes(),
+        )
+        .map_err(internal)
     }
 
     /// Opens a sealed TOTP secret of `user_id`.
@@ -137,7 +142,8 @@ impl AppState {
         purpose: CodePurpose,
         client: &ClientMeta,
     ) -> Result<FactorUsed, AppError> {
-        let input = classify_code(typed).map_err(|message| AppError::validation("code", message))?;
+        let input =
+            classify_code(typed).map_err(|message| AppError::validation("code", message))?;
         let record = two_factor::get(&self.pool, user_id)
             .await
             .map_err(internal)?;
@@ -194,12 +200,9 @@ impl AppState {
                 self.clear_code_attempts(user_id).await?;
                 Ok(used)
             }
-            Ok(None) => Err(self
-                .code_failed(user_id, attempt, purpose, client)
-                .await?),
+            Ok(None) => Err(self.code_failed(user_id, attempt, purpose, client).await?),
             Err(error) => {
-                self.code_failed(user_id, attempt, purpose, client)
-                    .await?;
+                self.code_failed(user_id, attempt, purpose, client).await?;
                 Err(error)
             }
         }
@@ -239,7 +242,12 @@ impl AppState {
     }
 
     /// Uses the SMS code sent for `binding` if `code` matches it; true for exactly one caller.
-    pub async fn use_sms_code_for(&self, binding: &str, code: &str, now: i64) -> Result<bool, AppError> {
+    pub async fn use_sms_code_for(
+        &self,
+        binding: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<bool, AppError> {
         let mac = self.sms_code_mac(binding, code);
         two_factor::use_sms_code(&self.pool, binding, &mac, now)
             .await

@@ -122,7 +122,9 @@ pub async fn start_enrolment(
     let user_id = &session.user.id;
     let record = store::get(&state.pool, user_id).await.map_err(internal)?;
     if record.method.is_some() {
-        state.confirm_sudo(&session, password, code, &client).await?;
+        state
+            .confirm_sudo(&session, password, code, &client)
+            .await?;
     }
     let now = now_ms();
     let id = new_id();
@@ -216,7 +218,10 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
         return Err(enrolment_gone());
     }
     state.clear_code_attempts(user_id).await?;
-    let previous = store::get(&state.pool, user_id).await.map_err(internal)?.method;
+    let previous = store::get(&state.pool, user_id)
+        .await
+        .map_err(internal)?
+        .method;
     store::activate(
         &state.pool,
         user_id,
@@ -260,7 +265,11 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
 
 /// Generates, stores (as MACs) and returns a fresh set of backup codes.
 #[cfg(feature = "ssr")]
-async fn new_backup_codes(state: &AppState, user_id: &str, now: i64) -> Result<Vec<String>, AppError> {
+async fn new_backup_codes(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<String>, AppError> {
     let fresh = codes::generate_backup_codes();
     let macs: Vec<String> = fresh
         .iter()
@@ -296,7 +305,9 @@ pub async fn regenerate_backup_codes(
     let state = app_state()?;
     let client = client_meta()?;
     require_enabled(&state, &session.user.id).await?;
-    state.confirm_sudo(&session, password, code, &client).await?;
+    state
+        .confirm_sudo(&session, password, code, &client)
+        .await?;
     let codes = new_backup_codes(&state, &session.user.id, now_ms()).await?;
     state
         .record_event(
@@ -334,7 +345,9 @@ pub async fn disable_two_factor(
     let state = app_state()?;
     let client = client_meta()?;
     let method = require_enabled(&state, &session.user.id).await?;
-    state.confirm_sudo(&session, password, code, &client).await?;
+    state
+        .confirm_sudo(&session, password, code, &client)
+        .await?;
     store::deactivate(&state.pool, &session.user.id)
         .await
         .map_err(internal)?;
@@ -406,9 +419,7 @@ pub async fn get_challenge_info() -> Result<ChallengeInfo, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn current_challenge(
-    state: &AppState,
-) -> Result<store::Challenge, AppError> {
+async fn current_challenge(state: &AppState) -> Result<store::Challenge, AppError> {
     let parts = request_parts()?;
     state
         .challenge_from_headers(&parts.headers)
@@ -471,8 +482,19 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
             serde_json::json!({"factor": used.auth_method_suffix()}),
         )
         .await?;
-    let method = format!("{}+{}", auth::AUTH_METHOD_PASSWORD, used.auth_method_suffix());
-    auth::begin_session(&state, &challenge.user_id, &client, &method, &challenge.next_path).await
+    let method = format!(
+        "{}+{}",
+        auth::AUTH_METHOD_PASSWORD,
+        used.auth_method_suffix()
+    );
+    auth::begin_session(
+        &state,
+        &challenge.user_id,
+        &client,
+        &method,
+        &challenge.next_path,
+    )
+    .await
 }
 
 /// Gives up the half-finished sign-in and goes back to the sign-in page.

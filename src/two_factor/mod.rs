@@ -139,7 +139,10 @@ mod tests {
 
     #[test]
     fn six_digits_and_backup_codes_are_told_apart() {
-        assert_eq!(classify_code(" 123 456 "), Ok(CodeInput::Digits("123456".into())));
+        assert_eq!(
+            classify_code(" 123 456 "),
+            Ok(CodeInput::Digits("123456".into()))
+        );
         assert_eq!(
             classify_code("ABCDE-FGHJK"),
             Ok(CodeInput::Backup("abcdefghjk".into()))
@@ -150,8 +153,16 @@ mod tests {
     fn malformed_codes_are_refused() {
         let long = "1".repeat(10_000);
         for bad in [
-            "", "12345", "1234567", "12345a", "١٢٣٤٥٦", "１２３４５６", "abcde-fghj1", &long,
-            "abcdefghjkm", "0bcdefghjk",
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "١٢٣٤٥٦",
+            "１２３４５６",
+            "abcde-fghj1",
+            &long,
+            "abcdefghjkm",
+            "0bcdefghjk",
         ] {
             assert!(classify_code(bad).is_err(), "{bad:?}");
         }

@@ -3,8 +3,8 @@
 //! card with its sudo-protected actions.
 
 use super::api::{
-    CancelEnrolment, ConfirmEnrolment, DisableTwoFactor, RegenerateBackupCodes,
-    ResendEnrolmentSms, SendSudoSms, StartEnrolment, get_two_factor_status,
+    CancelEnrolment, ConfirmEnrolment, DisableTwoFactor, RegenerateBackupCodes, ResendEnrolmentSms,
+    SendSudoSms, StartEnrolment, get_two_factor_status,
 };
 use super::parts::{
     BUTTON_DANGER, BUTTON_SECONDARY, BackupCodesPanel, CodeField, INPUT, LABEL, ResendButton,

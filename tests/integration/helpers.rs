@@ -293,7 +293,9 @@ impl Drop for TestApp {
                 // a drop that waits forever would stall the whole suite.
                 let drop_database = async move {
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                        let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
+                        let _ = sqlx::query("SET lock_timeout = '5s'")
+                            .execute(&mut conn)
+                            .await;
                         let _ =
                             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                 .execute(&mut conn)

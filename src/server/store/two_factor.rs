@@ -36,14 +36,13 @@ pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecor
 /// Accepts TOTP time step `step` only if it is later than every step accepted
 /// before for this user; false means a replay (or a lost race for the same code).
 pub async fn advance_totp_step(pool: &AnyPool, user_id: &str, step: i64) -> anyhow::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
-    )
-    .bind(user_id)
-    .bind(step)
-    .execute(pool)
-    .await
-    .context("Failed to advance the TOTP step")?;
+    let result =
+        sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
+            .bind(user_id)
+            .bind(step)
+            .execute(pool)
+            .await
+            .context("Failed to advance the TOTP step")?;
     Ok(result.rows_affected() == 1)
 }
 
