@@ -48,6 +48,9 @@ export default defineConfig({
       DATA_DIR: "target/e2e-data",
       SITE_ROOT: "target/site",
       LOG_LEVEL: "warn",
+      // Every sensitive action asks for the password (and 2FA code) again, so
+      // the suite exercises the sudo prompt instead of an open sudo window.
+      SUDO_WINDOW_MINUTES: "0",
     },
   },
 });

@@ -45,6 +45,9 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <AuthFrame title="Sign in" subtitle="Welcome back. Sign in to manage your team's status pages.">
             <ActionForm action=action attr:class="space-y-5" attr:novalidate="">
+                {move || (error.get().is_none() && query.with(|q| q.get("challenge")).as_deref() == Some("expired")).then(|| view! {
+                    <Alert tone=Tone::Info>"The two-factor step expired after 5 minutes. Sign in again."</Alert>
+                })}
                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                 <input type="hidden" name="next" prop:value=next/>
                 <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254

@@ -82,6 +82,7 @@ fn SessionList(
 ) -> impl IntoView {
     let others = data.sessions.iter().filter(|s| !s.current).count();
     let needs_password = data.needs_password;
+    let factor = data.sudo_factor;
     view! {
         <div class="flex flex-wrap items-center justify-between gap-3 rounded-lg bg-slate-50 px-4 py-3 text-sm dark:bg-slate-800/60">
             <p class="text-slate-600 dark:text-slate-300" data-testid="review-status">
@@ -103,9 +104,9 @@ fn SessionList(
         {(others > 0).then(|| view! {
             <div class="flex flex-wrap gap-3 border-t border-slate-100 pt-4 dark:border-slate-800">
                 <MassSignOut scope=MassRevocation::All label="Sign out all other sessions"
-                    confirm="Every other device will be signed out." action=revoke_others needs_password/>
+                    confirm="Every other device will be signed out." action=revoke_others needs_password factor/>
                 <MassSignOut scope=MassRevocation::WithoutSecondFactor label="Sign out sessions without 2FA"
-                    confirm="Devices that signed in with only a password will be signed out." action=revoke_others needs_password/>
+                    confirm="Devices that signed in with only a password will be signed out." action=revoke_others needs_password factor/>
             </div>
         })}
     }
@@ -166,8 +167,14 @@ fn MassSignOut(
     confirm: &'static str,
     action: ServerAction<RevokeOtherSessions>,
     needs_password: bool,
+    factor: Option<crate::two_factor::Method>,
 ) -> impl IntoView {
-    let field_id = format!("confirm-password-{}", scope.as_str());
+    let send_sms = ServerAction::<crate::two_factor::api::SendSudoSms>::new();
+    let error = crate::two_factor::parts::action_error(action);
+    let id = match scope {
+        MassRevocation::All => "sign-out-all",
+        MassRevocation::WithoutSecondFactor => "sign-out-single-factor",
+    };
     view! {
         <details class="relative">
             <summary class=SUMMARY>{label}</summary>
@@ -175,13 +182,7 @@ fn MassSignOut(
                 <ActionForm action attr:class="space-y-3">
                     <input type="hidden" name="scope" value=scope.as_str()/>
                     <p class="text-slate-700 dark:text-slate-200">{confirm}</p>
-                    {needs_password.then(|| view! {
-                        <div class="space-y-1">
-                            <label for=field_id.clone() class="block text-xs font-medium text-slate-600 dark:text-slate-300">"Confirm with your password"</label>
-                            <input id=field_id.clone() name="password" type="password" autocomplete="current-password" required maxlength="128"
-                                class="block w-full rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-slate-900 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-slate-600 dark:bg-slate-950 dark:text-white"/>
-                        </div>
-                    })}
+                    {needs_password.then(|| view! { <crate::two_factor::parts::SudoFields id factor send_sms error/> })}
                     <button type="submit" class=BUTTON_DANGER disabled=move || action.pending().get()>{label}</button>
                 </ActionForm>
             </div>

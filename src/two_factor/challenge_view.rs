@@ -1,6 +1,6 @@
 //! `/login/two-factor`: the second step of signing in to an account with 2FA.
 
-use super::api::{CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info};
+use super::challenge_api::{CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info};
 use super::parts::{CodeField, ResendButton, message_for};
 use super::{ChallengeInfo, Method};
 use crate::account::view::AuthFrame;

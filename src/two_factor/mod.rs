@@ -1,6 +1,7 @@
 //! Two-factor authentication: the types the server functions and the views share.
 
 pub mod api;
+pub mod challenge_api;
 pub mod challenge_view;
 pub mod parts;
 pub mod phone;

@@ -1,0 +1,121 @@
+import { createHmac } from "node:crypto";
+import { expect, test, type Page } from "@playwright/test";
+
+const STRONG = "quantum marmalade orbits silently";
+
+async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+}
+
+/** RFC 4648 base32 (no padding) to bytes. */
+function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const char of text.replace(/\s+/g, "")) {
+    const index = alphabet.indexOf(char);
+    if (index < 0) throw new Error(`not base32: ${char}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) for a time step, as an authenticator app computes it. */
+function totp(secret: Buffer, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary =
+    ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(STRONG);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login\/two-factor$/);
+  await hydrated(page);
+}
+
+test("authenticator app: enable, save backup codes, sign in with a code and a backup code, turn off", async ({
+  page,
+}) => {
+  const email = `tfa-${Date.now()}@example.com`;
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Full name").fill("Tove Twofactor");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(STRONG);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+  await hydrated(page);
+  await expect(page.getByTestId("two-factor-badge")).toHaveText("Two-factor authentication is off");
+
+  // Step 1 → 2: choose the app; the QR code and the manual key appear.
+  await page.getByRole("button", { name: "Set up authenticator app" }).click();
+  await expect(page.getByTestId("qr-code").locator("svg")).toBeVisible();
+  const key = (await page.getByTestId("manual-key").innerText()).trim();
+  expect(key).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+  const secret = base32Decode(key);
+
+  // Step 3: a wrong code keeps it off, the app's code turns it on.
+  await page.getByLabel("Enter the 6-digit code to turn it on").fill("12345");
+  await page.getByRole("button", { name: "Verify and turn on" }).click();
+  await expect(page.getByText("Enter the 6-digit code.")).toBeVisible();
+  const step = Math.floor(Date.now() / 1000 / 30);
+  await page.getByLabel("Enter the 6-digit code to turn it on").fill(totp(secret, step));
+  await page.getByRole("button", { name: "Verify and turn on" }).click();
+
+  // Step 4: ten backup codes, shown once.
+  const codes = page.getByTestId("backup-code");
+  await expect(codes).toHaveCount(10);
+  const backupCodes = (await codes.allInnerTexts()).map((code) => code.trim());
+  for (const code of backupCodes) expect(code).toMatch(/^[2-9a-hjkmnp-z]{5}-[2-9a-hjkmnp-z]{5}$/);
+  await expect(page.getByRole("link", { name: "Download .txt" })).toHaveAttribute(
+    "download",
+    "statusstack-backup-codes.txt",
+  );
+  await page.getByRole("button", { name: "I have saved my codes" }).click();
+  await expect(page.getByTestId("two-factor-enabled")).toBeVisible();
+  await expect(page.getByTestId("two-factor-badge")).toContainText("is on");
+  await expect(page.getByTestId("backup-codes-left")).toHaveText("10 of 10 backup codes left");
+  await page.reload();
+  await expect(page.getByTestId("backup-code")).toHaveCount(0);
+
+  // Sign out, then in with the app's next code (the enrolment code is spent).
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email);
+  await page.getByLabel("Authentication code").fill(totp(secret, step + 1));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+
+  // And again with a backup code instead.
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email);
+  await page.getByLabel("Authentication code").fill(backupCodes[0]);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+  await hydrated(page);
+  await expect(page.getByTestId("backup-codes-left")).toHaveText("9 of 10 backup codes left");
+
+  // Turning it off asks for the password and a second factor first.
+  await page.getByTestId("action-disable").locator("summary").click();
+  await page.locator("#disable-password").fill(STRONG);
+  await page.locator("#disable-code").fill(backupCodes[1]);
+  await page.getByRole("button", { name: "Turn off two-factor authentication" }).click();
+  await expect(page.getByTestId("two-factor-badge")).toHaveText("Two-factor authentication is off");
+  await expect(page.getByRole("button", { name: "Set up authenticator app" })).toBeVisible();
+});
