@@ -1,4 +1,10 @@
-//! Security events: the kinds every feature records, shared by server and UI.
+//! Security events: the kinds every feature records, shared by server and UI,
+//! and the Login History that shows them.
+
+pub mod api;
+pub mod chart;
+pub mod filter;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +27,13 @@ pub enum EventKind {
     TwoFactorLockout,
     TotpReuseRefused,
     SmsCodeSent,
+    ApiKeyCreated,
+    ApiKeyRotated,
+    ApiKeyRevoked,
+    OAuthConnected,
+    OAuthDisconnected,
+    OAuthSignIn,
+    HistoryExported,
 }
 
 impl EventKind {
@@ -43,6 +56,13 @@ impl EventKind {
             EventKind::TwoFactorLockout => "two_factor_lockout",
             EventKind::TotpReuseRefused => "totp_reuse_refused",
             EventKind::SmsCodeSent => "sms_code_sent",
+            EventKind::ApiKeyCreated => "api_key_created",
+            EventKind::ApiKeyRotated => "api_key_rotated",
+            EventKind::ApiKeyRevoked => "api_key_revoked",
+            EventKind::OAuthConnected => "oauth_connected",
+            EventKind::OAuthDisconnected => "oauth_disconnected",
+            EventKind::OAuthSignIn => "oauth_sign_in",
+            EventKind::HistoryExported => "history_exported",
         }
     }
 
@@ -65,6 +85,36 @@ impl EventKind {
             EventKind::TwoFactorLockout => "Two-factor locked after failed codes",
             EventKind::TotpReuseRefused => "Reused authenticator code refused",
             EventKind::SmsCodeSent => "SMS code sent",
+            EventKind::ApiKeyCreated => "API key created",
+            EventKind::ApiKeyRotated => "API key rotated",
+            EventKind::ApiKeyRevoked => "API key revoked",
+            EventKind::OAuthConnected => "OAuth app connected",
+            EventKind::OAuthDisconnected => "OAuth app disconnected",
+            EventKind::OAuthSignIn => "Signed in with OAuth",
+            EventKind::HistoryExported => "Login history exported",
+        }
+    }
+
+    /// The Login History filter group this kind belongs to.
+    pub fn category(self) -> Category {
+        use EventKind::*;
+        match self {
+            SignUp | SignIn | SignOut => Category::Logins,
+            SignInFailed => Category::FailedAttempts,
+            PasswordChanged => Category::Password,
+            TwoFactorEnabled
+            | TwoFactorDisabled
+            | TwoFactorMethodChanged
+            | BackupCodesRegenerated
+            | BackupCodeUsed
+            | TwoFactorChallengePassed
+            | TwoFactorChallengeFailed
+            | TwoFactorLockout
+            | TotpReuseRefused
+            | SmsCodeSent => Category::TwoFactor,
+            SessionRevoked | HistoryExported => Category::Sessions,
+            ApiKeyCreated | ApiKeyRotated | ApiKeyRevoked => Category::ApiKeys,
+            OAuthConnected | OAuthDisconnected | OAuthSignIn => Category::OAuth,
         }
     }
 
@@ -74,7 +124,7 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 16] = [
+pub const ALL_KINDS: [EventKind; 23] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
@@ -91,6 +141,13 @@ pub const ALL_KINDS: [EventKind; 16] = [
     EventKind::TwoFactorLockout,
     EventKind::TotpReuseRefused,
     EventKind::SmsCodeSent,
+    EventKind::ApiKeyCreated,
+    EventKind::ApiKeyRotated,
+    EventKind::ApiKeyRevoked,
+    EventKind::OAuthConnected,
+    EventKind::OAuthDisconnected,
+    EventKind::OAuthSignIn,
+    EventKind::HistoryExported,
 ];
 
 /// Whether the attempt succeeded.
@@ -107,6 +164,104 @@ impl Outcome {
             Outcome::Failure => "failure",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Outcome> {
+        [Outcome::Success, Outcome::Failure]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == text)
+    }
+}
+
+/// The groups the Login History filters by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Category {
+    Logins,
+    FailedAttempts,
+    Password,
+    TwoFactor,
+    Sessions,
+    ApiKeys,
+    OAuth,
+}
+
+impl Category {
+    pub const ALL: [Category; 7] = [
+        Category::Logins,
+        Category::FailedAttempts,
+        Category::Password,
+        Category::TwoFactor,
+        Category::Sessions,
+        Category::ApiKeys,
+        Category::OAuth,
+    ];
+
+    /// The stable name in URLs and in the `category` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Logins => "logins",
+            Category::FailedAttempts => "failed",
+            Category::Password => "password",
+            Category::TwoFactor => "two_factor",
+            Category::Sessions => "sessions",
+            Category::ApiKeys => "api_keys",
+            Category::OAuth => "oauth",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Logins => "Sign-ins",
+            Category::FailedAttempts => "Failed attempts",
+            Category::Password => "Password",
+            Category::TwoFactor => "Two-factor",
+            Category::Sessions => "Sessions",
+            Category::ApiKeys => "API keys",
+            Category::OAuth => "OAuth",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+/// One row of the Login History.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: String,
+    /// The stored kind name; `label` is what to show.
+    pub kind: String,
+    pub label: String,
+    pub category: Option<Category>,
+    pub outcome: Outcome,
+    pub occurred_at: i64,
+    pub ip: String,
+    pub device: String,
+    pub location: String,
+    /// A short human summary of the structured detail (e.g. failure reason).
+    pub detail: String,
+}
+
+/// Events per day for the chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayBucket {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub successes: i64,
+    pub failures: i64,
+}
+
+/// One page of the Login History with its links and chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub filter: filter::HistoryFilter,
+    pub events: Vec<EventRow>,
+    /// Query strings for the "Newer" / "Older" links, when there is such a page.
+    pub newer: Option<String>,
+    pub older: Option<String>,
+    pub chart: Vec<DayBucket>,
+    /// The chart's window in Unix ms.
+    pub window: (i64, i64),
 }
 
 #[cfg(test)]

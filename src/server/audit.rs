@@ -17,8 +17,23 @@ impl AppState {
         client: &ClientMeta,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        events::record(&self.pool, user_id, kind, outcome, client, detail, now_ms())
-            .await
-            .map_err(internal)
+        let (device, _) = crate::server::client::device_label(&client.user_agent);
+        let location = self.locate(&client.ip);
+        let origin = events::Origin {
+            client,
+            device: &device,
+            location: &location,
+        };
+        events::record(
+            &self.pool,
+            user_id,
+            kind,
+            outcome,
+            &origin,
+            detail,
+            now_ms(),
+        )
+        .await
+        .map_err(internal)
     }
 }

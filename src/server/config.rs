@@ -31,6 +31,8 @@ directory is read first, if present):
                          header is ignored otherwise (default false)
   SUDO_WINDOW_MINUTES    how long re-entering the password (and a 2FA code) unlocks
                          sensitive actions, 0-60 (default 10)
+  EVENT_RETENTION_DAYS   security events (Login History) older than this are deleted
+                         (default 400)
   SMS_PROVIDER           outbox (default: codes are logged and stored in the sms_outbox
                          table, never delivered) or twilio
   TWILIO_ACCOUNT_SID     with SMS_PROVIDER=twilio: the account SID
@@ -99,6 +101,8 @@ pub struct Config {
     pub trust_proxy_headers: bool,
     /// How long a password (and 2FA code) confirmation unlocks sensitive actions.
     pub sudo_window_ms: i64,
+    /// Security events older than this are pruned.
+    pub event_retention_ms: i64,
     /// Where SMS codes go: the local outbox or a Twilio-compatible API.
     pub sms: crate::server::sms::SmsSettings,
 }
@@ -165,8 +169,8 @@ impl Config {
             }
             None => None,
         };
-        let session_idle_ms = days_setting(&lookup, "SESSION_IDLE_DAYS", 14)?;
-        let session_absolute_ms = days_setting(&lookup, "SESSION_ABSOLUTE_DAYS", 30)?;
+        let session_idle_ms = days_setting(&lookup, "SESSION_IDLE_DAYS", 14, 365)?;
+        let session_absolute_ms = days_setting(&lookup, "SESSION_ABSOLUTE_DAYS", 30, 365)?;
         if session_idle_ms > session_absolute_ms {
             return Err(ConfigError(
                 "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
@@ -194,6 +198,7 @@ impl Config {
                 }
             },
         };
+        let event_retention_ms = days_setting(&lookup, "EVENT_RETENTION_DAYS", 400, 3650)?;
         let sms = crate::server::sms::sms_settings_from_lookup(&|name| lookup(name))
             .map_err(ConfigError)?;
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
@@ -209,6 +214,7 @@ impl Config {
             geoip_db,
             trust_proxy_headers,
             sudo_window_ms: sudo_minutes * 60 * 1000,
+            event_retention_ms,
             sms,
             database_url,
             bind_addr,
@@ -228,13 +234,14 @@ fn days_setting(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: i64,
+    max: i64,
 ) -> Result<i64, ConfigError> {
     match lookup(name) {
         None => Ok(default * DAY_MS),
         Some(text) => match text.trim().parse::<i64>() {
-            Ok(days) if (1..=365).contains(&days) => Ok(days * DAY_MS),
+            Ok(days) if (1..=max).contains(&days) => Ok(days * DAY_MS),
             _ => Err(ConfigError(format!(
-                "{name}: {text:?} is not a whole number of days from 1 to 365"
+                "{name}: {text:?} is not a whole number of days from 1 to {max}"
             ))),
         },
     }
@@ -274,6 +281,7 @@ mod tests {
             ("SESSION_ABSOLUTE_DAYS", "forever"),
             ("TRUST_PROXY_HEADERS", "maybe"),
             ("SUDO_WINDOW_MINUTES", "61"),
+            ("EVENT_RETENTION_DAYS", "0"),
             ("SMS_PROVIDER", "carrier-pigeon"),
             ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),
         ] {

@@ -2,20 +2,22 @@
 
 use crate::server::db::now_ms;
 use crate::server::state::AppState;
-use crate::server::store::{rate_limits, sessions, two_factor};
+use crate::server::store::{history, rate_limits, sessions, two_factor};
 use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_secs(10 * 60);
 const COUNTER_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Runs one round of pruning; returns (sessions and expired two-factor
-/// enrolments, challenges and SMS codes, counters) deleted.
+/// Runs one round of pruning; returns (rows deleted — expired sessions,
+/// two-factor enrolments, challenges, SMS codes and security events past
+/// their retention — and counters deleted).
 pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = now_ms();
     let sessions = sessions::prune(&state.pool, now, state.config.session_idle_ms).await?;
     let counters = rate_limits::prune(&state.pool, now - COUNTER_TTL_MS).await?;
     let two_factor = two_factor::prune(&state.pool, now).await?;
-    Ok((sessions + two_factor, counters))
+    let events = history::prune(&state.pool, now - state.config.event_retention_ms).await?;
+    Ok((sessions + two_factor + events, counters))
 }
 
 /// Prunes every ten minutes for as long as the server runs.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod geo;
+pub mod history_export;
 pub mod maintenance;
 pub mod middleware;
 pub mod password;

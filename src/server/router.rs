@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/security") }))
         .route("/healthz", get(health))
+        .route(
+            crate::server::history_export::EXPORT_PATH,
+            get(crate::server::history_export::export),
+        )
         // Also registers every server function at its /api/ path (POST only).
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -4,6 +4,7 @@ use crate::account::SecurityOverview;
 use crate::account::api::{SignOut, get_current_user, get_security_overview};
 use crate::account::view::ChangePasswordForm;
 use crate::error::AppError;
+use crate::login_history::view::LoginHistory;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
@@ -158,9 +159,9 @@ pub fn SecurityPage() -> impl IntoView {
                 description="Every device signed in to your account. Revoke any you don't recognise.">
                 <ActiveSessions revoke revoke_others/>
             </Card>
-            <Card id="login-history" title="Login History" badge="Coming"
-                description="Successful and failed sign-ins, password changes, 2FA events and OAuth connections.">
-                <ComingSoon text="Login history is being recorded now and will be shown here soon."/>
+            <Card id="login-history" title="Login History"
+                description="Successful and failed sign-ins, password changes, 2FA events, API keys and OAuth connections.">
+                <LoginHistory/>
             </Card>
             <Card id="password" title="Change password"
                 description="Use at least 12 characters. Changing it signs out all your other sessions.">

@@ -61,6 +61,12 @@ pub fn utc_datetime(ms: i64) -> String {
     )
 }
 
+/// `2026-11-27` (UTC) from Unix milliseconds.
+pub fn iso_date(ms: i64) -> String {
+    let (year, month, day) = civil_from_days(ms.div_euclid(1000).div_euclid(86_400));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// ISO 8601 for `<time datetime>`.
 pub fn iso_datetime(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

@@ -60,6 +60,8 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub pool: AnyPool,
+    /// The server's state, for calling housekeeping directly.
+    pub state: statusstack::server::state::AppState,
     pub cookie_name: &'static str,
     dir: std::path::PathBuf,
     postgres_db: Option<(String, String)>,
@@ -158,6 +160,7 @@ impl TestApp {
         let https = config.public_url.https;
         let state = router::build_state(config).await.expect("server state");
         let pool = state.pool.clone();
+        let kept_state = state.clone();
         tokio::spawn(async move {
             let _ = router::serve(listener, state).await;
         });
@@ -170,6 +173,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             http,
             pool,
+            state: kept_state,
             cookie_name: if https {
                 "__Host-ss_session"
             } else {

@@ -6,6 +6,7 @@
 mod helpers;
 mod active_sessions;
 mod csrf_and_headers;
+mod login_history;
 mod password_change;
 mod sessions;
 mod sign_in;

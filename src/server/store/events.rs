@@ -11,27 +11,39 @@ pub struct ClientMeta {
     pub user_agent: String,
 }
 
+/// Where the event came from, with the device and location parsed when it is recorded.
+#[derive(Clone, Debug)]
+pub struct Origin<'a> {
+    pub client: &'a ClientMeta,
+    pub device: &'a str,
+    pub location: &'a str,
+}
+
 pub async fn record(
     pool: &AnyPool,
     user_id: Option<&str>,
     kind: EventKind,
     outcome: Outcome,
-    client: &ClientMeta,
+    origin: &Origin<'_>,
     detail: serde_json::Value,
     now: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
+             detail, device, location, category)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(crate::server::db::new_id())
     .bind(user_id)
     .bind(kind.as_str())
     .bind(outcome.as_str())
     .bind(now)
-    .bind(&client.ip)
-    .bind(&client.user_agent)
+    .bind(&origin.client.ip)
+    .bind(&origin.client.user_agent)
     .bind(detail.to_string())
+    .bind(origin.device)
+    .bind(origin.location)
+    .bind(kind.category().as_str())
     .execute(pool)
     .await
     .with_context(|| format!("Failed to record {} event", kind.as_str()))?;

@@ -1,6 +1,7 @@
 //! One file per table: free async functions over the pool.
 
 pub mod events;
+pub mod history;
 pub mod rate_limits;
 pub mod sessions;
 pub mod two_factor;

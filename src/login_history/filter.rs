@@ -1,0 +1,371 @@
+//! The Login History filter: read from the URL query (the page, the export
+//! and the API share one parser), validated, and written back to a query.
+
+use super::{Category, Outcome};
+use serde::{Deserialize, Serialize};
+
+/// Rows per page.
+pub const PAGE_SIZE: usize = 50;
+const TEXT_MAX_CHARS: usize = 100;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The preset time ranges (and "custom").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Range {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Custom,
+}
+
+impl Range {
+    pub const ALL: [Range; 5] = [
+        Range::Day,
+        Range::Week,
+        Range::Month,
+        Range::Quarter,
+        Range::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Range::Day => "24h",
+            Range::Week => "7d",
+            Range::Month => "30d",
+            Range::Quarter => "90d",
+            Range::Custom => "custom",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Range::Day => "Last 24 hours",
+            Range::Week => "Last 7 days",
+            Range::Month => "Last 30 days",
+            Range::Quarter => "Last 90 days",
+            Range::Custom => "Custom dates",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Range> {
+        Range::ALL.into_iter().find(|range| range.as_str() == text)
+    }
+}
+
+/// A position in the list: the (time, id) of a row, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// `<unix ms>_<event id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.at, self.id)
+    }
+
+    fn parse(text: &str) -> Option<Cursor> {
+        let (at, id) = text.split_once('_')?;
+        let at: i64 = at.parse().ok().filter(|at| *at >= 0)?;
+        let uuid_shaped = id.len() == 36
+            && id.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            });
+        uuid_shaped.then(|| Cursor {
+            at,
+            id: id.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// Which page: the newest, older than a row, or newer than a row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PagePosition {
+    Newest,
+    Before(Cursor),
+    After(Cursor),
+}
+
+/// A validated filter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryFilter {
+    /// Empty means every category.
+    pub categories: Vec<Category>,
+    pub outcome: Option<Outcome>,
+    pub range: Range,
+    /// Custom range as days since the Unix epoch (UTC), inclusive.
+    pub from_day: Option<i64>,
+    pub to_day: Option<i64>,
+    /// Matches IP, device or location, case-insensitively.
+    pub text: String,
+    pub position: PagePosition,
+}
+
+impl Default for HistoryFilter {
+    fn default() -> Self {
+        HistoryFilter {
+            categories: Vec::new(),
+            outcome: None,
+            range: Range::Month,
+            from_day: None,
+            to_day: None,
+            text: String::new(),
+            position: PagePosition::Newest,
+        }
+    }
+}
+
+impl HistoryFilter {
+    /// Reads a URL query (`category=failed&result=failure&range=7d&q=…`);
+    /// anything malformed is refused with a message naming it.
+    pub fn from_query(query: &str) -> Result<HistoryFilter, String> {
+        let mut filter = HistoryFilter::default();
+        let query = query.trim_start_matches('?');
+        if query.len() > 4096 {
+            return Err("The filter is too long.".into());
+        }
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(value).ok_or("The filter is not valid text.")?;
+            match key {
+                "category" => {
+                    for name in value.split(',').filter(|v| !v.is_empty()) {
+                        let category = Category::parse(name)
+                            .ok_or_else(|| format!("Unknown event category {name:?}."))?;
+                        if !filter.categories.contains(&category) {
+                            filter.categories.push(category);
+                        }
+                    }
+                }
+                "result" => {
+                    filter.outcome = match value.as_str() {
+                        "" | "any" => None,
+                        other => Some(
+                            Outcome::parse(other)
+                                .ok_or_else(|| format!("Unknown result {other:?}."))?,
+                        ),
+                    }
+                }
+                "range" => {
+                    filter.range = Range::parse(&value)
+                        .ok_or_else(|| format!("Unknown time range {value:?}."))?
+                }
+                "from" => filter.from_day = parse_day(&value, "from")?,
+                "to" => filter.to_day = parse_day(&value, "to")?,
+                "q" => {
+                    if value.chars().count() > TEXT_MAX_CHARS {
+                        return Err("Search text is at most 100 characters.".into());
+                    }
+                    filter.text = value.trim().to_string();
+                }
+                "before" | "after" => {
+                    let cursor = Cursor::parse(&value).ok_or("That page link is not valid.")?;
+                    filter.position = if key == "before" {
+                        PagePosition::Before(cursor)
+                    } else {
+                        PagePosition::After(cursor)
+                    };
+                }
+                // Other parameters (e.g. the export's `format`) belong to others.
+                _ => {}
+            }
+        }
+        if filter.range == Range::Custom {
+            match (filter.from_day, filter.to_day) {
+                (Some(from), Some(to)) if from > to => {
+                    return Err("The start date is after the end date.".into());
+                }
+                (None, _) | (_, None) => {
+                    return Err("Choose both a start and an end date.".into());
+                }
+                _ => {}
+            }
+        }
+        Ok(filter)
+    }
+
+    /// The time window `[from, to)` in Unix ms for `now`.
+    pub fn window(&self, now: i64) -> (i64, i64) {
+        let days = |n: i64| now - n * DAY_MS;
+        match self.range {
+            Range::Day => (days(1), now + 1),
+            Range::Week => (days(7), now + 1),
+            Range::Month => (days(30), now + 1),
+            Range::Quarter => (days(90), now + 1),
+            Range::Custom => (
+                self.from_day.unwrap_or(0) * DAY_MS,
+                (self.to_day.unwrap_or(0) + 1) * DAY_MS,
+            ),
+        }
+    }
+
+    /// The filter as a query, without the page position.
+    pub fn to_query(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.categories.is_empty() {
+            let names: Vec<&str> = self.categories.iter().map(|c| c.as_str()).collect();
+            parts.push(format!("category={}", names.join(",")));
+        }
+        if let Some(outcome) = self.outcome {
+            parts.push(format!("result={}", outcome.as_str()));
+        }
+        if self.range != Range::Month {
+            parts.push(format!("range={}", self.range.as_str()));
+        }
+        if self.range == Range::Custom {
+            if let Some(day) = self.from_day {
+                parts.push(format!("from={}", crate::ui::time::iso_date(day * DAY_MS)));
+            }
+            if let Some(day) = self.to_day {
+                parts.push(format!("to={}", crate::ui::time::iso_date(day * DAY_MS)));
+            }
+        }
+        if !self.text.is_empty() {
+            parts.push(format!(
+                "q={}",
+                crate::ui::encode_query_component(&self.text)
+            ));
+        }
+        parts.join("&")
+    }
+
+    /// The query for a page link: the filter plus a position.
+    pub fn page_query(&self, position: &PagePosition) -> String {
+        let base = self.to_query();
+        let cursor = match position {
+            PagePosition::Newest => return base,
+            PagePosition::Before(cursor) => format!("before={}", cursor.encode()),
+            PagePosition::After(cursor) => format!("after={}", cursor.encode()),
+        };
+        if base.is_empty() {
+            cursor
+        } else {
+            format!("{base}&{cursor}")
+        }
+    }
+}
+
+/// `YYYY-MM-DD` → days since the epoch; only real dates from 1970 to 9999.
+fn parse_day(text: &str, field: &str) -> Result<Option<i64>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("The {field} date must look like 2026-11-27.");
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>())
+    else {
+        return Err(bad());
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if year < 1970 || day == 0 || day > days_in_month {
+        return Err(bad());
+    }
+    Ok(Some(days_from_civil(year, month, day)))
+}
+
+// Howard Hinnant's days-from-civil.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Decodes `%XX` and `+`; `None` for broken escapes or invalid UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_query_round_trips() {
+        let query = "category=failed,two_factor&result=failure&range=custom&from=2026-11-01&to=2026-11-27&q=10.0%20";
+        let filter = HistoryFilter::from_query(query).unwrap();
+        assert_eq!(
+            filter.categories,
+            [Category::FailedAttempts, Category::TwoFactor]
+        );
+        assert_eq!(filter.outcome, Some(Outcome::Failure));
+        assert_eq!(filter.text, "10.0");
+        assert_eq!(
+            HistoryFilter::from_query(&filter.to_query()).unwrap(),
+            filter
+        );
+        let (from, to) = filter.window(0);
+        assert_eq!(to - from, 27 * DAY_MS);
+    }
+
+    #[test]
+    fn malformed_filters_are_refused() {
+        let long = format!("q={}", "x".repeat(200));
+        for bad in [
+            "category=nope",
+            "result=maybe",
+            "range=forever",
+            "range=custom&from=2026-02-30&to=2026-03-01",
+            "range=custom&from=2026-13-01&to=2026-12-01",
+            "range=custom&from=2026-11-27&to=2026-11-01",
+            "range=custom&from=2026-11-01",
+            "before=123",
+            "before=1_not-a-uuid",
+            "after=-5_0190f3a2-7b1c-7d4e-8f00-0123456789ab",
+            "q=%ZZ",
+            "q=%C3%28",
+            long.as_str(),
+        ] {
+            assert!(HistoryFilter::from_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_and_days_parse_exactly() {
+        let cursor = Cursor::parse("1795734000000_0190F3A2-7B1C-7D4E-8F00-0123456789AB").unwrap();
+        assert_eq!(cursor.at, 1_795_734_000_000);
+        assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
+        assert_eq!(parse_day("1970-01-01", "from"), Ok(Some(0)));
+        assert_eq!(parse_day("2000-02-29", "from"), Ok(Some(11_016)));
+        assert!(parse_day("1900-02-29", "from").is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! Login History queries over `security_events`: keyset pages, daily counts,
+//! retention. Always scoped to one user; filters are bound, never spliced.
+
+use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
+use anyhow::Context;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
+
+/// A stored event as the history reads it.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub id: String,
+    pub kind: String,
+    pub outcome: String,
+    pub occurred_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub device: String,
+    pub location: String,
+    pub detail: String,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The WHERE clause shared by pages, counts and the export, with its binds.
+struct Conditions {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Conditions {
+    fn push(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+
+    fn for_filter(user_id: &str, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
+        let mut c = Conditions {
+            sql: String::new(),
+            binds: Vec::new(),
+        };
+        let user = c.push(Bind::Text(user_id.to_string()));
+        let from = c.push(Bind::Int(window.0));
+        let to = c.push(Bind::Int(window.1));
+        let mut sql = format!("user_id = {user} AND occurred_at >= {from} AND occurred_at < {to}");
+        if !filter.categories.is_empty() {
+            let slots: Vec<String> = filter
+                .categories
+                .iter()
+                .map(|category| c.push(Bind::Text(category.as_str().to_string())))
+                .collect();
+            sql.push_str(&format!(" AND category IN ({})", slots.join(", ")));
+        }
+        if let Some(outcome) = filter.outcome {
+            let slot = c.push(Bind::Text(outcome.as_str().to_string()));
+            sql.push_str(&format!(" AND outcome = {slot}"));
+        }
+        if !filter.text.is_empty() {
+            let pattern = format!("%{}%", escape_like(&filter.text.to_lowercase()));
+            let slot = c.push(Bind::Text(pattern));
+            sql.push_str(&format!(
+                " AND (LOWER(ip) LIKE {slot} ESCAPE '\\' OR LOWER(device) LIKE {slot} ESCAPE '\\'
+                      OR LOWER(location) LIKE {slot} ESCAPE '\\')"
+            ));
+        }
+        c.sql = sql;
+        c
+    }
+
+    fn bind_all<'q>(
+        &'q self,
+        mut query: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Query<'q, Any, AnyArguments<'q>> {
+        for bind in &self.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(value) => query.bind(*value),
+            };
+        }
+        query
+    }
+}
+
+/// `%`, `_` and `\\` match themselves.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+const COLUMNS: &str = "id, kind, outcome, occurred_at, ip, user_agent, device, location, detail";
+
+fn read(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredEvent> {
+    Ok(StoredEvent {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        outcome: row.try_get("outcome")?,
+        occurred_at: row.try_get("occurred_at")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        device: row.try_get("device")?,
+        location: row.try_get("location")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// Up to `limit` events at `position`, always returned newest first.
+pub async fn page(
+    pool: &AnyPool,
+    user_id: &str,
+    filter: &HistoryFilter,
+    window: (i64, i64),
+    position: &PagePosition,
+    limit: usize,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let mut c = Conditions::for_filter(user_id, filter, window);
+    let (keyset, order) = match position {
+        PagePosition::Newest => (String::new(), "DESC"),
+        PagePosition::Before(cursor) => (keyset(&mut c, "<", cursor), "DESC"),
+        PagePosition::After(cursor) => (keyset(&mut c, ">", cursor), "ASC"),
+    };
+    let limit_slot = c.push(Bind::Int(limit as i64));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM security_events WHERE {}{keyset}
+         ORDER BY occurred_at {order}, id {order} LIMIT {limit_slot}",
+        c.sql
+    );
+    let rows = c
+        .bind_all(sqlx::query(&sql))
+        .fetch_all(pool)
+        .await
+        .context("Failed to read the login history")?;
+    let mut events = rows.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
+    if order == "ASC" {
+        events.reverse();
+    }
+    Ok(events)
+}
+
+fn keyset(c: &mut Conditions, op: &str, cursor: &Cursor) -> String {
+    let at = c.push(Bind::Int(cursor.at));
+    let id = c.push(Bind::Text(cursor.id.clone()));
+    // The first half bounds the index range; the second breaks ties by id.
+    format!(" AND occurred_at {op}= {at} AND (occurred_at {op} {at} OR id {op} {id})")
+}
+
+/// Whether any event matching the filter lies beyond `cursor` in direction `op`.
+pub async fn exists_beyond(
+    pool: &AnyPool,
+    user_id: &str,
+    filter: &HistoryFilter,
+    window: (i64, i64),
+    newer: bool,
+    cursor: &Cursor,
+) -> anyhow::Result<bool> {
+    let mut c = Conditions::for_filter(user_id, filter, window);
+    let keyset = keyset(&mut c, if newer { ">" } else { "<" }, cursor);
+    let sql = format!(
+        "SELECT id FROM security_events WHERE {}{keyset} LIMIT 1",
+        c.sql
+    );
+    let row = c
+        .bind_all(sqlx::query(&sql))
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look beyond a history page")?;
+    Ok(row.is_some())
+}
+
+/// Matching events per UTC day and result: (day, outcome, count).
+pub async fn daily_counts(
+    pool: &AnyPool,
+    user_id: &str,
+    filter: &HistoryFilter,
+    window: (i64, i64),
+) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    let c = Conditions::for_filter(user_id, filter, window);
+    let sql = format!(
+        "SELECT occurred_at / 86400000 AS day, outcome, COUNT(*) AS n FROM security_events
+         WHERE {} GROUP BY occurred_at / 86400000, outcome",
+        c.sql
+    );
+    let rows = c
+        .bind_all(sqlx::query(&sql))
+        .fetch_all(pool)
+        .await
+        .context("Failed to count the login history by day")?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("day")?,
+                row.try_get("outcome")?,
+                row.try_get("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// Deletes events recorded before `before` (retention); returns how many.
+pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query("DELETE FROM security_events WHERE occurred_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .context("Failed to prune old security events")?;
+    Ok(result.rows_affected())
+}
