@@ -27,11 +27,14 @@ test:
 check-postgres:
 	@scripts/check-postgres.sh
 
-## Throughput and latency of the signed-in security page against a static file.
+## Throughput and latency of the signed-in security page against a static
+## file; then Login History queries at a million rows on SQLite and PostgreSQL.
 bench:
 	@scripts/setup.sh --bench
 	cargo leptos build --release
 	scripts/bench.sh
+	@scripts/check-postgres.sh
+	cargo bench --features ssr --bench history
 
 lint:
 	cargo fmt --check

@@ -1,5 +1,7 @@
 //! StatusStack Security: one crate for the axum server (`ssr`) and the
 //! hydrated browser app (`hydrate`).
+// Deeply nested views (the history table) exceed the default type depth in release builds.
+#![recursion_limit = "256"]
 
 pub mod account;
 pub mod app;

@@ -152,7 +152,7 @@ fn EventTable(events: Vec<EventRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
-                    {events.into_iter().map(|event| view! { <EventLine event/> }).collect_view()}
+                    {events.into_iter().map(|event| view! { <EventLine event/> }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
