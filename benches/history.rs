@@ -20,9 +20,8 @@ const MAIN_USER: &str = "bench-main-user";
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     sqlx::any::install_default_drivers();
-    let mut report = String::from(
-        "| database | query | p50 ms | p95 ms |\n| --- | --- | ---: | ---: |\n",
-    );
+    let mut report =
+        String::from("| database | query | p50 ms | p95 ms |\n| --- | --- | ---: | ---: |\n");
     let dir = std::env::temp_dir().join(format!("ss-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let sqlite_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
@@ -38,11 +37,17 @@ async fn main() -> anyhow::Result<()> {
         None => anyhow::bail!("TEST_POSTGRES_URL has no database part"),
     };
     let result = async {
-        for (name, url) in [("SQLite", sqlite_url.as_str()), ("PostgreSQL", pg_url.as_str())] {
+        for (name, url) in [
+            ("SQLite", sqlite_url.as_str()),
+            ("PostgreSQL", pg_url.as_str()),
+        ] {
             let pool = connect_and_migrate(url).await?;
             let started = Instant::now();
             seed(&pool).await?;
-            eprintln!("{name}: seeded 2,000,000 events in {:.1} s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "{name}: seeded 2,000,000 events in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             report.push_str(&measure(name, &pool).await?);
             pool.close().await;
         }
@@ -54,7 +59,9 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let _ = std::fs::remove_dir_all(&dir);
     result?;
-    println!("\nLogin History, 1,000,000 events for the user (+1,000,000 for others), {RUNS} runs each\n");
+    println!(
+        "\nLogin History, 1,000,000 events for the user (+1,000,000 for others), {RUNS} runs each\n"
+    );
     println!("{report}");
     std::fs::create_dir_all("bench-results")?;
     std::fs::write("bench-results/history.md", &report)?;
@@ -81,10 +88,17 @@ async fn seed(pool: &AnyPool) -> anyhow::Result<()> {
     .await?;
     for (count, user_expr) in [
         (MAIN_EVENTS, format!("'{MAIN_USER}'")),
-        (OTHER_EVENTS, format!("'bench-other-' || (1 + n % {OTHER_USERS})")),
+        (
+            OTHER_EVENTS,
+            format!("'bench-other-' || (1 + n % {OTHER_USERS})"),
+        ),
     ] {
         let step = SPAN_MS / count;
-        let prefix = if user_expr.contains("other") { "o" } else { "m" };
+        let prefix = if user_expr.contains("other") {
+            "o"
+        } else {
+            "m"
+        };
         sqlx::query(&format!(
             "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count})
              INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
@@ -119,16 +133,44 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
     let mut rows = String::new();
     let mut first_p95 = 0.0;
     let cases: Vec<(&str, &str, PagePosition)> = vec![
-        ("first page, all time", "range=custom&from=1970-01-01&to=2999-12-31", PagePosition::Newest),
-        ("page 10,000 rows deep", "range=custom&from=1970-01-01&to=2999-12-31", PagePosition::Before(deep)),
+        (
+            "first page, all time",
+            "range=custom&from=1970-01-01&to=2999-12-31",
+            PagePosition::Newest,
+        ),
+        (
+            "page 10,000 rows deep",
+            "range=custom&from=1970-01-01&to=2999-12-31",
+            PagePosition::Before(deep),
+        ),
         ("default (30 days)", "", PagePosition::Newest),
         ("last 24 hours", "range=24h", PagePosition::Newest),
-        ("category: failed attempts", "category=failed", PagePosition::Newest),
-        ("categories: 2FA + sessions", "category=two_factor,sessions", PagePosition::Newest),
+        (
+            "category: failed attempts",
+            "category=failed",
+            PagePosition::Newest,
+        ),
+        (
+            "categories: 2FA + sessions",
+            "category=two_factor,sessions",
+            PagePosition::Newest,
+        ),
         ("result: failure", "result=failure", PagePosition::Newest),
-        ("text: common (\"berlin\")", "q=berlin", PagePosition::Newest),
-        ("text: rare IP (\"10.7.7.7\")", "q=10.7.7.7", PagePosition::Newest),
-        ("combined: failed + failure + text, 90 days", "category=failed&result=failure&range=90d&q=iphone", PagePosition::Newest),
+        (
+            "text: common (\"berlin\")",
+            "q=berlin",
+            PagePosition::Newest,
+        ),
+        (
+            "text: rare IP (\"10.7.7.7\")",
+            "q=10.7.7.7",
+            PagePosition::Newest,
+        ),
+        (
+            "combined: failed + failure + text, 90 days",
+            "category=failed&result=failure&range=90d&q=iphone",
+            PagePosition::Newest,
+        ),
     ];
     for (label, query, position) in cases {
         let filter = HistoryFilter::from_query(query).map_err(anyhow::Error::msg)?;
@@ -152,7 +194,8 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
         let filter = HistoryFilter::from_query(query).map_err(anyhow::Error::msg)?;
         let window = filter.window(now);
         let (p50, p95) =
-            time(|| async { history::daily_counts(pool, MAIN_USER, &filter, window).await }).await?;
+            time(|| async { history::daily_counts(pool, MAIN_USER, &filter, window).await })
+                .await?;
         rows.push_str(&format!("| {name} | {label} | {p50:.2} | {p95:.2} |\n"));
     }
     Ok(rows)

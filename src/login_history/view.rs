@@ -140,7 +140,7 @@ fn EventTable(events: Vec<EventRow>) -> impl IntoView {
     let header = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
     view! {
         <div class="-mx-5 overflow-x-auto sm:mx-0">
-            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="history-table">
+            <table class="w-full min-w-[46rem] divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="history-table">
                 <thead>
                     <tr>
                         <th scope="col" class=header>"Time"</th>

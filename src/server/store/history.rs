@@ -122,11 +122,16 @@ pub async fn page(
     position: &PagePosition,
     limit: usize,
 ) -> anyhow::Result<Vec<StoredEvent>> {
+    let (window, order) = match position {
+        PagePosition::Newest => (window, "DESC"),
+        PagePosition::Before(cursor) => (narrow(window, false, cursor), "DESC"),
+        PagePosition::After(cursor) => (narrow(window, true, cursor), "ASC"),
+    };
     let mut c = Conditions::for_filter(user_id, filter, window);
-    let (keyset, order) = match position {
-        PagePosition::Newest => (String::new(), "DESC"),
-        PagePosition::Before(cursor) => (keyset(&mut c, "<", cursor), "DESC"),
-        PagePosition::After(cursor) => (keyset(&mut c, ">", cursor), "ASC"),
+    let keyset = match position {
+        PagePosition::Newest => String::new(),
+        PagePosition::Before(cursor) => keyset(&mut c, "<", cursor),
+        PagePosition::After(cursor) => keyset(&mut c, ">", cursor),
     };
     let limit_slot = c.push(Bind::Int(limit as i64));
     let sql = format!(
@@ -146,11 +151,21 @@ pub async fn page(
     Ok(events)
 }
 
+/// Moves the window's edge to the cursor, so the index range starts at the
+/// cursor: one bound per side keeps the planner from scanning from the top.
+fn narrow(window: (i64, i64), newer: bool, cursor: &Cursor) -> (i64, i64) {
+    if newer {
+        (window.0.max(cursor.at), window.1)
+    } else {
+        (window.0, window.1.min(cursor.at.saturating_add(1)))
+    }
+}
+
+/// Breaks ties at the cursor's time by id (the window already holds the time bound).
 fn keyset(c: &mut Conditions, op: &str, cursor: &Cursor) -> String {
     let at = c.push(Bind::Int(cursor.at));
     let id = c.push(Bind::Text(cursor.id.clone()));
-    // The first half bounds the index range; the second breaks ties by id.
-    format!(" AND occurred_at {op}= {at} AND (occurred_at {op} {at} OR id {op} {id})")
+    format!(" AND (occurred_at {op} {at} OR id {op} {id})")
 }
 
 /// Whether any event matching the filter lies beyond `cursor` in direction `op`.
@@ -162,7 +177,7 @@ pub async fn exists_beyond(
     newer: bool,
     cursor: &Cursor,
 ) -> anyhow::Result<bool> {
-    let mut c = Conditions::for_filter(user_id, filter, window);
+    let mut c = Conditions::for_filter(user_id, filter, narrow(window, newer, cursor));
     let keyset = keyset(&mut c, if newer { ">" } else { "<" }, cursor);
     let sql = format!(
         "SELECT id FROM security_events WHERE {}{keyset} LIMIT 1",
