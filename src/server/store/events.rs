@@ -28,6 +28,8 @@ pub async fn record(
     detail: serde_json::Value,
     now: i64,
 ) -> anyhow::Result<()> {
+    // The event and its day count change together or not at all.
+    let mut tx = pool.begin().await.context("Failed to begin")?;
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
              detail, device, location, category)
@@ -44,11 +46,30 @@ pub async fn record(
     .bind(origin.device)
     .bind(origin.location)
     .bind(kind.category().as_str())
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .with_context(|| format!("Failed to record {} event", kind.as_str()))?;
+    if let Some(user_id) = user_id {
+        sqlx::query(
+            "INSERT INTO security_event_days (user_id, day, category, outcome, events)
+             VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (user_id, day, category, outcome)
+             DO UPDATE SET events = security_event_days.events + 1",
+        )
+        .bind(user_id)
+        .bind(now.div_euclid(DAY_MS))
+        .bind(kind.category().as_str())
+        .bind(outcome.as_str())
+        .execute(&mut *tx)
+        .await
+        .context("Failed to count the event's day")?;
+    }
+    tx.commit().await.context("Failed to commit the event")?;
     Ok(())
 }
+
+/// Milliseconds per day: the unit of `security_event_days.day`.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The user's most recent successful sign-ins, newest first: (time, ip).
 pub async fn recent_sign_ins(

@@ -2,6 +2,7 @@
 //! retention. Always scoped to one user; filters are bound, never spliced.
 
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
+use crate::server::store::events::DAY_MS;
 use anyhow::Context;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -191,13 +192,18 @@ pub async fn exists_beyond(
     Ok(row.is_some())
 }
 
-/// Matching events per UTC day and result: (day, outcome, count).
+/// Matching events per UTC day and result: (day, outcome, count). Without a
+/// text filter the per-day counts answer it (whole days at the window's
+/// edges); with one, the matching events are counted.
 pub async fn daily_counts(
     pool: &AnyPool,
     user_id: &str,
     filter: &HistoryFilter,
     window: (i64, i64),
 ) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    if filter.text.is_empty() {
+        return daily_counts_from_days(pool, user_id, filter, window).await;
+    }
     let c = Conditions::for_filter(user_id, filter, window);
     let sql = format!(
         "SELECT occurred_at / 86400000 AS day, outcome, COUNT(*) AS n FROM security_events
@@ -220,12 +226,64 @@ pub async fn daily_counts(
         .collect()
 }
 
-/// Deletes events recorded before `before` (retention); returns how many.
+async fn daily_counts_from_days(
+    pool: &AnyPool,
+    user_id: &str,
+    filter: &HistoryFilter,
+    window: (i64, i64),
+) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    let mut c = Conditions {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    let user = c.push(Bind::Text(user_id.to_string()));
+    let first = c.push(Bind::Int(window.0.div_euclid(DAY_MS)));
+    let last = c.push(Bind::Int((window.1 - 1).div_euclid(DAY_MS)));
+    let mut sql = format!(
+        "SELECT day, outcome, CAST(SUM(events) AS BIGINT) AS n FROM security_event_days
+         WHERE user_id = {user} AND day >= {first} AND day <= {last}"
+    );
+    if !filter.categories.is_empty() {
+        let slots: Vec<String> = filter
+            .categories
+            .iter()
+            .map(|category| c.push(Bind::Text(category.as_str().to_string())))
+            .collect();
+        sql.push_str(&format!(" AND category IN ({})", slots.join(", ")));
+    }
+    if let Some(outcome) = filter.outcome {
+        let slot = c.push(Bind::Text(outcome.as_str().to_string()));
+        sql.push_str(&format!(" AND outcome = {slot}"));
+    }
+    sql.push_str(" GROUP BY day, outcome");
+    let rows = c
+        .bind_all(sqlx::query(&sql))
+        .fetch_all(pool)
+        .await
+        .context("Failed to read the daily event counts")?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("day")?,
+                row.try_get("outcome")?,
+                row.try_get("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// Deletes events recorded before `before` (retention) and the day counts of
+/// the days entirely before it; returns how many events went.
 pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
     let result = sqlx::query("DELETE FROM security_events WHERE occurred_at < $1")
         .bind(before)
         .execute(pool)
         .await
         .context("Failed to prune old security events")?;
+    sqlx::query("DELETE FROM security_event_days WHERE day < $1")
+        .bind(before.div_euclid(DAY_MS))
+        .execute(pool)
+        .await
+        .context("Failed to prune old day counts")?;
     Ok(result.rows_affected())
 }
