@@ -125,6 +125,11 @@ impl TestApp {
     /// Spawns with extra settings, e.g. `PUBLIC_URL`.
     pub async fn spawn_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
         sqlx::any::install_default_drivers();
+        // Server warnings and errors land in the failing test's captured output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn,statusstack::server::sms=error")
+            .try_init();
         let id = uuid::Uuid::now_v7().simple().to_string();
         let dir = std::env::temp_dir().join(format!("statusstack-test-{id}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -323,10 +328,16 @@ async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Rep
         .send()
         .await
         .unwrap_or_else(|e| panic!("request failed or timed out: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("reading the {status} response body failed or timed out: {e}"));
     Reply {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body: response.text().await.unwrap_or_default(),
+        status,
+        headers,
+        body,
     }
 }
 

@@ -31,7 +31,7 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'ada@example.com'").await, 1);
         assert_eq!(app.event_kinds().await, ["sign_up", "sign_in"]);
         let page = app.get("/settings/security", Some(&cookie)).await;
-        assert!(page.body.contains("Ada Lovelace"));
+        assert!(page.body.contains("Ada Lovelace"), "{} {}", page.status, page.body.chars().take(3000).collect::<String>());
     }
 
     async fn each_password_rule_is_refused_with_its_reason_and_nothing_stored(app) {
