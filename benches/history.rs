@@ -6,7 +6,7 @@
 
 use sqlx::{AnyPool, Row};
 use statusstack::login_history::filter::{Cursor, HistoryFilter, PAGE_SIZE, PagePosition};
-use statusstack::server::db::{connect_and_migrate, now_ms};
+use statusstack::server::db::{connect_and_migrate, default_max_connections, now_ms};
 use statusstack::server::store::history;
 use std::time::Instant;
 
@@ -41,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
             ("SQLite", sqlite_url.as_str()),
             ("PostgreSQL", pg_url.as_str()),
         ] {
-            let pool = connect_and_migrate(url).await?;
+            let pool = connect_and_migrate(url, default_max_connections(url)).await?;
             let started = Instant::now();
             seed(&pool).await?;
             eprintln!(

@@ -14,6 +14,7 @@ directory is read first, if present):
 
   DATABASE_URL           sqlite://data/statusstack.db?mode=rwc (default: a SQLite
                          file under DATA_DIR) or postgres://user@host:5432/db
+  DATABASE_MAX_CONNECTIONS  pool size, 1-200 (default 8 for SQLite, 16 for PostgreSQL)
   BIND_ADDR              address to listen on (default 127.0.0.1:3000)
   PUBLIC_URL             the URL users reach the app at (default http://BIND_ADDR);
                          https:// turns on Secure __Host- cookies and HSTS
@@ -87,6 +88,8 @@ impl PublicUrl {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// Upper bound of the connection pool.
+    pub database_max_connections: u32,
     pub bind_addr: SocketAddr,
     pub public_url: PublicUrl,
     pub data_dir: PathBuf,
@@ -153,6 +156,17 @@ impl Config {
                 "DATABASE_URL: must start with sqlite: or postgres://".into(),
             ));
         }
+        let database_max_connections = match lookup("DATABASE_MAX_CONNECTIONS") {
+            None => crate::server::db::default_max_connections(&database_url),
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(n) if (1..=200).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "DATABASE_MAX_CONNECTIONS: {text:?} is not a number from 1 to 200"
+                    )));
+                }
+            },
+        };
         let secret_key_file = lookup("SECRET_KEY_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("secret.key"));
@@ -217,6 +231,7 @@ impl Config {
             event_retention_ms,
             sms,
             database_url,
+            database_max_connections,
             bind_addr,
             public_url,
             data_dir,
@@ -281,6 +296,7 @@ mod tests {
             ("SESSION_ABSOLUTE_DAYS", "forever"),
             ("TRUST_PROXY_HEADERS", "maybe"),
             ("SUDO_WINDOW_MINUTES", "61"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
             ("EVENT_RETENTION_DAYS", "0"),
             ("SMS_PROVIDER", "carrier-pigeon"),
             ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),

@@ -18,8 +18,14 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Opens the pool and runs the migrations.
-pub async fn connect_and_migrate(url: &str) -> anyhow::Result<AnyPool> {
+/// Pool size when `DATABASE_MAX_CONNECTIONS` is not set: SQLite has one
+/// writer anyway; PostgreSQL gets more.
+pub fn default_max_connections(url: &str) -> u32 {
+    if url.starts_with("sqlite:") { 8 } else { 16 }
+}
+
+/// Opens a pool of at most `max_connections` and runs the migrations.
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
@@ -29,7 +35,7 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<AnyPool> {
         .context("Failed to parse DATABASE_URL")?
         .disable_statement_logging();
     let pool = AnyPoolOptions::new()
-        .max_connections(if is_sqlite { 8 } else { 16 })
+        .max_connections(max_connections)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if is_sqlite {

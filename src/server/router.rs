@@ -25,7 +25,8 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Connects the database, loads the key and assembles the state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let pool = db::connect_and_migrate(&config.database_url).await?;
+    let pool =
+        db::connect_and_migrate(&config.database_url, config.database_max_connections).await?;
     let key = ServerKey::load(
         config.secret_key_hex.as_ref().map(|s| s.0.as_str()),
         &config.secret_key_file,

@@ -157,6 +157,8 @@ impl TestApp {
             ("BIND_ADDR".into(), addr.to_string()),
             ("DATA_DIR".into(), dir.display().to_string()),
             ("SITE_ROOT".into(), dir.join("site").display().to_string()),
+            // Several test servers share one PostgreSQL (max_connections 100).
+            ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
         ]);
         for (k, v) in extra {
             settings.insert(k.to_string(), v.to_string());
