@@ -70,6 +70,7 @@ fn ChallengeForm(
                         <strong class="text-slate-900 dark:text-white">{phone}</strong>"."
                     </p>
                     <ResendButton wait_secs=info.resend_in_secs pending=send.pending()
+                        label=if sent { "Send a new code" } else { "Text me a code" }
                         on_resend=Callback::new(move |_| { send.dispatch(SendSignInSms {}); })/>
                     {move || send_error.get().map(|m| view! { <p class="text-red-600 dark:text-red-400">{m}</p> })}
                 </div>

@@ -242,6 +242,7 @@ pub fn ResendButton(
     wait_secs: i64,
     #[prop(into)] pending: Signal<bool>,
     on_resend: Callback<()>,
+    #[prop(default = "Send a new code")] label: &'static str,
 ) -> impl IntoView {
     let left = countdown(wait_secs);
     let disabled = move || left.get() > 0 || pending.get();
@@ -249,7 +250,7 @@ pub fn ResendButton(
     view! {
         <button type="button" class=BUTTON_SECONDARY data-testid="resend" disabled=disabled on:click=resend>
             {move || match left.get() {
-                0 => "Send a new code".to_string(),
+                0 => label.to_string(),
                 secs => format!("Resend in {secs} s"),
             }}
         </button>
