@@ -6,6 +6,7 @@
 pub mod account;
 pub mod app;
 pub mod error;
+pub mod ids;
 pub mod login_history;
 pub mod sessions;
 pub mod settings;

@@ -357,12 +357,9 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
         .await
         .map_err(internal)?;
-    let two_factor = crate::server::store::two_factor::get(&state.pool, &session.user.id)
+    let two_factor = crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
         .await
-        .map_err(internal)?
-        .method
-        .as_deref()
-        .and_then(crate::two_factor::Method::parse);
+        .map_err(internal)?;
     Ok(SecurityOverview {
         two_factor,
         sessions_review_due: crate::sessions::review_due(reviewed_at, session.user.created_at, now),

@@ -69,12 +69,7 @@ impl Cursor {
     fn parse(text: &str) -> Option<Cursor> {
         let (at, id) = text.split_once('_')?;
         let at: i64 = at.parse().ok().filter(|at| *at >= 0)?;
-        let uuid_shaped = id.len() == 36
-            && id.char_indices().all(|(i, c)| match i {
-                8 | 13 | 18 | 23 => c == '-',
-                _ => c.is_ascii_hexdigit(),
-            });
-        uuid_shaped.then(|| Cursor {
+        crate::ids::is_uuid_shaped(id).then(|| Cursor {
             at,
             id: id.to_ascii_lowercase(),
         })

@@ -147,8 +147,7 @@ impl AppState {
         let record = two_factor::get(&self.pool, user_id)
             .await
             .map_err(internal)?;
-        let method = record.method.as_deref().and_then(Method::parse);
-        let Some(method) = method else {
+        let Some(method) = record.active_method() else {
             return Err(AppError::validation(
                 "code",
                 "Two-factor authentication is not turned on.",

@@ -17,15 +17,7 @@ use crate::server::{
 
 /// Session ids are UUIDs; anything else is refused before the database.
 pub fn session_id_problem(id: &str) -> Option<&'static str> {
-    let well_formed = id.len() == 36
-        && id.chars().enumerate().all(|(i, c)| {
-            if [8, 13, 18, 23].contains(&i) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        });
-    (!well_formed).then_some("That session id is not valid.")
+    (!crate::ids::is_uuid_shaped(id)).then_some("That session id is not valid.")
 }
 
 /// The signed-in user's live sessions, newest activity first, with the
@@ -73,12 +65,9 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
         reviewed_at,
         review_due: super::review_due(reviewed_at, session.user.created_at, now),
         needs_password: session.require_recent_auth(now).is_err(),
-        sudo_factor: crate::server::store::two_factor::get(&state.pool, &session.user.id)
+        sudo_factor: crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
             .await
-            .map_err(internal)?
-            .method
-            .as_deref()
-            .and_then(crate::two_factor::Method::parse),
+            .map_err(internal)?,
     })
 }
 

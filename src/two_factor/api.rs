@@ -37,7 +37,7 @@ async fn status_of(state: &AppState, session: &AuthSession) -> Result<TwoFactorS
     let user = &session.user;
     let now = now_ms();
     let record = store::get(&state.pool, &user.id).await.map_err(internal)?;
-    let enabled = match record.method.as_deref().and_then(Method::parse) {
+    let enabled = match record.active_method() {
         Some(method) => Some(EnabledFactor {
             method,
             since: record.since.unwrap_or_default(),
@@ -323,12 +323,9 @@ pub async fn regenerate_backup_codes(
 
 #[cfg(feature = "ssr")]
 async fn require_enabled(state: &AppState, user_id: &str) -> Result<Method, AppError> {
-    store::get(&state.pool, user_id)
+    store::active_method(&state.pool, user_id)
         .await
         .map_err(internal)?
-        .method
-        .as_deref()
-        .and_then(Method::parse)
         .ok_or_else(|| {
             AppError::validation("method", "Two-factor authentication is not turned on.")
         })
@@ -372,13 +369,12 @@ pub async fn send_sudo_sms() -> Result<(), AppError> {
         .await
         .map_err(internal)?;
     let number = record
-        .sms_phone
-        .filter(|_| record.method.as_deref() == Some(Method::Sms.as_str()))
+        .sms_number()
         .ok_or_else(|| AppError::validation("code", "Your second factor is not SMS."))?;
     state
         .send_sms_code(
             &session.user.id,
-            &number,
+            number,
             &sudo_binding(&session.session_id),
             &client,
         )

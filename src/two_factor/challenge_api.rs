@@ -6,7 +6,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{Method, phone};
+use super::phone;
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
@@ -32,11 +32,7 @@ pub async fn get_challenge_info() -> Result<ChallengeInfo, AppError> {
     let record = store::get(&state.pool, &challenge.user_id)
         .await
         .map_err(internal)?;
-    let method = record
-        .method
-        .as_deref()
-        .and_then(Method::parse)
-        .ok_or(AppError::Unauthenticated)?;
+    let method = record.active_method().ok_or(AppError::Unauthenticated)?;
     let binding = sign_in_binding(&challenge.id);
     let sent = store::sms_code_sent_at(&state.pool, &binding)
         .await
@@ -71,13 +67,12 @@ pub async fn send_sign_in_sms() -> Result<(), AppError> {
         .await
         .map_err(internal)?;
     let number = record
-        .sms_phone
-        .filter(|_| record.method.as_deref() == Some(Method::Sms.as_str()))
+        .sms_number()
         .ok_or_else(|| AppError::validation("code", "This account does not use SMS."))?;
     state
         .send_sms_code(
             &challenge.user_id,
-            &number,
+            number,
             &sign_in_binding(&challenge.id),
             &client,
         )

@@ -1,12 +1,12 @@
 //! `/login/two-factor`: the second step of signing in to an account with 2FA.
 
 use super::challenge_api::{CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info};
-use super::parts::{CodeField, ResendButton, message_for};
+use super::parts::{CodeField, ResendButton};
 use super::{ChallengeInfo, Method};
 use crate::account::view::AuthFrame;
 use crate::ui::flash::last_error;
 use crate::ui::time::countdown;
-use crate::ui::{Alert, SubmitButton, Tone};
+use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
 /// Asks the half-signed-in browser for its second factor: a code from the
@@ -82,10 +82,10 @@ fn ChallengeForm(
         <div class="space-y-5">
             {prompt}
             <ActionForm action=verify attr:class="space-y-5" attr:novalidate="">
-                {move || message_for(error.get(), "form").map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                {move || form_level_error(error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
                 <CodeField id="sign-in-code" label="Authentication code" allow_backup=true
                     hint="Lost your device? Enter one of your backup codes instead."
-                    error=Signal::derive(move || message_for(error.get(), "code"))/>
+                    error=Signal::derive(move || field_error(&error.get(), "code"))/>
                 <SubmitButton label="Verify" busy_label="Verifying…" pending=verify.pending() full_width=true/>
             </ActionForm>
             <p class="text-center text-xs text-slate-500 dark:text-slate-400">

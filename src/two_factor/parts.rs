@@ -4,6 +4,7 @@
 use super::Method;
 use super::api::SendSudoSms;
 use crate::error::AppError;
+use crate::ui::field_error;
 use crate::ui::time::countdown;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -24,16 +25,6 @@ where
         Some(Err(error)) => Some(error),
         _ => None,
     })
-}
-
-/// The message for field `field`, or for the whole form when `field` is "form".
-pub fn message_for(error: Option<AppError>, field: &str) -> Option<String> {
-    match error {
-        Some(AppError::Validation { field: f, message }) if f == field => Some(message),
-        Some(AppError::Validation { .. }) => None,
-        Some(other) if field == "form" => Some(other.to_string()),
-        _ => None,
-    }
 }
 
 /// A one-time-code input: six digits from an app or SMS (or a backup code).
@@ -88,7 +79,7 @@ pub fn SudoFields(
             <div class="space-y-1.5">
                 <label for=password_id.clone() class=LABEL>"Password"</label>
                 <input id=password_id name="password" type="password" autocomplete="current-password" required maxlength="128" class=INPUT/>
-                {move || message_for(error.get(), "password").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                {move || field_error(&error.get(), "password").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
             </div>
             {factor.map(|factor| {
                 let code_id = code_id.clone();
@@ -113,7 +104,7 @@ pub fn SudoFields(
                                 None => None,
                             }}
                         })}
-                        {move || message_for(error.get(), "code").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                        {move || field_error(&error.get(), "code").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                     </div>
                 }
             })}

@@ -8,11 +8,11 @@ use super::api::{
 };
 use super::parts::{
     BUTTON_DANGER, BUTTON_SECONDARY, BackupCodesPanel, CodeField, INPUT, LABEL, ResendButton,
-    SUMMARY, Steps, SudoFields, action_error, message_for,
+    SUMMARY, Steps, SudoFields, action_error,
 };
 use super::{EnabledFactor, LOW_BACKUP_CODES, Method, PendingEnrolment, TwoFactorStatus};
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, SubmitButton, Tone};
+use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
 /// Every action of the section, created by the page so other cards (the
@@ -124,7 +124,7 @@ fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -
     let error = action_error(actions.start);
     let needs_sudo = factor.is_some() && sudo;
     view! {
-        {move || message_for(error.get(), "form").map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
+        {move || form_level_error(error.get()).map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
         <div class="grid gap-4 lg:grid-cols-2">
             <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border-2 border-indigo-200 p-4 dark:border-indigo-900">
                 <input type="hidden" name="method" value="totp"/>
@@ -143,9 +143,9 @@ fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -
                 <div class="space-y-1.5">
                     <label for="sms-phone" class=LABEL>"Mobile number"</label>
                     <input id="sms-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT
-                        aria-invalid=move || message_for(error.get(), "phone").is_some().then_some("true")/>
+                        aria-invalid=move || field_error(&error.get(), "phone").is_some().then_some("true")/>
                     <p class="text-xs text-slate-500 dark:text-slate-400">"International format with + and country code."</p>
-                    {move || message_for(error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                    {move || field_error(&error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                 </div>
                 {needs_sudo.then(|| view! { <SudoFields id="start-sms" factor send_sms=actions.send_sudo error/> })}
                 <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
@@ -195,7 +195,7 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions) -> impl Into
         {instructions}
         <ActionForm action=actions.confirm attr:class="mt-6 flex flex-wrap items-end gap-3">
             <CodeField id="enrol-code" label="Enter the 6-digit code to turn it on"
-                error=Signal::derive(move || message_for(error.get(), "code").or_else(|| message_for(error.get(), "form")))/>
+                error=Signal::derive(move || field_error(&error.get(), "code").or_else(|| form_level_error(error.get())))/>
             <SubmitButton label="Verify and turn on" busy_label="Verifying…" pending=actions.confirm.pending()/>
         </ActionForm>
         <ActionForm action=actions.cancel attr:class="mt-3">
@@ -256,7 +256,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                         {(switch_to == Method::Sms).then(|| view! {
                             <label for="switch-phone" class=LABEL>"Mobile number"</label>
                             <input id="switch-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
-                            {move || message_for(switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
+                            {move || field_error(&switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
                         })}
                         {sudo.then(|| view! { <SudoFields id="switch" factor send_sms=actions.send_sudo error=switch_error/> })}
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Continue"</button>
@@ -269,7 +269,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                             <input type="hidden" name="method" value="sms"/>
                             <label for="new-phone" class=LABEL>"New mobile number"</label>
                             <input id="new-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
-                            {move || message_for(switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
+                            {move || field_error(&switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
                             {sudo.then(|| view! { <SudoFields id="change-number" factor send_sms=actions.send_sudo error=switch_error/> })}
                             <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Text me a code"</button>
                         </ActionForm>
@@ -307,7 +307,7 @@ fn SensitiveAction(
             <summary class=summary_class>{label}</summary>
             <div class="mt-2 w-full space-y-3 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-lg sm:w-80 dark:border-slate-700 dark:bg-slate-900">
                 <p class="text-slate-600 dark:text-slate-300">{note}</p>
-                {move || message_for(error.get(), "form").map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                {move || form_level_error(error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
                 {children()}
             </div>
         </details>

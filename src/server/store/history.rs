@@ -39,27 +39,39 @@ impl Conditions {
         format!("${}", self.binds.len())
     }
 
-    fn for_filter(user_id: &str, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
-        let mut c = Conditions {
+    fn new() -> Conditions {
+        Conditions {
             sql: String::new(),
             binds: Vec::new(),
-        };
-        let user = c.push(Bind::Text(user_id.to_string()));
-        let from = c.push(Bind::Int(window.0));
-        let to = c.push(Bind::Int(window.1));
-        let mut sql = format!("user_id = {user} AND occurred_at >= {from} AND occurred_at < {to}");
+        }
+    }
+
+    /// ` AND category IN (…) AND outcome = …` for the filter's choices, as
+    /// both the events and the per-day counts have these columns.
+    fn category_and_outcome(&mut self, filter: &HistoryFilter) -> String {
+        let mut sql = String::new();
         if !filter.categories.is_empty() {
             let slots: Vec<String> = filter
                 .categories
                 .iter()
-                .map(|category| c.push(Bind::Text(category.as_str().to_string())))
+                .map(|category| self.push(Bind::Text(category.as_str().to_string())))
                 .collect();
             sql.push_str(&format!(" AND category IN ({})", slots.join(", ")));
         }
         if let Some(outcome) = filter.outcome {
-            let slot = c.push(Bind::Text(outcome.as_str().to_string()));
+            let slot = self.push(Bind::Text(outcome.as_str().to_string()));
             sql.push_str(&format!(" AND outcome = {slot}"));
         }
+        sql
+    }
+
+    fn for_filter(user_id: &str, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
+        let mut c = Conditions::new();
+        let user = c.push(Bind::Text(user_id.to_string()));
+        let from = c.push(Bind::Int(window.0));
+        let to = c.push(Bind::Int(window.1));
+        let mut sql = format!("user_id = {user} AND occurred_at >= {from} AND occurred_at < {to}");
+        sql.push_str(&c.category_and_outcome(filter));
         if !filter.text.is_empty() {
             let pattern = format!("%{}%", escape_like(&filter.text.to_lowercase()));
             let slot = c.push(Bind::Text(pattern));
@@ -206,12 +218,21 @@ pub async fn daily_counts(
     }
     let c = Conditions::for_filter(user_id, filter, window);
     let sql = format!(
-        "SELECT occurred_at / 86400000 AS day, outcome, COUNT(*) AS n FROM security_events
-         WHERE {} GROUP BY occurred_at / 86400000, outcome",
+        "SELECT occurred_at / {DAY_MS} AS day, outcome, COUNT(*) AS n FROM security_events
+         WHERE {} GROUP BY occurred_at / {DAY_MS}, outcome",
         c.sql
     );
+    day_counts(pool, &c, &sql).await
+}
+
+/// Runs a `day, outcome, n` query.
+async fn day_counts(
+    pool: &AnyPool,
+    c: &Conditions,
+    sql: &str,
+) -> anyhow::Result<Vec<(i64, String, i64)>> {
     let rows = c
-        .bind_all(sqlx::query(&sql))
+        .bind_all(sqlx::query(sql))
         .fetch_all(pool)
         .await
         .context("Failed to count the login history by day")?;
@@ -232,44 +253,16 @@ async fn daily_counts_from_days(
     filter: &HistoryFilter,
     window: (i64, i64),
 ) -> anyhow::Result<Vec<(i64, String, i64)>> {
-    let mut c = Conditions {
-        sql: String::new(),
-        binds: Vec::new(),
-    };
+    let mut c = Conditions::new();
     let user = c.push(Bind::Text(user_id.to_string()));
     let first = c.push(Bind::Int(window.0.div_euclid(DAY_MS)));
     let last = c.push(Bind::Int((window.1 - 1).div_euclid(DAY_MS)));
-    let mut sql = format!(
+    let sql = format!(
         "SELECT day, outcome, CAST(SUM(events) AS BIGINT) AS n FROM security_event_days
-         WHERE user_id = {user} AND day >= {first} AND day <= {last}"
+         WHERE user_id = {user} AND day >= {first} AND day <= {last}{} GROUP BY day, outcome",
+        c.category_and_outcome(filter)
     );
-    if !filter.categories.is_empty() {
-        let slots: Vec<String> = filter
-            .categories
-            .iter()
-            .map(|category| c.push(Bind::Text(category.as_str().to_string())))
-            .collect();
-        sql.push_str(&format!(" AND category IN ({})", slots.join(", ")));
-    }
-    if let Some(outcome) = filter.outcome {
-        let slot = c.push(Bind::Text(outcome.as_str().to_string()));
-        sql.push_str(&format!(" AND outcome = {slot}"));
-    }
-    sql.push_str(" GROUP BY day, outcome");
-    let rows = c
-        .bind_all(sqlx::query(&sql))
-        .fetch_all(pool)
-        .await
-        .context("Failed to read the daily event counts")?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("day")?,
-                row.try_get("outcome")?,
-                row.try_get("n")?,
-            ))
-        })
-        .collect()
+    day_counts(pool, &c, &sql).await
 }
 
 /// Deletes events recorded before `before` (retention) and the day counts of

@@ -4,6 +4,7 @@
 //! Every "use once" step is a single conditional statement whose affected-row
 //! count decides the winner, so two racing requests can never both succeed.
 
+use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -14,6 +15,25 @@ pub struct TwoFactorRecord {
     pub since: Option<i64>,
     pub totp_secret_sealed: Option<String>,
     pub sms_phone: Option<String>,
+}
+
+impl TwoFactorRecord {
+    /// The active method, `None` while 2FA is off.
+    pub fn active_method(&self) -> Option<Method> {
+        self.method.as_deref().and_then(Method::parse)
+    }
+
+    /// The number codes go to, when the active method is SMS.
+    pub fn sms_number(&self) -> Option<&str> {
+        self.sms_phone
+            .as_deref()
+            .filter(|_| self.active_method() == Some(Method::Sms))
+    }
+}
+
+/// The user's active second factor, `None` while 2FA is off.
+pub async fn active_method(pool: &AnyPool, user_id: &str) -> anyhow::Result<Option<Method>> {
+    Ok(get(pool, user_id).await?.active_method())
 }
 
 pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecord> {
