@@ -45,10 +45,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
-                    <Route path=path!("api-keys") view=|| view! {
-                        <ComingSoonPage title="API Keys" description="Keys for the StatusStack API, scoped and shown once."
-                            body="Create read-only, read/write and admin keys, with expiry, rotation and last-used tracking. Coming soon."/>
-                    }/>
+                    <Route path=path!("api-keys") view=crate::api_keys::view::ApiKeysPage/>
                     <Route path=path!("authentication") view=|| view! {
                         <ComingSoonPage title="Authentication" description="How people on your team sign in."
                             body="Sign-in methods and single sign-on (SSO) are coming soon."/>

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod api_keys;
 pub mod app;
 pub mod error;
 pub mod ids;

@@ -25,9 +25,20 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
     let state = app_state()?;
     let filter = HistoryFilter::from_query(&query)
         .map_err(|message| AppError::validation("filter", message))?;
+    history_page(&state, &session.user.id, filter, true).await
+}
+
+/// One page of the user's events for `filter`, with the chart when `with_chart`
+/// (the JSON API leaves it out).
+#[cfg(feature = "ssr")]
+pub async fn history_page(
+    state: &crate::server::state::AppState,
+    user: &str,
+    filter: HistoryFilter,
+    with_chart: bool,
+) -> Result<HistoryPage, AppError> {
     let now = now_ms();
     let window = filter.window(now);
-    let user = &session.user.id;
     let pool = &state.pool;
     // One extra row tells whether a further page exists in the direction read.
     let mut rows = history::page(pool, user, &filter, window, &filter.position, PAGE_SIZE + 1)
@@ -73,12 +84,17 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
     let older = last
         .filter(|_| has_older)
         .map(|cursor| filter.page_query(&PagePosition::Before(cursor)));
-    let counts = history::daily_counts(pool, user, &filter, window)
-        .await
-        .map_err(internal)?;
+    let chart = if with_chart {
+        let counts = history::daily_counts(pool, user, &filter, window)
+            .await
+            .map_err(internal)?;
+        daily_buckets(window, counts)
+    } else {
+        Vec::new()
+    };
     Ok(HistoryPage {
         events: rows.into_iter().map(event_row).collect(),
-        chart: daily_buckets(window, counts),
+        chart,
         filter,
         newer,
         older,

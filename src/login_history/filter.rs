@@ -148,8 +148,8 @@ impl HistoryFilter {
                     filter.range = Range::parse(&value)
                         .ok_or_else(|| format!("Unknown time range {value:?}."))?
                 }
-                "from" => filter.from_day = parse_day(&value, "from")?,
-                "to" => filter.to_day = parse_day(&value, "to")?,
+                "from" => filter.from_day = crate::ui::time::parse_day(&value, "from")?,
+                "to" => filter.to_day = crate::ui::time::parse_day(&value, "to")?,
                 "q" => {
                     if value.chars().count() > TEXT_MAX_CHARS {
                         return Err("Search text is at most 100 characters.".into());
@@ -243,48 +243,6 @@ impl HistoryFilter {
     }
 }
 
-/// `YYYY-MM-DD` → days since the epoch; only real dates from 1970 to 9999.
-fn parse_day(text: &str, field: &str) -> Result<Option<i64>, String> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let bad = || format!("The {field} date must look like 2026-11-27.");
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(bad());
-    }
-    let (Ok(year), Ok(month), Ok(day)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>())
-    else {
-        return Err(bad());
-    };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(bad()),
-    };
-    if year < 1970 || day == 0 || day > days_in_month {
-        return Err(bad());
-    }
-    Ok(Some(days_from_civil(year, month, day)))
-}
-
-// Howard Hinnant's days-from-civil.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Decodes `%XX` and `+`; `None` for broken escapes or invalid UTF-8.
 fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -359,8 +317,8 @@ mod tests {
         let cursor = Cursor::parse("1795734000000_0190F3A2-7B1C-7D4E-8F00-0123456789AB").unwrap();
         assert_eq!(cursor.at, 1_795_734_000_000);
         assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
-        assert_eq!(parse_day("1970-01-01", "from"), Ok(Some(0)));
-        assert_eq!(parse_day("2000-02-29", "from"), Ok(Some(11_016)));
-        assert!(parse_day("1900-02-29", "from").is_err());
+        assert_eq!(crate::ui::time::parse_day("1970-01-01", "from"), Ok(Some(0)));
+        assert_eq!(crate::ui::time::parse_day("2000-02-29", "from"), Ok(Some(11_016)));
+        assert!(crate::ui::time::parse_day("1900-02-29", "from").is_err());
     }
 }

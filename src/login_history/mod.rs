@@ -30,6 +30,8 @@ pub enum EventKind {
     ApiKeyCreated,
     ApiKeyRotated,
     ApiKeyRevoked,
+    ApiKeyExpiredUse,
+    ApiKeyPermissionDenied,
     OAuthConnected,
     OAuthDisconnected,
     OAuthSignIn,
@@ -59,6 +61,8 @@ impl EventKind {
             EventKind::ApiKeyCreated => "api_key_created",
             EventKind::ApiKeyRotated => "api_key_rotated",
             EventKind::ApiKeyRevoked => "api_key_revoked",
+            EventKind::ApiKeyExpiredUse => "api_key_expired_use",
+            EventKind::ApiKeyPermissionDenied => "api_key_permission_denied",
             EventKind::OAuthConnected => "oauth_connected",
             EventKind::OAuthDisconnected => "oauth_disconnected",
             EventKind::OAuthSignIn => "oauth_sign_in",
@@ -88,6 +92,8 @@ impl EventKind {
             EventKind::ApiKeyCreated => "API key created",
             EventKind::ApiKeyRotated => "API key rotated",
             EventKind::ApiKeyRevoked => "API key revoked",
+            EventKind::ApiKeyExpiredUse => "Expired or retired API key used",
+            EventKind::ApiKeyPermissionDenied => "API key refused for lack of permission",
             EventKind::OAuthConnected => "OAuth app connected",
             EventKind::OAuthDisconnected => "OAuth app disconnected",
             EventKind::OAuthSignIn => "Signed in with OAuth",
@@ -114,6 +120,7 @@ impl EventKind {
             | SmsCodeSent => Category::TwoFactor,
             SessionRevoked | HistoryExported => Category::Sessions,
             ApiKeyCreated | ApiKeyRotated | ApiKeyRevoked => Category::ApiKeys,
+            ApiKeyExpiredUse | ApiKeyPermissionDenied => Category::ApiKeys,
             OAuthConnected | OAuthDisconnected | OAuthSignIn => Category::OAuth,
         }
     }
@@ -124,7 +131,7 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 23] = [
+pub const ALL_KINDS: [EventKind; 25] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
@@ -144,6 +151,8 @@ pub const ALL_KINDS: [EventKind; 23] = [
     EventKind::ApiKeyCreated,
     EventKind::ApiKeyRotated,
     EventKind::ApiKeyRevoked,
+    EventKind::ApiKeyExpiredUse,
+    EventKind::ApiKeyPermissionDenied,
     EventKind::OAuthConnected,
     EventKind::OAuthDisconnected,
     EventKind::OAuthSignIn,
@@ -152,6 +161,7 @@ pub const ALL_KINDS: [EventKind; 23] = [
 
 /// Whether the attempt succeeded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Outcome {
     Success,
     Failure,
@@ -174,6 +184,7 @@ impl Outcome {
 
 /// The groups the Login History filters by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Category {
     Logins,
     FailedAttempts,
@@ -227,6 +238,7 @@ impl Category {
 
 /// One row of the Login History.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventRow {
     pub id: String,
     /// The stored kind name; `label` is what to show.

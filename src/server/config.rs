@@ -34,6 +34,8 @@ directory is read first, if present):
                          sensitive actions, 0-60 (default 10)
   EVENT_RETENTION_DAYS   security events (Login History) older than this are deleted
                          (default 400)
+  API_RATE_LIMIT_PER_MINUTE  requests each API key may make per minute, shared by all
+                         instances, 1-100000 (default 600)
   SMS_PROVIDER           outbox (default: codes are logged and stored in the sms_outbox
                          table, never delivered) or twilio
   TWILIO_ACCOUNT_SID     with SMS_PROVIDER=twilio: the account SID
@@ -108,6 +110,8 @@ pub struct Config {
     pub event_retention_ms: i64,
     /// Where SMS codes go: the local outbox or a Twilio-compatible API.
     pub sms: crate::server::sms::SmsSettings,
+    /// Requests per minute each API key may make.
+    pub api_rate_limit_per_minute: i64,
 }
 
 /// A key in hex that must not reach logs.
@@ -213,6 +217,17 @@ impl Config {
             },
         };
         let event_retention_ms = days_setting(&lookup, "EVENT_RETENTION_DAYS", 400, 3650)?;
+        let api_rate_limit_per_minute = match lookup("API_RATE_LIMIT_PER_MINUTE") {
+            None => 600,
+            Some(text) => match text.trim().parse::<i64>() {
+                Ok(n) if (1..=100_000).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "API_RATE_LIMIT_PER_MINUTE: {text:?} is not a whole number from 1 to 100000"
+                    )));
+                }
+            },
+        };
         let sms = crate::server::sms::sms_settings_from_lookup(&|name| lookup(name))
             .map_err(ConfigError)?;
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
@@ -229,6 +244,7 @@ impl Config {
             trust_proxy_headers,
             sudo_window_ms: sudo_minutes * 60 * 1000,
             event_retention_ms,
+            api_rate_limit_per_minute,
             sms,
             database_url,
             database_max_connections,
@@ -298,6 +314,8 @@ mod tests {
             ("SUDO_WINDOW_MINUTES", "61"),
             ("DATABASE_MAX_CONNECTIONS", "0"),
             ("EVENT_RETENTION_DAYS", "0"),
+            ("API_RATE_LIMIT_PER_MINUTE", "0"),
+            ("API_RATE_LIMIT_PER_MINUTE", "lots"),
             ("SMS_PROVIDER", "carrier-pigeon"),
             ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),
         ] {

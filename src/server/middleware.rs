@@ -108,11 +108,19 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe && !is_same_origin(&state.config.public_url, request.headers()) {
+    // The JSON API authenticates by header only, never by cookie.
+    let bearer_api = is_json_api(request.uri().path());
+    if !safe && !bearer_api && !is_same_origin(&state.config.public_url, request.headers()) {
         tracing::warn!(path = %request.uri().path(), "refused cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     next.run(request).await
+}
+
+/// Whether `path` belongs to the `/api/v1` JSON API.
+pub fn is_json_api(path: &str) -> bool {
+    path.strip_prefix(crate::server::rest::BASE_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 fn see_other(location: &str) -> Response {
@@ -264,6 +272,7 @@ pub async fn no_script_form_flash(
 ) -> Response {
     let is_plain_form_post = request.method() == Method::POST
         && request.uri().path().starts_with("/api/")
+        && !is_json_api(request.uri().path())
         && request
             .headers()
             .get(ACCEPT)

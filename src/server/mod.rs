@@ -1,5 +1,6 @@
 //! Everything that runs only on the server. Never compiled into the Wasm bundle.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -12,6 +13,7 @@ pub mod maintenance;
 pub mod middleware;
 pub mod password;
 pub mod rate_limit;
+pub mod rest;
 pub mod router;
 pub mod sms;
 pub mod state;

@@ -41,6 +41,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let sms = crate::server::sms::build_sender(config.sms.clone(), pool.clone())?;
     Ok(AppState {
         sms,
+        api_quota: Arc::default(),
         geo,
         pool,
         config: Arc::new(config),
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/security") }))
         .route("/healthz", get(health))
+        .nest(crate::server::rest::BASE_PATH, crate::server::rest::router())
         .route(
             crate::server::history_export::EXPORT_PATH,
             get(crate::server::history_export::export),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub geo: Arc<dyn GeoLocator>,
     pub sms: Arc<dyn crate::server::sms::SmsSender>,
+    /// This instance's share of the API keys' request quotas.
+    pub api_quota: Arc<crate::server::rest::quota::ApiQuota>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -27,39 +27,10 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let now = now_ms();
-    let rows = sessions::list_live(
-        &state.pool,
-        &session.user.id,
-        now,
-        state.config.session_idle_ms,
-    )
-    .await
-    .map_err(internal)?;
+    let listed = live_sessions(&state, &session.user.id, Some(&session.session_id), now).await?;
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
         .await
         .map_err(internal)?;
-    let listed = rows
-        .into_iter()
-        .map(|row| {
-            let (device, kind) = crate::server::client::device_label(&row.user_agent);
-            let location = if row.location.is_empty() {
-                state.locate(&row.ip)
-            } else {
-                row.location
-            };
-            super::SessionInfo {
-                current: row.id == session.session_id,
-                id: row.id,
-                device,
-                kind,
-                ip: row.ip,
-                location,
-                created_at: row.created_at,
-                last_seen_at: row.last_seen_at,
-                sign_in_method: super::sign_in_method_label(&row.auth_method),
-            }
-        })
-        .collect();
     Ok(SessionsOverview {
         sessions: listed,
         reviewed_at,
@@ -71,34 +42,72 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
     })
 }
 
-/// Signs out one of the user's other sessions. Someone else's id, or one that
-/// has already ended, is "not found"; the current session signs out instead.
-#[server(endpoint = "revoke_session")]
-pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
-    let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
+/// The user's live sessions, newest activity first; `current` marks the
+/// caller's own (API-key callers have none).
+#[cfg(feature = "ssr")]
+pub async fn live_sessions(
+    state: &crate::server::state::AppState,
+    user_id: &str,
+    current: Option<&str>,
+    now: i64,
+) -> Result<Vec<super::SessionInfo>, AppError> {
+    let rows = sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms)
+        .await
+        .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (device, kind) = crate::server::client::device_label(&row.user_agent);
+            let location = if row.location.is_empty() {
+                state.locate(&row.ip)
+            } else {
+                row.location
+            };
+            super::SessionInfo {
+                current: current == Some(row.id.as_str()),
+                id: row.id,
+                device,
+                kind,
+                ip: row.ip,
+                location,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                sign_in_method: super::sign_in_method_label(&row.auth_method),
+            }
+        })
+        .collect())
+}
+
+/// Ends one of the user's sessions (not `current`) and records it.
+#[cfg(feature = "ssr")]
+pub async fn revoke_one_session(
+    state: &crate::server::state::AppState,
+    user_id: &str,
+    current: Option<&str>,
+    session_id: &str,
+    client: &crate::server::store::events::ClientMeta,
+) -> Result<(), AppError> {
     let session_id = session_id.trim().to_ascii_lowercase();
     if let Some(problem) = session_id_problem(&session_id) {
         return Err(AppError::validation("session_id", problem));
     }
-    if session_id == session.session_id {
+    if current == Some(session_id.as_str()) {
         return Err(AppError::validation(
             "session_id",
             "This is the session you are using. Use Sign out to end it.",
         ));
     }
-    let revoked = sessions::revoke_own(&state.pool, &session.user.id, &session_id, now_ms())
+    let revoked = sessions::revoke_own(&state.pool, user_id, &session_id, now_ms())
         .await
         .map_err(internal)?
         .ok_or(AppError::NotFound)?;
     let (device, _) = crate::server::client::device_label(&revoked.user_agent);
     state
         .record_event(
-            Some(&session.user.id),
+            Some(user_id),
             EventKind::SessionRevoked,
             Outcome::Success,
-            &client,
+            client,
             serde_json::json!({
                 "scope": "one",
                 "session_id": revoked.id,
@@ -108,6 +117,23 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
             }),
         )
         .await
+}
+
+/// Signs out one of the user's other sessions. Someone else's id, or one that
+/// has already ended, is "not found"; the current session signs out instead.
+#[server(endpoint = "revoke_session")]
+pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    revoke_one_session(
+        &state,
+        &session.user.id,
+        Some(&session.session_id),
+        &session_id,
+        &client,
+    )
+    .await
 }
 
 /// Signs out the user's other sessions: `scope` "all" ends every one but this,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of device a session runs on (picks the icon).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum DeviceKind {
     Desktop,
     Mobile,
@@ -18,6 +19,7 @@ pub enum DeviceKind {
 
 /// One live session as the list shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: String,
     /// "Chrome on macOS", "API client", …

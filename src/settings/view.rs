@@ -113,7 +113,7 @@ fn initials(name: &str) -> String {
 
 /// The heading of a settings page.
 #[component]
-fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView {
+pub fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="mb-6">

@@ -65,6 +65,8 @@ pub struct TestApp {
     pub cookie_name: &'static str,
     dir: std::path::PathBuf,
     postgres_db: Option<(String, String)>,
+    settings: HashMap<String, String>,
+    db: Db,
 }
 
 /// What a server function call returned.
@@ -125,11 +127,7 @@ impl TestApp {
     /// Spawns with extra settings, e.g. `PUBLIC_URL`.
     pub async fn spawn_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
         sqlx::any::install_default_drivers();
-        // Server warnings and errors land in the failing test's captured output.
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter("warn,statusstack::server::sms=error")
-            .try_init();
+        install_log_capture();
         let id = uuid::Uuid::now_v7().simple().to_string();
         let dir = std::env::temp_dir().join(format!("statusstack-test-{id}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -163,24 +161,20 @@ impl TestApp {
         for (k, v) in extra {
             settings.insert(k.to_string(), v.to_string());
         }
-        let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
-        let https = config.public_url.https;
-        let state = router::build_state(config).await.expect("server state");
+        let (state, https) = start_server(listener, &settings).await;
         let pool = state.pool.clone();
-        let kept_state = state.clone();
-        tokio::spawn(async move {
-            let _ = router::serve(listener, state).await;
-        });
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
             .timeout(REQUEST_TIME_LIMIT)
             .build()
             .unwrap();
         TestApp {
+            settings,
+            db,
             base: format!("http://{addr}"),
             http,
             pool,
-            state: kept_state,
+            state,
             cookie_name: if https {
                 "__Host-ss_session"
             } else {
@@ -189,6 +183,54 @@ impl TestApp {
             dir,
             postgres_db,
         }
+    }
+
+    /// Which database this app runs on.
+    pub fn db(&self) -> Db {
+        self.db
+    }
+
+    /// Starts a second server on the same database and key, as a second
+    /// instance behind a load balancer would be; returns its base URL.
+    pub async fn spawn_second_instance(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut settings = self.settings.clone();
+        settings.insert("BIND_ADDR".into(), addr.to_string());
+        start_server(listener, &settings).await;
+        format!("http://{addr}")
+    }
+
+    /// Calls the JSON API at `base` (this server's or another instance's)
+    /// with these extra headers.
+    pub async fn api_at(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .http
+            .request(method, format!("{base}{path}"))
+            .header("user-agent", "api-client/2.0");
+        for (name, value) in headers {
+            request = request.header(*name, HeaderValue::from_bytes(value).unwrap());
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        send(request, None).await
+    }
+
+    /// Calls the JSON API with `Authorization: Bearer <token>`.
+    pub async fn api(&self, method: reqwest::Method, path: &str, token: &str) -> Reply {
+        let auth = format!("Bearer {token}");
+        self.api_at(&self.base, method, path, &[("authorization", auth.as_bytes())], None)
+            .await
     }
 
     /// Calls a server function the way the browser's fetch does (same origin).
@@ -320,6 +362,67 @@ impl Drop for TestApp {
             .join();
         }
     }
+}
+
+/// Builds the state from `settings` and serves it on `listener`.
+async fn start_server(
+    listener: tokio::net::TcpListener,
+    settings: &HashMap<String, String>,
+) -> (statusstack::server::state::AppState, bool) {
+    let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
+    let https = config.public_url.https;
+    let state = router::build_state(config).await.expect("server state");
+    let served = state.clone();
+    tokio::spawn(async move {
+        let _ = router::serve(listener, served).await;
+    });
+    (state, https)
+}
+
+/// Every log line the servers of this test process wrote at INFO and above
+/// (DEBUG for our own code), for tests that assert what must never be logged.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+/// The capture stops growing here; a test that needs it asserts it was not reached.
+pub const LOG_CAPTURE_LIMIT: usize = 256 * 1024 * 1024;
+
+struct LogCapture;
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        if logs.len() < LOG_CAPTURE_LIMIT {
+            logs.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Server warnings and errors go to the failing test's captured output;
+/// everything from INFO (DEBUG for our code) also goes to `captured_logs`.
+fn install_log_capture() {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, fmt};
+    let _ = tracing_subscriber::registry()
+        .with(
+            fmt::layer()
+                .with_test_writer()
+                .with_filter(EnvFilter::new("warn,statusstack::server::sms=error")),
+        )
+        .with(
+            fmt::layer()
+                .with_ansi(false)
+                .with_writer(|| LogCapture)
+                .with_filter(EnvFilter::new("info,statusstack=debug")),
+        )
+        .try_init();
 }
 
 async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Reply {

@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 mod active_sessions;
+mod api_keys;
 mod csrf_and_headers;
 mod login_history;
 mod password_change;

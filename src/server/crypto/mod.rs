@@ -1,5 +1,6 @@
 //! Cryptography the server owns: the server key, random tokens, digests.
 
+pub mod api_token;
 pub mod codes;
 pub mod keys;
 pub mod sealing;

@@ -34,10 +34,22 @@ pub async fn hit_in_window(
     window_start: i64,
     now: i64,
 ) -> anyhow::Result<i64> {
+    add_in_window(pool, bucket, window_start, 1, now).await
+}
+
+/// Atomically adds `hits` in the fixed window starting at `window_start`
+/// (a new window restarts the count); returns the hits in this window.
+pub async fn add_in_window(
+    pool: &AnyPool,
+    bucket: &str,
+    window_start: i64,
+    hits: i64,
+    now: i64,
+) -> anyhow::Result<i64> {
     let row = sqlx::query(
-        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, 1, $2, $3)
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, $4, $2, $3)
          ON CONFLICT (bucket) DO UPDATE SET
-             hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + 1 ELSE 1 END,
+             hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + $4 ELSE $4 END,
              window_start = $2,
              updated_at = $3
          RETURNING hits",
@@ -45,6 +57,7 @@ pub async fn hit_in_window(
     .bind(bucket)
     .bind(window_start)
     .bind(now)
+    .bind(hits)
     .fetch_one(pool)
     .await
     .context("Failed to count rate-limited hit")?;

@@ -1,0 +1,114 @@
+//! API Keys server functions of the signed-in user: list, create (Admin keys
+//! in sudo mode), rotate, revoke. The token is in the create and rotate
+//! responses only.
+
+use super::{ApiKeysOverview, IssuedKey};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::{Expiry, Permission, RotationGrace, clean_key_name};
+#[cfg(feature = "ssr")]
+use crate::server::{
+    api_keys::{KeyRequest, check_key_id},
+    auth::{app_state, client_meta, require_user},
+    db::now_ms,
+    rate_limit::internal,
+    store::two_factor,
+};
+
+/// The signed-in user's keys (never their secrets) and what creating an
+/// Admin key would ask for.
+#[server(endpoint = "list_api_keys")]
+pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    Ok(ApiKeysOverview {
+        keys: state.list_api_keys(&session.user.id).await?,
+        needs_password: session.require_recent_auth(now_ms()).is_err(),
+        sudo_factor: two_factor::active_method(&state.pool, &session.user.id)
+            .await
+            .map_err(internal)?,
+    })
+}
+
+/// Creates a key: `permission` read, write or admin; `expiry` 30, 60, 90,
+/// custom (with `expires_on` as YYYY-MM-DD, at most a year ahead) or never.
+/// An Admin key needs sudo mode (`password`, and `code` when 2FA is on).
+#[server(endpoint = "create_api_key")]
+pub async fn create_api_key(
+    name: String,
+    permission: String,
+    expiry: String,
+    expires_on: Option<String>,
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<IssuedKey, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let name = clean_key_name(&name).map_err(|message| AppError::validation("name", message))?;
+    let permission = Permission::parse(&permission)
+        .ok_or_else(|| AppError::validation("permission", "Choose the key's permission."))?;
+    let expires_at = Expiry::parse(&expiry, expires_on.as_deref().unwrap_or_default())
+        .and_then(|choice| choice.expires_at(now_ms()))
+        .map_err(|message| AppError::validation("expiry", message))?;
+    if permission == Permission::Admin {
+        state
+            .confirm_sudo(&session, password, code, &client)
+            .await?;
+    }
+    state
+        .issue_api_key(
+            &session.user.id,
+            KeyRequest {
+                name,
+                permission,
+                expires_at,
+            },
+            &client,
+        )
+        .await
+}
+
+/// Issues a new secret for a key; the old one keeps working for `grace`
+/// (none, 1h, 24h or 7d). Rotating an Admin key needs sudo mode.
+#[server(endpoint = "rotate_api_key")]
+pub async fn rotate_api_key(
+    key_id: String,
+    grace: String,
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<IssuedKey, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let key_id = check_key_id(&key_id)?;
+    let grace = RotationGrace::parse(&grace).ok_or_else(|| {
+        AppError::validation("grace", "Choose how long the old secret keeps working.")
+    })?;
+    let key = crate::server::store::api_keys::find_own(&state.pool, &session.user.id, &key_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    if key.permission == Permission::Admin.as_str() {
+        state
+            .confirm_sudo(&session, password, code, &client)
+            .await?;
+    }
+    state
+        .rotate_api_key(&session.user.id, &key_id, grace, &client)
+        .await
+}
+
+/// Revokes one of the user's keys; it stops working on its next request.
+#[server(endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    let key_id = check_key_id(&key_id)?;
+    state
+        .revoke_api_key(&session.user.id, &key_id, &client)
+        .await
+}
