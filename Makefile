@@ -20,7 +20,7 @@ run: build
 
 ## Every test layer: unit, integration on SQLite and PostgreSQL, end-to-end.
 test:
-	@scripts/setup.sh --browser
+	@scripts/setup.sh --browser --fuzz
 	@scripts/check-postgres.sh
 	@scripts/test.sh
 
@@ -28,12 +28,14 @@ check-postgres:
 	@scripts/check-postgres.sh
 
 ## Throughput and latency of the signed-in security page against a static
-## file; then Login History queries at a million rows on SQLite and PostgreSQL.
+## file; /api/v1/me with a key against /healthz on SQLite and PostgreSQL;
+## then Login History queries at a million rows on both databases.
 bench:
 	@scripts/setup.sh --bench
 	cargo leptos build --release
 	scripts/bench.sh
 	@scripts/check-postgres.sh
+	scripts/bench-api.sh
 	cargo bench --features ssr --bench history
 
 lint:

@@ -3,16 +3,20 @@
 #   scripts/setup.sh            Rust target, cargo-leptos, wasm-bindgen, npm packages
 #   scripts/setup.sh --browser  ... plus Debian's Chromium for the end-to-end tests
 #   scripts/setup.sh --bench    ... plus wrk for the benchmark
+#   scripts/setup.sh --fuzz     ... plus schemathesis (PyPI) in .venv for the API fuzzing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
 want_browser=false
 want_bench=false
+want_fuzz=false
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=true ;;
     --bench) want_bench=true ;;
+    --fuzz) want_fuzz=true ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -69,6 +73,12 @@ fi
 if $want_bench && ! command -v wrk >/dev/null; then
   echo "setup: installing wrk for the benchmark"
   apt_install wrk
+fi
+
+if $want_fuzz && ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into .venv for the API fuzzing"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 echo "setup: ready"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test layer, in order, stopping at the first failing one:
-# unit + integration (SQLite and PostgreSQL), then end-to-end in Chromium.
+# unit + integration (SQLite and PostgreSQL), API fuzzing, then end-to-end in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 logs=$(mktemp -d)
@@ -16,6 +16,9 @@ fi
 echo "== release build for the end-to-end tests"
 cargo leptos build --release
 
+echo "== API fuzzing (schemathesis against /api/v1/openapi.json, SQLite and PostgreSQL)"
+scripts/fuzz-api.sh 2>&1 | tee "$logs/fuzz.log"
+
 echo "== end-to-end tests (Playwright, Chromium)"
 npx playwright test --config end2end/playwright.config.ts 2>&1 | tee "$logs/e2e.log"
 
@@ -23,6 +26,8 @@ rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed
 rust_failed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($i ~ /^failed/) s += $(i - 1) } END { print s + 0 }' "$logs/rust.log")
 e2e_passed=$(awk '$2 == "passed" && $1 ~ /^[0-9]+$/ { s += $1 } END { print s + 0 }' "$logs/e2e.log")
 e2e_failed=$(awk '$2 == "failed" && $1 ~ /^[0-9]+$/ { s += $1 } END { print s + 0 }' "$logs/e2e.log")
+fuzz_cases=$(awk '/generated, .* passed/ { s += $1 } END { print s + 0 }' "$logs/fuzz.log")
 echo
+echo "api fuzzing: $fuzz_cases generated cases passed (schemathesis, both databases)"
 echo "rust: $rust_passed passed, $rust_failed failed; end2end: $e2e_passed passed, $e2e_failed failed"
 echo "total: $((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"

@@ -56,9 +56,13 @@ impl Permission {
     /// What it allows, in a sentence.
     pub fn description(self) -> &'static str {
         match self {
-            Permission::Read => "Read your profile, sessions and login history. Recommended for monitoring and exports.",
+            Permission::Read => {
+                "Read your profile, sessions and login history. Recommended for monitoring and exports."
+            }
             Permission::Write => "Everything Read-only can, plus sign out sessions.",
-            Permission::Admin => "Everything, including creating and revoking API keys. Needs your password to create.",
+            Permission::Admin => {
+                "Everything, including creating and revoking API keys. Needs your password to create."
+            }
         }
     }
 
@@ -166,7 +170,9 @@ pub fn clean_key_name(name: &str) -> Result<String, String> {
         return Err("Give the key a name, e.g. \"Grafana dashboard\".".into());
     }
     if name.chars().count() > NAME_MAX_CHARS {
-        return Err(format!("A key's name is at most {NAME_MAX_CHARS} characters."));
+        return Err(format!(
+            "A key's name is at most {NAME_MAX_CHARS} characters."
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err("A key's name cannot contain control characters.".into());
@@ -266,14 +272,31 @@ mod tests {
             Expiry::parse("30", "").unwrap().expires_at(NOW),
             Ok(Some(NOW + 30 * DAY_MS))
         );
-        assert_eq!(Expiry::parse("never", "").unwrap().expires_at(NOW), Ok(None));
+        assert_eq!(
+            Expiry::parse("never", "").unwrap().expires_at(NOW),
+            Ok(None)
+        );
         let tomorrow = crate::ui::time::iso_date(NOW + DAY_MS);
-        let at = Expiry::parse("custom", &tomorrow).unwrap().expires_at(NOW).unwrap().unwrap();
+        let at = Expiry::parse("custom", &tomorrow)
+            .unwrap()
+            .expires_at(NOW)
+            .unwrap()
+            .unwrap();
         assert!(at > NOW + DAY_MS && at <= NOW + 2 * DAY_MS);
         let yesterday = crate::ui::time::iso_date(NOW - DAY_MS);
-        assert!(Expiry::parse("custom", &yesterday).unwrap().expires_at(NOW).is_err());
+        assert!(
+            Expiry::parse("custom", &yesterday)
+                .unwrap()
+                .expires_at(NOW)
+                .is_err()
+        );
         let far = crate::ui::time::iso_date(NOW + 400 * DAY_MS);
-        assert!(Expiry::parse("custom", &far).unwrap().expires_at(NOW).is_err());
+        assert!(
+            Expiry::parse("custom", &far)
+                .unwrap()
+                .expires_at(NOW)
+                .is_err()
+        );
         assert!(Expiry::parse("custom", "").is_err());
         assert!(Expiry::parse("custom", "2026-13-01").is_err());
         assert!(Expiry::parse("45", "").is_err());

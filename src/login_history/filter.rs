@@ -317,8 +317,14 @@ mod tests {
         let cursor = Cursor::parse("1795734000000_0190F3A2-7B1C-7D4E-8F00-0123456789AB").unwrap();
         assert_eq!(cursor.at, 1_795_734_000_000);
         assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
-        assert_eq!(crate::ui::time::parse_day("1970-01-01", "from"), Ok(Some(0)));
-        assert_eq!(crate::ui::time::parse_day("2000-02-29", "from"), Ok(Some(11_016)));
+        assert_eq!(
+            crate::ui::time::parse_day("1970-01-01", "from"),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            crate::ui::time::parse_day("2000-02-29", "from"),
+            Ok(Some(11_016))
+        );
         assert!(crate::ui::time::parse_day("1900-02-29", "from").is_err());
     }
 }

@@ -35,7 +35,7 @@ directory is read first, if present):
   EVENT_RETENTION_DAYS   security events (Login History) older than this are deleted
                          (default 400)
   API_RATE_LIMIT_PER_MINUTE  requests each API key may make per minute, shared by all
-                         instances, 1-100000 (default 600)
+                         instances, 1-10000000 (default 600)
   SMS_PROVIDER           outbox (default: codes are logged and stored in the sms_outbox
                          table, never delivered) or twilio
   TWILIO_ACCOUNT_SID     with SMS_PROVIDER=twilio: the account SID
@@ -220,10 +220,10 @@ impl Config {
         let api_rate_limit_per_minute = match lookup("API_RATE_LIMIT_PER_MINUTE") {
             None => 600,
             Some(text) => match text.trim().parse::<i64>() {
-                Ok(n) if (1..=100_000).contains(&n) => n,
+                Ok(n) if (1..=10_000_000).contains(&n) => n,
                 _ => {
                     return Err(ConfigError(format!(
-                        "API_RATE_LIMIT_PER_MINUTE: {text:?} is not a whole number from 1 to 100000"
+                        "API_RATE_LIMIT_PER_MINUTE: {text:?} is not a whole number from 1 to 10000000"
                     )));
                 }
             },

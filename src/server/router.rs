@@ -84,7 +84,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/security") }))
         .route("/healthz", get(health))
-        .nest(crate::server::rest::BASE_PATH, crate::server::rest::router())
+        .nest(
+            crate::server::rest::BASE_PATH,
+            crate::server::rest::router(),
+        )
         .route(
             crate::server::history_export::EXPORT_PATH,
             get(crate::server::history_export::export),

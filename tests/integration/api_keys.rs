@@ -53,7 +53,10 @@ fn assert_api_error(reply: &Reply, status: u16, code: &str) {
     let body = json(reply);
     assert_eq!(body["error"]["code"], code, "{}", reply.body);
     assert!(
-        !body["error"]["message"].as_str().unwrap_or_default().is_empty(),
+        !body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
         "{}",
         reply.body
     );
@@ -260,6 +263,17 @@ both_databases! {
         assert_eq!(app.api(Method::GET, "/api/v1/me", &new.token).await.status, 200);
         let (overview, _) = list(&app, &cookie).await;
         assert_eq!(overview.keys[0].previous_prefix, None);
+        // Housekeeping keeps a retired secret for 30 days, then deletes it.
+        statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
+        assert_eq!(app.count("SELECT COUNT(*) FROM api_key_secrets").await, 2);
+        sqlx::query("UPDATE api_key_secrets SET valid_until = $1 WHERE valid_until IS NOT NULL")
+            .bind(statusstack::server::db::now_ms() - 31 * 24 * 60 * 60 * 1000)
+            .execute(&app.pool).await.unwrap();
+        statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
+        assert_eq!(app.count("SELECT COUNT(*) FROM api_key_secrets").await, 1);
+        let reply = app.api(Method::GET, "/api/v1/me", &old.token).await;
+        assert_eq!(json(&reply)["error"]["message"], "Unknown API key.");
+        assert_eq!(app.api(Method::GET, "/api/v1/me", &new.token).await.status, 200);
     }
 
     async fn a_key_never_reaches_another_users_data(app) {

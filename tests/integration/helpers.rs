@@ -229,8 +229,14 @@ impl TestApp {
     /// Calls the JSON API with `Authorization: Bearer <token>`.
     pub async fn api(&self, method: reqwest::Method, path: &str, token: &str) -> Reply {
         let auth = format!("Bearer {token}");
-        self.api_at(&self.base, method, path, &[("authorization", auth.as_bytes())], None)
-            .await
+        self.api_at(
+            &self.base,
+            method,
+            path,
+            &[("authorization", auth.as_bytes())],
+            None,
+        )
+        .await
     }
 
     /// Calls a server function the way the browser's fetch does (same origin).

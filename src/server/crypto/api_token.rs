@@ -46,7 +46,9 @@ impl ApiToken {
 
     /// Accepts only a well-formed key with a matching checksum.
     pub fn parse(text: &str) -> Result<ApiToken, TokenProblem> {
-        let rest = text.strip_prefix(TOKEN_PREFIX).ok_or(TokenProblem::NotOurs)?;
+        let rest = text
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or(TokenProblem::NotOurs)?;
         if text.len() != TOKEN_CHARS {
             return Err(TokenProblem::WrongLength);
         }
@@ -80,7 +82,10 @@ impl ApiToken {
 }
 
 fn checksum_of(body: &str) -> String {
-    base62_fixed(&crc32fast::hash(body.as_bytes()).to_be_bytes(), CHECKSUM_CHARS)
+    base62_fixed(
+        &crc32fast::hash(body.as_bytes()).to_be_bytes(),
+        CHECKSUM_CHARS,
+    )
 }
 
 /// Big-endian bytes as base62, left-padded with '0' to `width` digits.
@@ -149,7 +154,13 @@ mod tests {
 
     #[test]
     fn base62_round_trips_and_pads() {
-        let cases: [&[u8]; 5] = [&[0], &[1], &[255, 255], &[1, 0, 0, 0, 0], &[0xde, 0xad, 0xbe, 0xef]];
+        let cases: [&[u8]; 5] = [
+            &[0],
+            &[1],
+            &[255, 255],
+            &[1, 0, 0, 0, 0],
+            &[0xde, 0xad, 0xbe, 0xef],
+        ];
         for bytes in cases {
             let text = base62_fixed(bytes, 12);
             assert_eq!(text.len(), 12);
@@ -196,23 +207,41 @@ mod tests {
             );
         }
         assert_eq!(ApiToken::parse("").err(), Some(TokenProblem::NotOurs));
-        assert_eq!(ApiToken::parse(&good[4..]).err(), Some(TokenProblem::NotOurs));
-        assert_eq!(ApiToken::parse("SSK_abc").err(), Some(TokenProblem::NotOurs));
-        assert_eq!(ApiToken::parse(&good[..52]).err(), Some(TokenProblem::WrongLength));
+        assert_eq!(
+            ApiToken::parse(&good[4..]).err(),
+            Some(TokenProblem::NotOurs)
+        );
+        assert_eq!(
+            ApiToken::parse("SSK_abc").err(),
+            Some(TokenProblem::NotOurs)
+        );
+        assert_eq!(
+            ApiToken::parse(&good[..52]).err(),
+            Some(TokenProblem::WrongLength)
+        );
         assert_eq!(
             ApiToken::parse(&format!("{good}x")).err(),
             Some(TokenProblem::WrongLength)
         );
         let mut with_dash = good.clone();
         with_dash.replace_range(10..11, "-");
-        assert_eq!(ApiToken::parse(&with_dash).err(), Some(TokenProblem::BadCharacter));
+        assert_eq!(
+            ApiToken::parse(&with_dash).err(),
+            Some(TokenProblem::BadCharacter)
+        );
         let mut non_ascii = good[..51].to_string();
         non_ascii.push('é');
-        assert_eq!(ApiToken::parse(&non_ascii).err(), Some(TokenProblem::BadCharacter));
+        assert_eq!(
+            ApiToken::parse(&non_ascii).err(),
+            Some(TokenProblem::BadCharacter)
+        );
         // 43 'z's is more than 256 bits.
         let too_big = format!("ssk_{}", "z".repeat(43));
         let too_big = format!("{too_big}{}", checksum_of(&too_big[4..]));
-        assert_eq!(ApiToken::parse(&too_big).err(), Some(TokenProblem::BadCharacter));
+        assert_eq!(
+            ApiToken::parse(&too_big).err(),
+            Some(TokenProblem::BadCharacter)
+        );
     }
 
     #[test]

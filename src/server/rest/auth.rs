@@ -116,16 +116,26 @@ impl AppState {
             return Err(invalid("This API key was revoked."));
         }
         if let Some(expired_at) = found.expires_at.filter(|at| *at <= now) {
-            self.record_refusal(found.refused(), EventKind::ApiKeyExpiredUse, &client, "expired")
-                .await;
+            self.record_refusal(
+                found.refused(),
+                EventKind::ApiKeyExpiredUse,
+                &client,
+                "expired",
+            )
+            .await;
             return Err(invalid(&format!(
                 "This API key expired on {}.",
                 crate::ui::time::utc_datetime(expired_at)
             )));
         }
         if found.valid_until.is_some_and(|until| until <= now) {
-            self.record_refusal(found.refused(), EventKind::ApiKeyExpiredUse, &client, "rotated_out")
-                .await;
+            self.record_refusal(
+                found.refused(),
+                EventKind::ApiKeyExpiredUse,
+                &client,
+                "rotated_out",
+            )
+            .await;
             return Err(invalid(
                 "This secret was replaced when the key was rotated and its grace period has ended. Use the new secret.",
             ));

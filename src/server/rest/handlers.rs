@@ -130,7 +130,7 @@ pub async fn list_sessions(
 
 /// Signs out one of the owner's sessions.
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "sessions",
-    params(("id" = String, Path, description = "The session's id (a UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "The session's id")),
     responses(
         (status = 204, description = "The session was signed out"),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
@@ -268,7 +268,7 @@ pub async fn create_api_key(
 
 /// Revokes one of the owner's keys (the calling key included).
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api keys",
-    params(("id" = String, Path, description = "The key's id (a UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "The key was revoked"),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),

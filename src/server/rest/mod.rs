@@ -100,9 +100,7 @@ impl From<AppError> for ApiError {
                 ..ApiError::new(
                     status,
                     "rate_limited",
-                    format!(
-                        "This key made too many requests. Try again in {retry_after} seconds."
-                    ),
+                    format!("This key made too many requests. Try again in {retry_after} seconds."),
                 )
             },
             AppError::Validation { .. } | AppError::InvalidCode => {

@@ -133,21 +133,42 @@ mod tests {
     #[test]
     fn a_large_limit_syncs_in_batches_and_at_least_every_second() {
         let quota = ApiQuota::default();
-        assert!(matches!(quota.count_locally("k", 0, 600, 0), Local::Sync(1)));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 0),
+            Local::Sync(1)
+        ));
         for _ in 0..11 {
-            assert!(matches!(quota.count_locally("k", 0, 600, 5), Local::Allowed));
+            assert!(matches!(
+                quota.count_locally("k", 0, 600, 5),
+                Local::Allowed
+            ));
         }
-        assert!(matches!(quota.count_locally("k", 0, 600, 5), Local::Sync(12)));
-        assert!(matches!(quota.count_locally("k", 0, 600, 6), Local::Allowed));
-        assert!(matches!(quota.count_locally("k", 0, 600, 1_100), Local::Sync(2)));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 5),
+            Local::Sync(12)
+        ));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 6),
+            Local::Allowed
+        ));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 1_100),
+            Local::Sync(2)
+        ));
     }
 
     #[test]
     fn another_instance_hits_count_once_learned() {
         let quota = ApiQuota::default();
-        assert!(matches!(quota.count_locally("k", 0, 600, 0), Local::Sync(1)));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 0),
+            Local::Sync(1)
+        ));
         // Another instance already used the rest of the window.
         quota.learn_shared("k", 0, 600);
-        assert!(matches!(quota.count_locally("k", 0, 600, 1), Local::Refused));
+        assert!(matches!(
+            quota.count_locally("k", 0, 600, 1),
+            Local::Refused
+        ));
     }
 }
