@@ -27,7 +27,7 @@ test("a Read-only key: created, copied once, hidden after the countdown, honoure
   await hydrated(page);
   await expect(page.getByTestId("no-keys")).toBeVisible();
   await page.getByLabel("Name").fill("Grafana dashboard");
-  await expect(page.getByRole("radio", { name: /Read-only/ })).toBeChecked();
+  await expect(page.getByRole("radio", { name: /^Read-only/ })).toBeChecked();
   await page.getByRole("button", { name: "Create key" }).click();
 
   const panel = page.getByTestId("key-reveal");

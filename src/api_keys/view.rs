@@ -131,11 +131,25 @@ fn CreateKeyForm(
     // Without the Wasm the one-time token could not be shown, so the form waits for it.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // A created key empties the form for the next one; a refused one keeps the input.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |previous: Option<usize>| {
+        let version = create.version().get();
+        if previous.is_some_and(|p| p != version) && error.get_untracked().is_none() {
+            permission.set(Permission::Read);
+            expiry.set(String::from("90"));
+            #[cfg(feature = "hydrate")]
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+        version
+    });
     let now = crate::ui::time::now_ms();
     let day = 24 * 60 * 60 * 1000;
     let (min_date, max_date) = (iso_date(now + day), iso_date(now + 365 * day));
     view! {
-        <ActionForm action=create attr:class="space-y-5" attr:data-testid="create-key-form">
+        <ActionForm action=create node_ref=form attr:class="space-y-5" attr:data-testid="create-key-form">
             {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
             <div class="space-y-1.5">
                 <label for="key-name" class=LABEL>"Name"</label>
@@ -274,8 +288,8 @@ fn KeyRow(
     let name = key.name.clone();
     let key_id = key.id.clone();
     view! {
-        <li class="flex flex-wrap items-start gap-4 py-4 sm:flex-nowrap" data-testid="key-row">
-            <div class="min-w-0 flex-1">
+        <li class="flex flex-wrap items-start gap-x-4 gap-y-3 py-4 sm:flex-nowrap" data-testid="key-row">
+            <div class="min-w-0 basis-full sm:basis-auto sm:flex-1">
                 <p class="flex flex-wrap items-center gap-2 font-medium text-slate-900 dark:text-white">
                     <span data-testid="key-name">{key.name.clone()}</span>
                     <span class=format!("{BADGE} bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-200") data-testid="key-permission">{key.permission.label()}</span>

@@ -10,7 +10,7 @@ use crate::server::crypto::api_token::{ApiToken, TokenProblem};
 use crate::server::db::now_ms;
 use crate::server::rate_limit::{WindowLimit, internal};
 use crate::server::state::AppState;
-use crate::server::store::api_keys::{self, SecretMatch};
+use crate::server::store::api_keys::{self, KeyOwner, SecretMatch};
 use crate::server::store::events::ClientMeta;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::header::AUTHORIZATION;
@@ -37,6 +37,7 @@ pub struct ApiCaller {
     pub key_name: String,
     pub user_id: String,
     pub permission: Permission,
+    pub owner: KeyOwner,
     pub client: ClientMeta,
 }
 
@@ -161,6 +162,7 @@ impl AppState {
             key_id: found.key_id,
             key_name: found.key_name,
             user_id: found.user_id,
+            owner: found.owner,
             client,
         })
     }

@@ -30,9 +30,19 @@ pub struct NewKey<'a> {
     pub now: i64,
 }
 
+/// The user a key belongs to, read with the key so `/me` needs no second query.
+#[derive(Clone, Debug)]
+pub struct KeyOwner {
+    pub name: String,
+    pub email: String,
+    pub created_at: i64,
+    pub two_factor: Option<crate::two_factor::Method>,
+}
+
 /// What a presented secret resolves to: the key, its user and the secret's state.
 #[derive(Clone, Debug)]
 pub struct SecretMatch {
+    pub owner: KeyOwner,
     pub key_id: String,
     pub key_name: String,
     pub user_id: String,
@@ -180,8 +190,10 @@ pub async fn find_by_secret_hash(
 ) -> anyhow::Result<Option<SecretMatch>> {
     let row = sqlx::query(
         "SELECT k.id, k.name, k.user_id, k.permission, k.expires_at, k.revoked_at,
-                k.last_used_at, s.valid_until
+                k.last_used_at, s.valid_until, u.name AS owner_name, u.email AS owner_email,
+                u.created_at AS owner_created_at, u.two_factor_method
          FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
+         JOIN users u ON u.id = k.user_id
          WHERE s.secret_hash = $1",
     )
     .bind(secret_hash)
@@ -189,7 +201,16 @@ pub async fn find_by_secret_hash(
     .await
     .context("Failed to look up API key")?;
     let Some(row) = row else { return Ok(None) };
+    let two_factor: Option<String> = row.try_get("two_factor_method")?;
     Ok(Some(SecretMatch {
+        owner: KeyOwner {
+            name: row.try_get("owner_name")?,
+            email: row.try_get("owner_email")?,
+            created_at: row.try_get("owner_created_at")?,
+            two_factor: two_factor
+                .as_deref()
+                .and_then(crate::two_factor::Method::parse),
+        },
         key_id: row.try_get("id")?,
         key_name: row.try_get("name")?,
         user_id: row.try_get("user_id")?,
