@@ -31,7 +31,9 @@ struct LocalWindow {
     shared: i64,
     /// Hits counted here and not yet added to the shared count.
     pending: i64,
-    last_sync: i64,
+    /// `None` until the window's first hit, which always syncs, so an
+    /// instance learns early what the others already used.
+    last_sync: Option<i64>,
 }
 
 /// What a hit decided, before any database work.
@@ -62,10 +64,14 @@ impl ApiQuota {
             return Local::Refused;
         }
         window.pending += 1;
-        if window.pending >= batch || now - window.last_sync >= SYNC_EVERY_MS {
+        if window.pending >= batch
+            || window
+                .last_sync
+                .is_none_or(|last| now - last >= SYNC_EVERY_MS)
+        {
             let hits = window.pending;
             window.pending = 0;
-            window.last_sync = now;
+            window.last_sync = Some(now);
             Local::Sync(hits)
         } else {
             Local::Allowed
