@@ -33,6 +33,8 @@ test("a Read-only key: created, copied once, hidden after the countdown, honoure
   const panel = page.getByTestId("key-reveal");
   await expect(panel).toBeVisible();
   await expect(panel).toContainText("You will not see this key again");
+  // The form is ready for the next key.
+  await expect(page.getByLabel("Name")).toHaveValue("");
   const token = (await page.getByTestId("new-key-token").innerText()).trim();
   expect(token).toMatch(/^ssk_[0-9A-Za-z]{49}$/);
   await panel.getByRole("button", { name: "Copy key" }).click();
