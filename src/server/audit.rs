@@ -3,9 +3,11 @@
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::db::now_ms;
+use crate::server::mail::{Mail, compose};
 use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::{self, ClientMeta};
+use crate::server::store::users;
 
 impl AppState {
     /// Appends one security event, stamped now.
@@ -24,6 +26,14 @@ impl AppState {
             device: &device,
             location: &location,
         };
+        let now = now_ms();
+        let notice = match user_id {
+            Some(user_id) => {
+                self.notice_for(user_id, kind, &detail, &origin, now)
+                    .await?
+            }
+            None => None,
+        };
         events::record(
             &self.pool,
             user_id,
@@ -31,9 +41,45 @@ impl AppState {
             outcome,
             &origin,
             detail,
-            now_ms(),
+            now,
+            notice.as_ref(),
         )
         .await
-        .map_err(internal)
+        .map_err(internal)?;
+        if notice.is_some() {
+            self.mail_wakeup.notify_one();
+        }
+        Ok(())
+    }
+
+    /// The email the owner gets about this event, if it is one they are told about.
+    async fn notice_for(
+        &self,
+        user_id: &str,
+        kind: EventKind,
+        detail: &serde_json::Value,
+        origin: &events::Origin<'_>,
+        now: i64,
+    ) -> Result<Option<Mail>, AppError> {
+        let Some((subject, headline)) = compose::notice_text(kind, detail) else {
+            return Ok(None);
+        };
+        let Some(user) = users::find_by_id(&self.pool, user_id)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(compose::security_notice(&compose::Notice {
+            to: user.user.email,
+            recipient_name: user.user.name,
+            subject,
+            headline,
+            when: crate::ui::time::utc_datetime(now),
+            device: origin.device.to_string(),
+            location: origin.location.to_string(),
+            ip: origin.client.ip.clone(),
+            security_url: format!("{}/settings/security", self.config.public_url.origin),
+        })))
     }
 }

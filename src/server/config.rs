@@ -36,6 +36,14 @@ directory is read first, if present):
                          (default 400)
   API_RATE_LIMIT_PER_MINUTE  requests each API key may make per minute, shared by all
                          instances, 1-10000000 (default 600)
+  MAIL_PROVIDER          outbox (default: messages are written as .eml files under
+                         DATA_DIR/outbox and logged, never delivered) or smtp
+  MAIL_FROM              sender, e.g. \"StatusStack <security@example.com>\"
+  MAIL_RETRY_SECONDS     first retry after a failed delivery, doubling to 1 h (default 30)
+  SMTP_HOST, SMTP_PORT   with MAIL_PROVIDER=smtp: the server (port default 587/465/25)
+  SMTP_SECURITY          starttls (default), tls, or none (local relay only)
+  SMTP_USERNAME, SMTP_PASSWORD  credentials (both or neither)
+  SMTP_TIMEOUT_SECONDS   per delivery attempt (default 10)
   SMS_PROVIDER           outbox (default: codes are logged and stored in the sms_outbox
                          table, never delivered) or twilio
   TWILIO_ACCOUNT_SID     with SMS_PROVIDER=twilio: the account SID
@@ -112,6 +120,8 @@ pub struct Config {
     pub sms: crate::server::sms::SmsSettings,
     /// Requests per minute each API key may make.
     pub api_rate_limit_per_minute: i64,
+    /// Where mail goes: the outbox under DATA_DIR or SMTP.
+    pub mail: crate::server::mail::MailSettings,
 }
 
 /// A key in hex that must not reach logs.
@@ -230,6 +240,8 @@ impl Config {
         };
         let sms = crate::server::sms::sms_settings_from_lookup(&|name| lookup(name))
             .map_err(ConfigError)?;
+        let mail = crate::server::mail::mail_settings_from_lookup(&|name| lookup(name))
+            .map_err(ConfigError)?;
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
         if let Some(path) = &geoip_db
             && !path.is_file()
@@ -245,6 +257,7 @@ impl Config {
             sudo_window_ms: sudo_minutes * 60 * 1000,
             event_retention_ms,
             api_rate_limit_per_minute,
+            mail,
             sms,
             database_url,
             database_max_connections,

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod geo;
 pub mod history_export;
+pub mod mail;
 pub mod maintenance;
 pub mod middleware;
 pub mod password;

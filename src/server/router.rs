@@ -42,6 +42,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         sms,
         api_quota: Arc::default(),
+        mail: crate::server::mail::build_sender(&config.mail, &config.data_dir)?,
+        mail_wakeup: Arc::default(),
         geo,
         pool,
         config: Arc::new(config),
@@ -128,6 +130,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     maintenance::spawn(state.clone());
+    crate::server::mail::queue::spawn_worker(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms each).
     let listener = listener.tap_io(|tcp| {

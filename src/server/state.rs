@@ -18,6 +18,10 @@ pub struct AppState {
     pub sms: Arc<dyn crate::server::sms::SmsSender>,
     /// This instance's share of the API keys' request quotas.
     pub api_quota: Arc<crate::server::rest::quota::ApiQuota>,
+    /// Where queued mail is delivered: the outbox or SMTP.
+    pub mail: Arc<dyn crate::server::mail::MailSender>,
+    /// Wakes the mail worker when a message is queued.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -185,6 +185,11 @@ impl TestApp {
         }
     }
 
+    /// The server's data directory (SQLite file, key, mail outbox).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// Which database this app runs on.
     pub fn db(&self) -> Db {
         self.db
@@ -435,21 +440,41 @@ async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Rep
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
     }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("request failed or timed out: {e}"));
+    let started = std::time::Instant::now();
+    let response = request.send().await.unwrap_or_else(|e| {
+        panic!(
+            "request failed after {:?}: {}",
+            started.elapsed(),
+            error_chain(&e)
+        )
+    });
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("reading the {status} response body failed or timed out: {e}"));
+    let url = response.url().path().to_string();
+    let body = response.text().await.unwrap_or_else(|e| {
+        panic!(
+            "reading the {status} response body of {url} failed after {:?}: {}",
+            started.elapsed(),
+            error_chain(&e)
+        )
+    });
     Reply {
         status,
         headers,
         body,
     }
+}
+
+/// An error with every cause, so a failure says whether it was a timeout,
+/// a reset connection or something else.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 pub fn encode_form(pairs: &[(&str, &str)]) -> String {

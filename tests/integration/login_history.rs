@@ -59,16 +59,10 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
         &origin,
         serde_json::json!({}),
         event.at,
+        None,
     )
     .await
-    .unwrap();
-    sqlx::query("SELECT id FROM security_events WHERE user_id = $1 AND occurred_at = $2 ORDER BY id DESC LIMIT 1")
-        .bind(user)
-        .bind(event.at)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-        .get(0)
+    .unwrap()
 }
 
 fn seeds(now: i64) -> Vec<Seed> {

@@ -8,6 +8,7 @@ mod active_sessions;
 mod api_keys;
 mod csrf_and_headers;
 mod login_history;
+mod mail;
 mod password_change;
 mod sessions;
 mod sign_in;

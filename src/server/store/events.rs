@@ -19,6 +19,10 @@ pub struct Origin<'a> {
     pub location: &'a str,
 }
 
+/// Appends an event (and counts its day); `notice` is queued in the same
+/// transaction, keyed by the event, so it goes out exactly once and only if
+/// the event was recorded. Returns the event's id.
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     pool: &AnyPool,
     user_id: Option<&str>,
@@ -27,7 +31,9 @@ pub async fn record(
     origin: &Origin<'_>,
     detail: serde_json::Value,
     now: i64,
-) -> anyhow::Result<()> {
+    notice: Option<&crate::server::mail::Mail>,
+) -> anyhow::Result<String> {
+    let id = crate::server::db::new_id();
     // The event and its day count change together or not at all.
     let mut tx = pool.begin().await.context("Failed to begin")?;
     sqlx::query(
@@ -35,7 +41,7 @@ pub async fn record(
              detail, device, location, category)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(crate::server::db::new_id())
+    .bind(&id)
     .bind(user_id)
     .bind(kind.as_str())
     .bind(outcome.as_str())
@@ -64,8 +70,12 @@ pub async fn record(
         .await
         .context("Failed to count the event's day")?;
     }
+    if let Some(mail) = notice {
+        crate::server::mail::queue::enqueue(&mut *tx, mail, Some(&format!("event:{id}")), now)
+            .await?;
+    }
     tx.commit().await.context("Failed to commit the event")?;
-    Ok(())
+    Ok(id)
 }
 
 /// Milliseconds per day: the unit of `security_event_days.day`.

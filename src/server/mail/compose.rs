@@ -1,0 +1,212 @@
+//! What the security notices say: one layout, a plain-text and an HTML part,
+//! with what happened, when, from which device and where, and what to do if
+//! it was not the account's owner. No code, key or password ever goes in.
+
+use super::Mail;
+use crate::login_history::EventKind;
+
+/// The product name every message carries.
+pub const PRODUCT: &str = "StatusStack";
+
+/// One security notice before it is laid out.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub to: String,
+    pub recipient_name: String,
+    pub subject: String,
+    /// One sentence: what happened.
+    pub headline: String,
+    /// When, as the exact UTC time.
+    pub when: String,
+    pub device: String,
+    pub location: String,
+    pub ip: String,
+    /// Absolute URL of the Security page.
+    pub security_url: String,
+}
+
+/// The subject and headline for events the owner is told about by email;
+/// `None` for the rest. `detail` is the event's JSON detail.
+pub fn notice_text(kind: EventKind, detail: &serde_json::Value) -> Option<(String, String)> {
+    let text = |subject: &str, headline: &str| Some((subject.to_string(), headline.to_string()));
+    match kind {
+        EventKind::PasswordChanged => text(
+            "Your password was changed",
+            "The password of your StatusStack account was changed.",
+        ),
+        EventKind::TwoFactorEnabled => text(
+            "Two-factor authentication was turned on",
+            "Two-factor authentication was turned on for your account.",
+        ),
+        EventKind::TwoFactorDisabled => text(
+            "Two-factor authentication was turned off",
+            "Two-factor authentication was turned off for your account. Signing in now needs only your password.",
+        ),
+        EventKind::TwoFactorMethodChanged => text(
+            "Your two-factor method was changed",
+            "The second factor of your account was changed.",
+        ),
+        EventKind::BackupCodesRegenerated => text(
+            "New backup codes were generated",
+            "New backup codes were generated for your account; the old ones no longer work.",
+        ),
+        EventKind::BackupCodeUsed => {
+            let remaining = detail
+                .get("remaining")
+                .and_then(serde_json::Value::as_i64)?;
+            (remaining <= 3).then(|| {
+                (
+                    format!(
+                        "Only {remaining} backup code{} left",
+                        if remaining == 1 { "" } else { "s" }
+                    ),
+                    format!(
+                        "A backup code was used to sign in or confirm an action. {remaining} unused code{} remain{}; generate new ones on the Security page.",
+                        if remaining == 1 { "" } else { "s" },
+                        if remaining == 1 { "s" } else { "" }
+                    ),
+                )
+            })
+        }
+        EventKind::TotpReuseRefused => text(
+            "A reused authenticator code was refused",
+            "Someone entered an authenticator code that had already been used. It was refused. If it was not you, someone may know your password and be watching your codes.",
+        ),
+        EventKind::ApiKeyCreated
+            if detail.get("permission").and_then(serde_json::Value::as_str) == Some("admin") =>
+        {
+            let name = detail
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("unnamed");
+            Some((
+                "An Admin API key was created".to_string(),
+                format!(
+                    "An API key with Admin permission, “{name}”, was created for your account. Admin keys can create and revoke other keys."
+                ),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Lays a notice out as a message with both parts.
+pub fn security_notice(notice: &Notice) -> Mail {
+    let Notice {
+        to,
+        recipient_name,
+        subject,
+        headline,
+        when,
+        device,
+        location,
+        ip,
+        security_url,
+    } = notice;
+    let text = format!(
+        "Hi {recipient_name},\n\n{headline}\n\nWhen: {when}\nDevice: {device}\nLocation: {location} ({ip})\n\n\
+         If this was you, there is nothing to do.\n\n\
+         If it was not you: change your password now, turn on two-factor authentication, \
+         and review your active sessions and API keys at\n{security_url}\n\n— {PRODUCT} Security\n"
+    );
+    let e = html_escape;
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
+         <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
+         <p>Hi {},</p><p><strong>{}</strong></p>\
+         <table style=\"border-collapse:collapse\">\
+         <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">When</td><td>{}</td></tr>\
+         <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">Device</td><td>{}</td></tr>\
+         <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">Location</td><td>{} ({})</td></tr>\
+         </table>\
+         <p>If this was you, there is nothing to do.</p>\
+         <p>If it was not you: change your password now, turn on two-factor authentication, and review your active sessions and API keys.</p>\
+         <p><a href=\"{}\" style=\"color:#4f46e5\">Open your security settings</a></p>\
+         </body></html>",
+        e(recipient_name),
+        e(headline),
+        e(when),
+        e(device),
+        e(location),
+        e(ip),
+        e(security_url),
+    );
+    Mail {
+        to: to.clone(),
+        subject: format!("[{PRODUCT}] {subject}"),
+        text,
+        html,
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn notice() -> Notice {
+        Notice {
+            to: "ada@example.com".into(),
+            recipient_name: "Ada <script>".into(),
+            subject: "Your password was changed".into(),
+            headline: "The password was changed.".into(),
+            when: "2026-11-27 07:00 UTC".into(),
+            device: "Firefox on Linux".into(),
+            location: "Berlin, DE".into(),
+            ip: "203.0.113.9".into(),
+            security_url: "https://status.example.com/settings/security".into(),
+        }
+    }
+
+    #[test]
+    fn both_parts_say_what_when_where_and_what_to_do() {
+        let mail = security_notice(&notice());
+        assert_eq!(mail.subject, "[StatusStack] Your password was changed");
+        for part in [&mail.text, &mail.html] {
+            for needle in [
+                "2026-11-27 07:00 UTC",
+                "Firefox on Linux",
+                "Berlin, DE",
+                "203.0.113.9",
+                "If it was not you",
+                "https://status.example.com/settings/security",
+            ] {
+                assert!(part.contains(needle), "{needle} missing");
+            }
+        }
+        assert!(mail.html.contains("Ada &lt;script&gt;") && !mail.html.contains("<script>"));
+    }
+
+    #[test]
+    fn only_security_changes_are_mailed() {
+        assert!(notice_text(EventKind::PasswordChanged, &json!({})).is_some());
+        assert!(notice_text(EventKind::SignIn, &json!({})).is_none());
+        assert!(notice_text(EventKind::BackupCodeUsed, &json!({"remaining": 4})).is_none());
+        let (subject, _) =
+            notice_text(EventKind::BackupCodeUsed, &json!({"remaining": 1})).unwrap();
+        assert_eq!(subject, "Only 1 backup code left");
+        assert!(notice_text(EventKind::ApiKeyCreated, &json!({"permission": "read"})).is_none());
+        let (_, headline) = notice_text(
+            EventKind::ApiKeyCreated,
+            &json!({"permission": "admin", "name": "ci"}),
+        )
+        .unwrap();
+        assert!(headline.contains("“ci”"));
+    }
+}

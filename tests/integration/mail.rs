@@ -1,0 +1,221 @@
+//! Security notices by email: the outbox default, delivery over a real SMTP
+//! connection to a small server on loopback, exactly-once, no secrets, and
+//! SMTP being down when the change happens.
+
+use crate::helpers::*;
+use reqwest::Method;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A minimal SMTP server (RFC 5321 without extensions) that keeps every
+/// message it accepts.
+struct FakeSmtp {
+    port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSmtp {
+    async fn start() -> FakeSmtp {
+        FakeSmtp::start_on(0).await
+    }
+
+    async fn start_on(port: u16) -> FakeSmtp {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let kept = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let _ = serve_session(stream, kept).await;
+                });
+            }
+        });
+        FakeSmtp { port, messages }
+    }
+
+    /// Waits until `count` messages arrived (at most 20 s) and returns all.
+    async fn wait_for(&self, count: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let messages = self.messages.lock().unwrap().clone();
+            if messages.len() >= count {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected {count} messages, got {:?}",
+            self.messages.lock().unwrap()
+        );
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+async fn serve_session(
+    stream: tokio::net::TcpStream,
+    messages: Arc<Mutex<Vec<String>>>,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 fake-smtp ready\r\n").await?;
+    while let Some(line) = lines.next_line().await? {
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" | "HELO" => b"250-fake-smtp\r\n250 8BITMIME\r\n",
+            "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+            "DATA" => {
+                write.write_all(b"354 go ahead\r\n").await?;
+                let mut message = String::new();
+                while let Some(data) = lines.next_line().await? {
+                    if data == "." {
+                        break;
+                    }
+                    message.push_str(data.strip_prefix('.').unwrap_or(&data));
+                    message.push('\n');
+                }
+                messages.lock().unwrap().push(message);
+                b"250 queued\r\n"
+            }
+            "QUIT" => {
+                write.write_all(b"221 bye\r\n").await?;
+                return Ok(());
+            }
+            _ => b"502 not implemented\r\n",
+        };
+        write.write_all(reply).await?;
+    }
+    Ok(())
+}
+
+fn smtp_settings(port: u16) -> [(&'static str, String); 5] {
+    [
+        ("MAIL_PROVIDER", "smtp".into()),
+        ("SMTP_HOST", "127.0.0.1".into()),
+        ("SMTP_PORT", port.to_string()),
+        ("SMTP_SECURITY", "none".into()),
+        ("MAIL_RETRY_SECONDS", "1".into()),
+    ]
+}
+
+async fn spawn_with_smtp(db: Db, port: u16) -> TestApp {
+    let settings = smtp_settings(port);
+    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    TestApp::spawn_with(db, &pairs).await
+}
+
+async fn change_password(app: &TestApp, cookie: &str) {
+    let reply = app
+        .call(
+            "change_password",
+            &[
+                ("current_password", STRONG_PASSWORD),
+                ("new_password", OTHER_STRONG_PASSWORD),
+            ],
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// Quoted-printable soft line breaks removed, so phrases can be searched.
+fn unfolded(message: &str) -> String {
+    message.replace("=\n", "").replace("=3D", "=")
+}
+
+both_databases! {
+    async fn the_outbox_writes_each_notice_as_an_eml_file(app) {
+        let cookie = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        change_password(&app, &cookie).await;
+        let outbox = app.data_dir().join("outbox");
+        let mut files = Vec::new();
+        for _ in 0..100 {
+            files = std::fs::read_dir(&outbox).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+            if !files.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
+        let message = unfolded(&std::fs::read_to_string(&files[0]).unwrap());
+        assert!(message.contains("To: pat@example.com"), "{message}");
+        assert!(message.contains("Subject: [StatusStack] Your password was changed"));
+        assert!(message.contains("multipart/alternative") && message.contains("text/html") && message.contains("text/plain"));
+        assert!(!message.contains(STRONG_PASSWORD) && !message.contains(OTHER_STRONG_PASSWORD));
+        let sent = app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL").await;
+        assert_eq!(sent, 1);
+        // The outbox is not reachable over HTTP.
+        let name = files[0].file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(app.get(&format!("/outbox/{name}"), None).await.status, 404);
+    }
+
+    async fn each_notice_arrives_once_over_smtp_with_what_where_and_no_secret(app) {
+        let smtp = FakeSmtp::start().await;
+        let app = spawn_with_smtp(app.db(), smtp.port).await;
+        let cookie = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        change_password(&app, &cookie).await;
+        let cookie = app.sign_in("pat@example.com", OTHER_STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
+        let created = app.call("create_api_key", &[("name", "deploy"), ("permission", "admin"), ("expiry", "30")], Some(&cookie)).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let token: String = serde_json::from_str::<serde_json::Value>(&created.body).unwrap()["token"].as_str().unwrap().into();
+        // A Read-only key is not worth an email.
+        app.call("create_api_key", &[("name", "reader"), ("permission", "read"), ("expiry", "30")], Some(&cookie)).await;
+        let messages = smtp.wait_for(2).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let messages_later = smtp.received();
+        assert_eq!(messages_later.len(), 2, "exactly once: {messages_later:?}");
+        let password = unfolded(messages.iter().find(|m| m.contains("password was changed")).expect("password notice"));
+        let key = unfolded(messages.iter().find(|m| m.contains("Admin API key was created")).expect("admin key notice"));
+        for message in [&password, &key] {
+            assert!(message.contains("To: pat@example.com"));
+            assert!(message.contains("127.0.0.1") && message.contains("UTC"), "{message}");
+            assert!(message.contains("If it was not you"));
+            assert!(message.contains("/settings/security"));
+            for secret in [STRONG_PASSWORD, OTHER_STRONG_PASSWORD, &token[4..]] {
+                assert!(!message.contains(secret), "a secret in {message}");
+            }
+        }
+        assert!(key.contains("deploy"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NULL").await, 0);
+        // Using the key mails nothing.
+        assert_eq!(app.api(Method::GET, "/api/v1/me", &token).await.status, 200);
+    }
+
+    async fn smtp_being_down_never_fails_the_request_and_the_mail_goes_out_later(app) {
+        // A port nobody listens on, for now.
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let app = spawn_with_smtp(app.db(), port).await;
+        let cookie = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        change_password(&app, &cookie).await;
+        let mut attempts = 0;
+        for _ in 0..100 {
+            attempts = app.count("SELECT COALESCE(MAX(attempts), 0) FROM mail_queue").await;
+            if attempts > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(attempts > 0, "a delivery was attempted");
+        assert_eq!(app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NULL").await, 1);
+        let error: String = sqlx::query_scalar("SELECT last_error FROM mail_queue").fetch_one(&app.pool).await.unwrap();
+        assert!(!error.is_empty());
+        // SMTP comes back; the retry delivers it, once.
+        let smtp = FakeSmtp::start_on(port).await;
+        let messages = smtp.wait_for(1).await;
+        assert!(unfolded(&messages[0]).contains("Your password was changed"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL").await, 1);
+    }
+}
