@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Row};
 use std::time::Duration;
 
 /// How often the worker looks for due mail when nobody wakes it.
-const POLL_EVERY: Duration = Duration::from_millis(500);
+const POLL_EVERY: Duration = Duration::from_secs(1);
 /// A claimed message is retried after this if its sender never reports back.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
 /// The longest wait between two attempts.
