@@ -42,6 +42,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/signup") view=SignupPage/>
                 <Route path=path!("/login/two-factor") view=crate::two_factor::challenge_view::ChallengePage/>
+                <Route path=path!("/forgot-password") view=crate::recovery::view::ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=crate::recovery::view::ResetPasswordPage/>
+                <Route path=path!("/confirm-email") view=crate::recovery::view::ConfirmEmailPage/>
+                <Route path=path!("/this-wasnt-me") view=crate::recovery::view::NotMePage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>

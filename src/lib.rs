@@ -9,6 +9,7 @@ pub mod app;
 pub mod error;
 pub mod ids;
 pub mod login_history;
+pub mod recovery;
 pub mod sessions;
 pub mod settings;
 pub mod two_factor;

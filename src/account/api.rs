@@ -189,6 +189,15 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
     state.clear_sign_in_failures(&email).await?;
+    let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id)
+        .await
+        .map_err(internal)?;
+    if must_reset {
+        return Err(AppError::validation(
+            "form",
+            "For your safety, this account needs a new password before anyone can sign in. Use “Forgot your password?” below; we've also emailed you a reset link.",
+        ));
+    }
     if password::needs_rehash(&account.password_hash) {
         let fresh = password::hash_password(Password::new(&password))
             .await

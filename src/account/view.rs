@@ -48,12 +48,18 @@ pub fn LoginPage() -> impl IntoView {
                 {move || (error.get().is_none() && query.with(|q| q.get("challenge")).as_deref() == Some("expired")).then(|| view! {
                     <Alert tone=Tone::Info>"The two-factor step expired after 5 minutes. Sign in again."</Alert>
                 })}
+                {move || (error.get().is_none() && query.with(|q| q.get("reset")).as_deref() == Some("done")).then(|| view! {
+                    <Alert tone=Tone::Success>"Your password was changed. Sign in with the new one."</Alert>
+                })}
                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                 <input type="hidden" name="next" prop:value=next/>
                 <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254
                     error=Signal::derive(move || field_error(&error.get(), "email"))/>
                 <Field name="password" label="Password" input_type="password" autocomplete="current-password" maxlength=128
                     error=Signal::derive(move || field_error(&error.get(), "password"))/>
+                <p class="-mt-2 text-right text-sm">
+                    <a href="/forgot-password" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Forgot your password?"</a>
+                </p>
                 <SubmitButton label="Sign in" busy_label="Signing in…" pending=action.pending() full_width=true/>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">

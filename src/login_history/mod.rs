@@ -16,6 +16,11 @@ pub enum EventKind {
     SignInFailed,
     SignOut,
     PasswordChanged,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailChangeRequested,
+    EmailChanged,
+    ReportedNotMe,
     SessionRevoked,
     TwoFactorEnabled,
     TwoFactorDisabled,
@@ -47,6 +52,11 @@ impl EventKind {
             EventKind::SignInFailed => "sign_in_failed",
             EventKind::SignOut => "sign_out",
             EventKind::PasswordChanged => "password_changed",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::EmailChangeRequested => "email_change_requested",
+            EventKind::EmailChanged => "email_changed",
+            EventKind::ReportedNotMe => "reported_not_me",
             EventKind::SessionRevoked => "session_revoked",
             EventKind::TwoFactorEnabled => "two_factor_enabled",
             EventKind::TwoFactorDisabled => "two_factor_disabled",
@@ -78,6 +88,11 @@ impl EventKind {
             EventKind::SignInFailed => "Failed sign-in",
             EventKind::SignOut => "Signed out",
             EventKind::PasswordChanged => "Password changed",
+            EventKind::PasswordResetRequested => "Password reset requested",
+            EventKind::PasswordReset => "Password reset",
+            EventKind::EmailChangeRequested => "Email change requested",
+            EventKind::EmailChanged => "Email address changed",
+            EventKind::ReportedNotMe => "Reported: “This wasn't me”",
             EventKind::SessionRevoked => "Session revoked",
             EventKind::TwoFactorEnabled => "Two-factor authentication turned on",
             EventKind::TwoFactorDisabled => "Two-factor authentication turned off",
@@ -107,7 +122,9 @@ impl EventKind {
         match self {
             SignUp | SignIn | SignOut => Category::Logins,
             SignInFailed => Category::FailedAttempts,
-            PasswordChanged => Category::Password,
+            PasswordChanged | PasswordResetRequested | PasswordReset => Category::Password,
+            EmailChangeRequested | EmailChanged => Category::Password,
+            ReportedNotMe => Category::Sessions,
             TwoFactorEnabled
             | TwoFactorDisabled
             | TwoFactorMethodChanged
@@ -131,12 +148,17 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 25] = [
+pub const ALL_KINDS: [EventKind; 30] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
     EventKind::SignOut,
     EventKind::PasswordChanged,
+    EventKind::PasswordResetRequested,
+    EventKind::PasswordReset,
+    EventKind::EmailChangeRequested,
+    EventKind::EmailChanged,
+    EventKind::ReportedNotMe,
     EventKind::SessionRevoked,
     EventKind::TwoFactorEnabled,
     EventKind::TwoFactorDisabled,

@@ -80,6 +80,16 @@ impl AppState {
             location: origin.location.to_string(),
             ip: origin.client.ip.clone(),
             security_url: format!("{}/settings/security", self.config.public_url.origin),
+            // A change notice lets the owner undo an intruder in one click.
+            not_me_url: Some(
+                self.issue_link(
+                    crate::server::store::account_tokens::Purpose::NotMe,
+                    user_id,
+                    "",
+                    crate::server::recovery::NOT_ME_TTL_MS,
+                )
+                .await?,
+            ),
         })))
     }
 }

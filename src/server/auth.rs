@@ -168,7 +168,7 @@ impl AppState {
         user_id: &str,
         client: &ClientMeta,
         auth_method: &str,
-    ) -> Result<RandomToken, AppError> {
+    ) -> Result<(RandomToken, String), AppError> {
         let token = RandomToken::generate();
         let now = now_ms();
         let id = new_id();
@@ -190,7 +190,7 @@ impl AppState {
         )
         .await
         .map_err(internal)?;
-        Ok(token)
+        Ok((token, id))
     }
 }
 
@@ -242,8 +242,9 @@ pub async fn begin_session(
             .await
             .map_err(internal)?;
     }
-    let token = state.start_session(user_id, client, auth_method).await?;
+    let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
     set_cookie(&state.session_cookie(&token))?;
+    let unfamiliar = state.is_unfamiliar_sign_in(user_id, client).await?;
     state
         .record_event(
             Some(user_id),
@@ -253,6 +254,11 @@ pub async fn begin_session(
             serde_json::json!({"method": auth_method}),
         )
         .await?;
+    if unfamiliar {
+        state
+            .notify_new_sign_in(user_id, &session_id, client)
+            .await?;
+    }
     leptos_axum::redirect(next);
     Ok(())
 }

@@ -44,6 +44,11 @@ pub async fn security_headers(
     let nonce = URL_SAFE_NO_PAD.encode(bytes);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let is_static_asset = request.uri().path().starts_with("/pkg/");
+    // Pages opened from emailed single-use links must not leak them onward.
+    let holds_link_token = matches!(
+        request.uri().path(),
+        "/reset-password" | "/confirm-email" | "/this-wasnt-me"
+    );
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
@@ -51,9 +56,16 @@ pub async fn security_headers(
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers
-        .entry(http::header::REFERRER_POLICY)
-        .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if holds_link_token {
+        headers.insert(
+            http::header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    } else {
+        headers
+            .entry(http::header::REFERRER_POLICY)
+            .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    }
     headers.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -173,8 +185,10 @@ pub async fn page_guard(
     }
     let path = request.uri().path();
     let protected = path == "/settings" || path.starts_with("/settings/");
-    let signed_out_only =
-        path == "/login" || path == "/signup" || path == crate::server::two_factor::CHALLENGE_PATH;
+    let signed_out_only = path == "/login"
+        || path == "/signup"
+        || path == "/forgot-password"
+        || path == crate::server::two_factor::CHALLENGE_PATH;
     if !protected && !signed_out_only {
         return next.run(request).await;
     }

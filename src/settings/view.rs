@@ -163,6 +163,10 @@ pub fn SecurityPage() -> impl IntoView {
                 description="Successful and failed sign-ins, password changes, 2FA events, API keys and OAuth connections.">
                 <LoginHistory/>
             </Card>
+            <Card id="email" title="Email and notifications"
+                description="Where security notices go. Changing the address needs a confirmation from the new one.">
+                <crate::recovery::view::EmailAndNotices/>
+            </Card>
             <Card id="password" title="Change password"
                 description="Use at least 12 characters. Changing it signs out all your other sessions.">
                 <ChangePasswordForm/>

@@ -11,17 +11,17 @@ use tokio::net::TcpListener;
 
 /// A minimal SMTP server (RFC 5321 without extensions) that keeps every
 /// message it accepts.
-struct FakeSmtp {
-    port: u16,
+pub struct FakeSmtp {
+    pub port: u16,
     messages: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeSmtp {
-    async fn start() -> FakeSmtp {
+    pub async fn start() -> FakeSmtp {
         FakeSmtp::start_on(0).await
     }
 
-    async fn start_on(port: u16) -> FakeSmtp {
+    pub async fn start_on(port: u16) -> FakeSmtp {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
@@ -38,7 +38,7 @@ impl FakeSmtp {
     }
 
     /// Waits until `count` messages arrived (at most 20 s) and returns all.
-    async fn wait_for(&self, count: usize) -> Vec<String> {
+    pub async fn wait_for(&self, count: usize) -> Vec<String> {
         for _ in 0..200 {
             let messages = self.messages.lock().unwrap().clone();
             if messages.len() >= count {
@@ -52,7 +52,7 @@ impl FakeSmtp {
         );
     }
 
-    fn received(&self) -> Vec<String> {
+    pub fn received(&self) -> Vec<String> {
         self.messages.lock().unwrap().clone()
     }
 }
@@ -107,9 +107,15 @@ fn smtp_settings(port: u16) -> [(&'static str, String); 5] {
     ]
 }
 
-async fn spawn_with_smtp(db: Db, port: u16) -> TestApp {
+pub async fn spawn_with_smtp(db: Db, port: u16) -> TestApp {
+    spawn_with_smtp_and(db, port, &[]).await
+}
+
+/// A server that mails through the fake SMTP server on `port`, with more settings.
+pub async fn spawn_with_smtp_and(db: Db, port: u16, extra: &[(&str, &str)]) -> TestApp {
     let settings = smtp_settings(port);
-    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend_from_slice(extra);
     TestApp::spawn_with(db, &pairs).await
 }
 
@@ -128,7 +134,7 @@ async fn change_password(app: &TestApp, cookie: &str) {
 }
 
 /// Quoted-printable soft line breaks removed, so phrases can be searched.
-fn unfolded(message: &str) -> String {
+pub fn unfolded(message: &str) -> String {
     message.replace("=\n", "").replace("=3D", "=")
 }
 

@@ -10,6 +10,7 @@ mod csrf_and_headers;
 mod login_history;
 mod mail;
 mod password_change;
+mod recovery;
 mod sessions;
 mod sign_in;
 mod sign_up;

@@ -23,6 +23,21 @@ pub struct Notice {
     pub ip: String,
     /// Absolute URL of the Security page.
     pub security_url: String,
+    /// A single-use "This wasn't me" link.
+    pub not_me_url: Option<String>,
+}
+
+/// A message whose point is one link (reset, confirm).
+#[derive(Clone, Debug)]
+pub struct LinkMail {
+    pub to: String,
+    pub recipient_name: String,
+    pub subject: String,
+    pub intro: String,
+    pub button: String,
+    pub url: String,
+    pub expiry: String,
+    pub footer: String,
 }
 
 /// The subject and headline for events the owner is told about by email;
@@ -34,6 +49,19 @@ pub fn notice_text(kind: EventKind, detail: &serde_json::Value) -> Option<(Strin
             "Your password was changed",
             "The password of your StatusStack account was changed.",
         ),
+        EventKind::PasswordReset => text(
+            "Your password was reset",
+            "The password of your StatusStack account was reset with a link sent to this address.",
+        ),
+        EventKind::EmailChanged => {
+            let to = detail
+                .get("new_email")
+                .and_then(serde_json::Value::as_str)?;
+            Some((
+                "Your email address was changed".to_string(),
+                format!("The email address of your StatusStack account was changed to {to}."),
+            ))
+        }
         EventKind::TwoFactorEnabled => text(
             "Two-factor authentication was turned on",
             "Two-factor authentication was turned on for your account.",
@@ -102,10 +130,19 @@ pub fn security_notice(notice: &Notice) -> Mail {
         location,
         ip,
         security_url,
+        not_me_url,
     } = notice;
+    let not_me_text = not_me_url
+        .as_ref()
+        .map(|url| format!("Not you? One click signs the intruder out and starts a password reset (the link works once, for 7 days):\n{url}\n\n"))
+        .unwrap_or_default();
+    let not_me_html = not_me_url
+        .as_ref()
+        .map(|url| format!("<p><a href=\"{}\" style=\"display:inline-block;background:#dc2626;color:#fff;padding:8px 14px;border-radius:8px;text-decoration:none;font-weight:600\">This wasn't me</a><br><span style=\"color:#64748b;font-size:13px\">Signs the intruder out and starts a password reset. Works once, for 7 days.</span></p>", html_escape(url)))
+        .unwrap_or_default();
     let text = format!(
         "Hi {recipient_name},\n\n{headline}\n\nWhen: {when}\nDevice: {device}\nLocation: {location} ({ip})\n\n\
-         If this was you, there is nothing to do.\n\n\
+         If this was you, there is nothing to do.\n\n{not_me_text}\
          If it was not you: change your password now, turn on two-factor authentication, \
          and review your active sessions and API keys at\n{security_url}\n\n— {PRODUCT} Security\n"
     );
@@ -119,7 +156,7 @@ pub fn security_notice(notice: &Notice) -> Mail {
          <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">Device</td><td>{}</td></tr>\
          <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">Location</td><td>{} ({})</td></tr>\
          </table>\
-         <p>If this was you, there is nothing to do.</p>\
+         <p>If this was you, there is nothing to do.</p>{}\
          <p>If it was not you: change your password now, turn on two-factor authentication, and review your active sessions and API keys.</p>\
          <p><a href=\"{}\" style=\"color:#4f46e5\">Open your security settings</a></p>\
          </body></html>",
@@ -129,7 +166,46 @@ pub fn security_notice(notice: &Notice) -> Mail {
         e(device),
         e(location),
         e(ip),
+        not_me_html,
         e(security_url),
+    );
+    Mail {
+        to: to.clone(),
+        subject: format!("[{PRODUCT}] {subject}"),
+        text,
+        html,
+    }
+}
+
+/// Lays out a one-link message (reset, confirmation) with both parts.
+pub fn link_mail(link: &LinkMail) -> Mail {
+    let LinkMail {
+        to,
+        recipient_name,
+        subject,
+        intro,
+        button,
+        url,
+        expiry,
+        footer,
+    } = link;
+    let text = format!(
+        "Hi {recipient_name},\n\n{intro}\n\n{url}\n\n{expiry}\n\n{footer}\n\n— {PRODUCT} Security\n"
+    );
+    let e = html_escape;
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
+         <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
+         <p>Hi {},</p><p>{}</p>\
+         <p><a href=\"{}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:8px;text-decoration:none;font-weight:600\">{}</a></p>\
+         <p style=\"color:#64748b;font-size:13px\">{}<br>{}</p>\
+         </body></html>",
+        e(recipient_name),
+        e(intro),
+        e(url),
+        e(button),
+        e(expiry),
+        e(footer),
     );
     Mail {
         to: to.clone(),
@@ -171,6 +247,7 @@ mod tests {
             location: "Berlin, DE".into(),
             ip: "203.0.113.9".into(),
             security_url: "https://status.example.com/settings/security".into(),
+            not_me_url: Some("https://status.example.com/this-wasnt-me?token=abc".into()),
         }
     }
 
@@ -191,6 +268,9 @@ mod tests {
             }
         }
         assert!(mail.html.contains("Ada &lt;script&gt;") && !mail.html.contains("<script>"));
+        assert!(
+            mail.text.contains("this-wasnt-me?token=abc") && mail.html.contains("This wasn't me")
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One file per table: free async functions over the pool.
 
+pub mod account_tokens;
 pub mod api_keys;
 pub mod events;
 pub mod history;

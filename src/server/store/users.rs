@@ -115,3 +115,59 @@ pub async fn mark_sessions_reviewed(pool: &AnyPool, id: &str, now: i64) -> anyho
         .context("Failed to record session review")?;
     Ok(())
 }
+
+/// The recovery flags: (must reset the password first, wants new-sign-in notices).
+pub async fn recovery_flags(pool: &AnyPool, id: &str) -> anyhow::Result<(bool, bool)> {
+    let row =
+        sqlx::query("SELECT must_reset_password, notify_new_sign_in FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .context("Failed to read recovery flags")?;
+    let must_reset: i64 = row.try_get("must_reset_password")?;
+    let notify: i64 = row.try_get("notify_new_sign_in")?;
+    Ok((must_reset != 0, notify != 0))
+}
+
+pub async fn set_must_reset_password(pool: &AnyPool, id: &str, value: bool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET must_reset_password = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(value))
+        .execute(pool)
+        .await
+        .context("Failed to set must_reset_password")?;
+    Ok(())
+}
+
+pub async fn set_notify_new_sign_in(pool: &AnyPool, id: &str, value: bool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET notify_new_sign_in = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(value))
+        .execute(pool)
+        .await
+        .context("Failed to set notify_new_sign_in")?;
+    Ok(())
+}
+
+/// Changes the email; `Ok(false)` when another account has it (also under a race).
+pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Result<bool> {
+    let taken = sqlx::query("SELECT 1 AS one FROM users WHERE email = $1 AND id <> $2")
+        .bind(email)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to check the email")?;
+    if taken.is_some() {
+        return Ok(false);
+    }
+    match sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .execute(pool)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
+        Err(error) => Err(error).context("Failed to change the email"),
+    }
+}
