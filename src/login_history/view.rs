@@ -4,7 +4,7 @@
 use super::api::login_history;
 use super::chart::EventsChart;
 use super::filter::{HistoryFilter, Range};
-use super::{Category, EventRow, HistoryPage, Outcome};
+use super::{Category, EventKind, EventRow, HistoryPage, Outcome};
 use crate::ui::time::{RelativeTime, iso_date, utc_datetime};
 use crate::ui::{Alert, Tone};
 use leptos::prelude::*;
@@ -162,7 +162,11 @@ fn EventTable(events: Vec<EventRow>) -> impl IntoView {
 #[component]
 fn EventLine(event: EventRow) -> impl IntoView {
     let failed = event.outcome == Outcome::Failure;
-    let row_class = if failed {
+    // The owner's own report of an intrusion must stand out from ordinary failures.
+    let flagged = event.kind == EventKind::ReportedNotMe.as_str();
+    let row_class = if flagged {
+        "bg-red-100 ring-2 ring-inset ring-red-400 dark:bg-red-950/50 dark:ring-red-700"
+    } else if failed {
         "bg-red-50/60 dark:bg-red-950/20"
     } else {
         ""
@@ -179,6 +183,9 @@ fn EventLine(event: EventRow) -> impl IntoView {
                 <span class="inline-flex items-center gap-2 font-medium text-slate-900 dark:text-white">
                     <CategoryIcon category=event.category failed/>
                     {event.label.clone()}
+                    {flagged.then(|| view! {
+                        <span class="rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold uppercase tracking-wide text-white" data-testid="flagged">"Flagged"</span>
+                    })}
                 </span>
                 {(!event.detail.is_empty()).then(|| view! { <p class="mt-0.5 text-xs text-slate-500 dark:text-slate-400">{event.detail.clone()}</p> })}
             </td>

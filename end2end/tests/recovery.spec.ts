@@ -1,0 +1,106 @@
+import { expect, test, type Page } from "@playwright/test";
+import * as fs from "fs";
+import * as path from "path";
+
+const STRONG = "quantum marmalade orbits silently";
+const NEW_PASSWORD = "copper giraffes negotiate thunder quietly";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
+// The server of this suite writes mail to its outbox (see playwright.config.ts).
+const OUTBOX = path.join(__dirname, "..", "..", "target", "e2e-data", "outbox");
+
+async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+}
+
+/** The token of the newest outbox message to `to` that links to `linkPath`. */
+async function linkFromOutbox(to: string, linkPath: string): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const files = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((f) => f.endsWith(".eml")) : [];
+    for (const file of files.sort().reverse()) {
+      // Undo quoted-printable line folding before searching.
+      const text = fs.readFileSync(path.join(OUTBOX, file), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      if (!text.includes(`To: ${to}`)) continue;
+      const match = text.match(new RegExp(`${linkPath}\\?token=([A-Za-z0-9_-]{43})`));
+      if (match) return match[1];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${linkPath} link for ${to} in ${OUTBOX}`);
+}
+
+async function signUp(page: Page, email: string) {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Full name").fill("Robin Recovery");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(STRONG);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+}
+
+test("forgot password: the link from the outbox sets a new password, then sign in", async ({ page }) => {
+  const email = `reset-${Date.now()}@example.com`;
+  await signUp(page, email);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  await hydrated(page);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await expect(page.getByTestId("reset-sent")).toBeVisible();
+
+  const token = await linkFromOutbox(email, "/reset-password");
+  await page.goto(`/reset-password?token=${token}`);
+  await hydrated(page);
+  await expect(page.getByLabel("Sign out of all sessions")).toBeChecked();
+  await page.getByLabel("New password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await expect(page).toHaveURL(/\/login\?reset=done$/);
+  await expect(page.getByText("Your password was changed. Sign in with the new one.")).toBeVisible();
+
+  await hydrated(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+
+  // The same link does not work twice.
+  await page.goto(`/reset-password?token=${token}`);
+  await expect(page.getByRole("alert")).toContainText("already used");
+});
+
+test("a sign-in from a new device is mailed, and its 'This wasn't me' link signs that device out", async ({
+  browser,
+}) => {
+  const email = `notme-${Date.now()}@example.com`;
+  const ownerContext = await browser.newContext();
+  const owner = await ownerContext.newPage();
+  await signUp(owner, email);
+
+  const intruderContext = await browser.newContext({ userAgent: IPHONE });
+  const intruder = await intruderContext.newPage();
+  await intruder.goto("/login");
+  await hydrated(intruder);
+  await intruder.getByLabel("Email address").fill(email);
+  await intruder.getByLabel("Password", { exact: true }).fill(STRONG);
+  await intruder.getByRole("button", { name: "Sign in" }).click();
+  await expect(intruder).toHaveURL(/\/settings\/security$/);
+
+  const token = await linkFromOutbox(email, "/this-wasnt-me");
+  await owner.goto(`/this-wasnt-me?token=${token}`);
+  await hydrated(owner);
+  await owner.getByRole("button", { name: "Sign it out and secure my account" }).click();
+  await expect(owner.getByTestId("not-me-done")).toContainText("1 session was signed out");
+
+  await intruder.reload();
+  await expect(intruder).toHaveURL(/\/login/);
+  // The report stands out in the owner's Login History.
+  await owner.goto("/settings/security");
+  await expect(owner.getByText("Reported: “This wasn't me”").first()).toBeVisible();
+  await ownerContext.close();
+  await intruderContext.close();
+});
