@@ -2,7 +2,7 @@
 
 use crate::server::db::now_ms;
 use crate::server::state::AppState;
-use crate::server::store::{api_keys, history, rate_limits, sessions, two_factor};
+use crate::server::store::{account_tokens, api_keys, history, rate_limits, sessions, two_factor};
 use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -10,10 +10,14 @@ const COUNTER_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// A rotated-out secret is kept this long after it stopped working, so a
 /// client still sending it is told "rotated out" (and recorded), not "unknown".
 const RETIRED_SECRET_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// Delivered mail is kept this long (for support questions), then deleted;
+/// undelivered mail is never deleted.
+const SENT_MAIL_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Runs one round of pruning; returns (rows deleted — expired sessions,
 /// two-factor enrolments, challenges, SMS codes, security events past
-/// their retention and long-retired API key secrets — and counters deleted).
+/// their retention, long-retired API key secrets, expired single-use links
+/// and old delivered mail — and counters deleted).
 pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = now_ms();
     let sessions = sessions::prune(&state.pool, now, state.config.session_idle_ms).await?;
@@ -21,7 +25,12 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let two_factor = two_factor::prune(&state.pool, now).await?;
     let events = history::prune(&state.pool, now - state.config.event_retention_ms).await?;
     let secrets = api_keys::prune_retired_secrets(&state.pool, now - RETIRED_SECRET_TTL_MS).await?;
-    Ok((sessions + two_factor + events + secrets, counters))
+    let links = account_tokens::prune(&state.pool, now).await?;
+    let mail = crate::server::mail::queue::prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
+    Ok((
+        sessions + two_factor + events + secrets + links + mail,
+        counters,
+    ))
 }
 
 /// Prunes every ten minutes for as long as the server runs.

@@ -125,6 +125,16 @@ async fn mark_failed(
     Ok(())
 }
 
+/// Deletes mail delivered before `before`; undelivered mail stays.
+pub async fn prune_sent(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query("DELETE FROM mail_queue WHERE sent_at IS NOT NULL AND sent_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .context("Failed to prune delivered mail")?;
+    Ok(result.rows_affected())
+}
+
 /// The wait before attempt `attempts + 1`: the base, doubling, at most an hour.
 pub fn backoff_ms(base: Duration, attempts: i64) -> i64 {
     let base = base.as_millis() as i64;
