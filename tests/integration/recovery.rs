@@ -107,6 +107,9 @@ both_databases! {
             assert!(matches!(check.error(), Some(AppError::Validation { .. })));
         }
         assert_eq!(password_hash(&app).await, before);
+        // Housekeeping deletes expired links.
+        statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
+        assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 0);
         // Bad addresses are refused before anything else.
         for bad in ["", "not-an-email", &format!("{}@example.com", "a".repeat(260))] {
             let reply = app.call("request_password_reset", &[("email", bad)], None).await;
