@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::account::{EMAIL_MAX_CHARS, PASSWORD_MAX_CHARS, email_problem, normalize_email};
+use crate::account::{PASSWORD_MAX_CHARS, email_problem, normalize_email};
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
@@ -15,7 +15,8 @@ use crate::server::{
     password::{self, Password, PolicyContext},
     rate_limit::internal,
     recovery::{
-        EMAIL_CHANGE_TTL_MS, RESETS_PER_EMAIL, RESETS_PER_IP, parse_link_token, spent_link,
+        EMAIL_CHANGE_TTL_MS, RESETS_PER_EMAIL, RESETS_PER_IP, Recipient, parse_link_token,
+        spent_link,
     },
     store::{account_tokens::Purpose, sessions, users},
 };
@@ -28,12 +29,6 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let email = normalize_email(&email);
-    if email.chars().count() > EMAIL_MAX_CHARS {
-        return Err(AppError::validation(
-            "email",
-            "That email address is too long.",
-        ));
-    }
     if let Some(problem) = email_problem(&email) {
         return Err(AppError::validation("email", problem));
     }
@@ -159,12 +154,6 @@ pub async fn request_email_change(
     let state = app_state()?;
     let client = client_meta()?;
     let new_email = normalize_email(&new_email);
-    if new_email.chars().count() > EMAIL_MAX_CHARS {
-        return Err(AppError::validation(
-            "new_email",
-            "That email address is too long.",
-        ));
-    }
     if let Some(problem) = email_problem(&new_email) {
         return Err(AppError::validation("new_email", problem));
     }
@@ -217,15 +206,13 @@ pub async fn request_email_change(
             "Someone signed in to your account asked to change its email address to {new_email}. It changes only when the link sent there is followed."
         ),
     );
+    let recipient = Recipient {
+        user_id: &user.id,
+        email: &user.email,
+        name: &user.name,
+    };
     state
-        .mail_notice(
-            &user.id,
-            &user.email,
-            &user.name,
-            subject,
-            headline,
-            &client,
-        )
+        .mail_notice(&recipient, subject, headline, &client)
         .await
 }
 
@@ -264,9 +251,11 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
         .await?;
     state
         .mail_notice(
-            &used.user_id,
-            &account.user.email,
-            &account.user.name,
+            &Recipient {
+                user_id: &used.user_id,
+                email: &account.user.email,
+                name: &account.user.name,
+            },
             "Your email address was changed".into(),
             format!(
                 "The email address of your StatusStack account was changed from {} to {}. Notices go to the new address from now on.",

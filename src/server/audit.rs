@@ -10,6 +10,12 @@ use crate::server::store::events::{self, ClientMeta};
 use crate::server::store::users;
 
 impl AppState {
+    /// The device label ("Firefox on Linux") and location a client is shown with.
+    pub fn device_and_location(&self, client: &ClientMeta) -> (String, String) {
+        let (device, _) = crate::server::client::device_label(&client.user_agent);
+        (device, self.locate(&client.ip))
+    }
+
     /// Appends one security event, stamped now.
     pub async fn record_event(
         &self,
@@ -19,8 +25,7 @@ impl AppState {
         client: &ClientMeta,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        let (device, _) = crate::server::client::device_label(&client.user_agent);
-        let location = self.locate(&client.ip);
+        let (device, location) = self.device_and_location(client);
         let origin = events::Origin {
             client,
             device: &device,
@@ -28,10 +33,7 @@ impl AppState {
         };
         let now = now_ms();
         let notice = match user_id {
-            Some(user_id) => {
-                self.notice_for(user_id, kind, &detail, &origin, now)
-                    .await?
-            }
+            Some(user_id) => self.notice_for(user_id, kind, &detail, &origin).await?,
             None => None,
         };
         events::record(
@@ -59,7 +61,6 @@ impl AppState {
         kind: EventKind,
         detail: &serde_json::Value,
         origin: &events::Origin<'_>,
-        now: i64,
     ) -> Result<Option<Mail>, AppError> {
         let Some((subject, headline)) = compose::notice_text(kind, detail) else {
             return Ok(None);
@@ -70,26 +71,15 @@ impl AppState {
         else {
             return Ok(None);
         };
-        Ok(Some(compose::security_notice(&compose::Notice {
-            to: user.user.email,
-            recipient_name: user.user.name,
-            subject,
-            headline,
-            when: crate::ui::time::utc_datetime(now),
-            device: origin.device.to_string(),
-            location: origin.location.to_string(),
-            ip: origin.client.ip.clone(),
-            security_url: format!("{}/settings/security", self.config.public_url.origin),
-            // A change notice lets the owner undo an intruder in one click.
-            not_me_url: Some(
-                self.issue_link(
-                    crate::server::store::account_tokens::Purpose::NotMe,
-                    user_id,
-                    "",
-                    crate::server::recovery::NOT_ME_TTL_MS,
-                )
+        let recipient = crate::server::recovery::Recipient {
+            user_id,
+            email: &user.user.email,
+            name: &user.user.name,
+        };
+        // A change notice lets the owner undo an intruder in one click.
+        Ok(Some(
+            self.security_notice(&recipient, subject, headline, origin, "")
                 .await?,
-            ),
-        })))
+        ))
     }
 }

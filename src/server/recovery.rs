@@ -6,11 +6,12 @@ use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::crypto::RandomToken;
 use crate::server::db::now_ms;
+use crate::server::mail::Mail;
 use crate::server::mail::compose::{self, LinkMail};
 use crate::server::rate_limit::{WindowLimit, internal};
 use crate::server::state::AppState;
 use crate::server::store::account_tokens::{self, Purpose, TokenUse};
-use crate::server::store::events::ClientMeta;
+use crate::server::store::events::{ClientMeta, Origin};
 use crate::server::store::{sessions, users};
 use sqlx::Row;
 
@@ -60,6 +61,14 @@ pub fn spent_link(what: &str) -> AppError {
         "token",
         format!("This {what} link has expired or was already used. Ask for a new one."),
     )
+}
+
+/// Who a security notice goes to.
+#[derive(Clone, Copy, Debug)]
+pub struct Recipient<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
 }
 
 impl AppState {
@@ -168,32 +177,51 @@ impl AppState {
         .await
     }
 
+    /// A security notice to `to` about what `origin` did, with a "This wasn't
+    /// me" link that ends `not_me_session` ('' = every session).
+    pub async fn security_notice(
+        &self,
+        to: &Recipient<'_>,
+        subject: String,
+        headline: String,
+        origin: &Origin<'_>,
+        not_me_session: &str,
+    ) -> Result<Mail, AppError> {
+        let not_me = self
+            .issue_link(Purpose::NotMe, to.user_id, not_me_session, NOT_ME_TTL_MS)
+            .await?;
+        Ok(compose::security_notice(&compose::Notice {
+            to: to.email.to_string(),
+            recipient_name: to.name.to_string(),
+            subject,
+            headline,
+            when: crate::ui::time::utc_datetime(now_ms()),
+            device: origin.device.to_string(),
+            location: origin.location.to_string(),
+            ip: origin.client.ip.clone(),
+            security_url: format!("{}/settings/security", self.config.public_url.origin),
+            not_me_url: Some(not_me),
+        }))
+    }
+
     /// Mails a security notice about something that is not an event of its own
     /// (e.g. to the old address), with a "This wasn't me" link for all sessions.
     pub async fn mail_notice(
         &self,
-        user_id: &str,
-        to: &str,
-        name: &str,
+        to: &Recipient<'_>,
         subject: String,
         headline: String,
         client: &ClientMeta,
     ) -> Result<(), AppError> {
-        let not_me = self
-            .issue_link(Purpose::NotMe, user_id, "", NOT_ME_TTL_MS)
+        let (device, location) = self.device_and_location(client);
+        let origin = Origin {
+            client,
+            device: &device,
+            location: &location,
+        };
+        let mail = self
+            .security_notice(to, subject, headline, &origin, "")
             .await?;
-        let mail = compose::security_notice(&compose::Notice {
-            to: to.to_string(),
-            recipient_name: name.to_string(),
-            subject,
-            headline,
-            when: crate::ui::time::utc_datetime(now_ms()),
-            device: crate::server::client::device_label(&client.user_agent).0,
-            location: self.locate(&client.ip),
-            ip: client.ip.clone(),
-            security_url: format!("{}/settings/security", self.config.public_url.origin),
-            not_me_url: Some(not_me),
-        });
         self.enqueue_mail(&mail, None).await.map_err(internal)?;
         Ok(())
     }
@@ -211,8 +239,7 @@ impl AppState {
         if !notify {
             return Ok(false);
         }
-        let (device, _) = crate::server::client::device_label(&client.user_agent);
-        let location = self.locate(&client.ip);
+        let (device, location) = self.device_and_location(client);
         let row = sqlx::query(
             "SELECT
                  SUM(CASE WHEN device = $2 AND location = $3 THEN 1 ELSE 0 END) AS same,
@@ -244,22 +271,26 @@ impl AppState {
         else {
             return Ok(());
         };
-        let not_me = self
-            .issue_link(Purpose::NotMe, user_id, session_id, NOT_ME_TTL_MS)
+        let (device, location) = self.device_and_location(client);
+        let origin = Origin {
+            client,
+            device: &device,
+            location: &location,
+        };
+        let recipient = Recipient {
+            user_id,
+            email: &account.user.email,
+            name: &account.user.name,
+        };
+        let mail = self
+            .security_notice(
+                &recipient,
+                "New sign-in to your account".into(),
+                format!("Your account was signed in to from a new device: {device}."),
+                &origin,
+                session_id,
+            )
             .await?;
-        let (device, _) = crate::server::client::device_label(&client.user_agent);
-        let mail = compose::security_notice(&compose::Notice {
-            to: account.user.email,
-            recipient_name: account.user.name,
-            subject: "New sign-in to your account".into(),
-            headline: format!("Your account was signed in to from a new device: {device}."),
-            when: crate::ui::time::utc_datetime(now_ms()),
-            device,
-            location: self.locate(&client.ip),
-            ip: client.ip.clone(),
-            security_url: format!("{}/settings/security", self.config.public_url.origin),
-            not_me_url: Some(not_me),
-        });
         self.enqueue_mail(&mail, Some(&format!("sign-in:{session_id}")))
             .await
             .map_err(internal)?;

@@ -138,19 +138,17 @@ pub fn security_notice(notice: &Notice) -> Mail {
         .unwrap_or_default();
     let not_me_html = not_me_url
         .as_ref()
-        .map(|url| format!("<p><a href=\"{}\" style=\"display:inline-block;background:#dc2626;color:#fff;padding:8px 14px;border-radius:8px;text-decoration:none;font-weight:600\">This wasn't me</a><br><span style=\"color:#64748b;font-size:13px\">Signs the intruder out and starts a password reset. Works once, for 7 days.</span></p>", html_escape(url)))
+        .map(|url| format!("<p>{}<br><span style=\"color:#64748b;font-size:13px\">Signs the intruder out and starts a password reset. Works once, for 7 days.</span></p>", html_button(url, "This wasn't me", "#dc2626")))
         .unwrap_or_default();
     let text = format!(
-        "Hi {recipient_name},\n\n{headline}\n\nWhen: {when}\nDevice: {device}\nLocation: {location} ({ip})\n\n\
+        "{headline}\n\nWhen: {when}\nDevice: {device}\nLocation: {location} ({ip})\n\n\
          If this was you, there is nothing to do.\n\n{not_me_text}\
          If it was not you: change your password now, turn on two-factor authentication, \
-         and review your active sessions and API keys at\n{security_url}\n\n— {PRODUCT} Security\n"
+         and review your active sessions and API keys at\n{security_url}"
     );
     let e = html_escape;
     let html = format!(
-        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
-         <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
-         <p>Hi {},</p><p><strong>{}</strong></p>\
+        "<p><strong>{}</strong></p>\
          <table style=\"border-collapse:collapse\">\
          <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">When</td><td>{}</td></tr>\
          <tr><td style=\"padding:2px 12px 2px 0;color:#64748b\">Device</td><td>{}</td></tr>\
@@ -158,9 +156,7 @@ pub fn security_notice(notice: &Notice) -> Mail {
          </table>\
          <p>If this was you, there is nothing to do.</p>{}\
          <p>If it was not you: change your password now, turn on two-factor authentication, and review your active sessions and API keys.</p>\
-         <p><a href=\"{}\" style=\"color:#4f46e5\">Open your security settings</a></p>\
-         </body></html>",
-        e(recipient_name),
+         <p><a href=\"{}\" style=\"color:#4f46e5\">Open your security settings</a></p>",
         e(headline),
         e(when),
         e(device),
@@ -169,12 +165,7 @@ pub fn security_notice(notice: &Notice) -> Mail {
         not_me_html,
         e(security_url),
     );
-    Mail {
-        to: to.clone(),
-        subject: format!("[{PRODUCT}] {subject}"),
-        text,
-        html,
-    }
+    framed(to, recipient_name, subject, &text, &html)
 }
 
 /// Lays out a one-link message (reset, confirmation) with both parts.
@@ -189,30 +180,40 @@ pub fn link_mail(link: &LinkMail) -> Mail {
         expiry,
         footer,
     } = link;
-    let text = format!(
-        "Hi {recipient_name},\n\n{intro}\n\n{url}\n\n{expiry}\n\n{footer}\n\n— {PRODUCT} Security\n"
-    );
+    let text = format!("{intro}\n\n{url}\n\n{expiry}\n\n{footer}");
     let e = html_escape;
     let html = format!(
-        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
-         <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
-         <p>Hi {},</p><p>{}</p>\
-         <p><a href=\"{}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:8px;text-decoration:none;font-weight:600\">{}</a></p>\
-         <p style=\"color:#64748b;font-size:13px\">{}<br>{}</p>\
-         </body></html>",
-        e(recipient_name),
+        "<p>{}</p><p>{}</p><p style=\"color:#64748b;font-size:13px\">{}<br>{}</p>",
         e(intro),
-        e(url),
-        e(button),
+        html_button(url, &e(button), "#4f46e5"),
         e(expiry),
         e(footer),
     );
+    framed(to, recipient_name, subject, &text, &html)
+}
+
+/// The frame every message shares: subject prefix, greeting and signature
+/// around the plain-text body, the HTML document and header around the HTML body.
+fn framed(to: &str, recipient_name: &str, subject: &str, text: &str, html: &str) -> Mail {
     Mail {
-        to: to.clone(),
+        to: to.to_string(),
         subject: format!("[{PRODUCT}] {subject}"),
-        text,
-        html,
+        text: format!("Hi {recipient_name},\n\n{text}\n\n— {PRODUCT} Security\n"),
+        html: format!(
+            "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
+             <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
+             <p>Hi {},</p>{html}</body></html>",
+            html_escape(recipient_name)
+        ),
     }
+}
+
+/// A button-styled link; `label_html` is already HTML (escaped where it is data).
+fn html_button(url: &str, label_html: &str, background: &str) -> String {
+    format!(
+        "<a href=\"{}\" style=\"display:inline-block;background:{background};color:#fff;padding:8px 14px;border-radius:8px;text-decoration:none;font-weight:600\">{label_html}</a>",
+        html_escape(url)
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.

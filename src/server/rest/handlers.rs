@@ -3,7 +3,7 @@
 
 use super::auth::ApiCaller;
 use super::{ApiError, BASE_PATH, ErrorBody};
-use crate::api_keys::{ApiKeyInfo, IssuedKey, Permission, clean_key_name};
+use crate::api_keys::{ApiKeyInfo, Expiry, IssuedKey, Permission, clean_key_name};
 use crate::login_history::EventRow;
 use crate::login_history::filter::HistoryFilter;
 use crate::server::api_keys::{KeyRequest, check_key_id};
@@ -236,7 +236,9 @@ pub async fn create_api_key(
     let name = clean_key_name(&body.name).map_err(|message| invalid("name", message))?;
     let expires_at = match body.expires_in_days {
         None => None,
-        Some(days) if (1..=365).contains(&days) => Some(now_ms() + days * 24 * 60 * 60 * 1000),
+        Some(days) if (1..=365).contains(&days) => Expiry::Days(days)
+            .expires_at(now_ms())
+            .map_err(|message| invalid("expires_in_days", message))?,
         Some(_) => {
             return Err(invalid(
                 "expires_in_days",

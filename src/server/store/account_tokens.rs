@@ -29,6 +29,13 @@ pub struct TokenUse {
     pub subject: String,
 }
 
+fn token_use(row: &sqlx::any::AnyRow) -> anyhow::Result<TokenUse> {
+    Ok(TokenUse {
+        user_id: row.try_get("user_id")?,
+        subject: row.try_get("subject")?,
+    })
+}
+
 /// Stores a new link valid until `expires_at`.
 pub async fn insert<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -73,13 +80,7 @@ pub async fn consume(
     .fetch_optional(pool)
     .await
     .context("Failed to use a single-use link")?;
-    row.map(|row| {
-        Ok(TokenUse {
-            user_id: row.try_get("user_id")?,
-            subject: row.try_get("subject")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(token_use).transpose()
 }
 
 /// Whether a link would still work, without using it.
@@ -99,13 +100,7 @@ pub async fn peek(
     .fetch_optional(pool)
     .await
     .context("Failed to read a single-use link")?;
-    row.map(|row| {
-        Ok(TokenUse {
-            user_id: row.try_get("user_id")?,
-            subject: row.try_get("subject")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(token_use).transpose()
 }
 
 /// Retires the user's unused links of `purpose` (a newer one replaces them).
