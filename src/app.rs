@@ -46,6 +46,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=crate::recovery::view::ResetPasswordPage/>
                 <Route path=path!("/confirm-email") view=crate::recovery::view::ConfirmEmailPage/>
                 <Route path=path!("/this-wasnt-me") view=crate::recovery::view::NotMePage/>
+                <Route path=path!("/join") view=crate::team::join::JoinPage/>
+                <Route path=path!("/two-factor-setup") view=crate::team::policy::TwoFactorSetupPage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
@@ -54,10 +56,7 @@ pub fn App() -> impl IntoView {
                         <ComingSoonPage title="Authentication" description="How people on your team sign in."
                             body="Sign-in methods and single sign-on (SSO) are coming soon."/>
                     }/>
-                    <Route path=path!("team") view=|| view! {
-                        <ComingSoonPage title="Team" description="Members, roles and policies of your organization."
-                            body="Organizations, roles and required two-factor authentication are coming soon."/>
-                    }/>
+                    <Route path=path!("team") view=crate::team::view::TeamPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -25,6 +25,9 @@ pub enum AppError {
     Unauthenticated,
     NotFound,
     Forbidden,
+    /// The caller's organization requires two-factor authentication and the
+    /// grace period is over: only setting it up is allowed.
+    TwoFactorRequired,
     /// One input was refused; `field` names the form field.
     Validation {
         field: String,
@@ -65,6 +68,10 @@ impl fmt::Display for AppError {
             AppError::Unauthenticated => write!(f, "Please sign in to continue."),
             AppError::NotFound => write!(f, "Not found."),
             AppError::Forbidden => write!(f, "You do not have permission to do that."),
+            AppError::TwoFactorRequired => write!(
+                f,
+                "Your organization requires two-factor authentication. Set it up to continue."
+            ),
             AppError::Validation { message, .. } => write!(f, "{message}"),
             AppError::Internal => write!(
                 f,

@@ -12,6 +12,7 @@ pub mod login_history;
 pub mod recovery;
 pub mod sessions;
 pub mod settings;
+pub mod team;
 pub mod two_factor;
 pub mod ui;
 

@@ -25,7 +25,7 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
     let state = app_state()?;
     let filter = HistoryFilter::from_query(&query)
         .map_err(|message| AppError::validation("filter", message))?;
-    history_page(&state, &session.user.id, filter, true).await
+    history_page(&state, history::Scope::User(&session.user.id), filter, true).await
 }
 
 /// One page of the user's events for `filter`, with the chart when `with_chart`
@@ -33,7 +33,7 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
 #[cfg(feature = "ssr")]
 pub async fn history_page(
     state: &crate::server::state::AppState,
-    user: &str,
+    scope: history::Scope<'_>,
     filter: HistoryFilter,
     with_chart: bool,
 ) -> Result<HistoryPage, AppError> {
@@ -41,7 +41,7 @@ pub async fn history_page(
     let window = filter.window(now);
     let pool = &state.pool;
     // One extra row tells whether a further page exists in the direction read.
-    let mut rows = history::page(pool, user, &filter, window, &filter.position, PAGE_SIZE + 1)
+    let mut rows = history::page(pool, scope, &filter, window, &filter.position, PAGE_SIZE + 1)
         .await
         .map_err(internal)?;
     let more = rows.len() > PAGE_SIZE;
@@ -64,7 +64,7 @@ pub async fn history_page(
         (PagePosition::Newest, _) | (_, None) => false,
         (PagePosition::After(_), Some(_)) => more,
         (PagePosition::Before(_), Some(first)) => {
-            history::exists_beyond(pool, user, &filter, window, true, first)
+            history::exists_beyond(pool, scope, &filter, window, true, first)
                 .await
                 .map_err(internal)?
         }
@@ -72,7 +72,7 @@ pub async fn history_page(
     let has_older = match (&filter.position, &last) {
         (_, None) => false,
         (PagePosition::After(_), Some(last)) => {
-            history::exists_beyond(pool, user, &filter, window, false, last)
+            history::exists_beyond(pool, scope, &filter, window, false, last)
                 .await
                 .map_err(internal)?
         }
@@ -85,7 +85,7 @@ pub async fn history_page(
         .filter(|_| has_older)
         .map(|cursor| filter.page_query(&PagePosition::Before(cursor)));
     let chart = if with_chart {
-        let counts = history::daily_counts(pool, user, &filter, window)
+        let counts = history::daily_counts(pool, scope, &filter, window)
             .await
             .map_err(internal)?;
         daily_buckets(window, counts)

@@ -41,6 +41,16 @@ pub enum EventKind {
     OAuthDisconnected,
     OAuthSignIn,
     HistoryExported,
+    OrgCreated,
+    OrgMemberInvited,
+    OrgInvitationRevoked,
+    OrgMemberJoined,
+    OrgRoleChanged,
+    OrgMemberRemoved,
+    OrgMemberLeft,
+    OrgPolicyChanged,
+    OrgTwoFactorReminder,
+    ApiKeyPermissionReduced,
 }
 
 impl EventKind {
@@ -77,6 +87,16 @@ impl EventKind {
             EventKind::OAuthDisconnected => "oauth_disconnected",
             EventKind::OAuthSignIn => "oauth_sign_in",
             EventKind::HistoryExported => "history_exported",
+            EventKind::OrgCreated => "org_created",
+            EventKind::OrgMemberInvited => "org_member_invited",
+            EventKind::OrgInvitationRevoked => "org_invitation_revoked",
+            EventKind::OrgMemberJoined => "org_member_joined",
+            EventKind::OrgRoleChanged => "org_role_changed",
+            EventKind::OrgMemberRemoved => "org_member_removed",
+            EventKind::OrgMemberLeft => "org_member_left",
+            EventKind::OrgPolicyChanged => "org_policy_changed",
+            EventKind::OrgTwoFactorReminder => "org_two_factor_reminder",
+            EventKind::ApiKeyPermissionReduced => "api_key_permission_reduced",
         }
     }
 
@@ -113,6 +133,16 @@ impl EventKind {
             EventKind::OAuthDisconnected => "OAuth app disconnected",
             EventKind::OAuthSignIn => "Signed in with OAuth",
             EventKind::HistoryExported => "Login history exported",
+            EventKind::OrgCreated => "Organization created",
+            EventKind::OrgMemberInvited => "Member invited",
+            EventKind::OrgInvitationRevoked => "Invitation revoked",
+            EventKind::OrgMemberJoined => "Member joined",
+            EventKind::OrgRoleChanged => "Member's role changed",
+            EventKind::OrgMemberRemoved => "Member removed",
+            EventKind::OrgMemberLeft => "Member left",
+            EventKind::OrgPolicyChanged => "Organization policy changed",
+            EventKind::OrgTwoFactorReminder => "Two-factor reminder sent",
+            EventKind::ApiKeyPermissionReduced => "API key permission reduced",
         }
     }
 
@@ -139,6 +169,10 @@ impl EventKind {
             ApiKeyCreated | ApiKeyRotated | ApiKeyRevoked => Category::ApiKeys,
             ApiKeyExpiredUse | ApiKeyPermissionDenied => Category::ApiKeys,
             OAuthConnected | OAuthDisconnected | OAuthSignIn => Category::OAuth,
+            ApiKeyPermissionReduced => Category::ApiKeys,
+            OrgCreated | OrgMemberInvited | OrgInvitationRevoked | OrgMemberJoined
+            | OrgRoleChanged | OrgMemberRemoved | OrgMemberLeft | OrgPolicyChanged
+            | OrgTwoFactorReminder => Category::Team,
         }
     }
 
@@ -148,7 +182,7 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 30] = [
+pub const ALL_KINDS: [EventKind; 40] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
@@ -179,6 +213,16 @@ pub const ALL_KINDS: [EventKind; 30] = [
     EventKind::OAuthDisconnected,
     EventKind::OAuthSignIn,
     EventKind::HistoryExported,
+    EventKind::OrgCreated,
+    EventKind::OrgMemberInvited,
+    EventKind::OrgInvitationRevoked,
+    EventKind::OrgMemberJoined,
+    EventKind::OrgRoleChanged,
+    EventKind::OrgMemberRemoved,
+    EventKind::OrgMemberLeft,
+    EventKind::OrgPolicyChanged,
+    EventKind::OrgTwoFactorReminder,
+    EventKind::ApiKeyPermissionReduced,
 ];
 
 /// Whether the attempt succeeded.
@@ -215,10 +259,11 @@ pub enum Category {
     Sessions,
     ApiKeys,
     OAuth,
+    Team,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Logins,
         Category::FailedAttempts,
         Category::Password,
@@ -226,6 +271,7 @@ impl Category {
         Category::Sessions,
         Category::ApiKeys,
         Category::OAuth,
+        Category::Team,
     ];
 
     /// The stable name in URLs and in the `category` column.
@@ -238,6 +284,7 @@ impl Category {
             Category::Sessions => "sessions",
             Category::ApiKeys => "api_keys",
             Category::OAuth => "oauth",
+            Category::Team => "team",
         }
     }
 
@@ -250,6 +297,7 @@ impl Category {
             Category::Sessions => "Sessions",
             Category::ApiKeys => "API keys",
             Category::OAuth => "OAuth",
+            Category::Team => "Team",
         }
     }
 

@@ -11,24 +11,56 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_location;
 
-const PATH: &str = "/settings/security";
+/// Whose events a history view shows: the signed-in person's (Security page)
+/// or their organization's team events (Team page, Owners and Admins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryScope {
+    Personal,
+    Organization,
+}
+
+impl HistoryScope {
+    /// The page the filters and page links stay on.
+    fn path(self) -> &'static str {
+        match self {
+            HistoryScope::Personal => "/settings/security",
+            HistoryScope::Organization => "/settings/team",
+        }
+    }
+
+    /// The card the page scrolls back to.
+    fn anchor(self) -> &'static str {
+        match self {
+            HistoryScope::Personal => "#login-history",
+            HistoryScope::Organization => "#team-events",
+        }
+    }
+}
 const INPUT: &str = "rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-900 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-slate-600 dark:bg-slate-950 dark:text-white";
 const LINK_BUTTON: &str = "inline-flex items-center rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-600 dark:text-slate-200 dark:hover:bg-slate-800";
 
 /// The Login History card's body; everything it shows follows the URL query.
 #[component]
-pub fn LoginHistory() -> impl IntoView {
+pub fn LoginHistory(#[prop(default = HistoryScope::Personal)] scope: HistoryScope) -> impl IntoView {
     let location = use_location();
-    let page = Resource::new(move || location.search.get(), login_history);
+    let page = Resource::new(
+        move || location.search.get(),
+        move |query| async move {
+            match scope {
+                HistoryScope::Personal => login_history(query).await,
+                HistoryScope::Organization => crate::team::api::get_org_history(query).await,
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <div class="h-64 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <HistoryBody page/> }.into_any(),
+                    Ok(page) => view! { <HistoryBody page scope/> }.into_any(),
                     Err(error) => view! {
-                        <FilterForm filter=HistoryFilter::default()/>
+                        <FilterForm filter=HistoryFilter::default() scope/>
                         <div class="mt-4"><Alert tone=Tone::Error>{error.to_string()}</Alert></div>
-                        <A href=format!("{PATH}#login-history") attr:class=LINK_BUTTON>"Clear filters"</A>
+                        <A href=format!("{}{}", scope.path(), scope.anchor()) attr:class=LINK_BUTTON>"Clear filters"</A>
                     }.into_any(),
                 }
             })}
@@ -37,20 +69,21 @@ pub fn LoginHistory() -> impl IntoView {
 }
 
 #[component]
-fn HistoryBody(page: HistoryPage) -> impl IntoView {
+fn HistoryBody(page: HistoryPage, scope: HistoryScope) -> impl IntoView {
     let query = page.filter.to_query();
-    let export = |format: &str| {
+    let path = scope.path();
+    let export = move |format: &str| {
         if query.is_empty() {
-            format!("{PATH}/history/export?format={format}")
+            format!("{path}/history/export?format={format}")
         } else {
-            format!("{PATH}/history/export?format={format}&{query}")
+            format!("{path}/history/export?format={format}&{query}")
         }
     };
-    let page_link = |query: String| format!("{PATH}?{query}#login-history");
+    let page_link = move |query: String| format!("{path}?{query}{}", scope.anchor());
     let empty = page.events.is_empty();
     view! {
         <div class="space-y-5">
-            <FilterForm filter=page.filter.clone()/>
+            <FilterForm filter=page.filter.clone() scope/>
             <EventsChart buckets=page.chart/>
             {if empty {
                 view! { <p class="py-6 text-center text-sm text-slate-500 dark:text-slate-400" data-testid="history-empty">"No events match these filters."</p> }.into_any()
@@ -62,10 +95,12 @@ fn HistoryBody(page: HistoryPage) -> impl IntoView {
                     {page.newer.map(|q| view! { <A href=page_link(q) attr:class=LINK_BUTTON attr:rel="prev">"← Newer"</A> })}
                     {page.older.map(|q| view! { <A href=page_link(q) attr:class=LINK_BUTTON attr:rel="next">"Older →"</A> })}
                 </nav>
-                <div class="flex gap-2 text-sm">
-                    <a href=export("csv") class=LINK_BUTTON download="">"Export CSV"</a>
-                    <a href=export("json") class=LINK_BUTTON download="">"Export JSON"</a>
-                </div>
+                {(scope == HistoryScope::Personal).then(|| view! {
+                    <div class="flex gap-2 text-sm">
+                        <a href=export("csv") class=LINK_BUTTON download="">"Export CSV"</a>
+                        <a href=export("json") class=LINK_BUTTON download="">"Export JSON"</a>
+                    </div>
+                })}
             </div>
         </div>
     }
@@ -74,14 +109,14 @@ fn HistoryBody(page: HistoryPage) -> impl IntoView {
 /// The filters as a GET form: submitting navigates, so the URL holds them
 /// and the back button walks through them.
 #[component]
-fn FilterForm(filter: HistoryFilter) -> impl IntoView {
+fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
     let custom = filter.range == Range::Custom;
     let day = |d: Option<i64>| {
         d.map(|d| iso_date(d * 24 * 60 * 60 * 1000))
             .unwrap_or_default()
     };
     view! {
-        <Form method="GET" action=PATH noscroll=true attr:class="space-y-3" attr:data-testid="history-filters">
+        <Form method="GET" action=scope.path() noscroll=true attr:class="space-y-3" attr:data-testid="history-filters">
             <fieldset>
                 <legend class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">"Events"</legend>
                 <div class="flex flex-wrap gap-2">
@@ -218,6 +253,9 @@ fn CategoryIcon(category: Option<Category>, failed: bool) -> impl IntoView {
         }
         Some(Category::OAuth) => {
             "M10 13a5 5 0 007 0l3-3a5 5 0 00-7-7l-1 1M14 11a5 5 0 00-7 0l-3 3a5 5 0 007 7l1-1"
+        }
+        Some(Category::Team) => {
+            "M9 11a3 3 0 100-6 3 3 0 000 6zm8 0a2.5 2.5 0 100-5M3 20c0-3 3-5 6-5s6 2 6 5m2-5c2.5 0 4 1.5 4 4"
         }
         None => "M12 8v4M12 16h.01",
     };

@@ -56,6 +56,8 @@ impl AppState {
         request: KeyRequest,
         client: &ClientMeta,
     ) -> Result<IssuedKey, AppError> {
+        self.check_key_permission(user_id, request.permission)
+            .await?;
         let existing = api_keys::list_for_user(&self.pool, user_id)
             .await
             .map_err(internal)?;

@@ -25,6 +25,41 @@ impl AppState {
         client: &ClientMeta,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
+        self.record_event_in(user_id, None, kind, outcome, client, detail)
+            .await
+    }
+
+    /// Appends one security event of `org_id` (a team change), stamped now;
+    /// it shows in the actor's history and in the organization's.
+    pub async fn record_team_event(
+        &self,
+        actor: &str,
+        org_id: &str,
+        kind: EventKind,
+        client: &ClientMeta,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        self.record_event_in(
+            Some(actor),
+            Some(org_id),
+            kind,
+            Outcome::Success,
+            client,
+            detail,
+        )
+        .await
+    }
+
+    /// Appends one security event, optionally of an organization, stamped now.
+    pub async fn record_event_in(
+        &self,
+        user_id: Option<&str>,
+        org_id: Option<&str>,
+        kind: EventKind,
+        outcome: Outcome,
+        client: &ClientMeta,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
         let (device, location) = self.device_and_location(client);
         let origin = events::Origin {
             client,
@@ -39,6 +74,7 @@ impl AppState {
         events::record(
             &self.pool,
             user_id,
+            org_id,
             kind,
             outcome,
             &origin,

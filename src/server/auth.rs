@@ -341,8 +341,22 @@ pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
 }
 
 /// The caller's session, or `Unauthenticated`. Every protected server function starts here.
+/// A member held at their organization's 2FA gate gets `TwoFactorRequired`
+/// from every server function but the few that set 2FA up.
 pub async fn require_user() -> Result<AuthSession, AppError> {
-    current_session().await?.ok_or(AppError::Unauthenticated)
+    let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
+    let parts = request_parts()?;
+    let gated = parts.uri.path().strip_prefix("/api/").is_some_and(|endpoint| {
+        !crate::server::team::policy::ALLOWED_AT_TWO_FACTOR_GATE.contains(&endpoint)
+    });
+    if gated
+        && let crate::team::TwoFactorRequirement::Enforced { .. } = app_state()?
+            .two_factor_requirement(&session.user.id, now_ms())
+            .await?
+    {
+        return Err(AppError::TwoFactorRequired);
+    }
+    Ok(session)
 }
 
 /// Adds a `Set-Cookie` header to the response of this server function or page.

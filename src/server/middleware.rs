@@ -47,7 +47,7 @@ pub async fn security_headers(
     // Pages opened from emailed single-use links must not leak them onward.
     let holds_link_token = matches!(
         request.uri().path(),
-        "/reset-password" | "/confirm-email" | "/this-wasnt-me"
+        "/reset-password" | "/confirm-email" | "/this-wasnt-me" | "/join"
     );
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -184,7 +184,9 @@ pub async fn page_guard(
         return see_other(&clean);
     }
     let path = request.uri().path();
-    let protected = path == "/settings" || path.starts_with("/settings/");
+    let protected = path == "/settings"
+        || path.starts_with("/settings/")
+        || path == crate::team::TWO_FACTOR_SETUP_PATH;
     let signed_out_only = path == "/login"
         || path == "/signup"
         || path == "/forgot-password"
@@ -233,6 +235,24 @@ pub async fn page_guard(
             }
         }
         (Some(session), true) => {
+            if path != crate::team::TWO_FACTOR_SETUP_PATH {
+                match state
+                    .two_factor_requirement(&session.user.id, crate::server::db::now_ms())
+                    .await
+                {
+                    Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
+                        return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        return (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            AppError::Internal.to_string(),
+                        )
+                            .into_response();
+                    }
+                }
+            }
             request.extensions_mut().insert(ResolvedSession(session));
             next.run(request).await
         }
@@ -246,7 +266,9 @@ pub fn status_for(error: &AppError) -> StatusCode {
         AppError::InvalidCode | AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::ReauthRequired | AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::ReauthRequired | AppError::Forbidden | AppError::TwoFactorRequired => {
+            StatusCode::FORBIDDEN
+        }
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

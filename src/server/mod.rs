@@ -20,4 +20,5 @@ pub mod router;
 pub mod sms;
 pub mod state;
 pub mod store;
+pub mod team;
 pub mod two_factor;

@@ -7,6 +7,8 @@ use crate::error::AppError;
 use crate::login_history::view::LoginHistory;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
+use crate::team::TwoFactorRequirement;
+use crate::team::policy::GraceBanner;
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, Logo, Tone, encode_query_component};
@@ -47,8 +49,25 @@ pub fn SettingsLayout() -> impl IntoView {
     // Asked again on every navigation, so a session revoked elsewhere is sent
     // to the sign-in page on its very next click, not only on a reload.
     let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
+    let requirement = Resource::new(
+        move || location.pathname.get(),
+        |_| crate::team::api::get_two_factor_requirement(),
+    );
     view! {
         <div class="min-h-screen">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match requirement.await {
+                        Ok(TwoFactorRequirement::Grace { organization, deadline }) => {
+                            view! { <GraceBanner organization deadline/> }.into_any()
+                        }
+                        Ok(TwoFactorRequirement::Enforced { .. }) => {
+                            view! { <Redirect path=crate::team::TWO_FACTOR_SETUP_PATH/> }.into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
             <header class="sticky top-0 z-10 border-b border-slate-200 bg-white/90 backdrop-blur dark:border-slate-800 dark:bg-slate-950/90">
                 <div class="mx-auto flex h-16 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
                     <a href="/settings/security" class="text-lg"><Logo/></a>

@@ -343,6 +343,9 @@ pub async fn disable_two_factor(
     let client = client_meta()?;
     let method = require_enabled(&state, &session.user.id).await?;
     state
+        .check_may_turn_off_two_factor(&session.user.id)
+        .await?;
+    state
         .confirm_sudo(&session, password, code, &client)
         .await?;
     store::deactivate(&state.pool, &session.user.id)

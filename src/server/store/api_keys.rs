@@ -328,3 +328,166 @@ pub async fn prune_retired_secrets(pool: &AnyPool, before: i64) -> anyhow::Resul
     .context("Failed to prune API key secrets")?;
     Ok(result.rows_affected())
 }
+
+/// A live key's times and the highest permission it needed, for the checkup.
+#[derive(Clone, Debug)]
+pub struct KeyUsage {
+    pub id: String,
+    pub name: String,
+    pub permission: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub write_used_at: Option<i64>,
+    pub admin_used_at: Option<i64>,
+}
+
+/// The user's live keys (not revoked, not expired at `now`), newest first.
+pub async fn live_key_usage(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<KeyUsage>> {
+    let rows = sqlx::query(
+        "SELECT id, name, permission, created_at, expires_at, rotated_at, last_used_at,
+                write_used_at, admin_used_at
+         FROM api_keys
+         WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list API key usage")?;
+    rows.iter()
+        .map(|row| {
+            Ok(KeyUsage {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                permission: row.try_get("permission")?,
+                created_at: row.try_get("created_at")?,
+                expires_at: row.try_get("expires_at")?,
+                rotated_at: row.try_get("rotated_at")?,
+                last_used_at: row.try_get("last_used_at")?,
+                write_used_at: row.try_get("write_used_at")?,
+                admin_used_at: row.try_get("admin_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Records that a key passed a check needing `level` (Write or Admin; Read
+/// is not recorded), at most once per `throttle_ms` per key and level.
+pub async fn record_permission_use(
+    pool: &AnyPool,
+    key_id: &str,
+    level: crate::api_keys::Permission,
+    now: i64,
+    throttle_ms: i64,
+) -> anyhow::Result<()> {
+    use crate::api_keys::Permission;
+    let column = match level {
+        Permission::Read => return Ok(()),
+        Permission::Write => "write_used_at",
+        Permission::Admin => "admin_used_at",
+    };
+    sqlx::query(&format!(
+        "UPDATE api_keys SET {column} = $2
+         WHERE id = $1 AND ({column} IS NULL OR {column} <= $3)"
+    ))
+    .bind(key_id)
+    .bind(now)
+    .bind(now - throttle_ms)
+    .execute(pool)
+    .await
+    .context("Failed to record the permission a key used")?;
+    Ok(())
+}
+
+/// A key changed because its owner's role changed.
+#[derive(Clone, Debug)]
+pub struct ChangedKey {
+    pub id: String,
+    pub name: String,
+    pub permission: String,
+}
+
+/// Lowers every live key of the user above `cap` to `cap` (in `tx`, part of
+/// a team change); returns the keys as they were.
+pub async fn reduce_to_cap(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+    cap: crate::api_keys::Permission,
+) -> anyhow::Result<Vec<ChangedKey>> {
+    let above: Vec<&str> = crate::api_keys::Permission::ALL
+        .into_iter()
+        .filter(|permission| *permission > cap)
+        .map(|permission| permission.as_str())
+        .collect();
+    if above.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slots: Vec<String> = (0..above.len()).map(|i| format!("${}", i + 2)).collect();
+    let in_list = slots.join(", ");
+    let sql = format!(
+        "SELECT id, name, permission FROM api_keys
+         WHERE user_id = $1 AND revoked_at IS NULL AND permission IN ({in_list})"
+    );
+    let mut select = sqlx::query(&sql).bind(user_id);
+    for permission in &above {
+        select = select.bind(*permission);
+    }
+    let rows = select
+        .fetch_all(&mut **tx)
+        .await
+        .context("Failed to find keys above the cap")?;
+    let mut changed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let key = ChangedKey {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            permission: row.try_get("permission")?,
+        };
+        sqlx::query("UPDATE api_keys SET permission = $1 WHERE id = $2")
+            .bind(cap.as_str())
+            .bind(&key.id)
+            .execute(&mut **tx)
+            .await
+            .context("Failed to lower a key's permission")?;
+        changed.push(key);
+    }
+    Ok(changed)
+}
+
+/// Revokes every live key of the user (in `tx`, part of a team change);
+/// returns the keys revoked.
+pub async fn revoke_all_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<ChangedKey>> {
+    let rows = sqlx::query(
+        "SELECT id, name, permission FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await
+    .context("Failed to list the member's keys")?;
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to revoke the member's keys")?;
+    rows.iter()
+        .map(|row| {
+            Ok(ChangedKey {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                permission: row.try_get("permission")?,
+            })
+        })
+        .collect()
+}

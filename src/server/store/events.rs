@@ -26,6 +26,7 @@ pub struct Origin<'a> {
 pub async fn record(
     pool: &AnyPool,
     user_id: Option<&str>,
+    org_id: Option<&str>,
     kind: EventKind,
     outcome: Outcome,
     origin: &Origin<'_>,
@@ -38,8 +39,8 @@ pub async fn record(
     let mut tx = pool.begin().await.context("Failed to begin")?;
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
-             detail, device, location, category)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             detail, device, location, category, org_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(user_id)
@@ -52,6 +53,7 @@ pub async fn record(
     .bind(origin.device)
     .bind(origin.location)
     .bind(kind.category().as_str())
+    .bind(org_id)
     .execute(&mut *tx)
     .await
     .with_context(|| format!("Failed to record {} event", kind.as_str()))?;

@@ -8,6 +8,22 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
+/// Whose history: one person's events, or an organization's team events.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    User(&'a str),
+    Org(&'a str),
+}
+
+impl Scope<'_> {
+    fn column_and_id(&self) -> (&'static str, &str) {
+        match self {
+            Scope::User(id) => ("user_id", id),
+            Scope::Org(id) => ("org_id", id),
+        }
+    }
+}
+
 /// A stored event as the history reads it.
 #[derive(Clone, Debug)]
 pub struct StoredEvent {
@@ -65,12 +81,13 @@ impl Conditions {
         sql
     }
 
-    fn for_filter(user_id: &str, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
+    fn for_filter(scope: Scope<'_>, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
         let mut c = Conditions::new();
-        let user = c.push(Bind::Text(user_id.to_string()));
+        let (column, id) = scope.column_and_id();
+        let owner = c.push(Bind::Text(id.to_string()));
         let from = c.push(Bind::Int(window.0));
         let to = c.push(Bind::Int(window.1));
-        let mut sql = format!("user_id = {user} AND occurred_at >= {from} AND occurred_at < {to}");
+        let mut sql = format!("{column} = {owner} AND occurred_at >= {from} AND occurred_at < {to}");
         sql.push_str(&c.category_and_outcome(filter));
         if !filter.text.is_empty() {
             let pattern = format!("%{}%", escape_like(&filter.text.to_lowercase()));
@@ -129,7 +146,7 @@ fn read(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredEvent> {
 /// Up to `limit` events at `position`, always returned newest first.
 pub async fn page(
     pool: &AnyPool,
-    user_id: &str,
+    scope: Scope<'_>,
     filter: &HistoryFilter,
     window: (i64, i64),
     position: &PagePosition,
@@ -140,7 +157,7 @@ pub async fn page(
         PagePosition::Before(cursor) => (narrow(window, false, cursor), "DESC"),
         PagePosition::After(cursor) => (narrow(window, true, cursor), "ASC"),
     };
-    let mut c = Conditions::for_filter(user_id, filter, window);
+    let mut c = Conditions::for_filter(scope, filter, window);
     let keyset = match position {
         PagePosition::Newest => String::new(),
         PagePosition::Before(cursor) => keyset(&mut c, "<", cursor),
@@ -184,13 +201,13 @@ fn keyset(c: &mut Conditions, op: &str, cursor: &Cursor) -> String {
 /// Whether any event matching the filter lies beyond `cursor` in direction `op`.
 pub async fn exists_beyond(
     pool: &AnyPool,
-    user_id: &str,
+    scope: Scope<'_>,
     filter: &HistoryFilter,
     window: (i64, i64),
     newer: bool,
     cursor: &Cursor,
 ) -> anyhow::Result<bool> {
-    let mut c = Conditions::for_filter(user_id, filter, narrow(window, newer, cursor));
+    let mut c = Conditions::for_filter(scope, filter, narrow(window, newer, cursor));
     let keyset = keyset(&mut c, if newer { ">" } else { "<" }, cursor);
     let sql = format!(
         "SELECT id FROM security_events WHERE {}{keyset} LIMIT 1",
@@ -205,18 +222,19 @@ pub async fn exists_beyond(
 }
 
 /// Matching events per UTC day and result: (day, outcome, count). Without a
-/// text filter the per-day counts answer it (whole days at the window's
-/// edges); with one, the matching events are counted.
+/// text filter a person's per-day counts answer it (whole days at the
+/// window's edges); with one, or for an organization's few team events, the
+/// matching events are counted.
 pub async fn daily_counts(
     pool: &AnyPool,
-    user_id: &str,
+    scope: Scope<'_>,
     filter: &HistoryFilter,
     window: (i64, i64),
 ) -> anyhow::Result<Vec<(i64, String, i64)>> {
-    if filter.text.is_empty() {
+    if let (Scope::User(user_id), true) = (scope, filter.text.is_empty()) {
         return daily_counts_from_days(pool, user_id, filter, window).await;
     }
-    let c = Conditions::for_filter(user_id, filter, window);
+    let c = Conditions::for_filter(scope, filter, window);
     let sql = format!(
         "SELECT occurred_at / {DAY_MS} AS day, outcome, COUNT(*) AS n FROM security_events
          WHERE {} GROUP BY occurred_at / {DAY_MS}, outcome",

@@ -4,6 +4,7 @@ pub mod account_tokens;
 pub mod api_keys;
 pub mod events;
 pub mod history;
+pub mod orgs;
 pub mod rate_limits;
 pub mod sessions;
 pub mod two_factor;

@@ -1,0 +1,455 @@
+//! The `organizations`, `memberships` and `invitations` tables. Changes to a
+//! team run in a transaction that first locks the organization's row, so two
+//! owners demoting each other at once cannot leave it without an owner.
+
+use crate::team::{Organization, Role};
+use anyhow::Context;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+/// A membership with its organization.
+#[derive(Clone, Debug)]
+pub struct Membership {
+    pub organization: Organization,
+    pub role: Role,
+    pub joined_at: i64,
+    /// Whether the member has two-factor authentication on.
+    pub two_factor_on: bool,
+}
+
+/// A member as the Team page reads them.
+#[derive(Clone, Debug)]
+pub struct StoredMember {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: i64,
+    pub reminded_at: Option<i64>,
+    pub two_factor_method: Option<String>,
+    pub last_active: Option<i64>,
+}
+
+/// An invitation as stored.
+#[derive(Clone, Debug)]
+pub struct StoredInvitation {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+fn role_of(row: &AnyRow) -> anyhow::Result<Role> {
+    let text: String = row.try_get("role")?;
+    Role::parse(&text).with_context(|| format!("Unknown role {text:?} in the database"))
+}
+
+fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+const ORG_COLUMNS: &str = "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
+    o.grace_days, o.policy_since, o.created_at AS org_created_at";
+
+fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
+    Ok(Organization {
+        id: row.try_get("org_id")?,
+        name: row.try_get("org_name")?,
+        production: flag(row, "production")?,
+        require_two_factor: flag(row, "require_two_factor")?,
+        grace_days: row.try_get("grace_days")?,
+        policy_since: row.try_get("policy_since")?,
+        created_at: row.try_get("org_created_at")?,
+    })
+}
+
+/// Creates an organization with `user_id` as its owner; `false` when the user
+/// already belongs to one.
+pub async fn create_with_owner(
+    pool: &AnyPool,
+    org_id: &str,
+    name: &str,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    if membership_on(&mut tx, user_id).await?.is_some() {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(org_id)
+        .bind(name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to create the organization")?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, org_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to add the owner")?;
+    tx.commit().await.context("Failed to commit")?;
+    Ok(true)
+}
+
+/// The user's organization and role, if any.
+pub async fn membership(pool: &AnyPool, user_id: &str) -> anyhow::Result<Option<Membership>> {
+    let mut conn = pool.acquire().await.context("Failed to get a connection")?;
+    membership_on(&mut conn, user_id).await
+}
+
+async fn membership_on(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+) -> anyhow::Result<Option<Membership>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ORG_COLUMNS}, m.role, m.joined_at, u.two_factor_method FROM memberships m
+         JOIN organizations o ON o.id = m.org_id JOIN users u ON u.id = m.user_id
+         WHERE m.user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to read the membership")?;
+    row.map(|row| {
+        Ok(Membership {
+            organization: organization_from(&row)?,
+            role: role_of(&row)?,
+            joined_at: row.try_get("joined_at")?,
+            two_factor_on: row
+                .try_get::<Option<String>, _>("two_factor_method")?
+                .is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Everyone in the organization with their 2FA method and last activity,
+/// owners first.
+pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<Vec<StoredMember>> {
+    let rows = sqlx::query(
+        "SELECT m.user_id, u.name, u.email, m.role, m.joined_at, m.reminded_at,
+                u.two_factor_method,
+                (SELECT MAX(s.last_seen_at) FROM sessions s
+                 WHERE s.user_id = m.user_id AND s.revoked_at IS NULL AND s.expires_at > $2)
+                 AS last_active
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
+                  u.name, u.email",
+    )
+    .bind(org_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list members")?;
+    rows.iter()
+        .map(|row| {
+            Ok(StoredMember {
+                user_id: row.try_get("user_id")?,
+                name: row.try_get("name")?,
+                email: row.try_get("email")?,
+                role: role_of(row)?,
+                joined_at: row.try_get("joined_at")?,
+                reminded_at: row.try_get("reminded_at")?,
+                two_factor_method: row.try_get("two_factor_method")?,
+                last_active: row.try_get("last_active")?,
+            })
+        })
+        .collect()
+}
+
+/// Starts a change to one organization's team: the organization's row is
+/// locked until the transaction ends.
+pub async fn lock_team(pool: &AnyPool, org_id: &str) -> anyhow::Result<Transaction<'static, Any>> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to lock the organization")?;
+    Ok(tx)
+}
+
+/// A member's role inside a team change, with how many owners there are.
+pub async fn role_and_owners(
+    tx: &mut Transaction<'static, Any>,
+    org_id: &str,
+    user_id: &str,
+) -> anyhow::Result<(Option<Role>, i64)> {
+    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("Failed to read the member")?;
+    let role = row.as_ref().map(role_of).transpose()?;
+    let owners: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'",
+    )
+    .bind(org_id)
+    .fetch_one(&mut **tx)
+    .await
+    .context("Failed to count owners")?
+    .try_get("n")?;
+    Ok((role, owners))
+}
+
+/// Sets a member's role.
+pub async fn set_role(
+    tx: &mut Transaction<'static, Any>,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
+        .bind(role.as_str())
+        .bind(org_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to change the role")?;
+    Ok(())
+}
+
+/// Takes a member out of the organization.
+pub async fn remove(
+    tx: &mut Transaction<'static, Any>,
+    org_id: &str,
+    user_id: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to remove the member")?;
+    Ok(())
+}
+
+/// Adds a member; `false` when the user already belongs to an organization.
+pub async fn add_member(
+    tx: &mut Transaction<'static, Any>,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+    now: i64,
+) -> anyhow::Result<bool> {
+    if membership_on(tx, user_id).await?.is_some() {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO memberships (user_id, org_id, role, joined_at) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(org_id)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to add the member")?;
+    Ok(true)
+}
+
+/// The organization's name and 2FA policy.
+pub async fn update_policy(pool: &AnyPool, organization: &Organization) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE organizations SET name = $1, production = $2, require_two_factor = $3,
+             grace_days = $4, policy_since = $5 WHERE id = $6",
+    )
+    .bind(&organization.name)
+    .bind(i64::from(organization.production))
+    .bind(i64::from(organization.require_two_factor))
+    .bind(organization.grace_days)
+    .bind(organization.policy_since)
+    .bind(&organization.id)
+    .execute(pool)
+    .await
+    .context("Failed to update the organization")?;
+    Ok(())
+}
+
+/// Records a 2FA reminder unless one went out within `interval_ms`;
+/// `true` when this call may send it.
+pub async fn claim_reminder(
+    pool: &AnyPool,
+    org_id: &str,
+    user_id: &str,
+    now: i64,
+    interval_ms: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE memberships SET reminded_at = $1
+         WHERE org_id = $2 AND user_id = $3 AND (reminded_at IS NULL OR reminded_at <= $4)",
+    )
+    .bind(now)
+    .bind(org_id)
+    .bind(user_id)
+    .bind(now - interval_ms)
+    .execute(pool)
+    .await
+    .context("Failed to record the reminder")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A new invitation.
+pub struct NewInvitation<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub email: &'a str,
+    pub role: Role,
+    pub token_hash: &'a str,
+    pub invited_by: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Stores an invitation, retiring earlier pending ones to the same address.
+pub async fn insert_invitation(pool: &AnyPool, invitation: &NewInvitation<'_>) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = $1
+         WHERE org_id = $2 AND LOWER(email) = LOWER($3) AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(invitation.now)
+    .bind(invitation.org_id)
+    .bind(invitation.email)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to retire older invitations")?;
+    sqlx::query(
+        "INSERT INTO invitations (id, org_id, email, role, token_hash, invited_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(invitation.id)
+    .bind(invitation.org_id)
+    .bind(invitation.email)
+    .bind(invitation.role.as_str())
+    .bind(invitation.token_hash)
+    .bind(invitation.invited_by)
+    .bind(invitation.now)
+    .bind(invitation.expires_at)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to store the invitation")?;
+    tx.commit().await.context("Failed to commit")?;
+    Ok(())
+}
+
+const INVITATION_COLUMNS: &str = "i.id, i.org_id, o.name AS org_name, i.email, i.role,
+    COALESCE(u.name, '') AS invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at";
+
+fn invitation_from(row: &AnyRow) -> anyhow::Result<StoredInvitation> {
+    Ok(StoredInvitation {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        org_name: row.try_get("org_name")?,
+        email: row.try_get("email")?,
+        role: role_of(row)?,
+        invited_by: row.try_get("invited_by")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        accepted_at: row.try_get("accepted_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+/// The organization's invitations that can still be accepted, newest first.
+pub async fn pending_invitations(
+    pool: &AnyPool,
+    org_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<StoredInvitation>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i
+         JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by
+         WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2
+         ORDER BY i.created_at DESC"
+    ))
+    .bind(org_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list invitations")?;
+    rows.iter().map(invitation_from).collect()
+}
+
+/// An invitation by its token's hash, whatever its state.
+pub async fn invitation_by_token(
+    pool: &AnyPool,
+    token_hash: &str,
+) -> anyhow::Result<Option<StoredInvitation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i
+         JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by
+         WHERE i.token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the invitation")?;
+    row.as_ref().map(invitation_from).transpose()
+}
+
+/// Uses an invitation inside a team change; `false` when it was accepted,
+/// revoked or expired in the meantime.
+pub async fn consume_invitation(
+    tx: &mut Transaction<'static, Any>,
+    invitation_id: &str,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE invitations SET accepted_at = $1, accepted_by = $2
+         WHERE id = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(invitation_id)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to use the invitation")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes a pending invitation of the organization; `None` when there is none
+/// by that id, otherwise its address.
+pub async fn revoke_invitation(
+    pool: &AnyPool,
+    org_id: &str,
+    invitation_id: &str,
+    now: i64,
+) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query(
+        "UPDATE invitations SET revoked_at = $1
+         WHERE id = $2 AND org_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL
+         RETURNING email",
+    )
+    .bind(now)
+    .bind(invitation_id)
+    .bind(org_id)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to revoke the invitation")?;
+    row.map(|row| row.try_get("email").context("Failed to read the email"))
+        .transpose()
+}
+
+/// How many invitations the organization sent since `since`.
+pub async fn invitations_since(pool: &AnyPool, org_id: &str, since: i64) -> anyhow::Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM invitations WHERE org_id = $1 AND created_at >= $2")
+        .bind(org_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+        .context("Failed to count invitations")?;
+    Ok(row.try_get("n")?)
+}

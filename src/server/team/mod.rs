@@ -1,0 +1,320 @@
+//! Organizations on the server: the Team page's data, creating an
+//! organization, changing roles, removing and leaving. Every change is a
+//! team event and runs with the organization's row locked, so the last-owner
+//! rule holds under concurrent changes. Invitations, the 2FA policy and the
+//! API-key caps are in the submodules.
+
+pub mod invitations;
+pub mod policy;
+
+use crate::account::CurrentUser;
+use crate::error::AppError;
+use crate::login_history::EventKind;
+use crate::server::db::{new_id, now_ms};
+use crate::server::rate_limit::internal;
+use crate::server::state::AppState;
+use crate::server::store::events::ClientMeta;
+use crate::server::store::orgs::{self, Membership};
+use crate::server::store::two_factor;
+use crate::team::{InvitationRow, MemberRow, Role, Team, clean_org_name};
+
+/// User ids are UUIDs; anything else is refused before the database.
+pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
+    let user_id = user_id.trim().to_ascii_lowercase();
+    if crate::ids::is_uuid_shaped(&user_id) {
+        Ok(user_id)
+    } else {
+        Err(AppError::validation("user_id", "That member id is not valid."))
+    }
+}
+
+/// The refusal for a role that needs 2FA, given to someone without it.
+fn needs_two_factor_first(name: &str, role: Role) -> AppError {
+    AppError::validation(
+        "role",
+        format!(
+            "{name} must turn on two-factor authentication before they can be {}. Owners and Admins need it.",
+            role.label()
+        ),
+    )
+}
+
+/// The refusal when a change would leave the organization without an owner.
+fn last_owner(organization: &str) -> AppError {
+    AppError::validation(
+        "role",
+        format!("{organization} needs at least one Owner. Make another member Owner first."),
+    )
+}
+
+impl AppState {
+    /// The caller's organization and role; `NotFound` for someone outside any.
+    pub async fn my_membership(&self, user_id: &str) -> Result<Membership, AppError> {
+        orgs::membership(&self.pool, user_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The caller's membership when their role manages the team.
+    pub async fn managing_membership(&self, user_id: &str) -> Result<Membership, AppError> {
+        let membership = self.my_membership(user_id).await?;
+        if membership.role.manages_team() {
+            Ok(membership)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The Team page's data; `None` for someone in no organization.
+    pub async fn team(&self, user_id: &str) -> Result<Option<Team>, AppError> {
+        let Some(membership) = orgs::membership(&self.pool, user_id)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let org_id = &membership.organization.id;
+        let manager = membership.role.manages_team();
+        let members = orgs::members(&self.pool, org_id, now)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|member| MemberRow {
+                is_me: member.user_id == user_id,
+                two_factor: manager.then(|| {
+                    member
+                        .two_factor_method
+                        .as_deref()
+                        .and_then(crate::two_factor::Method::parse)
+                        .map(|method| method.label().to_string())
+                }),
+                last_active: member.last_active.filter(|_| manager),
+                reminded_at: member.reminded_at.filter(|_| manager),
+                user_id: member.user_id,
+                name: member.name,
+                email: member.email,
+                role: member.role,
+                joined_at: member.joined_at,
+            })
+            .collect();
+        let invitations = if manager {
+            orgs::pending_invitations(&self.pool, org_id, now)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|invitation| InvitationRow {
+                    id: invitation.id,
+                    email: invitation.email,
+                    role: invitation.role,
+                    invited_by: invitation.invited_by,
+                    created_at: invitation.created_at,
+                    expires_at: invitation.expires_at,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Team {
+            organization: membership.organization,
+            my_role: membership.role,
+            members,
+            invitations,
+        }))
+    }
+
+    /// Creates an organization with the caller as its Owner. An Owner needs
+    /// 2FA, so one without it is sent to set it up before anything else.
+    #[tracing::instrument(skip(self, user, client), fields(user = %user.id))]
+    pub async fn create_organization(
+        &self,
+        user: &CurrentUser,
+        name: &str,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let name = clean_org_name(name).map_err(|message| AppError::validation("name", message))?;
+        let org_id = new_id();
+        let created = orgs::create_with_owner(&self.pool, &org_id, &name, &user.id, now_ms())
+            .await
+            .map_err(internal)?;
+        if !created {
+            return Err(AppError::validation(
+                "name",
+                "You already belong to an organization. Leave it before you create another.",
+            ));
+        }
+        self.record_team_event(
+            &user.id,
+            &org_id,
+            EventKind::OrgCreated,
+            client,
+            serde_json::json!({"organization": name}),
+        )
+        .await
+    }
+
+    /// Gives a member another role. Only Owners grant or take away Owner;
+    /// Owner and Admin need 2FA; the last Owner stays. The member's API keys
+    /// are lowered to what the new role allows.
+    #[tracing::instrument(skip(self, actor, client), fields(actor = %actor.id))]
+    pub async fn change_member_role(
+        &self,
+        actor: &CurrentUser,
+        target_id: &str,
+        role: Role,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let membership = self.managing_membership(&actor.id).await?;
+        let org = &membership.organization;
+        if !membership.role.may_manage(role) {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = orgs::lock_team(&self.pool, &org.id)
+            .await
+            .map_err(internal)?;
+        let (current, owners) = orgs::role_and_owners(&mut tx, &org.id, target_id)
+            .await
+            .map_err(internal)?;
+        let current = current.ok_or(AppError::NotFound)?;
+        if !membership.role.may_manage(current) {
+            return Err(AppError::Forbidden);
+        }
+        if current == role {
+            return Ok(());
+        }
+        if current == Role::Owner && owners <= 1 {
+            return Err(last_owner(&org.name));
+        }
+        let target = crate::server::store::users::find_by_id(&self.pool, target_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)?;
+        if role.requires_two_factor()
+            && two_factor::active_method(&self.pool, target_id)
+                .await
+                .map_err(internal)?
+                .is_none()
+        {
+            return Err(needs_two_factor_first(&target.user.name, role));
+        }
+        orgs::set_role(&mut tx, &org.id, target_id, role)
+            .await
+            .map_err(internal)?;
+        let reduced = self
+            .cap_keys_in(&mut tx, target_id, role)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(|e| internal(e.into()))?;
+        self.record_team_event(
+            &actor.id,
+            &org.id,
+            EventKind::OrgRoleChanged,
+            client,
+            serde_json::json!({
+                "member": target.user.email,
+                "from": current.label(),
+                "to": role.label(),
+            }),
+        )
+        .await?;
+        self.record_key_changes(target_id, &org.id, &reduced, Some(role), client)
+            .await
+    }
+
+    /// Takes a member out of the organization and revokes their API keys.
+    /// Admins cannot remove Owners; nobody removes themselves (that is leaving).
+    #[tracing::instrument(skip(self, actor, client), fields(actor = %actor.id))]
+    pub async fn remove_member(
+        &self,
+        actor: &CurrentUser,
+        target_id: &str,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let membership = self.managing_membership(&actor.id).await?;
+        if target_id == actor.id {
+            return Err(AppError::validation(
+                "user_id",
+                "To take yourself out of the organization, use “Leave organization”.",
+            ));
+        }
+        let org = &membership.organization;
+        let mut tx = orgs::lock_team(&self.pool, &org.id)
+            .await
+            .map_err(internal)?;
+        let (current, _) = orgs::role_and_owners(&mut tx, &org.id, target_id)
+            .await
+            .map_err(internal)?;
+        let current = current.ok_or(AppError::NotFound)?;
+        if !membership.role.may_manage(current) {
+            return Err(AppError::Forbidden);
+        }
+        let target = crate::server::store::users::find_by_id(&self.pool, target_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::NotFound)?;
+        orgs::remove(&mut tx, &org.id, target_id)
+            .await
+            .map_err(internal)?;
+        let revoked =
+            crate::server::store::api_keys::revoke_all_in(&mut tx, target_id, now_ms())
+                .await
+                .map_err(internal)?;
+        tx.commit().await.map_err(|e| internal(e.into()))?;
+        self.record_team_event(
+            &actor.id,
+            &org.id,
+            EventKind::OrgMemberRemoved,
+            client,
+            serde_json::json!({"member": target.user.email, "role": current.label()}),
+        )
+        .await?;
+        self.record_key_changes(target_id, &org.id, &revoked, None, client)
+            .await
+    }
+
+    /// Leaves the organization; the last Owner cannot. The caller's API keys
+    /// are revoked, as they were the organization's access.
+    #[tracing::instrument(skip(self, user, client), fields(user = %user.id))]
+    pub async fn leave_organization(
+        &self,
+        user: &CurrentUser,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let membership = self.my_membership(&user.id).await?;
+        let org = &membership.organization;
+        let mut tx = orgs::lock_team(&self.pool, &org.id)
+            .await
+            .map_err(internal)?;
+        let (current, owners) = orgs::role_and_owners(&mut tx, &org.id, &user.id)
+            .await
+            .map_err(internal)?;
+        let current = current.ok_or(AppError::NotFound)?;
+        if current == Role::Owner && owners <= 1 {
+            return Err(AppError::validation(
+                "organization",
+                format!(
+                    "You are the last Owner of {}. Make another member Owner before you leave.",
+                    org.name
+                ),
+            ));
+        }
+        orgs::remove(&mut tx, &org.id, &user.id)
+            .await
+            .map_err(internal)?;
+        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, &user.id, now_ms())
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(|e| internal(e.into()))?;
+        self.record_team_event(
+            &user.id,
+            &org.id,
+            EventKind::OrgMemberLeft,
+            client,
+            serde_json::json!({"member": user.email, "role": current.label()}),
+        )
+        .await?;
+        self.record_key_changes(&user.id, &org.id, &revoked, None, client)
+            .await
+    }
+}

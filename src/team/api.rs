@@ -1,0 +1,186 @@
+//! Team server functions. Each acts on the caller's own organization (a
+//! person belongs to at most one), so no organization id is ever taken from
+//! the request; members and invitations are looked up inside it.
+
+use super::{InvitationPreview, Team};
+use crate::error::AppError;
+use crate::login_history::HistoryPage;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::{Role, parse_grace_days};
+#[cfg(feature = "ssr")]
+use crate::server::{
+    auth::{app_state, client_meta, current_session, require_user},
+    db::now_ms,
+    recovery::parse_link_token,
+    team::{check_user_id, invitations::check_invitation_id, policy::OrgPolicy},
+};
+
+#[cfg(feature = "ssr")]
+fn parse_role(text: &str) -> Result<Role, AppError> {
+    Role::parse(text.trim()).ok_or_else(|| AppError::validation("role", "Choose a role."))
+}
+
+/// The caller's organization, role, members and (for Owners and Admins)
+/// pending invitations; `None` outside any organization.
+#[server(endpoint = "get_team")]
+pub async fn get_team() -> Result<Option<Team>, AppError> {
+    let session = require_user().await?;
+    app_state()?.team(&session.user.id).await
+}
+
+/// Creates an organization with the caller as Owner.
+#[server(endpoint = "create_organization")]
+pub async fn create_organization(name: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    state
+        .create_organization(&session.user, &name, &client_meta()?)
+        .await
+}
+
+/// Invites `email` as `role` (admin, member or viewer); Owners and Admins.
+#[server(endpoint = "invite_member")]
+pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let role = parse_role(&role)?;
+    app_state()?
+        .invite_member(&session.user, &email, role, &client_meta()?)
+        .await
+}
+
+/// Withdraws a pending invitation; Owners and Admins.
+#[server(endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(invitation_id: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let invitation_id = check_invitation_id(&invitation_id)?;
+    app_state()?
+        .revoke_invitation(&session.user, &invitation_id, &client_meta()?)
+        .await
+}
+
+/// Gives a member another role; Owners (any role) and Admins (not Owner).
+#[server(endpoint = "change_member_role")]
+pub async fn change_member_role(user_id: String, role: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let user_id = check_user_id(&user_id)?;
+    let role = parse_role(&role)?;
+    app_state()?
+        .change_member_role(&session.user, &user_id, role, &client_meta()?)
+        .await
+}
+
+/// Removes a member and revokes their API keys; Owners and Admins.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let user_id = check_user_id(&user_id)?;
+    app_state()?
+        .remove_member(&session.user, &user_id, &client_meta()?)
+        .await
+}
+
+/// Leaves the caller's organization (not as its last Owner).
+#[server(endpoint = "leave_organization")]
+pub async fn leave_organization() -> Result<(), AppError> {
+    let session = require_user().await?;
+    app_state()?
+        .leave_organization(&session.user, &client_meta()?)
+        .await
+}
+
+/// Sets the organization's name and 2FA policy; Owners only. `production`
+/// and `require_two_factor` are checkbox values ("on" when ticked).
+#[server(endpoint = "update_org_policy")]
+pub async fn update_org_policy(
+    name: String,
+    production: Option<String>,
+    require_two_factor: Option<String>,
+    grace_days: String,
+) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let name =
+        super::clean_org_name(&name).map_err(|message| AppError::validation("name", message))?;
+    let grace_days =
+        parse_grace_days(&grace_days).map_err(|message| AppError::validation("grace_days", message))?;
+    let checked = |value: Option<String>| -> Result<bool, AppError> {
+        match value.as_deref() {
+            None => Ok(false),
+            Some("on" | "true") => Ok(true),
+            Some(_) => Err(AppError::validation("policy", "That setting value is not valid.")),
+        }
+    };
+    let policy = OrgPolicy {
+        name,
+        production: checked(production)?,
+        require_two_factor: checked(require_two_factor)?,
+        grace_days,
+    };
+    app_state()?
+        .update_org_policy(&session.user, policy, &client_meta()?)
+        .await
+}
+
+/// Mails members without 2FA a reminder: one member (`user_id`) or all of
+/// them; Owners and Admins. Returns how many were reminded.
+#[server(endpoint = "remind_two_factor")]
+pub async fn remind_two_factor(user_id: Option<String>) -> Result<usize, AppError> {
+    let session = require_user().await?;
+    let only = match user_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) => Some(check_user_id(id)?),
+    };
+    app_state()?
+        .remind_about_two_factor(&session.user, only.as_deref(), &client_meta()?)
+        .await
+}
+
+/// The organization's team events (Login History filters and pages);
+/// Owners and Admins.
+#[server(endpoint = "org_history")]
+pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let membership = state.managing_membership(&session.user.id).await?;
+    let filter = crate::login_history::filter::HistoryFilter::from_query(&query)
+        .map_err(|message| AppError::validation("filter", message))?;
+    crate::login_history::api::history_page(
+        &state,
+        crate::server::store::history::Scope::Org(&membership.organization.id),
+        filter,
+        true,
+    )
+    .await
+}
+
+/// What an invitation link offers; works signed out too.
+#[server(endpoint = "preview_invitation")]
+pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
+    let token = parse_link_token(&token)?;
+    let session = current_session().await?;
+    app_state()?
+        .preview_invitation(&token, session.as_ref().map(|session| &session.user))
+        .await
+}
+
+/// Accepts an invitation as the signed-in, invited account and opens the Team page.
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let token = parse_link_token(&token)?;
+    app_state()?
+        .accept_invitation(&session.user, &token, &client_meta()?)
+        .await?;
+    leptos_axum::redirect("/settings/team?joined=1");
+    Ok(())
+}
+
+/// Whether the caller's organization requires 2FA of them, and by when.
+#[server(endpoint = "two_factor_requirement")]
+pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement, AppError> {
+    let session = require_user().await?;
+    app_state()?
+        .two_factor_requirement(&session.user.id, now_ms())
+        .await
+}

@@ -1,0 +1,157 @@
+//! The organization's 2FA policy on screen: the Owner's settings card, the
+//! grace-period banner with its countdown, and the set-up page a member is
+//! held at once the grace period is over.
+
+use super::api::{UpdateOrgPolicy, get_two_factor_requirement};
+use super::{MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, TwoFactorRequirement, countdown_text};
+use crate::account::api::SignOut;
+use crate::two_factor::parts::{BUTTON_SECONDARY, INPUT, LABEL};
+use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
+use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::time::{countdown, utc_datetime};
+use crate::ui::{Alert, Logo, SubmitButton, Tone, field_error, form_level_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Production access, "require 2FA for all" and the grace period: editable
+/// by Owners, shown to everyone else.
+#[component]
+pub fn PolicyCard(
+    organization: Organization,
+    editable: bool,
+    policy: ServerAction<UpdateOrgPolicy>,
+) -> impl IntoView {
+    let error = last_error(policy);
+    let saved = last_succeeded(policy);
+    let since = organization.policy_since.map(utc_datetime);
+    let summary = match (organization.requires_two_factor_for_all(), since) {
+        (true, Some(since)) => format!(
+            "Every member needs two-factor authentication, with {} day(s) of grace from {since} (or from joining).",
+            organization.grace_days
+        ),
+        _ => "Owners and Admins need two-factor authentication; for everyone else it is recommended.".to_string(),
+    };
+    if !editable {
+        return view! {
+            <dl class="grid gap-3 text-sm sm:grid-cols-3">
+                <div><dt class="text-slate-500 dark:text-slate-400">"Production access"</dt><dd class="font-medium">{if organization.production { "On" } else { "Off" }}</dd></div>
+                <div><dt class="text-slate-500 dark:text-slate-400">"Require 2FA for all members"</dt><dd class="font-medium">{if organization.require_two_factor { "On" } else { "Off" }}</dd></div>
+                <div><dt class="text-slate-500 dark:text-slate-400">"Grace period"</dt><dd class="font-medium">{format!("{} days", organization.grace_days)}</dd></div>
+            </dl>
+            <p class="mt-3 text-sm text-slate-500 dark:text-slate-400">{summary}" Only Owners change the policy."</p>
+        }
+        .into_any();
+    }
+    let toggle = "flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 text-sm has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50 dark:border-slate-700 dark:has-[:checked]:bg-indigo-950/40";
+    view! {
+        <ActionForm action=policy attr:class="space-y-4" attr:data-testid="policy-form">
+            {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "policy"))
+                .map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+            {move || saved.get().then(|| view! { <Alert tone=Tone::Success>"Policy saved."</Alert> })}
+            <div class="max-w-md space-y-1.5">
+                <label for="policy-name" class=LABEL>"Organization name"</label>
+                <input id="policy-name" name="name" type="text" required maxlength=ORG_NAME_MAX_CHARS.to_string()
+                    value=organization.name.clone() class=INPUT/>
+                {move || field_error(&error.get(), "name").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+            </div>
+            <div class="grid gap-2 sm:grid-cols-2">
+                <label class=toggle>
+                    <input type="checkbox" name="production" checked=organization.production class="mt-0.5 accent-indigo-600" data-testid="production-toggle"/>
+                    <span>
+                        <span class="block font-medium text-slate-900 dark:text-white">"Production access"</span>
+                        <span class="block text-slate-500 dark:text-slate-400">"This organization runs production status pages: every member needs 2FA."</span>
+                    </span>
+                </label>
+                <label class=toggle>
+                    <input type="checkbox" name="require_two_factor" checked=organization.require_two_factor class="mt-0.5 accent-indigo-600"/>
+                    <span>
+                        <span class="block font-medium text-slate-900 dark:text-white">"Require 2FA for all members"</span>
+                        <span class="block text-slate-500 dark:text-slate-400">"The same rule, whether or not you run production."</span>
+                    </span>
+                </label>
+            </div>
+            <div class="max-w-xs space-y-1.5">
+                <label for="policy-grace" class=LABEL>"Grace period"</label>
+                <select id="policy-grace" name="grace_days" class=INPUT>
+                    {(0..=MAX_GRACE_DAYS).map(|days| view! {
+                        <option value=days.to_string() selected=days == organization.grace_days>
+                            {match days { 0 => "None: at the next request".to_string(), 1 => "1 day".to_string(), n => format!("{n} days") }}
+                        </option>
+                    }).collect_view()}
+                </select>
+                <p class="text-xs text-slate-500 dark:text-slate-400">"Members without 2FA see a countdown, then can do nothing but set it up."</p>
+                {move || field_error(&error.get(), "grace_days").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+            </div>
+            <p class="text-sm text-slate-500 dark:text-slate-400">{summary}</p>
+            <SubmitButton label="Save policy" busy_label="Saving…" pending=policy.pending()/>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+/// The banner on every settings page while a member's grace period runs,
+/// counting down to the moment only the 2FA set-up is left.
+#[component]
+pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
+    let left = countdown((deadline - crate::ui::time::now_ms()) / 1000);
+    view! {
+        <div role="status" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">
+                <p>
+                    <span class="font-semibold">{organization}</span>
+                    " requires two-factor authentication. Set it up within "
+                    <span class="font-mono font-semibold tabular-nums" data-testid="grace-countdown">{move || countdown_text(left.get() * 1000)}</span>
+                    "."
+                </p>
+                <a href="/settings/security#two-factor" class="rounded-lg bg-amber-600 px-3 py-1.5 font-semibold text-white hover:bg-amber-500">"Set up now"</a>
+            </div>
+        </div>
+    }
+}
+
+/// `/two-factor-setup`: where a member is held once their organization's
+/// 2FA rule applies to them. Nothing else works until 2FA is on.
+#[component]
+pub fn TwoFactorSetupPage() -> impl IntoView {
+    let actions = TwoFactorActions::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let requirement = Resource::new(move || actions.version(), |_| get_two_factor_requirement());
+    view! {
+        <Title text="Set up two-factor authentication"/>
+        <main class="mx-auto max-w-2xl px-4 py-10 sm:py-16">
+            <div class="mb-6 flex items-center justify-between gap-4">
+                <Logo/>
+                <ActionForm action=sign_out>
+                    <button type="submit" class=BUTTON_SECONDARY>"Sign out"</button>
+                </ActionForm>
+            </div>
+            <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">"Set up two-factor authentication"</h1>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match requirement.await {
+                        Ok(TwoFactorRequirement::Enforced { reason, .. }) => view! {
+                            <div class="mt-3 mb-6" data-testid="two-factor-required">
+                                <Alert tone=Tone::Info>{reason}" Until it is on, this is the only page you can use."</Alert>
+                            </div>
+                        }.into_any(),
+                        Ok(TwoFactorRequirement::Grace { organization, deadline }) => view! {
+                            <p class="mt-3 mb-6 text-sm text-slate-600 dark:text-slate-300">
+                                {format!("{organization} requires two-factor authentication by {}.", utc_datetime(deadline))}
+                            </p>
+                        }.into_any(),
+                        Ok(TwoFactorRequirement::None) => view! {
+                            <div class="mt-3 mb-6 space-y-3" data-testid="two-factor-done">
+                                <Alert tone=Tone::Success>"Two-factor authentication is on. You're all set."</Alert>
+                                <a href="/settings/security" class="inline-flex rounded-lg bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-500">"Continue to settings"</a>
+                            </div>
+                        }.into_any(),
+                        Err(error) => view! { <div class="mt-3 mb-6"><Alert tone=Tone::Error>{error.to_string()}</Alert></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6 dark:border-slate-800 dark:bg-slate-900">
+                <TwoFactorSection actions/>
+            </section>
+        </main>
+    }
+}
