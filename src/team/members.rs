@@ -3,7 +3,7 @@
 
 use super::api::{InviteMember, RevokeInvitation};
 use super::view::TeamActions;
-use super::{InvitationRow, MemberRow, Role, Team};
+use super::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
 use crate::two_factor::parts::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, action_error};
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::time::{RelativeTime, utc_datetime};
@@ -127,8 +127,8 @@ fn MemberLine(member: MemberRow, my_role: Role, actions: TeamActions) -> impl In
                     {member.is_me.then(|| view! { <span class=format!("{CHIP} bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300")>"You"</span> })}
                     <span class=format!("{CHIP} {CHIP_ROLE}") data-testid="member-role">{member.role.label()}</span>
                     {match member.two_factor.clone() {
-                        Some(Some(method)) => view! { <span class=format!("{CHIP} {CHIP_OK}")>{format!("2FA: {method}")}</span> }.into_any(),
-                        Some(None) => view! { <span class=format!("{CHIP} {CHIP_WARN}") data-testid="no-2fa">"No 2FA"</span> }.into_any(),
+                        Some(MemberTwoFactor::On(method)) => view! { <span class=format!("{CHIP} {CHIP_OK}")>{format!("2FA: {method}")}</span> }.into_any(),
+                        Some(MemberTwoFactor::Off) => view! { <span class=format!("{CHIP} {CHIP_WARN}") data-testid="no-2fa">"No 2FA"</span> }.into_any(),
                         None => ().into_any(),
                     }}
                 </p>
@@ -151,7 +151,7 @@ fn MemberLine(member: MemberRow, my_role: Role, actions: TeamActions) -> impl In
                         </select>
                         <button type="submit" class=BUTTON_SECONDARY>"Change role"</button>
                     </ActionForm>
-                    {(member.two_factor == Some(None)).then(|| view! {
+                    {(member.two_factor == Some(MemberTwoFactor::Off)).then(|| view! {
                         <ActionForm action=actions.remind>
                             <input type="hidden" name="user_id" value=remind_id/>
                             <button type="submit" class=BUTTON_SECONDARY>"Remind"</button>

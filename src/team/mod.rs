@@ -132,12 +132,20 @@ pub struct MemberRow {
     pub email: String,
     pub role: Role,
     pub joined_at: i64,
-    /// "Authenticator app" / "SMS", `Some(None)` for off, `None` when hidden.
-    pub two_factor: Option<Option<String>>,
+    /// The member's 2FA; `None` when hidden from the caller.
+    pub two_factor: Option<MemberTwoFactor>,
     pub last_active: Option<i64>,
     /// When the member was last reminded to set up 2FA.
     pub reminded_at: Option<i64>,
     pub is_me: bool,
+}
+
+/// Whether a member has two-factor authentication, and which method.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberTwoFactor {
+    Off,
+    /// "Authenticator app" or "SMS".
+    On(String),
 }
 
 /// A pending invitation, for Owners and Admins.

@@ -87,7 +87,7 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
     let without_two_factor = team
         .members
         .iter()
-        .filter(|member| member.two_factor == Some(None))
+        .filter(|member| member.two_factor == Some(super::MemberTwoFactor::Off))
         .count();
     let my_role = team.my_role;
     let invitations = team.invitations.clone();

@@ -11,7 +11,7 @@ use statusstack::error::AppError;
 
 const NIL_UUID: &str = "0190f3a2-7b1c-7d4e-8f00-0123456789ab";
 
-async fn create_key_with(
+pub async fn create_key_with(
     app: &TestApp,
     cookie: &str,
     fields: &[(&str, &str)],

@@ -54,6 +54,7 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
     events::record(
         &app.pool,
         Some(user),
+        None,
         kind,
         outcome,
         &origin,

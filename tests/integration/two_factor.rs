@@ -63,7 +63,7 @@ async fn start_totp(app: &TestApp, cookie: &str) -> Vec<u8> {
 }
 
 /// Turns on the authenticator app; returns the secret, the step used and the backup codes.
-async fn enable_totp(app: &TestApp, cookie: &str) -> (Vec<u8>, u64, Vec<String>) {
+pub async fn enable_totp(app: &TestApp, cookie: &str) -> (Vec<u8>, u64, Vec<String>) {
     let secret = start_totp(app, cookie).await;
     let step = now_step();
     let code = code_at_step(&secret, step, 6);

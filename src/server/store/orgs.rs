@@ -79,9 +79,7 @@ pub async fn create_with_owner(
     now: i64,
 ) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await.context("Failed to begin")?;
-    if membership_on(&mut tx, user_id).await?.is_some() {
-        return Ok(false);
-    }
+    // Writing first takes SQLite's write lock before the check reads.
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(org_id)
         .bind(name)
@@ -89,6 +87,9 @@ pub async fn create_with_owner(
         .execute(&mut *tx)
         .await
         .context("Failed to create the organization")?;
+    if membership_on(&mut tx, user_id).await?.is_some() {
+        return Ok(false);
+    }
     sqlx::query(
         "INSERT INTO memberships (user_id, org_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
     )

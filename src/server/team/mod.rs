@@ -16,7 +16,7 @@ use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, Membership};
 use crate::server::store::two_factor;
-use crate::team::{InvitationRow, MemberRow, Role, Team, clean_org_name};
+use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
 
 /// User ids are UUIDs; anything else is refused before the database.
 pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
@@ -84,11 +84,14 @@ impl AppState {
             .map(|member| MemberRow {
                 is_me: member.user_id == user_id,
                 two_factor: manager.then(|| {
-                    member
+                    match member
                         .two_factor_method
                         .as_deref()
                         .and_then(crate::two_factor::Method::parse)
-                        .map(|method| method.label().to_string())
+                    {
+                        Some(method) => MemberTwoFactor::On(method.label().to_string()),
+                        None => MemberTwoFactor::Off,
+                    }
                 }),
                 last_active: member.last_active.filter(|_| manager),
                 reminded_at: member.reminded_at.filter(|_| manager),
