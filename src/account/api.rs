@@ -54,9 +54,17 @@ pub async fn password_strength(
     ))
 }
 
-/// Creates an account and signs it in, then sends the browser to the security page.
+/// Creates an account and signs it in, then sends the browser to `next`
+/// (the security page by default). With `organization`, the account also
+/// creates that organization and becomes its Owner.
 #[server(endpoint = "sign_up")]
-pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    organization: Option<String>,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let now = now_ms();
@@ -64,6 +72,14 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
     if let Some(problem) = super::name_problem(&name) {
         return Err(AppError::validation("name", problem));
     }
+    let organization = match organization.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(org) => Some(
+            crate::team::clean_org_name(org)
+                .map_err(|message| AppError::validation("organization", message))?,
+        ),
+    };
+    let next = super::safe_next_path(next.as_deref().unwrap_or_default());
     let email = super::normalize_email(&email);
     if let Some(problem) = super::email_problem(&email) {
         return Err(AppError::validation("email", problem));
@@ -112,14 +128,12 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
             serde_json::json!({}),
         )
         .await?;
-    auth::begin_session(
-        &state,
-        &user.id,
-        &client,
-        AUTH_METHOD_PASSWORD,
-        "/settings/security",
-    )
-    .await?;
+    if let Some(organization) = organization {
+        state
+            .create_organization(&user, &organization, &client)
+            .await?;
+    }
+    auth::begin_session(&state, &user.id, &client, AUTH_METHOD_PASSWORD, &next).await?;
     Ok(())
 }
 

@@ -74,6 +74,8 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next")).unwrap_or_default();
     let error = last_error(action);
     let password = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -93,6 +95,10 @@ pub fn SignupPage() -> impl IntoView {
                     on_input=Callback::new(move |v| password.set(v))
                     error=Signal::derive(move || field_error(&error.get(), "password"))/>
                 <StrengthMeter password=password email=email name=name/>
+                <Field name="organization" label="Organization (optional)" autocomplete="organization" maxlength=80
+                    required=false hint="Creates your team's organization with you as its Owner. You can also create or join one later."
+                    error=Signal::derive(move || field_error(&error.get(), "organization"))/>
+                <input type="hidden" name="next" prop:value=next/>
                 <SubmitButton label="Create account" busy_label="Creating account…" pending=action.pending() full_width=true/>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">

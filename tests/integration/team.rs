@@ -567,3 +567,28 @@ both_databases! {
         assert!(page.body.contains("Team security events"));
     }
 }
+
+both_databases! {
+    async fn an_organization_can_be_created_at_sign_up_and_sign_up_returns_to_the_invitation(app) {
+        let bad = app.call("sign_up", &[("name", "Olivia"), ("email", "o@acme.test"), ("password", STRONG_PASSWORD), ("organization", &"x".repeat(81))], None).await;
+        assert!(matches!(refused(&bad), AppError::Validation { ref field, .. } if field == "organization"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing stored");
+        let reply = app.call("sign_up", &[("name", "Olivia"), ("email", "o@acme.test"), ("password", STRONG_PASSWORD), ("organization", "Acme")], None).await;
+        ok(&reply);
+        let owner = reply.session_cookie(app.cookie_name).unwrap();
+        assert_eq!(role_of(&app, "o@acme.test").await.as_deref(), Some("owner"));
+        // The new Owner goes to the 2FA set-up first.
+        let page = app.get("/settings/security", Some(&owner)).await;
+        assert_eq!(page.location(), Some("/two-factor-setup"));
+        enable_totp(&app, &owner).await;
+        ok(&app.call("invite_member", &[("email", "jo@acme.test"), ("role", "viewer")], Some(&owner)).await);
+        let token = invitation_token(&app, "jo@acme.test").await;
+        let next = format!("/join?token={token}");
+        let joined = app.call("sign_up", &[("name", "Jo"), ("email", "jo@acme.test"), ("password", STRONG_PASSWORD), ("next", &next)], None).await;
+        ok(&joined);
+        assert_eq!(joined.location(), Some(next.as_str()));
+        // Only local paths are followed.
+        let away = app.call("sign_up", &[("name", "Ev"), ("email", "ev@acme.test"), ("password", STRONG_PASSWORD), ("next", "https://evil.test/")], None).await;
+        assert_eq!(away.location(), Some("/settings/security"));
+    }
+}
