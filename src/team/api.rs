@@ -8,7 +8,7 @@ use crate::login_history::HistoryPage;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{Role, parse_grace_days};
+use super::{Role, TwoFactorRequirement, parse_grace_days};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{app_state, client_meta, current_session, require_user},
@@ -30,14 +30,24 @@ pub async fn get_team() -> Result<Option<Team>, AppError> {
     app_state()?.team(&session.user.id).await
 }
 
-/// Creates an organization with the caller as Owner.
+/// Creates an organization with the caller as Owner, then opens the Team
+/// page, or the 2FA set-up first when the new Owner has no 2FA yet.
 #[server(endpoint = "create_organization")]
 pub async fn create_organization(name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     state
         .create_organization(&session.user, &name, &client_meta()?)
-        .await
+        .await?;
+    let next = match state
+        .two_factor_requirement(&session.user.id, now_ms())
+        .await?
+    {
+        TwoFactorRequirement::Enforced { .. } => super::TWO_FACTOR_SETUP_PATH,
+        _ => "/settings/team",
+    };
+    leptos_axum::redirect(next);
+    Ok(())
 }
 
 /// Invites `email` as `role` (admin, member or viewer); Owners and Admins.
