@@ -2,7 +2,9 @@
 
 use crate::server::db::now_ms;
 use crate::server::state::AppState;
-use crate::server::store::{account_tokens, api_keys, history, rate_limits, sessions, two_factor};
+use crate::server::store::{
+    account_tokens, api_keys, history, orgs, rate_limits, sessions, two_factor,
+};
 use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -16,8 +18,8 @@ const SENT_MAIL_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Runs one round of pruning; returns (rows deleted — expired sessions,
 /// two-factor enrolments, challenges, SMS codes, security events past
-/// their retention, long-retired API key secrets, expired single-use links
-/// and old delivered mail — and counters deleted).
+/// their retention, long-retired API key secrets, expired single-use links,
+/// old delivered mail and invitations expired a month ago — and counters deleted).
 pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = now_ms();
     let sessions = sessions::prune(&state.pool, now, state.config.session_idle_ms).await?;
@@ -27,8 +29,9 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let secrets = api_keys::prune_retired_secrets(&state.pool, now - RETIRED_SECRET_TTL_MS).await?;
     let links = account_tokens::prune(&state.pool, now).await?;
     let mail = crate::server::mail::queue::prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
+    let invitations = orgs::prune_invitations(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     Ok((
-        sessions + two_factor + events + secrets + links + mail,
+        sessions + two_factor + events + secrets + links + mail + invitations,
         counters,
     ))
 }

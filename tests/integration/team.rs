@@ -211,7 +211,7 @@ both_databases! {
             // Invite.
             let email = format!("new{index}@acme.test");
             let reply = app.call("invite_member", &[("email", &email), ("role", "member")], Some(cookie)).await;
-            if manager { ok(&reply) } else if who == "outsider" { ok(&reply) } else { assert_eq!(refused(&reply), denied(who), "{who} invites") }
+            if manager || who == "outsider" { ok(&reply) } else { assert_eq!(refused(&reply), denied(who), "{who} invites") }
             // Withdraw an Acme invitation.
             ok(&app.call("invite_member", &[("email", "pending@acme.test"), ("role", "viewer")], Some(&crew.owner)).await);
             let pending = pending_invitation_id(&app, "pending@acme.test").await;
@@ -374,6 +374,12 @@ both_databases! {
         assert_eq!(role_of(&app, "ad@example.com").await.as_deref(), Some("admin"));
         let kinds = app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'org_member_joined'").await;
         assert_eq!(kinds, 2);
+        // Housekeeping deletes invitations a month after they expired, and only those.
+        let invitations = app.count("SELECT COUNT(*) FROM invitations").await;
+        sqlx::query("UPDATE invitations SET expires_at = $1 WHERE email = 'late@example.com'")
+            .bind(statusstack::server::db::now_ms() - 31 * DAY_MS).execute(&app.pool).await.unwrap();
+        statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
+        assert_eq!(app.count("SELECT COUNT(*) FROM invitations").await, invitations - 3);
     }
 
     async fn the_last_owner_can_neither_leave_nor_be_demoted(app) {
@@ -590,5 +596,20 @@ both_databases! {
         // Only local paths are followed.
         let away = app.call("sign_up", &[("name", "Ev"), ("email", "ev@acme.test"), ("password", STRONG_PASSWORD), ("next", "https://evil.test/")], None).await;
         assert_eq!(away.location(), Some("/settings/security"));
+    }
+}
+
+both_databases! {
+    async fn the_api_keys_of_a_member_held_at_the_two_factor_gate_stop_working_until_it_is_on(app) {
+        let crew = crew(&app).await;
+        let key = create_key_with(&app, &crew.member, &[("name", "ci"), ("permission", "read"), ("expiry", "30")]).await.unwrap();
+        assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 200);
+        ok(&app.call("update_org_policy", &[("name", "Acme"), ("require_two_factor", "on"), ("grace_days", "0")], Some(&crew.owner)).await);
+        let held = app.api(Method::GET, "/api/v1/me", &key.token).await;
+        assert_eq!(held.status, 403, "{}", held.body);
+        let body: Value = serde_json::from_str(&held.body).unwrap();
+        assert_eq!(body["error"]["code"], "two_factor_required");
+        enable_totp(&app, &crew.member).await;
+        assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 200);
     }
 }

@@ -141,6 +141,17 @@ impl AppState {
                 "This secret was replaced when the key was rotated and its grace period has ended. Use the new secret.",
             ));
         }
+        if let Some(crate::team::TwoFactorRequirement::Enforced { reason, .. }) = found
+            .membership
+            .as_ref()
+            .map(|membership| crate::server::team::policy::requirement_for(membership, now))
+        {
+            return Err(ApiError::new(
+                http::StatusCode::FORBIDDEN,
+                "two_factor_required",
+                format!("{reason} The key works again once its owner has set it up."),
+            ));
+        }
         self.take_api_quota(&found.key_id, now).await?;
         if found
             .last_used_at
@@ -213,7 +224,10 @@ impl SecretMatch {
 }
 
 impl ApiCaller {
-    /// Refuses with 403 (and an event) unless the key's permission covers `needed`.
+    /// Refuses with 403 (and an event) unless the key's permission covers
+    /// `needed`. A pass that needed Write or Admin is recorded for that level
+    /// (throttled like the last use), so the checkup can tell which keys hold
+    /// more permission than they use.
     pub async fn require(
         &self,
         state: &AppState,
@@ -221,6 +235,15 @@ impl ApiCaller {
         action: &str,
     ) -> Result<(), ApiError> {
         if self.permission.allows(needed) {
+            api_keys::record_permission_use(
+                &state.pool,
+                &self.key_id,
+                needed,
+                now_ms(),
+                LAST_USED_THROTTLE_MS,
+            )
+            .await
+            .map_err(internal)?;
             return Ok(());
         }
         let key = RefusedKey {

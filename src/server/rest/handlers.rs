@@ -80,6 +80,7 @@ type ApiResult<T> = Result<T, ApiError>;
     responses(
         (status = 200, description = "The key's owner", body = Me),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
     ),
     security(("api_key" = [])))]
@@ -105,6 +106,7 @@ pub async fn me(caller: ApiCaller) -> ApiResult<Json<Me>> {
     responses(
         (status = 200, description = "Live sessions", body = SessionList),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
     ),
     security(("api_key" = [])))]
@@ -126,7 +128,7 @@ pub async fn list_sessions(
     responses(
         (status = 204, description = "The session was signed out"),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
-        (status = 403, description = "The key is Read-only", body = ErrorBody),
+        (status = 403, description = "The key is Read-only, or its owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 404, description = "No such live session of the key's owner", body = ErrorBody),
         (status = 422, description = "The id is not a session id", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
@@ -161,6 +163,7 @@ pub async fn revoke_session(
     responses(
         (status = 200, description = "One page of events, newest first", body = HistoryResponse),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key's owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 422, description = "A filter value is not valid", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
     ),
@@ -195,7 +198,7 @@ pub async fn login_history(
     responses(
         (status = 200, description = "The owner's keys", body = KeyList),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
-        (status = 403, description = "The key is not an Admin key", body = ErrorBody),
+        (status = 403, description = "The key is not an Admin key, or its owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
     ),
     security(("api_key" = [])))]
@@ -217,7 +220,7 @@ pub async fn list_api_keys(
     responses(
         (status = 201, description = "The new key and its token", body = IssuedKey),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
-        (status = 403, description = "The key is not an Admin key", body = ErrorBody),
+        (status = 403, description = "The key is not an Admin key, or its owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 422, description = "The body is not a valid new key", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),
     ),
@@ -271,7 +274,7 @@ pub async fn create_api_key(
     responses(
         (status = 204, description = "The key was revoked"),
         (status = 401, description = "Missing, malformed, unknown, revoked or expired key", body = ErrorBody),
-        (status = 403, description = "The key is not an Admin key", body = ErrorBody),
+        (status = 403, description = "The key is not an Admin key, or its owner must first set up the two-factor authentication their organization requires", body = ErrorBody),
         (status = 404, description = "No such key of the owner", body = ErrorBody),
         (status = 422, description = "The id is not a key id", body = ErrorBody),
         (status = 429, description = "Too many requests for this key", body = ErrorBody),

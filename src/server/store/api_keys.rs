@@ -42,6 +42,8 @@ pub struct KeyOwner {
 /// What a presented secret resolves to: the key, its user and the secret's state.
 #[derive(Clone, Debug)]
 pub struct SecretMatch {
+    /// The owner's organization and role, if any.
+    pub membership: Option<crate::server::store::orgs::Membership>,
     pub owner: KeyOwner,
     pub key_id: String,
     pub key_name: String,
@@ -188,21 +190,30 @@ pub async fn find_by_secret_hash(
     pool: &AnyPool,
     secret_hash: &str,
 ) -> anyhow::Result<Option<SecretMatch>> {
-    let row = sqlx::query(
+    // The owner's organization comes in the same query, so the 2FA rule is
+    // checked without a second round trip.
+    let sql = format!(
         "SELECT k.id, k.name, k.user_id, k.permission, k.expires_at, k.revoked_at,
                 k.last_used_at, s.valid_until, u.name AS owner_name, u.email AS owner_email,
-                u.created_at AS owner_created_at, u.two_factor_method
+                u.created_at AS owner_created_at, u.two_factor_method,
+                m.role, m.joined_at, {}
          FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
          JOIN users u ON u.id = k.user_id
+         LEFT JOIN memberships m ON m.user_id = k.user_id
+         LEFT JOIN organizations o ON o.id = m.org_id
          WHERE s.secret_hash = $1",
-    )
+        crate::server::store::orgs::ORG_COLUMNS
+    );
+    let row = sqlx::query(&sql)
     .bind(secret_hash)
     .fetch_optional(pool)
     .await
     .context("Failed to look up API key")?;
     let Some(row) = row else { return Ok(None) };
     let two_factor: Option<String> = row.try_get("two_factor_method")?;
+    let membership = crate::server::store::orgs::membership_from(&row, two_factor.is_some())?;
     Ok(Some(SecretMatch {
+        membership,
         owner: KeyOwner {
             name: row.try_get("owner_name")?,
             email: row.try_get("owner_email")?,

@@ -54,7 +54,9 @@ fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
-const ORG_COLUMNS: &str = "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
+/// The organization columns `membership_from` reads, for a query joining
+/// `organizations o` (and `memberships m`).
+pub const ORG_COLUMNS: &str = "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
     o.grace_days, o.policy_since, o.created_at AS org_created_at";
 
 fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
@@ -67,6 +69,22 @@ fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
         policy_since: row.try_get("policy_since")?,
         created_at: row.try_get("org_created_at")?,
     })
+}
+
+/// The membership in a row of a query that LEFT JOINs `memberships m` and
+/// `organizations o` (with `ORG_COLUMNS`, `m.role`, `m.joined_at`); `None`
+/// for someone in no organization.
+pub fn membership_from(row: &AnyRow, two_factor_on: bool) -> anyhow::Result<Option<Membership>> {
+    let role: Option<String> = row.try_get("role")?;
+    if role.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Membership {
+        organization: organization_from(row)?,
+        role: role_of(row)?,
+        joined_at: row.try_get("joined_at")?,
+        two_factor_on,
+    }))
 }
 
 /// Creates an organization with `user_id` as its owner; `false` when the user
@@ -453,4 +471,14 @@ pub async fn invitations_since(pool: &AnyPool, org_id: &str, since: i64) -> anyh
         .await
         .context("Failed to count invitations")?;
     Ok(row.try_get("n")?)
+}
+
+/// Deletes invitations that expired before `before` (used or not).
+pub async fn prune_invitations(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
+    let done = sqlx::query("DELETE FROM invitations WHERE expires_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await
+        .context("Failed to prune old invitations")?;
+    Ok(done.rows_affected())
 }
