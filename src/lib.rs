@@ -6,6 +6,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod app;
+pub mod checkup;
 pub mod error;
 pub mod ids;
 pub mod login_history;

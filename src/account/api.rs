@@ -119,6 +119,7 @@ pub async fn sign_up(
     {
         return Err(duplicate_email());
     }
+    state.remember_password_score(&user.id, verdict.score).await;
     state
         .record_event(
             Some(&user.id),
@@ -203,6 +204,9 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
     state.clear_sign_in_failures(&email).await?;
+    state
+        .remember_password_strength(&account.user, &password)
+        .await;
     let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id)
         .await
         .map_err(internal)?;
@@ -325,6 +329,7 @@ pub async fn change_password(
     users::update_password_hash(&state.pool, &user.id, &hash, Some(now))
         .await
         .map_err(internal)?;
+    state.remember_password_score(&user.id, verdict.score).await;
     let ended = sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now)
         .await
         .map_err(internal)?;

@@ -212,11 +212,22 @@ impl ApiKeyInfo {
     /// The badges' conditions, from the key's times.
     pub fn with_badges(mut self, now: i64) -> ApiKeyInfo {
         self.expired = self.expires_at.is_some_and(|at| at <= now);
-        self.unused = now - self.last_used_at.unwrap_or(self.created_at) >= UNUSED_AFTER_MS;
-        self.rotation_due =
-            now - self.rotated_at.unwrap_or(self.created_at) >= ROTATION_DUE_AFTER_MS;
+        self.unused = is_unused(self.created_at, self.last_used_at, now);
+        self.rotation_due = is_rotation_due(self.created_at, self.rotated_at, now);
         self
     }
+}
+
+/// The "Unused for 30+ days" condition: not used (or, never used, not
+/// created) in the last 30 days.
+pub fn is_unused(created_at: i64, last_used_at: Option<i64>, now: i64) -> bool {
+    now - last_used_at.unwrap_or(created_at) >= UNUSED_AFTER_MS
+}
+
+/// The "Rotation due" condition: the current secret (issued at creation or
+/// by the last rotation) is 90 days old or more.
+pub fn is_rotation_due(created_at: i64, rotated_at: Option<i64>, now: i64) -> bool {
+    now - rotated_at.unwrap_or(created_at) >= ROTATION_DUE_AFTER_MS
 }
 
 /// The settings page's data.

@@ -108,6 +108,9 @@ pub async fn reset_password(
     users::set_must_reset_password(&state.pool, &used.user_id, false)
         .await
         .map_err(internal)?;
+    state
+        .remember_password_score(&used.user_id, verdict.score)
+        .await;
     state.clear_sign_in_failures(&account.user.email).await?;
     let sign_out = sign_out_everywhere.is_some_and(|v| v == "on" || v == "true");
     let ended = if sign_out {

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod checkup;
 pub mod client;
 pub mod config;
 pub mod crypto;

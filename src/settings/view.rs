@@ -162,6 +162,7 @@ pub fn SecurityPage() -> impl IntoView {
     view! {
         <PageHeading title="Security" description="Protect your account: password, two-factor authentication, sessions and sign-in activity."/>
         <div class="space-y-6">
+            <crate::checkup::view::SecurityCheckup/>
             <Transition fallback=|| view! { <div class="h-28 animate-pulse rounded-xl bg-slate-100 dark:bg-slate-800"></div> }>
                 {move || Suspend::new(async move {
                     match overview.await {

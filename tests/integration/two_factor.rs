@@ -82,7 +82,7 @@ pub async fn enable_totp(app: &TestApp, cookie: &str) -> (Vec<u8>, u64, Vec<Stri
 }
 
 /// Signs in with the password; returns the challenge cookie pair.
-async fn challenge(app: &TestApp, email: &str) -> String {
+pub(crate) async fn challenge(app: &TestApp, email: &str) -> String {
     let reply = app.sign_in(email, STRONG_PASSWORD).await;
     assert!(reply.error().is_none(), "{}", reply.body);
     assert!(
@@ -93,7 +93,7 @@ async fn challenge(app: &TestApp, email: &str) -> String {
     reply.session_cookie(CHALLENGE).expect("challenge cookie")
 }
 
-async fn verify(app: &TestApp, challenge: &str, code: &str) -> Reply {
+pub(crate) async fn verify(app: &TestApp, challenge: &str, code: &str) -> Reply {
     app.call("verify_sign_in_code", &[("code", code)], Some(challenge))
         .await
 }

@@ -4,7 +4,7 @@ pub mod hashing;
 pub mod policy;
 
 pub use hashing::{PasswordHashText, hash_password, needs_rehash, verify_password};
-pub use policy::{PolicyContext, evaluate};
+pub use policy::{PolicyContext, evaluate, strength_score};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -27,4 +27,25 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// [`strength_score`] on the blocking pool (zxcvbn takes a few milliseconds
+/// on long passwords), for a password seen at sign-in.
+pub async fn strength_score_off_thread(
+    password: Password,
+    email: String,
+    name: String,
+) -> anyhow::Result<u8> {
+    use anyhow::Context;
+    tokio::task::spawn_blocking(move || {
+        strength_score(
+            password.expose(),
+            &PolicyContext {
+                email: &email,
+                name: &name,
+            },
+        )
+    })
+    .await
+    .context("Failed to join the password scoring task")
 }

@@ -87,6 +87,18 @@ pub fn evaluate(password: &str, context: &PolicyContext<'_>) -> StrengthReport {
     report
 }
 
+/// The strength the security checkup records for a password (zxcvbn 0-4,
+/// with the user's context words). A password today's policy would refuse
+/// (breached, built on the name or email, too short) counts as weak: at most 2.
+pub fn strength_score(password: &str, context: &PolicyContext<'_>) -> u8 {
+    let report = evaluate(password, context);
+    if report.acceptable {
+        report.score
+    } else {
+        report.score.min(2)
+    }
+}
+
 fn context_word_in(lower_password: &str, context: &PolicyContext<'_>) -> Option<&'static str> {
     let email = context.email.trim().to_lowercase();
     let local = email.split('@').next().unwrap_or_default();
@@ -213,6 +225,14 @@ mod tests {
         let report = evaluate("purple elephants juggle quietly", &ALICE);
         assert!(report.acceptable, "{report:?}");
         assert!(report.suggestions.iter().any(|s| s.contains("Tip")) || report.length >= 20);
+    }
+
+    #[test]
+    fn the_recorded_strength_caps_refused_passwords_at_weak() {
+        assert!(strength_score("correct horse battery staple orbit", &ALICE) >= 3);
+        assert!(strength_score("1qaz2wsx3edc", &ALICE) <= 2);
+        assert!(strength_score("Xk9#mQ2$vB", &ALICE) <= 2, "too short");
+        assert!(strength_score("wonderland rocks 99 tonight", &ALICE) <= 2);
     }
 
     #[test]

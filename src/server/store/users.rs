@@ -171,3 +171,52 @@ pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Resu
         Err(error) => Err(error).context("Failed to change the email"),
     }
 }
+
+/// Records the zxcvbn score (0-4) of the password the user just used or chose.
+pub async fn set_password_score(pool: &AnyPool, id: &str, score: u8) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET password_score = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(score.min(4)))
+        .execute(pool)
+        .await
+        .context("Failed to record the password score")?;
+    Ok(())
+}
+
+/// What the security checkup reads from the user's row, in one query.
+#[derive(Clone, Debug)]
+pub struct SecurityFacts {
+    /// zxcvbn 0-4, `None` until the password was seen in clear.
+    pub password_score: Option<u8>,
+    pub password_changed_at: i64,
+    pub created_at: i64,
+    pub sessions_reviewed_at: Option<i64>,
+    pub two_factor: Option<crate::two_factor::Method>,
+    pub backup_codes_left: i64,
+}
+
+/// The user's security facts; `None` when there is no such user.
+pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SecurityFacts>> {
+    let row = sqlx::query(
+        "SELECT u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
+                u.two_factor_method,
+                (SELECT COUNT(*) FROM backup_codes b
+                 WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the security facts")?;
+    let Some(row) = row else { return Ok(None) };
+    let score: Option<i64> = row.try_get("password_score")?;
+    let method: Option<String> = row.try_get("two_factor_method")?;
+    Ok(Some(SecurityFacts {
+        password_score: score.and_then(|s| u8::try_from(s.clamp(0, 4)).ok()),
+        password_changed_at: row.try_get("password_changed_at")?,
+        created_at: row.try_get("created_at")?,
+        sessions_reviewed_at: row.try_get("sessions_reviewed_at")?,
+        two_factor: method.as_deref().and_then(crate::two_factor::Method::parse),
+        backup_codes_left: row.try_get("backup_codes_left")?,
+    }))
+}

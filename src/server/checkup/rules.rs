@@ -1,0 +1,394 @@
+//! The personal checkup's rules: plain facts about one account in, scored
+//! items out. No database here, so every rule is unit-tested.
+
+use super::keys::{KeyFacts, key_items};
+use super::{DAY_MS, plural};
+use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
+use crate::two_factor::{LOW_BACKUP_CODES, Method};
+use crate::ui::time::relative_phrase;
+
+/// Past this age the password item suggests a change if it may be reused.
+pub const PASSWORD_AGE_WARN_MS: i64 = 365 * DAY_MS;
+/// zxcvbn scores below this fail (the sign-up policy's floor).
+pub const STRONG_PASSWORD_SCORE: u8 = 3;
+
+/// The weights of the personal items; with every item present they add up to 100.
+pub mod weight {
+    pub const TWO_FACTOR: u8 = 30;
+    pub const PASSWORD_STRENGTH: u8 = 20;
+    pub const BACKUP_CODES: u8 = 10;
+    pub const SESSIONS_WITHOUT_TWO_FACTOR: u8 = 8;
+    pub const SESSIONS_REVIEW: u8 = 6;
+    pub const PASSWORD_AGE: u8 = 6;
+    pub const KEY_ROTATION: u8 = 6;
+    pub const KEYS_OVER_PRIVILEGED: u8 = 6;
+    pub const KEYS_UNUSED: u8 = 4;
+    pub const KEYS_WITHOUT_EXPIRY: u8 = 4;
+}
+
+/// Everything the personal checkup looks at, read in a handful of queries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckupFacts {
+    pub now: i64,
+    /// zxcvbn 0-4 of the current password; `None` until seen in clear.
+    pub password_score: Option<u8>,
+    pub password_changed_at: i64,
+    pub account_created_at: i64,
+    pub sessions_reviewed_at: Option<i64>,
+    pub two_factor: Option<Method>,
+    pub backup_codes_left: i64,
+    /// Live sessions other than the caller's that signed in without a second factor.
+    pub sessions_without_two_factor: Vec<SessionFact>,
+    /// Live keys: not revoked, not expired.
+    pub keys: Vec<KeyFacts>,
+}
+
+/// A session as the checkup names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionFact {
+    /// "Chrome on macOS".
+    pub device: String,
+    /// "London, GB" or the IP address.
+    pub location: String,
+    pub last_seen_at: i64,
+}
+
+/// Scores the account: every item, most urgent first.
+pub fn evaluate(facts: &CheckupFacts) -> SecurityCheckup {
+    SecurityCheckup::from_items(personal_items(facts))
+}
+
+/// The personal checklist, unscored and in a fixed order.
+pub fn personal_items(facts: &CheckupFacts) -> Vec<CheckupItem> {
+    let mut items = vec![
+        password_strength(facts.password_score),
+        password_age(facts.password_changed_at, facts.now),
+        two_factor(facts.two_factor),
+    ];
+    // Backup codes and 2FA-less sessions only mean something while 2FA is on;
+    // with it off the 2FA item already says what to do.
+    if facts.two_factor.is_some() {
+        items.push(backup_codes(facts.backup_codes_left));
+    }
+    items.push(sessions_review(facts));
+    if facts.two_factor.is_some() {
+        items.push(sessions_without_two_factor(
+            &facts.sessions_without_two_factor,
+            facts.now,
+        ));
+    }
+    items.extend(key_items(&facts.keys, facts.now));
+    items
+}
+
+fn password_strength(score: Option<u8>) -> CheckupItem {
+    let (status, title, detail) = match score {
+        None => (
+            CheckStatus::Warn,
+            "Password strength not checked yet",
+            "We check your password's strength only when you type it. Sign in again, or change your password, to check it.",
+        ),
+        Some(score) if score < STRONG_PASSWORD_SCORE => (
+            CheckStatus::Fail,
+            "Your password is easy to guess",
+            "Choose a long passphrase you use nowhere else, ideally from a password manager.",
+        ),
+        Some(4) => (
+            CheckStatus::Pass,
+            "Strong password",
+            "Your password is very hard to guess.",
+        ),
+        Some(_) => (
+            CheckStatus::Pass,
+            "Strong password",
+            "Your password is hard to guess.",
+        ),
+    };
+    CheckupItem::new(
+        Id::PasswordStrength,
+        weight::PASSWORD_STRENGTH,
+        status,
+        title,
+        detail,
+    )
+    .fix("#password", "Change password")
+}
+
+fn password_age(changed_at: i64, now: i64) -> CheckupItem {
+    let when = relative_phrase(changed_at, now);
+    if now - changed_at > PASSWORD_AGE_WARN_MS {
+        CheckupItem::new(
+            Id::PasswordAge,
+            weight::PASSWORD_AGE,
+            CheckStatus::Warn,
+            "Your password is over a year old",
+            format!(
+                "Last changed {when}. A strong, unique password doesn't need changing on a schedule, but if you have used it anywhere else or it may have been exposed, change it now."
+            ),
+        )
+        .fix("#password", "Change password")
+    } else {
+        CheckupItem::new(
+            Id::PasswordAge,
+            weight::PASSWORD_AGE,
+            CheckStatus::Pass,
+            "Password changed within the last year",
+            format!("Last changed {when}."),
+        )
+    }
+}
+
+fn two_factor(method: Option<Method>) -> CheckupItem {
+    let (status, title, detail, fix) = match method {
+        None => (
+            CheckStatus::Fail,
+            "Two-factor authentication is off",
+            "Anyone with your password can sign in. Add an authenticator app so a stolen password is not enough.",
+            "Turn on 2FA",
+        ),
+        Some(Method::Sms) => (
+            CheckStatus::Warn,
+            "Two-factor authentication uses SMS",
+            "SMS counts less than an authenticator app: texts can be intercepted or redirected by a SIM swap.",
+            "Switch to an authenticator app",
+        ),
+        Some(Method::Totp) => (
+            CheckStatus::Pass,
+            "Two-factor authentication is on",
+            "You sign in with your password and an authenticator app.",
+            "Manage 2FA",
+        ),
+    };
+    CheckupItem::new(Id::TwoFactor, weight::TWO_FACTOR, status, title, detail)
+        .fix("#two-factor", fix)
+}
+
+fn backup_codes(left: i64) -> CheckupItem {
+    let (id, w) = (Id::BackupCodes, weight::BACKUP_CODES);
+    let fix = ("#two-factor", "Generate new backup codes");
+    match left {
+        ..=0 => CheckupItem::new(
+            id,
+            w,
+            CheckStatus::Fail,
+            "No backup codes left",
+            "If you lose your phone you will not be able to sign in. Generate a new set and keep it somewhere safe.",
+        )
+        .fix(fix.0, fix.1),
+        1..=LOW_BACKUP_CODES => CheckupItem::new(
+            id,
+            w,
+            CheckStatus::Warn,
+            format!("Only {} left", plural(left, "backup code")),
+            "Each code works once. Generate a new set before you run out.",
+        )
+        .fix(fix.0, fix.1),
+        _ => CheckupItem::new(
+            id,
+            w,
+            CheckStatus::Pass,
+            "Backup codes ready",
+            format!("{} unused, in case you lose your phone.", plural(left, "code")),
+        ),
+    }
+}
+
+fn sessions_review(facts: &CheckupFacts) -> CheckupItem {
+    let (id, w) = (Id::SessionsReview, weight::SESSIONS_REVIEW);
+    let due = crate::sessions::review_due(
+        facts.sessions_reviewed_at,
+        facts.account_created_at,
+        facts.now,
+    );
+    let last = facts
+        .sessions_reviewed_at
+        .map(|at| format!("Last reviewed {}.", relative_phrase(at, facts.now)));
+    if due {
+        let last = last.unwrap_or_else(|| "You haven't reviewed them yet.".into());
+        CheckupItem::new(
+            id,
+            w,
+            CheckStatus::Warn,
+            "Sessions not reviewed in 30 days",
+            format!("{last} Look through your signed-in devices monthly and revoke any you don't recognise."),
+        )
+        .fix("#sessions", "Review sessions")
+    } else {
+        let last = last
+            .unwrap_or_else(|| "Your first monthly review is due 30 days after sign-up.".into());
+        CheckupItem::new(id, w, CheckStatus::Pass, "Session review up to date", last)
+    }
+}
+
+fn sessions_without_two_factor(sessions: &[SessionFact], now: i64) -> CheckupItem {
+    let (id, w) = (
+        Id::SessionsWithoutTwoFactor,
+        weight::SESSIONS_WITHOUT_TWO_FACTOR,
+    );
+    if sessions.is_empty() {
+        return CheckupItem::new(
+            id,
+            w,
+            CheckStatus::Pass,
+            "Every session used your second factor",
+            "No other device is signed in with only a password.",
+        );
+    }
+    let count = sessions.len() as i64;
+    let (verb, pronoun) = if count == 1 {
+        ("is", "it")
+    } else {
+        ("are", "them")
+    };
+    CheckupItem::new(
+        id,
+        w,
+        CheckStatus::Warn,
+        format!("{} signed in without 2FA", plural(count, "session")),
+        format!(
+            "{} {verb} still signed in with only a password, from before 2FA was on or in its place. Sign {pronoun} out unless you recognise {pronoun}.",
+            plural(count, "device")
+        ),
+    )
+    .affected(
+        sessions
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} · {} · active {}",
+                    s.device,
+                    s.location,
+                    relative_phrase(s.last_seen_at, now)
+                )
+            })
+            .collect(),
+    )
+    .fix("#sessions", "Sign out sessions without 2FA")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_734_000_000;
+
+    fn safe() -> CheckupFacts {
+        CheckupFacts {
+            now: NOW,
+            password_score: Some(4),
+            password_changed_at: NOW - 10 * DAY_MS,
+            account_created_at: NOW - 400 * DAY_MS,
+            sessions_reviewed_at: Some(NOW - DAY_MS),
+            two_factor: Some(Method::Totp),
+            backup_codes_left: 10,
+            sessions_without_two_factor: Vec::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn status(facts: &CheckupFacts, id: Id) -> Option<CheckStatus> {
+        evaluate(facts).item(id).map(|item| item.status)
+    }
+
+    #[test]
+    fn a_well_kept_account_passes_everything_and_scores_100() {
+        let checkup = evaluate(&safe());
+        assert_eq!(checkup.score, 100);
+        assert_eq!(checkup.to_fix().count(), 0);
+        assert_eq!(checkup.items.len(), 10);
+        let total: u32 = checkup.items.iter().map(|i| u32::from(i.weight)).sum();
+        assert_eq!(total, 100);
+    }
+
+    #[test]
+    fn password_strength_fails_below_three_and_warns_when_unknown() {
+        let mut facts = safe();
+        facts.password_score = Some(2);
+        assert_eq!(
+            status(&facts, Id::PasswordStrength),
+            Some(CheckStatus::Fail)
+        );
+        facts.password_score = None;
+        assert_eq!(
+            status(&facts, Id::PasswordStrength),
+            Some(CheckStatus::Warn)
+        );
+        facts.password_score = Some(3);
+        assert_eq!(
+            status(&facts, Id::PasswordStrength),
+            Some(CheckStatus::Pass)
+        );
+    }
+
+    #[test]
+    fn an_old_password_is_a_gentle_warning() {
+        let mut facts = safe();
+        facts.password_changed_at = NOW - 366 * DAY_MS;
+        let checkup = evaluate(&facts);
+        let item = checkup.item(Id::PasswordAge).unwrap();
+        assert_eq!(item.status, CheckStatus::Warn);
+        assert!(item.detail.contains("doesn't need changing on a schedule"));
+        assert_eq!(checkup.score, 97);
+    }
+
+    #[test]
+    fn two_factor_off_fails_heavily_and_sms_earns_partial_credit() {
+        let mut facts = safe();
+        facts.two_factor = Some(Method::Sms);
+        let sms = evaluate(&facts);
+        assert_eq!(sms.item(Id::TwoFactor).unwrap().status, CheckStatus::Warn);
+        assert_eq!(sms.score, 85);
+        facts.two_factor = None;
+        let off = evaluate(&facts);
+        assert_eq!(off.item(Id::TwoFactor).unwrap().status, CheckStatus::Fail);
+        assert_eq!(off.item(Id::TwoFactor).unwrap().fix_href, "#two-factor");
+        assert!(off.score < sms.score);
+        assert!(
+            off.item(Id::BackupCodes).is_none(),
+            "no 2FA, no backup codes"
+        );
+        assert!(off.item(Id::SessionsWithoutTwoFactor).is_none());
+    }
+
+    #[test]
+    fn backup_codes_warn_at_three_and_fail_at_none() {
+        let mut facts = safe();
+        for (left, expected) in [
+            (4, CheckStatus::Pass),
+            (3, CheckStatus::Warn),
+            (1, CheckStatus::Warn),
+            (0, CheckStatus::Fail),
+        ] {
+            facts.backup_codes_left = left;
+            assert_eq!(status(&facts, Id::BackupCodes), Some(expected), "{left}");
+        }
+    }
+
+    #[test]
+    fn sessions_review_follows_the_monthly_rule() {
+        let mut facts = safe();
+        facts.sessions_reviewed_at = Some(NOW - 31 * DAY_MS);
+        assert_eq!(status(&facts, Id::SessionsReview), Some(CheckStatus::Warn));
+        facts.sessions_reviewed_at = None;
+        facts.account_created_at = NOW - 5 * DAY_MS;
+        assert_eq!(status(&facts, Id::SessionsReview), Some(CheckStatus::Pass));
+    }
+
+    #[test]
+    fn password_only_sessions_are_listed() {
+        let mut facts = safe();
+        facts.sessions_without_two_factor = vec![SessionFact {
+            device: "Firefox on Linux".into(),
+            location: "London, GB".into(),
+            last_seen_at: NOW - 3 * DAY_MS,
+        }];
+        let checkup = evaluate(&facts);
+        let item = checkup.item(Id::SessionsWithoutTwoFactor).unwrap();
+        assert_eq!(item.status, CheckStatus::Warn);
+        assert_eq!(item.title, "1 session signed in without 2FA");
+        assert_eq!(
+            item.affected,
+            ["Firefox on Linux · London, GB · active 3 days ago"]
+        );
+    }
+}
