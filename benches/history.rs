@@ -184,7 +184,15 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
         let filter = HistoryFilter::from_query(query).map_err(anyhow::Error::msg)?;
         let window = filter.window(now);
         let (p50, p95) = time(|| async {
-            history::page(pool, history::Scope::User(MAIN_USER), &filter, window, &position, PAGE_SIZE + 1).await
+            history::page(
+                pool,
+                history::Scope::User(MAIN_USER),
+                &filter,
+                window,
+                &position,
+                PAGE_SIZE + 1,
+            )
+            .await
         })
         .await?;
         if label.starts_with("first page") {
@@ -209,9 +217,10 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
     ] {
         let filter = HistoryFilter::from_query(query).map_err(anyhow::Error::msg)?;
         let window = filter.window(now);
-        let (p50, p95) =
-            time(|| async { history::daily_counts(pool, history::Scope::User(MAIN_USER), &filter, window).await })
-                .await?;
+        let (p50, p95) = time(|| async {
+            history::daily_counts(pool, history::Scope::User(MAIN_USER), &filter, window).await
+        })
+        .await?;
         rows.push_str(&format!("| {name} | {label} | {p50:.2} | {p95:.2} |\n"));
     }
     Ok(rows)

@@ -41,9 +41,16 @@ pub async fn history_page(
     let window = filter.window(now);
     let pool = &state.pool;
     // One extra row tells whether a further page exists in the direction read.
-    let mut rows = history::page(pool, scope, &filter, window, &filter.position, PAGE_SIZE + 1)
-        .await
-        .map_err(internal)?;
+    let mut rows = history::page(
+        pool,
+        scope,
+        &filter,
+        window,
+        &filter.position,
+        PAGE_SIZE + 1,
+    )
+    .await
+    .map_err(internal)?;
     let more = rows.len() > PAGE_SIZE;
     if more {
         match filter.position {

@@ -41,7 +41,9 @@ const LINK_BUTTON: &str = "inline-flex items-center rounded-lg border border-sla
 
 /// The Login History card's body; everything it shows follows the URL query.
 #[component]
-pub fn LoginHistory(#[prop(default = HistoryScope::Personal)] scope: HistoryScope) -> impl IntoView {
+pub fn LoginHistory(
+    #[prop(default = HistoryScope::Personal)] scope: HistoryScope,
+) -> impl IntoView {
     let location = use_location();
     let page = Resource::new(
         move || location.search.get(),

@@ -346,9 +346,13 @@ pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
 pub async fn require_user() -> Result<AuthSession, AppError> {
     let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
     let parts = request_parts()?;
-    let gated = parts.uri.path().strip_prefix("/api/").is_some_and(|endpoint| {
-        !crate::server::team::policy::ALLOWED_AT_TWO_FACTOR_GATE.contains(&endpoint)
-    });
+    let gated = parts
+        .uri
+        .path()
+        .strip_prefix("/api/")
+        .is_some_and(|endpoint| {
+            !crate::server::team::policy::ALLOWED_AT_TWO_FACTOR_GATE.contains(&endpoint)
+        });
     if gated
         && let crate::team::TwoFactorRequirement::Enforced { .. } = app_state()?
             .two_factor_requirement(&session.user.id, now_ms())

@@ -80,7 +80,15 @@ async fn start_export(
         let (pool, user_id, filter) = (pool.clone(), user_id.clone(), filter.clone());
         async move {
             let (position, first) = next?;
-            let rows = match history::page(&pool, history::Scope::User(&user_id), &filter, window, &position, BATCH).await
+            let rows = match history::page(
+                &pool,
+                history::Scope::User(&user_id),
+                &filter,
+                window,
+                &position,
+                BATCH,
+            )
+            .await
             {
                 Ok(rows) => rows,
                 Err(error) => {

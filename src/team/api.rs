@@ -112,13 +112,16 @@ pub async fn update_org_policy(
     let session = require_user().await?;
     let name =
         super::clean_org_name(&name).map_err(|message| AppError::validation("name", message))?;
-    let grace_days =
-        parse_grace_days(&grace_days).map_err(|message| AppError::validation("grace_days", message))?;
+    let grace_days = parse_grace_days(&grace_days)
+        .map_err(|message| AppError::validation("grace_days", message))?;
     let checked = |value: Option<String>| -> Result<bool, AppError> {
         match value.as_deref() {
             None => Ok(false),
             Some("on" | "true") => Ok(true),
-            Some(_) => Err(AppError::validation("policy", "That setting value is not valid.")),
+            Some(_) => Err(AppError::validation(
+                "policy",
+                "That setting value is not valid.",
+            )),
         }
     };
     let policy = OrgPolicy {

@@ -4,14 +4,17 @@
 use super::api::{InviteMember, RevokeInvitation};
 use super::view::TeamActions;
 use super::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
-use crate::two_factor::parts::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, action_error};
+use crate::two_factor::parts::{
+    BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, action_error,
+};
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::time::{RelativeTime, utc_datetime};
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
 const CHIP: &str = "rounded-full px-2 py-0.5 text-xs font-medium";
-const CHIP_OK: &str = "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200";
+const CHIP_OK: &str =
+    "bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200";
 const CHIP_WARN: &str = "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-200";
 const CHIP_ROLE: &str = "bg-indigo-50 text-indigo-700 dark:bg-indigo-950/60 dark:text-indigo-300";
 

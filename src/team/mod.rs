@@ -190,7 +190,10 @@ pub enum TwoFactorRequirement {
     /// 2FA must be set up before `deadline` (Unix ms).
     Grace { organization: String, deadline: i64 },
     /// Nothing but the 2FA set-up is allowed until it is on.
-    Enforced { organization: String, reason: String },
+    Enforced {
+        organization: String,
+        reason: String,
+    },
 }
 
 /// The grace period's end for a member who joined at `joined_at` of an
@@ -304,6 +307,9 @@ mod tests {
         assert_eq!(countdown_text(-5), "0m 00s");
         assert_eq!(countdown_text(65_000), "1m 05s");
         assert_eq!(countdown_text(3_725_000), "1h 2m 05s");
-        assert_eq!(countdown_text(2 * DAY_MS + 3_600_000 * 3 + 60_000 * 14), "2d 3h 14m");
+        assert_eq!(
+            countdown_text(2 * DAY_MS + 3_600_000 * 3 + 60_000 * 14),
+            "2d 3h 14m"
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! held at once the grace period is over.
 
 use super::api::{UpdateOrgPolicy, get_two_factor_requirement};
-use super::{MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, TwoFactorRequirement, countdown_text};
+use super::{
+    MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, TwoFactorRequirement, countdown_text,
+};
 use crate::account::api::SignOut;
 use crate::two_factor::parts::{BUTTON_SECONDARY, INPUT, LABEL};
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
@@ -29,7 +31,10 @@ pub fn PolicyCard(
             "Every member needs two-factor authentication, with {} day(s) of grace from {since} (or from joining).",
             organization.grace_days
         ),
-        _ => "Owners and Admins need two-factor authentication; for everyone else it is recommended.".to_string(),
+        _ => {
+            "Owners and Admins need two-factor authentication; for everyone else it is recommended."
+                .to_string()
+        }
     };
     if !editable {
         return view! {

@@ -6,7 +6,7 @@ use super::api::{
     ChangeMemberRole, CreateOrganization, InviteMember, LeaveOrganization, RemindTwoFactor,
     RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
 };
-use super::members::{InviteForm, Invitations, MembersList};
+use super::members::{Invitations, InviteForm, MembersList};
 use super::policy::PolicyCard;
 use super::{ORG_NAME_MAX_CHARS, Role, Team};
 use crate::login_history::view::{HistoryScope, LoginHistory};

@@ -15,5 +15,5 @@ mod recovery;
 mod sessions;
 mod sign_in;
 mod sign_up;
-mod two_factor;
 mod team;
+mod two_factor;

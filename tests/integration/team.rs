@@ -85,15 +85,25 @@ async fn secured_user(app: &TestApp, name: &str, email: &str) -> String {
 /// Signs up an Owner with 2FA and their organization.
 async fn owner_of(app: &TestApp, org: &str, email: &str) -> String {
     let cookie = secured_user(app, "Olivia Owner", email).await;
-    ok(&app.call("create_organization", &[("name", org)], Some(&cookie)).await);
+    ok(&app
+        .call("create_organization", &[("name", org)], Some(&cookie))
+        .await);
     cookie
 }
 
 /// Invites `email` as `role` and accepts as that (new) person.
 async fn join(app: &TestApp, inviter: &str, cookie: &str, email: &str, role: &str) {
-    ok(&app.call("invite_member", &[("email", email), ("role", role)], Some(inviter)).await);
+    ok(&app
+        .call(
+            "invite_member",
+            &[("email", email), ("role", role)],
+            Some(inviter),
+        )
+        .await);
     let token = invitation_token(app, email).await;
-    ok(&app.call("accept_invitation", &[("token", &token)], Some(cookie)).await);
+    ok(&app
+        .call("accept_invitation", &[("token", &token)], Some(cookie))
+        .await);
 }
 
 /// An organization with one person in each role, and an outsider who owns another.
@@ -110,13 +120,26 @@ async fn crew(app: &TestApp) -> Crew {
     let owner = owner_of(app, "Acme", "owner@acme.test").await;
     let admin = secured_user(app, "Ada Admin", "admin@acme.test").await;
     join(app, &owner, &admin, "admin@acme.test", "admin").await;
-    let member = app.sign_up("Max Member", "member@acme.test", STRONG_PASSWORD).await;
+    let member = app
+        .sign_up("Max Member", "member@acme.test", STRONG_PASSWORD)
+        .await;
     join(app, &owner, &member, "member@acme.test", "member").await;
-    let viewer = app.sign_up("Vic Viewer", "viewer@acme.test", STRONG_PASSWORD).await;
+    let viewer = app
+        .sign_up("Vic Viewer", "viewer@acme.test", STRONG_PASSWORD)
+        .await;
     join(app, &owner, &viewer, "viewer@acme.test", "viewer").await;
     let outsider = owner_of(app, "Globex", "owner@globex.test").await;
-    let loner = app.sign_up("Lou Loner", "lou@nowhere.test", STRONG_PASSWORD).await;
-    Crew { owner, admin, member, viewer, outsider, loner }
+    let loner = app
+        .sign_up("Lou Loner", "lou@nowhere.test", STRONG_PASSWORD)
+        .await;
+    Crew {
+        owner,
+        admin,
+        member,
+        viewer,
+        outsider,
+        loner,
+    }
 }
 
 /// Adds a Viewer whose role and membership the matrix changes.
@@ -127,12 +150,14 @@ async fn subject(app: &TestApp, crew: &Crew, email: &str) -> String {
 }
 
 async fn role_of(app: &TestApp, email: &str) -> Option<String> {
-    sqlx::query("SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1")
-        .bind(email)
-        .fetch_optional(&app.pool)
-        .await
-        .unwrap()
-        .map(|row| row.try_get("role").unwrap())
+    sqlx::query(
+        "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
+    .map(|row| row.try_get("role").unwrap())
 }
 
 async fn pending_invitation_id(app: &TestApp, email: &str) -> String {

@@ -178,13 +178,13 @@ pub async fn login_history(
         .await?;
     let filter = HistoryFilter::from_query(query.as_deref().unwrap_or_default())
         .map_err(|message| invalid("filter", message))?;
-    let page =
-        crate::login_history::api::history_page(
-            &state,
-            crate::server::store::history::Scope::User(&caller.user_id),
-            filter,
-            false,
-        ).await?;
+    let page = crate::login_history::api::history_page(
+        &state,
+        crate::server::store::history::Scope::User(&caller.user_id),
+        filter,
+        false,
+    )
+    .await?;
     let link = |query: String| format!("{BASE_PATH}/login-history?{query}");
     Ok(Json(HistoryResponse {
         events: page.events,

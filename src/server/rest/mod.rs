@@ -110,9 +110,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden | AppError::ReauthRequired => {
                 ApiError::new(status, "forbidden", message)
             }
-            AppError::TwoFactorRequired => {
-                ApiError::new(status, "two_factor_required", message)
-            }
+            AppError::TwoFactorRequired => ApiError::new(status, "two_factor_required", message),
             AppError::Unauthenticated | AppError::InvalidCredentials => {
                 ApiError::unauthorized(message, Some("invalid_token"))
             }

@@ -205,10 +205,10 @@ pub async fn find_by_secret_hash(
         crate::server::store::orgs::ORG_COLUMNS
     );
     let row = sqlx::query(&sql)
-    .bind(secret_hash)
-    .fetch_optional(pool)
-    .await
-    .context("Failed to look up API key")?;
+        .bind(secret_hash)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up API key")?;
     let Some(row) = row else { return Ok(None) };
     let two_factor: Option<String> = row.try_get("two_factor_method")?;
     let membership = crate::server::store::orgs::membership_from(&row, two_factor.is_some())?;

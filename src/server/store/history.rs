@@ -87,7 +87,8 @@ impl Conditions {
         let owner = c.push(Bind::Text(id.to_string()));
         let from = c.push(Bind::Int(window.0));
         let to = c.push(Bind::Int(window.1));
-        let mut sql = format!("{column} = {owner} AND occurred_at >= {from} AND occurred_at < {to}");
+        let mut sql =
+            format!("{column} = {owner} AND occurred_at >= {from} AND occurred_at < {to}");
         sql.push_str(&c.category_and_outcome(filter));
         if !filter.text.is_empty() {
             let pattern = format!("%{}%", escape_like(&filter.text.to_lowercase()));

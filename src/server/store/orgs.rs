@@ -56,7 +56,8 @@ fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
 
 /// The organization columns `membership_from` reads, for a query joining
 /// `organizations o` (and `memberships m`).
-pub const ORG_COLUMNS: &str = "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
+pub const ORG_COLUMNS: &str =
+    "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
     o.grace_days, o.policy_since, o.created_at AS org_created_at";
 
 fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
@@ -213,14 +214,13 @@ pub async fn role_and_owners(
         .await
         .context("Failed to read the member")?;
     let role = row.as_ref().map(role_of).transpose()?;
-    let owners: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'",
-    )
-    .bind(org_id)
-    .fetch_one(&mut **tx)
-    .await
-    .context("Failed to count owners")?
-    .try_get("n")?;
+    let owners: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(org_id)
+            .fetch_one(&mut **tx)
+            .await
+            .context("Failed to count owners")?
+            .try_get("n")?;
     Ok((role, owners))
 }
 
@@ -267,14 +267,16 @@ pub async fn add_member(
     if membership_on(tx, user_id).await?.is_some() {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO memberships (user_id, org_id, role, joined_at) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(org_id)
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .context("Failed to add the member")?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, org_id, role, joined_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to add the member")?;
     Ok(true)
 }
 
@@ -332,7 +334,10 @@ pub struct NewInvitation<'a> {
 }
 
 /// Stores an invitation, retiring earlier pending ones to the same address.
-pub async fn insert_invitation(pool: &AnyPool, invitation: &NewInvitation<'_>) -> anyhow::Result<()> {
+pub async fn insert_invitation(
+    pool: &AnyPool,
+    invitation: &NewInvitation<'_>,
+) -> anyhow::Result<()> {
     let mut tx = pool.begin().await.context("Failed to begin")?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $1
@@ -464,12 +469,13 @@ pub async fn revoke_invitation(
 
 /// How many invitations the organization sent since `since`.
 pub async fn invitations_since(pool: &AnyPool, org_id: &str, since: i64) -> anyhow::Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM invitations WHERE org_id = $1 AND created_at >= $2")
-        .bind(org_id)
-        .bind(since)
-        .fetch_one(pool)
-        .await
-        .context("Failed to count invitations")?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM invitations WHERE org_id = $1 AND created_at >= $2")
+            .bind(org_id)
+            .bind(since)
+            .fetch_one(pool)
+            .await
+            .context("Failed to count invitations")?;
     Ok(row.try_get("n")?)
 }
 

@@ -150,8 +150,9 @@ impl AppState {
                 "The link works once, until {} (7 days).",
                 crate::ui::time::utc_datetime(expires_at)
             ),
-            footer: "If you did not expect this, ignore this email: nothing happens unless you accept."
-                .into(),
+            footer:
+                "If you did not expect this, ignore this email: nothing happens unless you accept."
+                    .into(),
         });
         self.enqueue_mail(&mail, None).await.map_err(internal)?;
         self.record_team_event(

@@ -24,7 +24,10 @@ pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
     if crate::ids::is_uuid_shaped(&user_id) {
         Ok(user_id)
     } else {
-        Err(AppError::validation("user_id", "That member id is not valid."))
+        Err(AppError::validation(
+            "user_id",
+            "That member id is not valid.",
+        ))
     }
 }
 
@@ -259,10 +262,9 @@ impl AppState {
         orgs::remove(&mut tx, &org.id, target_id)
             .await
             .map_err(internal)?;
-        let revoked =
-            crate::server::store::api_keys::revoke_all_in(&mut tx, target_id, now_ms())
-                .await
-                .map_err(internal)?;
+        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, target_id, now_ms())
+            .await
+            .map_err(internal)?;
         tx.commit().await.map_err(|e| internal(e.into()))?;
         self.record_team_event(
             &actor.id,

@@ -199,9 +199,15 @@ impl AppState {
         for member in members.iter().filter(|member| {
             member.two_factor_method.is_none() && only.is_none_or(|only| only == member.user_id)
         }) {
-            if !orgs::claim_reminder(&self.pool, &org.id, &member.user_id, now, REMINDER_INTERVAL_MS)
-                .await
-                .map_err(internal)?
+            if !orgs::claim_reminder(
+                &self.pool,
+                &org.id,
+                &member.user_id,
+                now,
+                REMINDER_INTERVAL_MS,
+            )
+            .await
+            .map_err(internal)?
             {
                 continue;
             }
@@ -334,7 +340,7 @@ impl AppState {
                 client,
                 detail,
             )
-                .await?;
+            .await?;
         }
         Ok(())
     }
