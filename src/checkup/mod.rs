@@ -58,10 +58,14 @@ pub enum CheckupItemId {
     ApiKeysUnused,
     ApiKeysWithoutExpiry,
     ApiKeysOverPrivileged,
+    /// The organization checkup: members without 2FA.
+    TeamMembersTwoFactor,
+    /// The organization checkup: 2FA required for everyone.
+    TeamTwoFactorPolicy,
 }
 
 impl CheckupItemId {
-    pub const ALL: [CheckupItemId; 10] = [
+    pub const ALL: [CheckupItemId; 12] = [
         CheckupItemId::PasswordStrength,
         CheckupItemId::PasswordAge,
         CheckupItemId::TwoFactor,
@@ -72,6 +76,8 @@ impl CheckupItemId {
         CheckupItemId::ApiKeysUnused,
         CheckupItemId::ApiKeysWithoutExpiry,
         CheckupItemId::ApiKeysOverPrivileged,
+        CheckupItemId::TeamMembersTwoFactor,
+        CheckupItemId::TeamTwoFactorPolicy,
     ];
 
     /// The stable name, as serialised.
@@ -87,6 +93,8 @@ impl CheckupItemId {
             CheckupItemId::ApiKeysUnused => "api_keys_unused",
             CheckupItemId::ApiKeysWithoutExpiry => "api_keys_without_expiry",
             CheckupItemId::ApiKeysOverPrivileged => "api_keys_over_privileged",
+            CheckupItemId::TeamMembersTwoFactor => "team_members_two_factor",
+            CheckupItemId::TeamTwoFactorPolicy => "team_two_factor_policy",
         }
     }
 }

@@ -20,20 +20,36 @@ const FIX_LINK: &str = "inline-flex shrink-0 items-center gap-1.5 self-start rou
 /// that need attention with a link to each fix, and the passed checks in a
 /// disclosure. The server computes it from the account on every page load;
 /// "Check again" asks once more after fixing something.
+/// With `organization`, the same card shows the organization's checkup
+/// (for its Owners) on the Team page.
 #[component]
-pub fn SecurityCheckup() -> impl IntoView {
+pub fn SecurityCheckup(#[prop(optional)] organization: bool) -> impl IntoView {
     let runs = RwSignal::new(0_u32);
-    let checkup = Resource::new(move || runs.get(), |_| get_security_checkup());
+    let checkup = Resource::new(
+        move || runs.get(),
+        move |_| async move {
+            if organization {
+                crate::team::api::get_org_checkup().await
+            } else {
+                get_security_checkup().await
+            }
+        },
+    );
     let recheck = Callback::new(move |_| runs.update(|n| *n += 1));
+    let (id, test_id, title) = if organization {
+        ("team-checkup", "team-checkup", "Team security checkup")
+    } else {
+        ("checkup", "security-checkup", "Security checkup")
+    };
     view! {
-        <section id="checkup" aria-labelledby="checkup-title" data-testid="security-checkup" class=CARD>
-            <Transition fallback=|| view! { <CheckupSkeleton/> }>
+        <section id=id aria-labelledby="checkup-title" data-testid=test_id class=CARD>
+            <Transition fallback=move || view! { <CheckupSkeleton title/> }>
                 {move || Suspend::new(async move {
                     match checkup.await {
-                        Ok(checkup) => view! { <CheckupBody checkup recheck/> }.into_any(),
+                        Ok(checkup) => view! { <CheckupBody checkup recheck title/> }.into_any(),
                         Err(error) => view! {
                             <div class="space-y-3 px-5 py-5 sm:px-6">
-                                <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">"Security checkup"</h2>
+                                <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">{title}</h2>
                                 <Alert tone=Tone::Error>{error.to_string()}</Alert>
                             </div>
                         }.into_any(),
@@ -46,12 +62,12 @@ pub fn SecurityCheckup() -> impl IntoView {
 
 /// What shows while the checkup loads.
 #[component]
-fn CheckupSkeleton() -> impl IntoView {
+fn CheckupSkeleton(title: &'static str) -> impl IntoView {
     view! {
         <div class="flex items-center gap-4 px-5 py-5 sm:px-6" aria-busy="true">
             <div class="h-20 w-20 shrink-0 animate-pulse rounded-full bg-slate-100 dark:bg-slate-800"></div>
             <div class="flex-1 space-y-2">
-                <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">"Security checkup"</h2>
+                <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">{title}</h2>
                 <div class="h-3 w-2/3 animate-pulse rounded bg-slate-100 dark:bg-slate-800"></div>
             </div>
         </div>
@@ -60,7 +76,11 @@ fn CheckupSkeleton() -> impl IntoView {
 
 /// The loaded checkup: header with the ring, then the lists.
 #[component]
-fn CheckupBody(checkup: super::SecurityCheckup, recheck: Callback<()>) -> impl IntoView {
+fn CheckupBody(
+    checkup: super::SecurityCheckup,
+    recheck: Callback<()>,
+    title: &'static str,
+) -> impl IntoView {
     let grade = checkup.grade();
     let score = checkup.score;
     let (to_fix, passed): (Vec<CheckupItem>, Vec<CheckupItem>) =
@@ -76,7 +96,7 @@ fn CheckupBody(checkup: super::SecurityCheckup, recheck: Callback<()>) -> impl I
             <ScoreRing score grade/>
             <div class="min-w-0 flex-1 basis-40">
                 <div class="flex flex-wrap items-center gap-2">
-                    <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">"Security checkup"</h2>
+                    <h2 id="checkup-title" class="text-base font-semibold text-slate-900 dark:text-white">{title}</h2>
                     <span class=format!("rounded-full px-2.5 py-0.5 text-xs font-medium {}", badge_class(grade)) data-testid="checkup-grade">
                         {grade.label()}
                     </span>

@@ -197,3 +197,11 @@ pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement,
         .two_factor_requirement(&session.user.id, now_ms())
         .await
 }
+
+/// The organization's security checkup (members without 2FA, the 2FA
+/// policy, the team's API keys); Owners only.
+#[server(endpoint = "org_checkup")]
+pub async fn get_org_checkup() -> Result<crate::checkup::SecurityCheckup, AppError> {
+    let session = require_user().await?;
+    app_state()?.org_checkup(&session.user.id, now_ms()).await
+}

@@ -96,6 +96,7 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
     let summary = team.clone();
     view! {
         <OrganizationSummary team=summary without_two_factor/>
+        {(my_role == Role::Owner).then(|| view! { <crate::checkup::view::SecurityCheckup organization=true/> })}
         {manager.then(|| view! {
             <Card id="invite" title="Invite a member"
                 description="They get an email with a link that works once, for 7 days.">

@@ -638,3 +638,63 @@ both_databases! {
         assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 200);
     }
 }
+
+async fn org_checkup(app: &TestApp, cookie: &str) -> statusstack::checkup::SecurityCheckup {
+    let reply = app.call("org_checkup", &[], Some(cookie)).await;
+    ok(&reply);
+    serde_json::from_str(&reply.body).unwrap()
+}
+
+both_databases! {
+    async fn the_owner_sees_the_organization_checkup_and_each_item_follows_its_condition(app) {
+        use statusstack::checkup::{CheckStatus, CheckupItemId as Id};
+        let crew = crew(&app).await;
+        for (who, cookie, expected) in [
+            ("admin", &crew.admin, AppError::Forbidden),
+            ("member", &crew.member, AppError::Forbidden),
+            ("viewer", &crew.viewer, AppError::Forbidden),
+            ("loner", &crew.loner, AppError::NotFound),
+        ] {
+            assert_eq!(refused(&app.call("org_checkup", &[], Some(cookie)).await), expected, "{who}");
+        }
+        let status = |checkup: &statusstack::checkup::SecurityCheckup, id| checkup.item(id).unwrap().status;
+        // Members without 2FA: a failure while nothing requires it.
+        let checkup = org_checkup(&app, &crew.owner).await;
+        let coverage = checkup.item(Id::TeamMembersTwoFactor).unwrap();
+        assert_eq!(coverage.status, CheckStatus::Fail);
+        assert_eq!(coverage.affected.len(), 2, "{:?}", coverage.affected);
+        assert!(coverage.affected.iter().any(|a| a.contains("member@acme.test")));
+        assert_eq!(status(&checkup, Id::TeamTwoFactorPolicy), CheckStatus::Warn);
+        assert_eq!(status(&checkup, Id::ApiKeysWithoutExpiry), CheckStatus::Pass, "no keys yet");
+        // Production turns the policy item green and the coverage into a warning…
+        ok(&app.call("update_org_policy", &[("name", "Acme"), ("production", "on"), ("grace_days", "7")], Some(&crew.owner)).await);
+        let checkup = org_checkup(&app, &crew.owner).await;
+        assert_eq!(status(&checkup, Id::TeamTwoFactorPolicy), CheckStatus::Pass);
+        assert_eq!(status(&checkup, Id::TeamMembersTwoFactor), CheckStatus::Warn);
+        // …and 2FA for both clears it.
+        enable_totp(&app, &crew.member).await;
+        enable_totp(&app, &crew.viewer).await;
+        assert_eq!(status(&org_checkup(&app, &crew.owner).await, Id::TeamMembersTwoFactor), CheckStatus::Pass);
+        // A member's key without expiry shows up by member and key, and goes when revoked.
+        let key = create_key_with(&app, &crew.member, &[("name", "forever"), ("permission", "read"), ("expiry", "never")]).await.unwrap();
+        let checkup = org_checkup(&app, &crew.owner).await;
+        let no_expiry = checkup.item(Id::ApiKeysWithoutExpiry).unwrap();
+        assert_ne!(no_expiry.status, CheckStatus::Pass);
+        assert!(no_expiry.affected.iter().any(|a| a.contains("Max Member: forever")), "{:?}", no_expiry.affected);
+        assert_eq!(no_expiry.fix_href, "/settings/team#members");
+        // Stale keys across the team: due for rotation and unused.
+        sqlx::query("UPDATE api_keys SET created_at = created_at - $1").bind(91 * DAY_MS).execute(&app.pool).await.unwrap();
+        let checkup = org_checkup(&app, &crew.owner).await;
+        assert_ne!(status(&checkup, Id::ApiKeyRotation), CheckStatus::Pass);
+        assert_ne!(status(&checkup, Id::ApiKeysUnused), CheckStatus::Pass);
+        ok(&app.call("revoke_api_key", &[("key_id", &key.key.id)], Some(&crew.member)).await);
+        let checkup = org_checkup(&app, &crew.owner).await;
+        for id in [Id::ApiKeysWithoutExpiry, Id::ApiKeyRotation, Id::ApiKeysUnused] {
+            assert_eq!(status(&checkup, id), CheckStatus::Pass, "{id:?}");
+        }
+        assert_eq!(checkup.score, 100);
+        // The Team page shows the card to the Owner only.
+        assert!(app.get("/settings/team", Some(&crew.owner)).await.body.contains("Team security checkup"));
+        assert!(!app.get("/settings/team", Some(&crew.admin)).await.body.contains("Team security checkup"));
+    }
+}

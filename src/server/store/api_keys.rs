@@ -354,39 +354,72 @@ pub struct KeyUsage {
     pub admin_used_at: Option<i64>,
 }
 
+const USAGE_COLUMNS: &str = "k.id, k.name, k.permission, k.created_at, k.expires_at,
+    k.rotated_at, k.last_used_at, k.write_used_at, k.admin_used_at, u.name AS owner_name";
+
+/// Live keys (not revoked, not expired at `now`) of one user (`user_id`
+/// column) or one organization's members (`m.org_id`), newest first, each
+/// with its owner's name.
+async fn live_usage_where(
+    pool: &AnyPool,
+    owner_column: &str,
+    owner: &str,
+    now: i64,
+) -> anyhow::Result<Vec<(String, KeyUsage)>> {
+    let sql = format!(
+        "SELECT {USAGE_COLUMNS}
+         FROM api_keys k JOIN users u ON u.id = k.user_id
+         LEFT JOIN memberships m ON m.user_id = k.user_id
+         WHERE {owner_column} = $1 AND k.revoked_at IS NULL
+               AND (k.expires_at IS NULL OR k.expires_at > $2)
+         ORDER BY k.created_at DESC, k.id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(owner)
+        .bind(now)
+        .fetch_all(pool)
+        .await
+        .context("Failed to list API key usage")?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("owner_name")?,
+                KeyUsage {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    permission: row.try_get("permission")?,
+                    created_at: row.try_get("created_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                    rotated_at: row.try_get("rotated_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    write_used_at: row.try_get("write_used_at")?,
+                    admin_used_at: row.try_get("admin_used_at")?,
+                },
+            ))
+        })
+        .collect()
+}
+
 /// The user's live keys (not revoked, not expired at `now`), newest first.
 pub async fn live_key_usage(
     pool: &AnyPool,
     user_id: &str,
     now: i64,
 ) -> anyhow::Result<Vec<KeyUsage>> {
-    let rows = sqlx::query(
-        "SELECT id, name, permission, created_at, expires_at, rotated_at, last_used_at,
-                write_used_at, admin_used_at
-         FROM api_keys
-         WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
-         ORDER BY created_at DESC, id DESC",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(pool)
-    .await
-    .context("Failed to list API key usage")?;
-    rows.iter()
-        .map(|row| {
-            Ok(KeyUsage {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                permission: row.try_get("permission")?,
-                created_at: row.try_get("created_at")?,
-                expires_at: row.try_get("expires_at")?,
-                rotated_at: row.try_get("rotated_at")?,
-                last_used_at: row.try_get("last_used_at")?,
-                write_used_at: row.try_get("write_used_at")?,
-                admin_used_at: row.try_get("admin_used_at")?,
-            })
-        })
-        .collect()
+    Ok(live_usage_where(pool, "k.user_id", user_id, now)
+        .await?
+        .into_iter()
+        .map(|(_, key)| key)
+        .collect())
+}
+
+/// The live keys of every member of an organization, with their owners' names.
+pub async fn live_team_key_usage(
+    pool: &AnyPool,
+    org_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<(String, KeyUsage)>> {
+    live_usage_where(pool, "m.org_id", org_id, now).await
 }
 
 /// Records that a key passed a check needing `level` (Write or Admin; Read

@@ -4,6 +4,7 @@
 //! rule holds under concurrent changes. Invitations, the 2FA policy and the
 //! API-key caps are in the submodules.
 
+pub mod checkup;
 pub mod invitations;
 pub mod policy;
 
