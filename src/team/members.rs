@@ -152,7 +152,7 @@ fn MemberLine(member: MemberRow, my_role: Role, actions: TeamActions) -> impl In
                                 <option value=role.as_str() selected=role == member.role>{role.label()}</option>
                             }).collect_view()}
                         </select>
-                        <button type="submit" class=BUTTON_SECONDARY>"Change role"</button>
+                        <button type="submit" class=format!("{BUTTON_SECONDARY} whitespace-nowrap")>"Change role"</button>
                     </ActionForm>
                     {(member.two_factor == Some(MemberTwoFactor::Off)).then(|| view! {
                         <ActionForm action=actions.remind>

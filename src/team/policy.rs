@@ -27,10 +27,17 @@ pub fn PolicyCard(
     let saved = last_succeeded(policy);
     let since = organization.policy_since.map(utc_datetime);
     let summary = match (organization.requires_two_factor_for_all(), since) {
-        (true, Some(since)) => format!(
-            "Every member needs two-factor authentication, with {} day(s) of grace from {since} (or from joining).",
-            organization.grace_days
-        ),
+        (true, Some(since)) => match organization.grace_days {
+            0 => format!(
+                "Every member needs two-factor authentication, with no grace period, since {since}."
+            ),
+            1 => format!(
+                "Every member needs two-factor authentication, with 1 day to set it up from {since} (or from joining)."
+            ),
+            days => format!(
+                "Every member needs two-factor authentication, with {days} days to set it up from {since} (or from joining)."
+            ),
+        },
         _ => {
             "Owners and Admins need two-factor authentication; for everyone else it is recommended."
                 .to_string()
@@ -41,7 +48,7 @@ pub fn PolicyCard(
             <dl class="grid gap-3 text-sm sm:grid-cols-3">
                 <div><dt class="text-slate-500 dark:text-slate-400">"Production access"</dt><dd class="font-medium">{if organization.production { "On" } else { "Off" }}</dd></div>
                 <div><dt class="text-slate-500 dark:text-slate-400">"Require 2FA for all members"</dt><dd class="font-medium">{if organization.require_two_factor { "On" } else { "Off" }}</dd></div>
-                <div><dt class="text-slate-500 dark:text-slate-400">"Grace period"</dt><dd class="font-medium">{format!("{} days", organization.grace_days)}</dd></div>
+                <div><dt class="text-slate-500 dark:text-slate-400">"Grace period"</dt><dd class="font-medium">{match organization.grace_days { 0 => "None".to_string(), 1 => "1 day".to_string(), n => format!("{n} days") }}</dd></div>
             </dl>
             <p class="mt-3 text-sm text-slate-500 dark:text-slate-400">{summary}" Only Owners change the policy."</p>
         }
