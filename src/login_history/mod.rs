@@ -51,6 +51,7 @@ pub enum EventKind {
     OrgPolicyChanged,
     OrgTwoFactorReminder,
     ApiKeyPermissionReduced,
+    OrgDeleted,
 }
 
 impl EventKind {
@@ -97,6 +98,7 @@ impl EventKind {
             EventKind::OrgPolicyChanged => "org_policy_changed",
             EventKind::OrgTwoFactorReminder => "org_two_factor_reminder",
             EventKind::ApiKeyPermissionReduced => "api_key_permission_reduced",
+            EventKind::OrgDeleted => "org_deleted",
         }
     }
 
@@ -143,6 +145,7 @@ impl EventKind {
             EventKind::OrgPolicyChanged => "Organization policy changed",
             EventKind::OrgTwoFactorReminder => "Two-factor reminder sent",
             EventKind::ApiKeyPermissionReduced => "API key permission reduced",
+            EventKind::OrgDeleted => "Organization deleted",
         }
     }
 
@@ -172,7 +175,7 @@ impl EventKind {
             ApiKeyPermissionReduced => Category::ApiKeys,
             OrgCreated | OrgMemberInvited | OrgInvitationRevoked | OrgMemberJoined
             | OrgRoleChanged | OrgMemberRemoved | OrgMemberLeft | OrgPolicyChanged
-            | OrgTwoFactorReminder => Category::Team,
+            | OrgTwoFactorReminder | OrgDeleted => Category::Team,
         }
     }
 
@@ -182,7 +185,7 @@ impl EventKind {
     }
 }
 
-pub const ALL_KINDS: [EventKind; 40] = [
+pub const ALL_KINDS: [EventKind; 41] = [
     EventKind::SignUp,
     EventKind::SignIn,
     EventKind::SignInFailed,
@@ -223,6 +226,7 @@ pub const ALL_KINDS: [EventKind; 40] = [
     EventKind::OrgPolicyChanged,
     EventKind::OrgTwoFactorReminder,
     EventKind::ApiKeyPermissionReduced,
+    EventKind::OrgDeleted,
 ];
 
 /// Whether the attempt succeeded.

@@ -205,3 +205,26 @@ pub async fn get_org_checkup() -> Result<crate::checkup::SecurityCheckup, AppErr
     let session = require_user().await?;
     app_state()?.org_checkup(&session.user.id, now_ms()).await
 }
+
+/// Deletes the caller's organization (Owners only): `confirm` is its exact
+/// name, and sudo mode applies (`password`, and `code` with 2FA). Members
+/// leave, their API keys are revoked, and they are told by email.
+#[server(endpoint = "delete_organization")]
+pub async fn delete_organization(
+    confirm: String,
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    if state.my_membership(&session.user.id).await?.role != Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    state
+        .confirm_sudo(&session, password, code, &client)
+        .await?;
+    state
+        .delete_organization(&session.user, &confirm, &client)
+        .await
+}

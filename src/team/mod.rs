@@ -165,6 +165,8 @@ pub struct InvitationRow {
 pub struct Team {
     pub organization: Organization,
     pub my_role: Role,
+    /// The caller's own second factor, for the sudo prompt of deleting.
+    pub my_two_factor: Option<crate::two_factor::Method>,
     pub members: Vec<MemberRow>,
     pub invitations: Vec<InvitationRow>,
 }

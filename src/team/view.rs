@@ -3,8 +3,8 @@
 //! leaving.
 
 use super::api::{
-    ChangeMemberRole, CreateOrganization, InviteMember, LeaveOrganization, RemindTwoFactor,
-    RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
+    ChangeMemberRole, CreateOrganization, DeleteOrganization, InviteMember, LeaveOrganization,
+    RemindTwoFactor, RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
 };
 use super::members::{Invitations, InviteForm, MembersList};
 use super::policy::PolicyCard;
@@ -25,6 +25,7 @@ pub struct TeamActions {
     pub change_role: ServerAction<ChangeMemberRole>,
     pub remove: ServerAction<RemoveMember>,
     pub leave: ServerAction<LeaveOrganization>,
+    pub delete: ServerAction<DeleteOrganization>,
     pub policy: ServerAction<UpdateOrgPolicy>,
     pub remind: ServerAction<RemindTwoFactor>,
 }
@@ -38,6 +39,7 @@ impl TeamActions {
             change_role: ServerAction::new(),
             remove: ServerAction::new(),
             leave: ServerAction::new(),
+            delete: ServerAction::new(),
             policy: ServerAction::new(),
             remind: ServerAction::new(),
         }
@@ -51,6 +53,7 @@ impl TeamActions {
             + self.change_role.version().get()
             + self.remove.version().get()
             + self.leave.version().get()
+            + self.delete.version().get()
             + self.policy.version().get()
             + self.remind.version().get()
     }
@@ -90,9 +93,11 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
         .filter(|member| member.two_factor == Some(super::MemberTwoFactor::Off))
         .count();
     let my_role = team.my_role;
+    let my_two_factor = team.my_two_factor;
     let invitations = team.invitations.clone();
     let organization = team.organization.clone();
     let org_name = organization.name.clone();
+    let delete_name = organization.name.clone();
     let summary = team.clone();
     view! {
         <OrganizationSummary team=summary without_two_factor/>
@@ -125,6 +130,12 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
         <Card id="leave" title="Leave organization">
             <LeaveForm leave=actions.leave organization=org_name/>
         </Card>
+        {(my_role == Role::Owner).then(|| view! {
+            <Card id="delete" title="Delete organization"
+                description="Removes every member, revokes their API keys and withdraws pending invitations. This cannot be undone.">
+                <DeleteForm delete=actions.delete organization=delete_name factor=my_two_factor/>
+            </Card>
+        })}
     }
 }
 
@@ -213,6 +224,33 @@ fn LeaveForm(leave: ServerAction<LeaveOrganization>, organization: String) -> im
                     <button type="submit" class=BUTTON_DANGER disabled=move || leave.pending().get()>"Leave for good"</button>
                 </ActionForm>
             </div>
+        </details>
+    }
+}
+
+/// Deleting, behind the organization's name typed out and sudo mode.
+#[component]
+fn DeleteForm(
+    delete: ServerAction<DeleteOrganization>,
+    organization: String,
+    factor: Option<crate::two_factor::Method>,
+) -> impl IntoView {
+    let error = last_error(delete);
+    let send_sms = ServerAction::<crate::two_factor::api::SendSudoSms>::new();
+    view! {
+        <details class="group">
+            <summary class=SUMMARY>"Delete organization…"</summary>
+            <ActionForm action=delete attr:class="mt-3 space-y-3 rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-900 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-100">
+                {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                <div class="max-w-md space-y-1.5">
+                    <label for="delete-confirm" class=LABEL>{format!("Type {organization} to confirm")}</label>
+                    <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" class=INPUT
+                        maxlength=ORG_NAME_MAX_CHARS.to_string()/>
+                    {move || field_error(&error.get(), "confirm").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                </div>
+                <crate::two_factor::parts::SudoFields id="delete-org" factor send_sms error/>
+                <button type="submit" class=BUTTON_DANGER disabled=move || delete.pending().get()>"Delete organization"</button>
+            </ActionForm>
         </details>
     }
 }

@@ -698,3 +698,59 @@ both_databases! {
         assert!(!app.get("/settings/team", Some(&crew.admin)).await.body.contains("Team security checkup"));
     }
 }
+
+async fn mails_to(app: &TestApp, email: &str, subject_part: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM mail_queue WHERE recipient = $1 AND subject LIKE $2")
+        .bind(email)
+        .bind(format!("%{subject_part}%"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+        .get("n")
+}
+
+both_databases! {
+    async fn members_are_told_when_their_role_changes_or_they_are_removed(app) {
+        let crew = crew(&app).await;
+        let member_id = user_id(&app, "member@acme.test").await;
+        let key = create_key_with(&app, &crew.member, &[("name", "rw"), ("permission", "write"), ("expiry", "30")]).await.unwrap();
+        ok(&app.call("change_member_role", &[("user_id", &member_id), ("role", "viewer")], Some(&crew.admin)).await);
+        assert_eq!(mails_to(&app, "member@acme.test", "Your role in Acme is now Viewer").await, 1);
+        let body: String = sqlx::query("SELECT text_body FROM mail_queue WHERE subject LIKE '%is now Viewer%'").fetch_one(&app.pool).await.unwrap().get("text_body");
+        assert!(body.contains("from Member to Viewer") && body.contains("lowered to Read-only"), "{body}");
+        assert!(!body.contains(&key.token));
+        ok(&app.call("remove_member", &[("user_id", &member_id)], Some(&crew.owner)).await);
+        assert_eq!(mails_to(&app, "member@acme.test", "You were removed from Acme").await, 1);
+    }
+
+    async fn an_owner_deletes_the_organization_in_sudo_mode_after_typing_its_name(app) {
+        let crew = crew(&app).await;
+        let key = create_key_with(&app, &crew.member, &[("name", "ci"), ("permission", "read"), ("expiry", "30")]).await.unwrap();
+        ok(&app.call("invite_member", &[("email", "pending@acme.test"), ("role", "viewer")], Some(&crew.owner)).await);
+        for (who, cookie, expected) in [("admin", &crew.admin, AppError::Forbidden), ("member", &crew.member, AppError::Forbidden), ("loner", &crew.loner, AppError::NotFound)] {
+            assert_eq!(refused(&app.call("delete_organization", &[("confirm", "Acme")], Some(cookie)).await), expected, "{who}");
+        }
+        for wrong in ["", "acme", "Acme Inc", "Globex"] {
+            let error = refused(&app.call("delete_organization", &[("confirm", wrong)], Some(&crew.owner)).await);
+            assert!(matches!(error, AppError::Validation { ref field, .. } if field == "confirm"), "{wrong}: {error:?}");
+        }
+        // Outside the sudo window the password and a code are needed.
+        sqlx::query("UPDATE sessions SET reauthenticated_at = 0").execute(&app.pool).await.unwrap();
+        assert_eq!(refused(&app.call("delete_organization", &[("confirm", "Acme")], Some(&crew.owner)).await), AppError::ReauthRequired);
+        let wrong_password = refused(&app.call("delete_organization", &[("confirm", "Acme"), ("password", OTHER_STRONG_PASSWORD), ("code", "000000")], Some(&crew.owner)).await);
+        assert!(matches!(wrong_password, AppError::Validation { ref field, .. } if field == "password"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 2, "nothing deleted yet");
+        sqlx::query("UPDATE sessions SET reauthenticated_at = $1").bind(statusstack::server::db::now_ms()).execute(&app.pool).await.unwrap();
+        ok(&app.call("delete_organization", &[("confirm", " Acme ")], Some(&crew.owner)).await);
+        assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 1, "Globex stays");
+        assert!(role_of(&app, "member@acme.test").await.is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM invitations WHERE email = 'pending@acme.test'").await, 0);
+        assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 401);
+        assert_eq!(mails_to(&app, "member@acme.test", "Acme was deleted").await, 1);
+        assert_eq!(mails_to(&app, "owner@acme.test", "Acme was deleted").await, 0);
+        assert!(team(&app, &crew.member).await.is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'org_deleted'").await, 1);
+        // The former owner can start again.
+        ok(&app.call("create_organization", &[("name", "Acme Two")], Some(&crew.owner)).await);
+    }
+}

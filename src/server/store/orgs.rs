@@ -488,3 +488,20 @@ pub async fn prune_invitations(pool: &AnyPool, before: i64) -> anyhow::Result<u6
         .context("Failed to prune old invitations")?;
     Ok(done.rows_affected())
 }
+
+/// Deletes an organization with its memberships and invitations, inside a
+/// team change.
+pub async fn delete(tx: &mut Transaction<'static, Any>, org_id: &str) -> anyhow::Result<()> {
+    for sql in [
+        "DELETE FROM invitations WHERE org_id = $1",
+        "DELETE FROM memberships WHERE org_id = $1",
+        "DELETE FROM organizations WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(org_id)
+            .execute(&mut **tx)
+            .await
+            .context("Failed to delete the organization")?;
+    }
+    Ok(())
+}

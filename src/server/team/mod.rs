@@ -5,6 +5,7 @@
 //! API-key caps are in the submodules.
 
 pub mod checkup;
+pub mod delete;
 pub mod invitations;
 pub mod policy;
 
@@ -12,6 +13,7 @@ use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::login_history::EventKind;
 use crate::server::db::{new_id, now_ms};
+use crate::server::mail::compose::{self, LinkMail};
 use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
@@ -52,6 +54,29 @@ fn last_owner(organization: &str) -> AppError {
 }
 
 impl AppState {
+    /// Mails a member about a change to their membership that someone else
+    /// made (role changed, removed, organization deleted).
+    pub async fn team_notice(
+        &self,
+        to: (&str, &str),
+        subject: String,
+        what: String,
+    ) -> Result<(), AppError> {
+        let (email, name) = to;
+        let mail = compose::link_mail(&LinkMail {
+            to: email.to_string(),
+            recipient_name: name.to_string(),
+            subject,
+            intro: what,
+            button: "Open your team settings".into(),
+            url: format!("{}/settings/team", self.config.public_url.origin),
+            expiry: "Your own account and its security settings are unchanged.".into(),
+            footer: "If you think this is a mistake, contact an Owner of the organization.".into(),
+        });
+        self.enqueue_mail(&mail, None).await.map_err(internal)?;
+        Ok(())
+    }
+
     /// The caller's organization and role; `NotFound` for someone outside any.
     pub async fn my_membership(&self, user_id: &str) -> Result<Membership, AppError> {
         orgs::membership(&self.pool, user_id)
@@ -123,9 +148,13 @@ impl AppState {
         } else {
             Vec::new()
         };
+        let my_two_factor = two_factor::active_method(&self.pool, user_id)
+            .await
+            .map_err(internal)?;
         Ok(Some(Team {
             organization: membership.organization,
             my_role: membership.role,
+            my_two_factor,
             members,
             invitations,
         }))
@@ -225,6 +254,29 @@ impl AppState {
             }),
         )
         .await?;
+        if target_id != actor.id {
+            let keys = if reduced.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Your API keys were lowered to {}.",
+                    role.key_permission_cap().label()
+                )
+            };
+            self.team_notice(
+                (&target.user.email, &target.user.name),
+                format!("Your role in {} is now {}", org.name, role.label()),
+                format!(
+                    "{} changed your role in {} from {} to {}: {}{keys}",
+                    actor.name,
+                    org.name,
+                    current.label(),
+                    role.label(),
+                    role.description()
+                ),
+            )
+            .await?;
+        }
         self.record_key_changes(target_id, &org.id, &reduced, Some(role), client)
             .await
     }
@@ -273,6 +325,15 @@ impl AppState {
             EventKind::OrgMemberRemoved,
             client,
             serde_json::json!({"member": target.user.email, "role": current.label()}),
+        )
+        .await?;
+        self.team_notice(
+            (&target.user.email, &target.user.name),
+            format!("You were removed from {}", org.name),
+            format!(
+                "{} removed you from {}. The API keys you held in it were revoked.",
+                actor.name, org.name
+            ),
         )
         .await?;
         self.record_key_changes(target_id, &org.id, &revoked, None, client)

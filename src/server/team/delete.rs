@@ -1,0 +1,77 @@
+//! Deleting an organization (its Owner, in sudo mode, typing its name): the
+//! members leave, their API keys are revoked, pending invitations go, and
+//! everyone is told by email. Team events stay in each person's history.
+
+use crate::account::CurrentUser;
+use crate::error::AppError;
+use crate::login_history::EventKind;
+use crate::server::db::now_ms;
+use crate::server::rate_limit::internal;
+use crate::server::state::AppState;
+use crate::server::store::events::ClientMeta;
+use crate::server::store::{api_keys, orgs};
+use crate::team::Role;
+
+impl AppState {
+    /// Deletes the caller's organization. `confirm` must be its exact name;
+    /// sudo mode is checked by the server function first.
+    #[tracing::instrument(skip(self, actor, confirm, client), fields(actor = %actor.id))]
+    pub async fn delete_organization(
+        &self,
+        actor: &CurrentUser,
+        confirm: &str,
+        client: &ClientMeta,
+    ) -> Result<(), AppError> {
+        let membership = self.my_membership(&actor.id).await?;
+        if membership.role != Role::Owner {
+            return Err(AppError::Forbidden);
+        }
+        let org = &membership.organization;
+        if confirm.trim() != org.name {
+            return Err(AppError::validation(
+                "confirm",
+                format!("Type the organization's name, {}, to confirm.", org.name),
+            ));
+        }
+        let now = now_ms();
+        let members = orgs::members(&self.pool, &org.id, now)
+            .await
+            .map_err(internal)?;
+        let mut tx = orgs::lock_team(&self.pool, &org.id)
+            .await
+            .map_err(internal)?;
+        let mut revoked = Vec::new();
+        for member in &members {
+            let keys = api_keys::revoke_all_in(&mut tx, &member.user_id, now)
+                .await
+                .map_err(internal)?;
+            revoked.push((member.user_id.clone(), keys));
+        }
+        orgs::delete(&mut tx, &org.id).await.map_err(internal)?;
+        tx.commit().await.map_err(|e| internal(e.into()))?;
+        self.record_team_event(
+            &actor.id,
+            &org.id,
+            EventKind::OrgDeleted,
+            client,
+            serde_json::json!({"organization": org.name, "members": members.len()}),
+        )
+        .await?;
+        for (user_id, keys) in &revoked {
+            self.record_key_changes(user_id, &org.id, keys, None, client)
+                .await?;
+        }
+        for member in members.iter().filter(|member| member.user_id != actor.id) {
+            self.team_notice(
+                (&member.email, &member.name),
+                format!("{} was deleted", org.name),
+                format!(
+                    "{} deleted the organization {}. You are no longer a member, and the API keys you held in it were revoked.",
+                    actor.name, org.name
+                ),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
