@@ -155,8 +155,13 @@ impl TestApp {
             ("BIND_ADDR".into(), addr.to_string()),
             ("DATA_DIR".into(), dir.display().to_string()),
             ("SITE_ROOT".into(), dir.join("site").display().to_string()),
-            // Several test servers share one PostgreSQL (max_connections 100).
-            ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
+            // Several test servers share one PostgreSQL (max_connections 100):
+            // two tests at a time, each with one or two servers of 8, stay far
+            // below it. With 4, a settings page (about ten concurrent queries
+            // since the checkup and the 2FA gate) queued on the pool, and once
+            // in a few runs on PostgreSQL a render stalled past the client's
+            // 30 s timeout.
+            ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ]);
         for (k, v) in extra {
             settings.insert(k.to_string(), v.to_string());
