@@ -243,7 +243,11 @@ pub async fn page_guard(
                     Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
                         return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
                     }
-                    Ok(_) => {}
+                    Ok(requirement) => {
+                        request.extensions_mut().insert(
+                            crate::server::team::policy::ResolvedRequirement(requirement),
+                        );
+                    }
                     Err(_) => {
                         return (
                             StatusCode::INTERNAL_SERVER_ERROR,

@@ -193,6 +193,12 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
 #[server(endpoint = "two_factor_requirement")]
 pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement, AppError> {
     let session = require_user().await?;
+    if let Some(resolved) = crate::server::auth::request_parts()?
+        .extensions
+        .get::<crate::server::team::policy::ResolvedRequirement>()
+    {
+        return Ok(resolved.0.clone());
+    }
     app_state()?
         .two_factor_requirement(&session.user.id, now_ms())
         .await

@@ -121,6 +121,16 @@ impl Organization {
     pub fn requires_two_factor_for_all(&self) -> bool {
         self.production || self.require_two_factor
     }
+
+    /// When a member who joined at `joined_at` must have 2FA under this
+    /// organization's rule (meaningful while the rule is on).
+    pub fn grace_deadline_for(&self, joined_at: i64) -> i64 {
+        grace_deadline(
+            self.policy_since.unwrap_or(self.created_at),
+            joined_at,
+            self.grace_days,
+        )
+    }
 }
 
 /// One member on the Team page. Two-factor status and activity are shown to

@@ -201,19 +201,45 @@ pub async fn lock_team(pool: &AnyPool, org_id: &str) -> anyhow::Result<Transacti
     Ok(tx)
 }
 
-/// A member's role inside a team change, with how many owners there are.
-pub async fn role_and_owners(
+/// The member a team change is about, read inside it.
+#[derive(Clone, Debug)]
+pub struct TeamMember {
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+    pub two_factor_on: bool,
+}
+
+/// A member inside a team change (`None` when not in the organization),
+/// with how many owners there are. Read on the change's own connection, so
+/// the change never waits for a second one while it holds the lock.
+pub async fn member_and_owners(
     tx: &mut Transaction<'static, Any>,
     org_id: &str,
     user_id: &str,
-) -> anyhow::Result<(Option<Role>, i64)> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_optional(&mut **tx)
-        .await
-        .context("Failed to read the member")?;
-    let role = row.as_ref().map(role_of).transpose()?;
+) -> anyhow::Result<(Option<TeamMember>, i64)> {
+    let row = sqlx::query(
+        "SELECT m.role, u.name, u.email, u.two_factor_method
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.user_id = $2",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("Failed to read the member")?;
+    let member = row
+        .map(|row| -> anyhow::Result<TeamMember> {
+            Ok(TeamMember {
+                role: role_of(&row)?,
+                name: row.try_get("name")?,
+                email: row.try_get("email")?,
+                two_factor_on: row
+                    .try_get::<Option<String>, _>("two_factor_method")?
+                    .is_some(),
+            })
+        })
+        .transpose()?;
     let owners: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
             .bind(org_id)
@@ -221,7 +247,7 @@ pub async fn role_and_owners(
             .await
             .context("Failed to count owners")?
             .try_get("n")?;
-    Ok((role, owners))
+    Ok((member, owners))
 }
 
 /// Sets a member's role.

@@ -16,6 +16,7 @@ use crate::server::db::{new_id, now_ms};
 use crate::server::mail::compose::{self, LinkMail};
 use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
+use crate::server::store::api_keys::ChangedKey;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, Membership};
 use crate::server::store::two_factor;
@@ -209,10 +210,11 @@ impl AppState {
         let mut tx = orgs::lock_team(&self.pool, &org.id)
             .await
             .map_err(internal)?;
-        let (current, owners) = orgs::role_and_owners(&mut tx, &org.id, target_id)
+        let (target, owners) = orgs::member_and_owners(&mut tx, &org.id, target_id)
             .await
             .map_err(internal)?;
-        let current = current.ok_or(AppError::NotFound)?;
+        let target = target.ok_or(AppError::NotFound)?;
+        let current = target.role;
         if !membership.role.may_manage(current) {
             return Err(AppError::Forbidden);
         }
@@ -222,17 +224,8 @@ impl AppState {
         if current == Role::Owner && owners <= 1 {
             return Err(last_owner(&org.name));
         }
-        let target = crate::server::store::users::find_by_id(&self.pool, target_id)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::NotFound)?;
-        if role.requires_two_factor()
-            && two_factor::active_method(&self.pool, target_id)
-                .await
-                .map_err(internal)?
-                .is_none()
-        {
-            return Err(needs_two_factor_first(&target.user.name, role));
+        if role.requires_two_factor() && !target.two_factor_on {
+            return Err(needs_two_factor_first(&target.name, role));
         }
         orgs::set_role(&mut tx, &org.id, target_id, role)
             .await
@@ -248,7 +241,7 @@ impl AppState {
             EventKind::OrgRoleChanged,
             client,
             serde_json::json!({
-                "member": target.user.email,
+                "member": target.email,
                 "from": current.label(),
                 "to": role.label(),
             }),
@@ -264,7 +257,7 @@ impl AppState {
                 )
             };
             self.team_notice(
-                (&target.user.email, &target.user.name),
+                (&target.email, &target.name),
                 format!("Your role in {} is now {}", org.name, role.label()),
                 format!(
                     "{} changed your role in {} from {} to {}: {}{keys}",
@@ -298,37 +291,25 @@ impl AppState {
             ));
         }
         let org = &membership.organization;
-        let mut tx = orgs::lock_team(&self.pool, &org.id)
-            .await
-            .map_err(internal)?;
-        let (current, _) = orgs::role_and_owners(&mut tx, &org.id, target_id)
-            .await
-            .map_err(internal)?;
-        let current = current.ok_or(AppError::NotFound)?;
-        if !membership.role.may_manage(current) {
-            return Err(AppError::Forbidden);
-        }
-        let target = crate::server::store::users::find_by_id(&self.pool, target_id)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::NotFound)?;
-        orgs::remove(&mut tx, &org.id, target_id)
-            .await
-            .map_err(internal)?;
-        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, target_id, now_ms())
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        let (target, revoked) = self
+            .take_out(&org.id, target_id, |target, _| {
+                if membership.role.may_manage(target.role) {
+                    Ok(())
+                } else {
+                    Err(AppError::Forbidden)
+                }
+            })
+            .await?;
         self.record_team_event(
             &actor.id,
             &org.id,
             EventKind::OrgMemberRemoved,
             client,
-            serde_json::json!({"member": target.user.email, "role": current.label()}),
+            serde_json::json!({"member": target.email, "role": target.role.label()}),
         )
         .await?;
         self.team_notice(
-            (&target.user.email, &target.user.name),
+            (&target.email, &target.name),
             format!("You were removed from {}", org.name),
             format!(
                 "{} removed you from {}. The API keys you held in it were revoked.",
@@ -350,38 +331,56 @@ impl AppState {
     ) -> Result<(), AppError> {
         let membership = self.my_membership(&user.id).await?;
         let org = &membership.organization;
-        let mut tx = orgs::lock_team(&self.pool, &org.id)
-            .await
-            .map_err(internal)?;
-        let (current, owners) = orgs::role_and_owners(&mut tx, &org.id, &user.id)
-            .await
-            .map_err(internal)?;
-        let current = current.ok_or(AppError::NotFound)?;
-        if current == Role::Owner && owners <= 1 {
-            return Err(AppError::validation(
-                "organization",
-                format!(
-                    "You are the last Owner of {}. Make another member Owner before you leave.",
-                    org.name
-                ),
-            ));
-        }
-        orgs::remove(&mut tx, &org.id, &user.id)
-            .await
-            .map_err(internal)?;
-        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, &user.id, now_ms())
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        let (left, revoked) = self
+            .take_out(&org.id, &user.id, |me, owners| {
+                if me.role == Role::Owner && owners <= 1 {
+                    Err(AppError::validation(
+                        "organization",
+                        format!(
+                            "You are the last Owner of {}. Make another member Owner before you leave.",
+                            org.name
+                        ),
+                    ))
+                } else {
+                    Ok(())
+                }
+            })
+            .await?;
         self.record_team_event(
             &user.id,
             &org.id,
             EventKind::OrgMemberLeft,
             client,
-            serde_json::json!({"member": user.email, "role": current.label()}),
+            serde_json::json!({"member": user.email, "role": left.role.label()}),
         )
         .await?;
         self.record_key_changes(&user.id, &org.id, &revoked, None, client)
             .await
+    }
+
+    /// Removes a member and revokes their API keys in one team change, once
+    /// `allowed` (given the member and the number of owners) agrees.
+    async fn take_out(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        allowed: impl FnOnce(&orgs::TeamMember, i64) -> Result<(), AppError>,
+    ) -> Result<(orgs::TeamMember, Vec<ChangedKey>), AppError> {
+        let mut tx = orgs::lock_team(&self.pool, org_id)
+            .await
+            .map_err(internal)?;
+        let (member, owners) = orgs::member_and_owners(&mut tx, org_id, user_id)
+            .await
+            .map_err(internal)?;
+        let member = member.ok_or(AppError::NotFound)?;
+        allowed(&member, owners)?;
+        orgs::remove(&mut tx, org_id, user_id)
+            .await
+            .map_err(internal)?;
+        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, user_id, now_ms())
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(|e| internal(e.into()))?;
+        Ok((member, revoked))
     }
 }

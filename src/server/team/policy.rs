@@ -13,7 +13,7 @@ use crate::server::state::AppState;
 use crate::server::store::api_keys::{self, ChangedKey};
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, Membership};
-use crate::team::{Organization, REMINDER_INTERVAL_MS, Role, TwoFactorRequirement, grace_deadline};
+use crate::team::{Organization, REMINDER_INTERVAL_MS, Role, TwoFactorRequirement};
 use sqlx::{Any, Transaction};
 
 /// Server functions a member held at the 2FA gate may still call: setting up
@@ -29,6 +29,11 @@ pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 9] = [
     "send_sudo_sms",
     "sign_out",
 ];
+
+/// The requirement the page guard already worked out for this request, so
+/// the page's own banner does not ask the database again.
+#[derive(Clone, Debug)]
+pub struct ResolvedRequirement(pub TwoFactorRequirement);
 
 /// What the 2FA rule means for a member right now.
 pub fn requirement_for(membership: &Membership, now: i64) -> TwoFactorRequirement {
@@ -49,8 +54,7 @@ pub fn requirement_for(membership: &Membership, now: i64) -> TwoFactorRequiremen
     if !org.requires_two_factor_for_all() {
         return TwoFactorRequirement::None;
     }
-    let since = org.policy_since.unwrap_or(org.created_at);
-    let deadline = grace_deadline(since, membership.joined_at, org.grace_days);
+    let deadline = org.grace_deadline_for(membership.joined_at);
     if now < deadline {
         TwoFactorRequirement::Grace {
             organization: org.name.clone(),
@@ -212,15 +216,10 @@ impl AppState {
                 continue;
             }
             let deadline = if org.requires_two_factor_for_all() {
-                let since = org.policy_since.unwrap_or(org.created_at);
                 format!(
                     "{} requires it: set it up before {}.",
                     org.name,
-                    crate::ui::time::utc_datetime(grace_deadline(
-                        since,
-                        member.joined_at,
-                        org.grace_days
-                    ))
+                    crate::ui::time::utc_datetime(org.grace_deadline_for(member.joined_at))
                 )
             } else {
                 "It takes two minutes with an authenticator app.".to_string()
