@@ -1,15 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
+import { STRONG, hydrated } from "./support";
 
-const STRONG = "quantum marmalade orbits silently";
 const NEWER = "velvet thunder juggles cobalt lanterns";
 
 function uniqueEmail(tag: string): string {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
-/** Waits until the Wasm has hydrated the page, so clicks run client-side. */
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
 }
 
 async function signUp(page: Page, name: string, email: string, password: string) {

@@ -1,10 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-
-const STRONG = "quantum marmalade orbits silently";
-
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
-}
+import { expect, test } from "@playwright/test";
+import { STRONG, hydrated } from "./support";
 
 test("a Read-only key: created, copied once, hidden after the countdown, honoured by the API, revoked", async ({
   browser,

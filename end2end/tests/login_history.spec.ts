@@ -1,10 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-
-const STRONG = "quantum marmalade orbits silently";
-
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
-}
+import { expect, test } from "@playwright/test";
+import { STRONG, hydrated } from "./support";
 
 test("login history shows failed and successful sign-ins, filters through the URL and pages", async ({ page }) => {
   const email = `history-${Date.now()}@example.com`;

@@ -1,33 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
-import * as fs from "fs";
-import * as path from "path";
+import { STRONG, hydrated, linkFromOutbox } from "./support";
 
-const STRONG = "quantum marmalade orbits silently";
 const NEW_PASSWORD = "copper giraffes negotiate thunder quietly";
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
-// The server of this suite writes mail to its outbox (see playwright.config.ts).
-const OUTBOX = path.join(__dirname, "..", "..", "target", "e2e-data", "outbox");
-
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
-}
-
-/** The token of the newest outbox message to `to` that links to `linkPath`. */
-async function linkFromOutbox(to: string, linkPath: string): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const files = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((f) => f.endsWith(".eml")) : [];
-    for (const file of files.sort().reverse()) {
-      // Undo quoted-printable line folding before searching.
-      const text = fs.readFileSync(path.join(OUTBOX, file), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
-      if (!text.includes(`To: ${to}`)) continue;
-      const match = text.match(new RegExp(`${linkPath}\\?token=([A-Za-z0-9_-]{43})`));
-      if (match) return match[1];
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${linkPath} link for ${to} in ${OUTBOX}`);
-}
 
 async function signUp(page: Page, email: string) {
   await page.goto("/signup");

@@ -1,41 +1,5 @@
-import { createHmac } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-
-const STRONG = "quantum marmalade orbits silently";
-
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
-}
-
-/** RFC 4648 base32 (no padding) to bytes. */
-function base32Decode(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const char of text.replace(/\s+/g, "")) {
-    const index = alphabet.indexOf(char);
-    if (index < 0) throw new Error(`not base32: ${char}`);
-    value = (value << 5) | index;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) for a time step, as an authenticator app computes it. */
-function totp(secret: Buffer, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", secret).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const binary =
-    ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
-  return String(binary % 1_000_000).padStart(6, "0");
-}
+import { STRONG, hydrated, base32Decode, totp } from "./support";
 
 async function signIn(page: Page, email: string) {
   await page.goto("/login");

@@ -1,0 +1,66 @@
+// What several specs share: the test password, waiting for hydration, the
+// authenticator app's codes and links read from the e2e server's outbox.
+import { createHmac } from "node:crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { Page } from "@playwright/test";
+
+export const STRONG = "quantum marmalade orbits silently";
+// The server of this suite writes mail to its outbox (see playwright.config.ts).
+const OUTBOX = path.join(__dirname, "..", "..", "target", "e2e-data", "outbox");
+
+/** Waits until the Wasm has hydrated the page. */
+export async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached" });
+}
+
+/** RFC 4648 base32 (no padding) to bytes. */
+export function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const char of text.replace(/\s+/g, "")) {
+    const index = alphabet.indexOf(char);
+    if (index < 0) throw new Error(`not base32: ${char}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The current 30 s time step. */
+export function currentStep(): number {
+  return Math.floor(Date.now() / 1000 / 30);
+}
+
+/** The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) for a time step, as an authenticator app computes it. */
+export function totp(secret: Buffer, step: number = currentStep()): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary =
+    ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+
+/** The token of the newest outbox message to `to` that links to `linkPath`. */
+export async function linkFromOutbox(to: string, linkPath: string): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const files = fs.existsSync(OUTBOX) ? fs.readdirSync(OUTBOX).filter((f) => f.endsWith(".eml")) : [];
+    for (const file of files.sort().reverse()) {
+      // Undo quoted-printable line folding before searching.
+      const text = fs.readFileSync(path.join(OUTBOX, file), "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      if (!text.includes(`To: ${to}`)) continue;
+      const match = text.match(new RegExp(`${linkPath}\\?token=([A-Za-z0-9_-]{43})`));
+      if (match) return match[1];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${linkPath} link for ${to} in ${OUTBOX}`);
+}
