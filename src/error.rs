@@ -83,6 +83,16 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// An unexpected failure on the server: logged once, with its chain of
+/// causes, and sent to the browser as the opaque `Internal`.
+#[cfg(feature = "ssr")]
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        tracing::error!(error = ?error, "internal error");
+        AppError::Internal
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

@@ -14,6 +14,7 @@ pub mod recovery;
 pub mod sessions;
 pub mod settings;
 pub mod team;
+pub mod time;
 pub mod two_factor;
 pub mod ui;
 

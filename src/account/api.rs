@@ -10,11 +10,12 @@ use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{self, AUTH_METHOD_PASSWORD, app_state, client_meta, require_user, set_cookie},
-    db::now_ms,
     password::{self, Password, PolicyContext},
-    rate_limit::{self, internal},
+    rate_limit,
     store::{events, sessions, users},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// Judges a candidate password the way sign-up and password change will,
 /// for the live strength meter. Rate-limited per IP; the signed-in user's
@@ -98,14 +99,10 @@ pub async fn sign_up(
     state
         .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip, now)
         .await?;
-    if users::find_by_email(&state.pool, &email)
-        .await
-        .map_err(internal)?
-        .is_some()
-    {
+    if users::find_by_email(&state.pool, &email).await?.is_some() {
         return Err(duplicate_email());
     }
-    let hash = password::hash_password(password).await.map_err(internal)?;
+    let hash = password::hash_password(password).await?;
     let user = CurrentUser {
         id: crate::server::db::new_id(),
         name,
@@ -113,10 +110,7 @@ pub async fn sign_up(
         password_changed_at: now,
         created_at: now,
     };
-    if !users::insert(&state.pool, &user, &hash)
-        .await
-        .map_err(internal)?
-    {
+    if !users::insert(&state.pool, &user, &hash).await? {
         return Err(duplicate_email());
     }
     state.remember_password_score(&user.id, verdict.score).await;
@@ -175,14 +169,10 @@ pub async fn sign_in(
         .check_limit(rate_limit::SIGN_IN_FAILURES_PER_IP, &client.ip, now)
         .await?;
     state.check_sign_in_backoff(&email, now).await?;
-    let account = users::find_by_email(&state.pool, &email)
-        .await
-        .map_err(internal)?;
+    let account = users::find_by_email(&state.pool, &email).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
     let user_id = account.as_ref().map(|a| a.user.id.clone());
-    let matches = password::verify_password(Password::new(&password), stored_hash)
-        .await
-        .map_err(internal)?;
+    let matches = password::verify_password(Password::new(&password), stored_hash).await?;
     let Some(account) = account.filter(|_| matches) else {
         let failures = state
             .record_sign_in_failure(&email, &client.ip, now)
@@ -207,9 +197,7 @@ pub async fn sign_in(
     state
         .remember_password_strength(&account.user, &password)
         .await;
-    let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id)
-        .await
-        .map_err(internal)?;
+    let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
     if must_reset {
         return Err(AppError::validation(
             "form",
@@ -217,17 +205,12 @@ pub async fn sign_in(
         ));
     }
     if password::needs_rehash(&account.password_hash) {
-        let fresh = password::hash_password(Password::new(&password))
-            .await
-            .map_err(internal)?;
-        users::update_password_hash(&state.pool, &account.user.id, &fresh, None)
-            .await
-            .map_err(internal)?;
+        let fresh = password::hash_password(Password::new(&password)).await?;
+        users::update_password_hash(&state.pool, &account.user.id, &fresh, None).await?;
     }
     let next = super::safe_next_path(next.as_deref().unwrap_or_default());
-    let second_factor = crate::server::store::two_factor::get(&state.pool, &account.user.id)
-        .await
-        .map_err(internal)?;
+    let second_factor =
+        crate::server::store::two_factor::get(&state.pool, &account.user.id).await?;
     if second_factor.method.is_some() {
         // No session yet: the browser only gets a short-lived challenge.
         return state
@@ -251,9 +234,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let client = client_meta()?;
     let now = now_ms();
     if let Some(session) = auth::current_session().await? {
-        sessions::revoke(&state.pool, &session.session_id, now)
-            .await
-            .map_err(internal)?;
+        sessions::revoke(&state.pool, &session.session_id, now).await?;
         state
             .record_event(
                 Some(&session.user.id),
@@ -323,20 +304,13 @@ pub async fn change_password(
         return Err(AppError::validation("new_password", problem));
     }
     state.clear_sign_in_failures(&user.email).await?;
-    let hash = password::hash_password(new_password)
-        .await
-        .map_err(internal)?;
-    users::update_password_hash(&state.pool, &user.id, &hash, Some(now))
-        .await
-        .map_err(internal)?;
+    let hash = password::hash_password(new_password).await?;
+    users::update_password_hash(&state.pool, &user.id, &hash, Some(now)).await?;
     state.remember_password_score(&user.id, verdict.score).await;
-    let ended = sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now)
-        .await
-        .map_err(internal)?;
+    let ended =
+        sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now).await?;
     let token = crate::server::crypto::RandomToken::generate();
-    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now)
-        .await
-        .map_err(internal)?;
+    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now).await?;
     set_cookie(&state.session_cookie(&token))?;
     state
         .record_event(
@@ -368,26 +342,19 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
         now,
         state.config.session_idle_ms,
     )
-    .await
-    .map_err(internal)?
+    .await?
     .len() as i64;
-    let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2)
-        .await
-        .map_err(internal)?;
+    let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2).await?;
     let recent_failed_sign_ins = events::count_since(
         &state.pool,
         &session.user.id,
         EventKind::SignInFailed,
         now - 30 * 24 * 60 * 60 * 1000,
     )
-    .await
-    .map_err(internal)?;
-    let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
-    let two_factor = crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    .await?;
+    let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id).await?;
+    let two_factor =
+        crate::server::store::two_factor::active_method(&state.pool, &session.user.id).await?;
     Ok(SecurityOverview {
         two_factor,
         sessions_review_due: crate::sessions::review_due(reviewed_at, session.user.created_at, now),

@@ -12,10 +12,10 @@ use super::{Expiry, Permission, RotationGrace, clean_key_name};
 use crate::server::{
     api_keys::{KeyRequest, check_key_id},
     auth::{app_state, client_meta, require_user},
-    db::now_ms,
-    rate_limit::internal,
     store::two_factor,
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.
@@ -26,9 +26,7 @@ pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
     Ok(ApiKeysOverview {
         keys: state.list_api_keys(&session.user.id).await?,
         needs_password: session.require_recent_auth(now_ms()).is_err(),
-        sudo_factor: two_factor::active_method(&state.pool, &session.user.id)
-            .await
-            .map_err(internal)?,
+        sudo_factor: two_factor::active_method(&state.pool, &session.user.id).await?,
     })
 }
 
@@ -88,8 +86,7 @@ pub async fn rotate_api_key(
         AppError::validation("grace", "Choose how long the old secret keeps working.")
     })?;
     let key = crate::server::store::api_keys::find_own(&state.pool, &session.user.id, &key_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
     if key.permission == Permission::Admin.as_str() {
         state

@@ -8,7 +8,7 @@ pub mod view;
 
 use serde::{Deserialize, Serialize};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 /// Keys unused this long get the "Unused for 30+ days" badge.
 pub const UNUSED_AFTER_MS: i64 = 30 * DAY_MS;
 /// Keys whose secret is this old get the "Rotation due" badge (quarterly).
@@ -88,7 +88,7 @@ impl Expiry {
         match choice {
             "30" | "60" | "90" => Ok(Expiry::Days(choice.parse().unwrap_or(30))),
             "never" => Ok(Expiry::Never),
-            "custom" => match crate::ui::time::parse_day(custom_date.trim(), "expiry")? {
+            "custom" => match crate::time::parse_day(custom_date.trim(), "expiry")? {
                 Some(day) => Ok(Expiry::Until(day)),
                 None => Err("Choose the date the key expires.".into()),
             },
@@ -287,21 +287,21 @@ mod tests {
             Expiry::parse("never", "").unwrap().expires_at(NOW),
             Ok(None)
         );
-        let tomorrow = crate::ui::time::iso_date(NOW + DAY_MS);
+        let tomorrow = crate::time::iso_date(NOW + DAY_MS);
         let at = Expiry::parse("custom", &tomorrow)
             .unwrap()
             .expires_at(NOW)
             .unwrap()
             .unwrap();
         assert!(at > NOW + DAY_MS && at <= NOW + 2 * DAY_MS);
-        let yesterday = crate::ui::time::iso_date(NOW - DAY_MS);
+        let yesterday = crate::time::iso_date(NOW - DAY_MS);
         assert!(
             Expiry::parse("custom", &yesterday)
                 .unwrap()
                 .expires_at(NOW)
                 .is_err()
         );
-        let far = crate::ui::time::iso_date(NOW + 400 * DAY_MS);
+        let far = crate::time::iso_date(NOW + 400 * DAY_MS);
         assert!(
             Expiry::parse("custom", &far)
                 .unwrap()

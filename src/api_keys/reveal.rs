@@ -24,7 +24,7 @@ pub fn RevealPanel(issued: IssuedKey, rotated: bool, on_close: Callback<()>) -> 
         view! {
             <p class="text-sm text-slate-700 dark:text-slate-200">
                 "The old secret keeps working until "
-                {key.previous_valid_until.map(crate::ui::time::utc_datetime)}
+                {key.previous_valid_until.map(crate::time::utc_datetime)}
                 ". Update your clients before then."
             </p>
         }
@@ -79,7 +79,7 @@ fn pausable_countdown(total: i64, on_done: Callback<()>) -> (RwSignal<i64>, RwSi
     let paused = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
-        use crate::ui::time::now_ms;
+        use crate::time::now_ms;
         let mut last = now_ms();
         let mut running_ms = 0i64;
         let mut done = false;

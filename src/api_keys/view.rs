@@ -5,12 +5,13 @@ use super::api::{CreateApiKey, RevokeApiKey, RotateApiKey, list_api_keys};
 use super::reveal::RevealPanel;
 use super::{ApiKeyInfo, ApiKeysOverview, IssuedKey, NAME_MAX_CHARS, Permission, RotationGrace};
 use crate::error::AppError;
+use crate::time::{iso_date, utc_datetime};
 use crate::two_factor::Method;
 use crate::two_factor::api::SendSudoSms;
 use crate::two_factor::parts::{
     BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, SudoFields, action_error,
 };
-use crate::ui::time::{RelativeTime, iso_date, utc_datetime};
+use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
@@ -145,7 +146,7 @@ fn CreateKeyForm(
         }
         version
     });
-    let now = crate::ui::time::now_ms();
+    let now = crate::time::now_ms();
     let day = 24 * 60 * 60 * 1000;
     let (min_date, max_date) = (iso_date(now + day), iso_date(now + 365 * day));
     view! {

@@ -12,10 +12,10 @@ use super::{DayBucket, EventKind, EventRow, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{app_state, require_user},
-    db::now_ms,
-    rate_limit::internal,
     store::history::{self, StoredEvent},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// One page of the signed-in user's security events for the filter in
 /// `query` (the page's URL query), newest first, with the chart of the range.
@@ -49,8 +49,7 @@ pub async fn history_page(
         &filter.position,
         PAGE_SIZE + 1,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     let more = rows.len() > PAGE_SIZE;
     if more {
         match filter.position {
@@ -71,17 +70,13 @@ pub async fn history_page(
         (PagePosition::Newest, _) | (_, None) => false,
         (PagePosition::After(_), Some(_)) => more,
         (PagePosition::Before(_), Some(first)) => {
-            history::exists_beyond(pool, scope, &filter, window, true, first)
-                .await
-                .map_err(internal)?
+            history::exists_beyond(pool, scope, &filter, window, true, first).await?
         }
     };
     let has_older = match (&filter.position, &last) {
         (_, None) => false,
         (PagePosition::After(_), Some(last)) => {
-            history::exists_beyond(pool, scope, &filter, window, false, last)
-                .await
-                .map_err(internal)?
+            history::exists_beyond(pool, scope, &filter, window, false, last).await?
         }
         (_, Some(_)) => more,
     };
@@ -92,9 +87,7 @@ pub async fn history_page(
         .filter(|_| has_older)
         .map(|cursor| filter.page_query(&PagePosition::Before(cursor)));
     let chart = if with_chart {
-        let counts = history::daily_counts(pool, scope, &filter, window)
-            .await
-            .map_err(internal)?;
+        let counts = history::daily_counts(pool, scope, &filter, window).await?;
         daily_buckets(window, counts)
     } else {
         Vec::new()
@@ -112,7 +105,7 @@ pub async fn history_page(
 /// Every day of the window, with zero for days without events.
 #[cfg(feature = "ssr")]
 fn daily_buckets(window: (i64, i64), counts: Vec<(i64, String, i64)>) -> Vec<DayBucket> {
-    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    use crate::time::DAY_MS;
     let first = window.0.div_euclid(DAY_MS);
     let last = (window.1 - 1).div_euclid(DAY_MS);
     let mut buckets: Vec<DayBucket> = (first..=last)

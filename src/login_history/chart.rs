@@ -2,10 +2,10 @@
 //! failures in red so a spike of failed attempts stands out.
 
 use super::DayBucket;
-use crate::ui::time::iso_date;
+use crate::time::iso_date;
 use leptos::prelude::*;
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 120.0;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Rows per page.
 pub const PAGE_SIZE: usize = 50;
 const TEXT_MAX_CHARS: usize = 100;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 
 /// The preset time ranges (and "custom").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,8 +148,8 @@ impl HistoryFilter {
                     filter.range = Range::parse(&value)
                         .ok_or_else(|| format!("Unknown time range {value:?}."))?
                 }
-                "from" => filter.from_day = crate::ui::time::parse_day(&value, "from")?,
-                "to" => filter.to_day = crate::ui::time::parse_day(&value, "to")?,
+                "from" => filter.from_day = crate::time::parse_day(&value, "from")?,
+                "to" => filter.to_day = crate::time::parse_day(&value, "to")?,
                 "q" => {
                     if value.chars().count() > TEXT_MAX_CHARS {
                         return Err("Search text is at most 100 characters.".into());
@@ -212,10 +212,10 @@ impl HistoryFilter {
         }
         if self.range == Range::Custom {
             if let Some(day) = self.from_day {
-                parts.push(format!("from={}", crate::ui::time::iso_date(day * DAY_MS)));
+                parts.push(format!("from={}", crate::time::iso_date(day * DAY_MS)));
             }
             if let Some(day) = self.to_day {
-                parts.push(format!("to={}", crate::ui::time::iso_date(day * DAY_MS)));
+                parts.push(format!("to={}", crate::time::iso_date(day * DAY_MS)));
             }
         }
         if !self.text.is_empty() {
@@ -317,14 +317,11 @@ mod tests {
         let cursor = Cursor::parse("1795734000000_0190F3A2-7B1C-7D4E-8F00-0123456789AB").unwrap();
         assert_eq!(cursor.at, 1_795_734_000_000);
         assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
+        assert_eq!(crate::time::parse_day("1970-01-01", "from"), Ok(Some(0)));
         assert_eq!(
-            crate::ui::time::parse_day("1970-01-01", "from"),
-            Ok(Some(0))
-        );
-        assert_eq!(
-            crate::ui::time::parse_day("2000-02-29", "from"),
+            crate::time::parse_day("2000-02-29", "from"),
             Ok(Some(11_016))
         );
-        assert!(crate::ui::time::parse_day("1900-02-29", "from").is_err());
+        assert!(crate::time::parse_day("1900-02-29", "from").is_err());
     }
 }

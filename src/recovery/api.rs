@@ -11,15 +11,15 @@ use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{app_state, client_meta, require_user},
-    db::now_ms,
     password::{self, Password, PolicyContext},
-    rate_limit::internal,
     recovery::{
         EMAIL_CHANGE_TTL_MS, RESETS_PER_EMAIL, RESETS_PER_IP, Recipient, parse_link_token,
         spent_link,
     },
     store::{account_tokens::Purpose, sessions, users},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// Asks for a reset link. Answers the same, in the same time, whether or not
 /// the address has an account: the lookup and the email happen after the
@@ -73,8 +73,7 @@ pub async fn reset_password(
         .await?
         .ok_or_else(spent)?;
     let account = users::find_by_id(&state.pool, &pending.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(spent)?;
     if new_password.chars().count() > PASSWORD_MAX_CHARS {
         return Err(AppError::validation(
@@ -93,30 +92,22 @@ pub async fn reset_password(
     if let Some(problem) = verdict.problem {
         return Err(AppError::validation("new_password", problem));
     }
-    let hash = password::hash_password(new_password)
-        .await
-        .map_err(internal)?;
+    let hash = password::hash_password(new_password).await?;
     // Only now is the link used up: a refused password leaves it working.
     let used = state
         .consume_link(Purpose::PasswordReset, &token)
         .await?
         .ok_or_else(spent)?;
     let now = now_ms();
-    users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now))
-        .await
-        .map_err(internal)?;
-    users::set_must_reset_password(&state.pool, &used.user_id, false)
-        .await
-        .map_err(internal)?;
+    users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now)).await?;
+    users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
     state
         .remember_password_score(&used.user_id, verdict.score)
         .await;
     state.clear_sign_in_failures(&account.user.email).await?;
     let sign_out = sign_out_everywhere.is_some_and(|v| v == "on" || v == "true");
     let ended = if sign_out {
-        sessions::revoke_all_except(&state.pool, &used.user_id, "", now)
-            .await
-            .map_err(internal)?
+        sessions::revoke_all_except(&state.pool, &used.user_id, "", now).await?
     } else {
         0
     };
@@ -193,7 +184,7 @@ pub async fn request_email_change(
             footer: "If you did not ask for this, ignore this email and nothing changes.".into(),
         },
     );
-    state.enqueue_mail(&confirm, None).await.map_err(internal)?;
+    state.enqueue_mail(&confirm, None).await?;
     state
         .record_event(
             Some(&user.id),
@@ -230,12 +221,9 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
         .await?
         .ok_or_else(|| spent_link("email confirmation"))?;
     let account = users::find_by_id(&state.pool, &used.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| spent_link("email confirmation"))?;
-    let changed = users::update_email(&state.pool, &used.user_id, &used.subject)
-        .await
-        .map_err(internal)?;
+    let changed = users::update_email(&state.pool, &used.user_id, &used.subject).await?;
     if !changed {
         return Err(AppError::validation(
             "token",
@@ -276,16 +264,13 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
 pub async fn get_email_settings() -> Result<super::EmailSettings, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
-    let (_, notify) = users::recovery_flags(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    let (_, notify) = users::recovery_flags(&state.pool, &session.user.id).await?;
     Ok(super::EmailSettings {
         email: session.user.email.clone(),
         new_sign_in_notices: notify,
         needs_password: session.require_recent_auth(now_ms()).is_err(),
         sudo_factor: crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
-            .await
-            .map_err(internal)?,
+            .await?,
     })
 }
 
@@ -298,5 +283,5 @@ pub async fn set_new_sign_in_notices(enabled: Option<String>) -> Result<(), AppE
     let enabled = enabled.is_some_and(|v| v == "on" || v == "true");
     users::set_notify_new_sign_in(&state.pool, &session.user.id, enabled)
         .await
-        .map_err(internal)
+        .map_err(AppError::from)
 }

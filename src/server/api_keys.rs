@@ -5,11 +5,11 @@ use crate::api_keys::{ApiKeyInfo, IssuedKey, Permission, RotationGrace};
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::crypto::api_token::ApiToken;
-use crate::server::db::{new_id, now_ms};
-use crate::server::rate_limit::internal;
+use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::server::store::api_keys::{self, LiveSecret, NewKey, StoredKey};
 use crate::server::store::events::ClientMeta;
+use crate::time::now_ms;
 
 /// How many keys one account may hold at once.
 pub const MAX_KEYS_PER_USER: usize = 100;
@@ -36,12 +36,8 @@ impl AppState {
     /// The user's keys that are not revoked, newest first, with their badges.
     pub async fn list_api_keys(&self, user_id: &str) -> Result<Vec<ApiKeyInfo>, AppError> {
         let now = now_ms();
-        let keys = api_keys::list_for_user(&self.pool, user_id)
-            .await
-            .map_err(internal)?;
-        let secrets = api_keys::live_secrets(&self.pool, user_id, now)
-            .await
-            .map_err(internal)?;
+        let keys = api_keys::list_for_user(&self.pool, user_id).await?;
+        let secrets = api_keys::live_secrets(&self.pool, user_id, now).await?;
         Ok(keys
             .into_iter()
             .map(|key| key_info(key, &secrets, now))
@@ -58,9 +54,7 @@ impl AppState {
     ) -> Result<IssuedKey, AppError> {
         self.check_key_permission(user_id, request.permission)
             .await?;
-        let existing = api_keys::list_for_user(&self.pool, user_id)
-            .await
-            .map_err(internal)?;
+        let existing = api_keys::list_for_user(&self.pool, user_id).await?;
         if existing.len() >= MAX_KEYS_PER_USER {
             return Err(AppError::validation(
                 "name",
@@ -85,8 +79,7 @@ impl AppState {
                 now,
             },
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         self.record_event(
             Some(user_id),
             EventKind::ApiKeyCreated,
@@ -97,7 +90,7 @@ impl AppState {
                 "name": request.name,
                 "permission": request.permission.as_str(),
                 "prefix": token.visible_prefix(),
-                "expires": request.expires_at.map(crate::ui::time::iso_date).unwrap_or_else(|| "never".into()),
+                "expires": request.expires_at.map(crate::time::iso_date).unwrap_or_else(|| "never".into()),
             }),
         )
         .await?;
@@ -145,8 +138,7 @@ impl AppState {
             now + grace.millis(),
             now,
         )
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
         self.record_event(
             Some(user_id),
@@ -161,9 +153,7 @@ impl AppState {
             }),
         )
         .await?;
-        let secrets = api_keys::live_secrets(&self.pool, user_id, now)
-            .await
-            .map_err(internal)?;
+        let secrets = api_keys::live_secrets(&self.pool, user_id, now).await?;
         Ok(IssuedKey {
             key: key_info(stored, &secrets, now),
             token: token.expose().to_string(),
@@ -178,8 +168,7 @@ impl AppState {
         client: &ClientMeta,
     ) -> Result<(), AppError> {
         let revoked = api_keys::revoke_own(&self.pool, user_id, key_id, now_ms())
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(AppError::NotFound)?;
         self.record_event(
             Some(user_id),

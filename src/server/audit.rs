@@ -2,12 +2,11 @@
 
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
-use crate::server::db::now_ms;
 use crate::server::mail::{Mail, compose};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::{self, ClientMeta};
 use crate::server::store::users;
+use crate::time::now_ms;
 
 impl AppState {
     /// The device label ("Firefox on Linux") and location a client is shown with.
@@ -82,8 +81,7 @@ impl AppState {
             now,
             notice.as_ref(),
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         if notice.is_some() {
             self.mail_wakeup.notify_one();
         }
@@ -101,10 +99,7 @@ impl AppState {
         let Some((subject, headline)) = compose::notice_text(kind, detail) else {
             return Ok(None);
         };
-        let Some(user) = users::find_by_id(&self.pool, user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(user) = users::find_by_id(&self.pool, user_id).await? else {
             return Ok(None);
         };
         let recipient = crate::server::recovery::Recipient {

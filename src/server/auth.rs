@@ -4,12 +4,12 @@
 use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::server::crypto::RandomToken;
-use crate::server::db::{new_id, now_ms};
+use crate::server::db::new_id;
 use crate::server::password::{Password, verify_password};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::{sessions, users};
+use crate::time::now_ms;
 use axum::extract::ConnectInfo;
 use http::header::{COOKIE, SET_COOKIE, USER_AGENT};
 use http::request::Parts;
@@ -132,26 +132,18 @@ impl AppState {
             return Ok(None);
         };
         let now = now_ms();
-        let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash())
-            .await
-            .map_err(internal)?
-        else {
+        let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash()).await? else {
             return Ok(None);
         };
         let idle_deadline = record.last_seen_at + self.config.session_idle_ms;
         if record.expires_at <= now || idle_deadline <= now {
             return Ok(None);
         }
-        let Some(user) = users::find_by_id(&self.pool, &record.user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(user) = users::find_by_id(&self.pool, &record.user_id).await? else {
             return Ok(None);
         };
         if now - record.last_seen_at >= LAST_SEEN_THROTTLE_MS {
-            sessions::touch(&self.pool, &record.id, now, LAST_SEEN_THROTTLE_MS)
-                .await
-                .map_err(internal)?;
+            sessions::touch(&self.pool, &record.id, now, LAST_SEEN_THROTTLE_MS).await?;
         }
         Ok(Some(AuthSession {
             session_id: record.id,
@@ -188,8 +180,7 @@ impl AppState {
                 location: &location,
             },
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         Ok((token, id))
     }
 }
@@ -206,12 +197,9 @@ impl AppState {
     ) -> Result<bool, AppError> {
         self.check_sign_in_backoff(&user.email, now).await?;
         let stored = users::find_by_id(&self.pool, &user.id)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(AppError::Unauthenticated)?;
-        let matches = verify_password(Password::new(password), Some(stored.password_hash))
-            .await
-            .map_err(internal)?;
+        let matches = verify_password(Password::new(password), Some(stored.password_hash)).await?;
         if !matches {
             self.record_sign_in_failure(&user.email, ip, now).await?;
         }
@@ -238,9 +226,7 @@ pub async fn begin_session(
     next: &str,
 ) -> Result<(), AppError> {
     if let Some(previous) = current_session().await? {
-        sessions::revoke(&state.pool, &previous.session_id, now_ms())
-            .await
-            .map_err(internal)?;
+        sessions::revoke(&state.pool, &previous.session_id, now_ms()).await?;
     }
     let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
     set_cookie(&state.session_cookie(&token))?;
@@ -365,7 +351,7 @@ pub async fn require_user() -> Result<AuthSession, AppError> {
 
 /// Adds a `Set-Cookie` header to the response of this server function or page.
 pub fn set_cookie(value: &str) -> Result<(), AppError> {
-    let header = HeaderValue::from_str(value).map_err(|e| internal(e.into()))?;
+    let header = HeaderValue::from_str(value).map_err(anyhow::Error::from)?;
     expect_context::<ResponseOptions>().append_header(SET_COOKIE, header);
     Ok(())
 }

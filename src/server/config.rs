@@ -52,7 +52,7 @@ directory is read first, if present):
   TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
 ";
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 
 /// A setting that could not be used; the message names it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,14 +5,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
 
-/// Current time as Unix milliseconds, the unit every timestamp column uses.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// A new time-ordered id (UUIDv7) as text, the type every id column uses.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

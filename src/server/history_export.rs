@@ -7,10 +7,10 @@ use crate::login_history::api::event_row;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
 use crate::login_history::{EventKind, EventRow, Outcome};
 use crate::server::auth::{ResolvedSession, client_meta_from};
-use crate::server::db::now_ms;
 use crate::server::middleware::status_for;
 use crate::server::state::AppState;
 use crate::server::store::history;
+use crate::time::now_ms;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -115,7 +115,7 @@ async fn start_export(
     };
     let filename = format!(
         "statusstack-login-history-{}.{extension}",
-        crate::ui::time::iso_date(now)
+        crate::time::iso_date(now)
     );
     Ok((
         [
@@ -142,7 +142,7 @@ fn render_batch(format: Format, events: &[EventRow], first: bool, last: bool) ->
             }
             for event in events {
                 let fields = [
-                    crate::ui::time::utc_datetime(event.occurred_at),
+                    crate::time::utc_datetime(event.occurred_at),
                     event.label.clone(),
                     event.kind.clone(),
                     event.outcome.as_str().to_string(),

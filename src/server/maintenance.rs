@@ -1,10 +1,10 @@
 //! Periodic housekeeping: expired sessions and stale counters are deleted.
 
-use crate::server::db::now_ms;
 use crate::server::state::AppState;
 use crate::server::store::{
     account_tokens, api_keys, history, orgs, rate_limits, sessions, two_factor,
 };
+use crate::time::now_ms;
 use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_secs(10 * 60);

@@ -237,7 +237,7 @@ pub async fn page_guard(
         (Some(session), true) => {
             if path != crate::team::TWO_FACTOR_SETUP_PATH {
                 match state
-                    .two_factor_requirement(&session.user.id, crate::server::db::now_ms())
+                    .two_factor_requirement(&session.user.id, crate::time::now_ms())
                     .await
                 {
                     Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {

@@ -74,8 +74,7 @@ impl AppState {
             window_start,
             now,
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         Ok((hits, window_start))
     }
 
@@ -98,9 +97,7 @@ impl AppState {
         now: i64,
     ) -> Result<(), AppError> {
         let window_start = now - now.rem_euclid(limit.window_ms);
-        let counter = rate_limits::get(&self.pool, &self.bucket(limit.name, key))
-            .await
-            .map_err(internal)?;
+        let counter = rate_limits::get(&self.pool, &self.bucket(limit.name, key)).await?;
         match counter {
             Some(Counter {
                 hits,
@@ -115,9 +112,8 @@ impl AppState {
 
     /// Refuses a sign-in attempt for an email that is backing off.
     pub async fn check_sign_in_backoff(&self, email: &str, now: i64) -> Result<(), AppError> {
-        let counter = rate_limits::get(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email))
-            .await
-            .map_err(internal)?;
+        let counter =
+            rate_limits::get(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email)).await?;
         if let Some(counter) = counter {
             let until = counter.updated_at + backoff_ms(counter.hits);
             if until > now {
@@ -141,8 +137,7 @@ impl AppState {
             &self.bucket(SIGN_IN_EMAIL_BUCKET, email),
             now,
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         self.count_hit(SIGN_IN_FAILURES_PER_IP, ip, now).await?;
         Ok(failures)
     }
@@ -151,7 +146,7 @@ impl AppState {
     pub async fn clear_sign_in_failures(&self, email: &str) -> Result<(), AppError> {
         rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email))
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 }
 
@@ -186,8 +181,7 @@ impl AppState {
             CODE_ATTEMPTS,
             CODE_LOCK_MS,
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         if attempt > CODE_ATTEMPTS {
             return Err(AppError::RateLimited {
                 retry_after: retry_after_secs(last_allowed + CODE_LOCK_MS, now),
@@ -200,14 +194,8 @@ impl AppState {
     pub async fn clear_code_attempts(&self, user_id: &str) -> Result<(), AppError> {
         rate_limits::clear(&self.pool, &self.bucket(CODE_ATTEMPTS_BUCKET, user_id))
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
-}
-
-/// Logs an internal failure once and hides it from the client.
-pub fn internal(error: anyhow::Error) -> AppError {
-    tracing::error!(error = ?error, "internal error");
-    AppError::Internal
 }
 
 #[cfg(test)]

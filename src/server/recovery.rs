@@ -5,14 +5,14 @@
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::crypto::RandomToken;
-use crate::server::db::now_ms;
 use crate::server::mail::Mail;
 use crate::server::mail::compose::{self, LinkMail};
-use crate::server::rate_limit::{WindowLimit, internal};
+use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::server::store::account_tokens::{self, Purpose, TokenUse};
 use crate::server::store::events::{ClientMeta, Origin};
 use crate::server::store::{sessions, users};
+use crate::time::now_ms;
 use sqlx::Row;
 
 const MINUTE_MS: i64 = 60 * 1000;
@@ -91,8 +91,7 @@ impl AppState {
             now,
             now + ttl_ms,
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         Ok(format!(
             "{}{}?token={}",
             self.config.public_url.origin,
@@ -109,7 +108,7 @@ impl AppState {
     ) -> Result<Option<TokenUse>, AppError> {
         account_tokens::consume(&self.pool, &token.hash(), purpose, now_ms())
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 
     /// Whether a link would still work, without using it.
@@ -120,7 +119,7 @@ impl AppState {
     ) -> Result<Option<TokenUse>, AppError> {
         account_tokens::peek(&self.pool, &token.hash(), purpose, now_ms())
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 
     /// Sends a reset link if `email` has an account; otherwise does nothing.
@@ -151,8 +150,7 @@ impl AppState {
         reason: &str,
     ) -> Result<(), AppError> {
         account_tokens::retire_unused(&self.pool, user_id, Purpose::PasswordReset, now_ms())
-            .await
-            .map_err(internal)?;
+            .await?;
         let url = self
             .issue_link(Purpose::PasswordReset, user_id, "", RESET_TTL_MS)
             .await?;
@@ -166,7 +164,7 @@ impl AppState {
             expiry: "The link works once, for 30 minutes.".into(),
             footer: "If you did not ask for this, ignore this email: your password stays as it is.".into(),
         });
-        self.enqueue_mail(&mail, None).await.map_err(internal)?;
+        self.enqueue_mail(&mail, None).await?;
         self.record_event(
             Some(user_id),
             EventKind::PasswordResetRequested,
@@ -195,7 +193,7 @@ impl AppState {
             recipient_name: to.name.to_string(),
             subject,
             headline,
-            when: crate::ui::time::utc_datetime(now_ms()),
+            when: crate::time::utc_datetime(now_ms()),
             device: origin.device.to_string(),
             location: origin.location.to_string(),
             ip: origin.client.ip.clone(),
@@ -222,7 +220,7 @@ impl AppState {
         let mail = self
             .security_notice(to, subject, headline, &origin, "")
             .await?;
-        self.enqueue_mail(&mail, None).await.map_err(internal)?;
+        self.enqueue_mail(&mail, None).await?;
         Ok(())
     }
 
@@ -233,9 +231,7 @@ impl AppState {
         user_id: &str,
         client: &ClientMeta,
     ) -> Result<bool, AppError> {
-        let (_, notify) = users::recovery_flags(&self.pool, user_id)
-            .await
-            .map_err(internal)?;
+        let (_, notify) = users::recovery_flags(&self.pool, user_id).await?;
         if !notify {
             return Ok(false);
         }
@@ -252,9 +248,9 @@ impl AppState {
         .bind(&location)
         .fetch_one(&self.pool)
         .await
-        .map_err(|error| internal(error.into()))?;
-        let earlier: i64 = row.try_get("earlier").map_err(|e| internal(e.into()))?;
-        let same: Option<i64> = row.try_get("same").map_err(|e| internal(e.into()))?;
+        .map_err(anyhow::Error::from)?;
+        let earlier: i64 = row.try_get("earlier").map_err(anyhow::Error::from)?;
+        let same: Option<i64> = row.try_get("same").map_err(anyhow::Error::from)?;
         Ok(earlier > 0 && same.unwrap_or(0) == 0)
     }
 
@@ -265,10 +261,7 @@ impl AppState {
         session_id: &str,
         client: &ClientMeta,
     ) -> Result<(), AppError> {
-        let Some(account) = users::find_by_id(&self.pool, user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(account) = users::find_by_id(&self.pool, user_id).await? else {
             return Ok(());
         };
         let (device, location) = self.device_and_location(client);
@@ -292,8 +285,7 @@ impl AppState {
             )
             .await?;
         self.enqueue_mail(&mail, Some(&format!("sign-in:{session_id}")))
-            .await
-            .map_err(internal)?;
+            .await?;
         Ok(())
     }
 
@@ -311,20 +303,15 @@ impl AppState {
             .ok_or_else(|| spent_link("“This wasn't me”"))?;
         let now = now_ms();
         let ended = if used.subject.is_empty() {
-            sessions::revoke_all_except(&self.pool, &used.user_id, "", now)
-                .await
-                .map_err(internal)?
+            sessions::revoke_all_except(&self.pool, &used.user_id, "", now).await?
         } else {
             u64::from(
                 sessions::revoke_own(&self.pool, &used.user_id, &used.subject, now)
-                    .await
-                    .map_err(internal)?
+                    .await?
                     .is_some(),
             )
         };
-        users::set_must_reset_password(&self.pool, &used.user_id, true)
-            .await
-            .map_err(internal)?;
+        users::set_must_reset_password(&self.pool, &used.user_id, true).await?;
         self.record_event(
             Some(&used.user_id),
             EventKind::ReportedNotMe,
@@ -337,10 +324,7 @@ impl AppState {
             }),
         )
         .await?;
-        if let Some(account) = users::find_by_id(&self.pool, &used.user_id)
-            .await
-            .map_err(internal)?
-        {
+        if let Some(account) = users::find_by_id(&self.pool, &used.user_id).await? {
             self.mail_reset_link(
                 &used.user_id,
                 &account.user.email,

@@ -6,11 +6,12 @@ use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::{AuthSession, CHALLENGE_TTL_MS, set_cookie};
 use crate::server::crypto::{RandomToken, codes, sealing, totp};
-use crate::server::db::{new_id, now_ms};
-use crate::server::rate_limit::{self, internal};
+use crate::server::db::new_id;
+use crate::server::rate_limit;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::{sessions, two_factor};
+use crate::time::now_ms;
 use crate::two_factor::{CodeInput, Method, SMS_CODE_MINUTES, SMS_RESEND_SECS, classify_code};
 
 const TOTP_SEAL_PURPOSE: &str = "totp-secret";
@@ -76,15 +77,15 @@ impl AppState {
             user_id.as_bytes(),
             secret.as_bytes(),
         )
-        .map_err(internal)
+        .map_err(AppError::from)
     }
 
     /// Opens a sealed TOTP secret of `user_id`.
     pub fn open_totp(&self, user_id: &str, sealed: &str) -> Result<totp::TotpSecret, AppError> {
-        let bytes = sealing::open(&self.key, TOTP_SEAL_PURPOSE, user_id.as_bytes(), sealed)
-            .map_err(internal)?;
-        totp::TotpSecret::from_bytes(&bytes)
-            .ok_or_else(|| internal(anyhow::anyhow!("sealed TOTP secret has the wrong length")))
+        let bytes = sealing::open(&self.key, TOTP_SEAL_PURPOSE, user_id.as_bytes(), sealed)?;
+        totp::TotpSecret::from_bytes(&bytes).ok_or_else(|| {
+            AppError::from(anyhow::anyhow!("sealed TOTP secret has the wrong length"))
+        })
     }
 
     /// The MAC under which a backup code is stored.
@@ -111,10 +112,7 @@ impl AppState {
         let Some(step) = totp::matching_step(secret, code, unix_secs) else {
             return Ok(false);
         };
-        if two_factor::advance_totp_step(&self.pool, user_id, step as i64)
-            .await
-            .map_err(internal)?
-        {
+        if two_factor::advance_totp_step(&self.pool, user_id, step as i64).await? {
             return Ok(true);
         }
         self.record_event(
@@ -144,9 +142,7 @@ impl AppState {
     ) -> Result<FactorUsed, AppError> {
         let input =
             classify_code(typed).map_err(|message| AppError::validation("code", message))?;
-        let record = two_factor::get(&self.pool, user_id)
-            .await
-            .map_err(internal)?;
+        let record = two_factor::get(&self.pool, user_id).await?;
         let Some(method) = record.active_method() else {
             return Err(AppError::validation(
                 "code",
@@ -173,13 +169,8 @@ impl AppState {
             },
             CodeInput::Backup(code) => {
                 let mac = self.backup_code_mac(code);
-                if two_factor::use_backup_code(&self.pool, user_id, &mac, now)
-                    .await
-                    .map_err(internal)?
-                {
-                    let remaining = two_factor::unused_backup_codes(&self.pool, user_id)
-                        .await
-                        .map_err(internal)?;
+                if two_factor::use_backup_code(&self.pool, user_id, &mac, now).await? {
+                    let remaining = two_factor::unused_backup_codes(&self.pool, user_id).await?;
                     self.record_event(
                         Some(user_id),
                         EventKind::BackupCodeUsed,
@@ -250,14 +241,12 @@ impl AppState {
         let mac = self.sms_code_mac(binding, code);
         two_factor::use_sms_code(&self.pool, binding, &mac, now)
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 
     /// Seconds until another SMS may be sent for `binding` (0 when it may now).
     pub async fn sms_resend_in(&self, binding: &str, now: i64) -> Result<i64, AppError> {
-        let sent_at = two_factor::sms_code_sent_at(&self.pool, binding)
-            .await
-            .map_err(internal)?;
+        let sent_at = two_factor::sms_code_sent_at(&self.pool, binding).await?;
         Ok(sent_at
             .map(|sent| ((sent + SMS_RESEND_SECS * 1000 - now).max(0) + 999) / 1000)
             .unwrap_or(0))
@@ -308,8 +297,7 @@ impl AppState {
                 expires_at: now + SMS_CODE_MINUTES * 60 * 1000,
             },
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         self.record_event(
             Some(user_id),
             EventKind::SmsCodeSent,
@@ -346,9 +334,7 @@ impl AppState {
             return Err(wrong_password());
         }
         self.clear_sign_in_failures(&session.user.email).await?;
-        let record = two_factor::get(&self.pool, &session.user.id)
-            .await
-            .map_err(internal)?;
+        let record = two_factor::get(&self.pool, &session.user.id).await?;
         if record.method.is_some() {
             let code = code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
                 AppError::validation(
@@ -371,7 +357,7 @@ impl AppState {
         }
         sessions::mark_reauthenticated(&self.pool, &session.session_id, now)
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 }
 
@@ -392,9 +378,7 @@ impl AppState {
             expires_at: now + CHALLENGE_TTL_MS,
             next_path: next.to_string(),
         };
-        two_factor::insert_challenge(&self.pool, &challenge, &token.hash(), now)
-            .await
-            .map_err(internal)?;
+        two_factor::insert_challenge(&self.pool, &challenge, &token.hash(), now).await?;
         set_cookie(&self.challenge_cookie(&token))?;
         leptos_axum::redirect(CHALLENGE_PATH);
         Ok(())
@@ -410,7 +394,7 @@ impl AppState {
         };
         two_factor::find_challenge(&self.pool, &token.hash(), now_ms())
             .await
-            .map_err(internal)
+            .map_err(AppError::from)
     }
 }
 

@@ -10,10 +10,10 @@ use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{app_state, client_meta, require_user},
-    db::now_ms,
-    rate_limit::internal,
     store::{sessions, users},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// Session ids are UUIDs; anything else is refused before the database.
 pub fn session_id_problem(id: &str) -> Option<&'static str> {
@@ -28,17 +28,14 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
     let state = app_state()?;
     let now = now_ms();
     let listed = live_sessions(&state, &session.user.id, Some(&session.session_id), now).await?;
-    let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id).await?;
     Ok(SessionsOverview {
         sessions: listed,
         reviewed_at,
         review_due: super::review_due(reviewed_at, session.user.created_at, now),
         needs_password: session.require_recent_auth(now).is_err(),
         sudo_factor: crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
-            .await
-            .map_err(internal)?,
+            .await?,
     })
 }
 
@@ -51,9 +48,7 @@ pub async fn live_sessions(
     current: Option<&str>,
     now: i64,
 ) -> Result<Vec<super::SessionInfo>, AppError> {
-    let rows = sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms)
-        .await
-        .map_err(internal)?;
+    let rows = sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -98,8 +93,7 @@ pub async fn revoke_one_session(
         ));
     }
     let revoked = sessions::revoke_own(&state.pool, user_id, &session_id, now_ms())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::NotFound)?;
     let (device, _) = crate::server::client::device_label(&revoked.user_agent);
     state
@@ -161,8 +155,7 @@ pub async fn revoke_other_sessions(
         MassRevocation::WithoutSecondFactor => {
             sessions::revoke_single_factor_except(&state.pool, user, keep, now).await
         }
-    }
-    .map_err(internal)?;
+    }?;
     state
         .record_event(
             Some(user),
@@ -204,7 +197,7 @@ pub async fn mark_sessions_reviewed() -> Result<(), AppError> {
     let state = app_state()?;
     users::mark_sessions_reviewed(&state.pool, &session.user.id, now_ms())
         .await
-        .map_err(internal)
+        .map_err(AppError::from)
 }
 
 #[cfg(test)]

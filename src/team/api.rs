@@ -12,10 +12,11 @@ use super::{Role, TwoFactorRequirement, parse_grace_days};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{app_state, client_meta, current_session, require_user},
-    db::now_ms,
     recovery::parse_link_token,
     team::{check_user_id, invitations::check_invitation_id, policy::OrgPolicy},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 #[cfg(feature = "ssr")]
 fn parse_role(text: &str) -> Result<Role, AppError> {

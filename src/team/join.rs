@@ -2,8 +2,8 @@
 //! invited account (signing in or creating the account first).
 
 use super::api::{AcceptInvitation, preview_invitation};
+use crate::time::utc_datetime;
 use crate::ui::flash::last_error;
-use crate::ui::time::utc_datetime;
 use crate::ui::{Alert, Logo, SubmitButton, Tone, encode_query_component};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -4,11 +4,12 @@
 use super::api::{InviteMember, RevokeInvitation};
 use super::view::TeamActions;
 use super::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
+use crate::time::utc_datetime;
 use crate::two_factor::parts::{
     BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, action_error,
 };
 use crate::ui::flash::{last_error, last_succeeded};
-use crate::ui::time::{RelativeTime, utc_datetime};
+use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 

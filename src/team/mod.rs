@@ -12,7 +12,7 @@ pub mod view;
 use crate::api_keys::Permission;
 use serde::{Deserialize, Serialize};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 /// How long an invitation link works.
 pub const INVITATION_TTL_MS: i64 = 7 * DAY_MS;
 /// The longest grace period an owner can give members to set up 2FA.

@@ -7,10 +7,11 @@ use super::{
     MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, TwoFactorRequirement, countdown_text,
 };
 use crate::account::api::SignOut;
+use crate::time::utc_datetime;
 use crate::two_factor::parts::{BUTTON_SECONDARY, INPUT, LABEL};
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::flash::{last_error, last_succeeded};
-use crate::ui::time::{countdown, utc_datetime};
+use crate::ui::time::countdown;
 use crate::ui::{Alert, Logo, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -105,7 +106,7 @@ pub fn PolicyCard(
 /// counting down to the moment only the 2FA set-up is left.
 #[component]
 pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
-    let left = countdown((deadline - crate::ui::time::now_ms()) / 1000);
+    let left = countdown((deadline - crate::time::now_ms()) / 1000);
     view! {
         <div role="status" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">

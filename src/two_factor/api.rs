@@ -13,12 +13,13 @@ use crate::login_history::{EventKind, Outcome};
 use crate::server::{
     auth::{AuthSession, app_state, client_meta, require_user},
     crypto::{codes, totp},
-    db::{new_id, now_ms},
-    rate_limit::internal,
+    db::new_id,
     state::AppState,
     store::two_factor as store,
     two_factor::{enrolment_binding, sudo_binding},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// How long an unfinished enrolment can be resumed.
 #[cfg(feature = "ssr")]
@@ -36,22 +37,17 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 async fn status_of(state: &AppState, session: &AuthSession) -> Result<TwoFactorStatus, AppError> {
     let user = &session.user;
     let now = now_ms();
-    let record = store::get(&state.pool, &user.id).await.map_err(internal)?;
+    let record = store::get(&state.pool, &user.id).await?;
     let enabled = match record.active_method() {
         Some(method) => Some(EnabledFactor {
             method,
             since: record.since.unwrap_or_default(),
             phone: record.sms_phone.as_deref().map(phone::mask_phone),
-            backup_codes_left: store::unused_backup_codes(&state.pool, &user.id)
-                .await
-                .map_err(internal)?,
+            backup_codes_left: store::unused_backup_codes(&state.pool, &user.id).await?,
         }),
         None => None,
     };
-    let pending = match store::get_enrolment(&state.pool, &user.id, now)
-        .await
-        .map_err(internal)?
-    {
+    let pending = match store::get_enrolment(&state.pool, &user.id, now).await? {
         Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),
         None => None,
     };
@@ -71,7 +67,7 @@ async fn pending_view(
     now: i64,
 ) -> Result<PendingEnrolment, AppError> {
     let method = Method::parse(&enrolment.method)
-        .ok_or_else(|| internal(anyhow::anyhow!("unknown enrolment method")))?;
+        .ok_or_else(|| AppError::from(anyhow::anyhow!("unknown enrolment method")))?;
     Ok(match method {
         Method::Totp => {
             let sealed = enrolment.totp_secret_sealed.as_deref().unwrap_or_default();
@@ -79,7 +75,7 @@ async fn pending_view(
             let uri = totp::otpauth_uri(&secret, email);
             PendingEnrolment {
                 method,
-                qr_svg: Some(totp::qr_svg(&uri).map_err(internal)?),
+                qr_svg: Some(totp::qr_svg(&uri)?),
                 manual_key: Some(secret.grouped()),
                 phone: None,
                 resend_in_secs: 0,
@@ -120,7 +116,7 @@ pub async fn start_enrolment(
         Method::Totp => None,
     };
     let user_id = &session.user.id;
-    let record = store::get(&state.pool, user_id).await.map_err(internal)?;
+    let record = store::get(&state.pool, user_id).await?;
     if record.method.is_some() {
         state
             .confirm_sudo(&session, password, code, &client)
@@ -150,7 +146,7 @@ pub async fn start_enrolment(
         now,
     )
     .await
-    .map_err(internal)
+    .map_err(AppError::from)
 }
 
 /// Sends the enrolment's SMS code again (after the countdown), replacing the old one.
@@ -160,8 +156,7 @@ pub async fn resend_enrolment_sms() -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let enrolment = store::get_enrolment(&state.pool, &session.user.id, now_ms())
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(enrolment_gone)?;
     let number = enrolment.phone.as_deref().ok_or_else(enrolment_gone)?;
     state
@@ -190,8 +185,7 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
     let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
     let now = now_ms();
     let enrolment = store::get_enrolment(&state.pool, user_id, now)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(enrolment_gone)?;
     let method = Method::parse(&enrolment.method).ok_or_else(enrolment_gone)?;
     state.take_code_attempt(user_id, now).await?;
@@ -211,17 +205,11 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
     let Some((step, sealed)) = verified_step else {
         return Err(AppError::InvalidCode);
     };
-    if !store::take_enrolment(&state.pool, &enrolment.id)
-        .await
-        .map_err(internal)?
-    {
+    if !store::take_enrolment(&state.pool, &enrolment.id).await? {
         return Err(enrolment_gone());
     }
     state.clear_code_attempts(user_id).await?;
-    let previous = store::get(&state.pool, user_id)
-        .await
-        .map_err(internal)?
-        .method;
+    let previous = store::get(&state.pool, user_id).await?.method;
     store::activate(
         &state.pool,
         user_id,
@@ -233,8 +221,7 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
         },
         now,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     match previous {
         None => {
             state
@@ -275,9 +262,7 @@ async fn new_backup_codes(
         .iter()
         .map(|code| state.backup_code_mac(code.expose()))
         .collect();
-    store::replace_backup_codes(&state.pool, user_id, &macs, now)
-        .await
-        .map_err(internal)?;
+    store::replace_backup_codes(&state.pool, user_id, &macs, now).await?;
     Ok(fresh
         .iter()
         .map(|code| codes::display_backup_code(code.expose()))
@@ -289,9 +274,7 @@ async fn new_backup_codes(
 pub async fn cancel_enrolment() -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
-    store::cancel_enrolment(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    store::cancel_enrolment(&state.pool, &session.user.id).await?;
     Ok(())
 }
 
@@ -324,8 +307,7 @@ pub async fn regenerate_backup_codes(
 #[cfg(feature = "ssr")]
 async fn require_enabled(state: &AppState, user_id: &str) -> Result<Method, AppError> {
     store::active_method(&state.pool, user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| {
             AppError::validation("method", "Two-factor authentication is not turned on.")
         })
@@ -348,9 +330,7 @@ pub async fn disable_two_factor(
     state
         .confirm_sudo(&session, password, code, &client)
         .await?;
-    store::deactivate(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    store::deactivate(&state.pool, &session.user.id).await?;
     state
         .record_event(
             Some(&session.user.id),
@@ -368,9 +348,7 @@ pub async fn send_sudo_sms() -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     let client = client_meta()?;
-    let record = store::get(&state.pool, &session.user.id)
-        .await
-        .map_err(internal)?;
+    let record = store::get(&state.pool, &session.user.id).await?;
     let number = record
         .sms_number()
         .ok_or_else(|| AppError::validation("code", "Your second factor is not SMS."))?;

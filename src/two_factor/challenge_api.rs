@@ -12,12 +12,12 @@ use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
 use crate::server::{
     auth::{self, app_state, client_meta, request_parts, set_cookie},
-    db::now_ms,
-    rate_limit::internal,
     state::AppState,
     store::two_factor as store,
     two_factor::{CodePurpose, sign_in_binding},
 };
+#[cfg(feature = "ssr")]
+use crate::time::now_ms;
 
 /// What the sign-in challenge page shows this half-signed-in browser.
 #[server(endpoint = "sign_in_challenge")]
@@ -26,17 +26,13 @@ pub async fn get_challenge_info() -> Result<ChallengeInfo, AppError> {
     let challenge = current_challenge(&state).await?;
     let now = now_ms();
     let user = crate::server::store::users::find_by_id(&state.pool, &challenge.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::Unauthenticated)?;
-    let record = store::get(&state.pool, &challenge.user_id)
-        .await
-        .map_err(internal)?;
+    let record = store::get(&state.pool, &challenge.user_id).await?;
     let method = record.active_method().ok_or(AppError::Unauthenticated)?;
     let binding = sign_in_binding(&challenge.id);
     let sent = store::sms_code_sent_at(&state.pool, &binding)
-        .await
-        .map_err(internal)?
+        .await?
         .is_some();
     Ok(ChallengeInfo {
         email: user.user.email,
@@ -63,9 +59,7 @@ pub async fn send_sign_in_sms() -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let challenge = current_challenge(&state).await?;
-    let record = store::get(&state.pool, &challenge.user_id)
-        .await
-        .map_err(internal)?;
+    let record = store::get(&state.pool, &challenge.user_id).await?;
     let number = record
         .sms_number()
         .ok_or_else(|| AppError::validation("code", "This account does not use SMS."))?;
@@ -95,10 +89,7 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
             &client,
         )
         .await?;
-    if !store::take_challenge(&state.pool, &challenge.id)
-        .await
-        .map_err(internal)?
-    {
+    if !store::take_challenge(&state.pool, &challenge.id).await? {
         return Err(AppError::Unauthenticated);
     }
     set_cookie(&state.clearing_challenge_cookie())?;
@@ -132,9 +123,7 @@ pub async fn cancel_challenge() -> Result<(), AppError> {
     let state = app_state()?;
     let parts = request_parts()?;
     if let Some(challenge) = state.challenge_from_headers(&parts.headers).await? {
-        store::take_challenge(&state.pool, &challenge.id)
-            .await
-            .map_err(internal)?;
+        store::take_challenge(&state.pool, &challenge.id).await?;
     }
     set_cookie(&state.clearing_challenge_cookie())?;
     leptos_axum::redirect("/login");

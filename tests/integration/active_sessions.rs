@@ -155,7 +155,7 @@ both_databases! {
     async fn marking_the_list_reviewed_is_remembered(app) {
         let cookie = app.sign_up("Rev", "rev@example.com", STRONG_PASSWORD).await;
         assert_eq!(list(&app, &cookie).await.reviewed_at, None);
-        let thirty_one_days_ago = statusstack::server::db::now_ms() - 31 * 24 * 3600 * 1000;
+        let thirty_one_days_ago = statusstack::time::now_ms() - 31 * 24 * 3600 * 1000;
         sqlx::query("UPDATE users SET created_at = $1").bind(thirty_one_days_ago).execute(&app.pool).await.unwrap();
         assert!(list(&app, &cookie).await.review_due);
         let overview = app.call("security_overview", &[], Some(&cookie)).await;

@@ -219,7 +219,7 @@ both_databases! {
         let expired = create_key(&app, &cookie, "expired", "read").await;
         assert_eq!(app.api(Method::GET, "/api/v1/me", &expired.token).await.status, 200);
         sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
-            .bind(statusstack::server::db::now_ms() - 1)
+            .bind(statusstack::time::now_ms() - 1)
             .bind(&expired.key.id)
             .execute(&app.pool).await.unwrap();
         let reply = app.api(Method::GET, "/api/v1/me", &expired.token).await;
@@ -251,11 +251,11 @@ both_databases! {
         assert_eq!(listed.previous_prefix.as_deref(), Some(old.key.prefix.as_str()));
         let until = listed.previous_valid_until.unwrap();
         let hour = 60 * 60 * 1000;
-        assert!((until - statusstack::server::db::now_ms() - hour).abs() < 60_000, "{until}");
+        assert!((until - statusstack::time::now_ms() - hour).abs() < 60_000, "{until}");
 
         // The grace period ends.
         sqlx::query("UPDATE api_key_secrets SET valid_until = $1 WHERE valid_until IS NOT NULL")
-            .bind(statusstack::server::db::now_ms() - 1)
+            .bind(statusstack::time::now_ms() - 1)
             .execute(&app.pool).await.unwrap();
         let reply = app.api(Method::GET, "/api/v1/me", &old.token).await;
         assert_api_error(&reply, 401, "unauthorized");
@@ -267,7 +267,7 @@ both_databases! {
         statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM api_key_secrets").await, 2);
         sqlx::query("UPDATE api_key_secrets SET valid_until = $1 WHERE valid_until IS NOT NULL")
-            .bind(statusstack::server::db::now_ms() - 31 * 24 * 60 * 60 * 1000)
+            .bind(statusstack::time::now_ms() - 31 * 24 * 60 * 60 * 1000)
             .execute(&app.pool).await.unwrap();
         statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM api_key_secrets").await, 1);
@@ -387,7 +387,7 @@ both_databases! {
 
     async fn bad_input_to_the_create_form_is_refused_and_stores_nothing(app) {
         let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
-        let far = statusstack::ui::time::iso_date(statusstack::server::db::now_ms() + 400 * 24 * 60 * 60 * 1000);
+        let far = statusstack::time::iso_date(statusstack::time::now_ms() + 400 * 24 * 60 * 60 * 1000);
         let long_name = "x".repeat(65);
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (vec![("name", ""), ("permission", "read"), ("expiry", "90")], "name"),
@@ -414,9 +414,9 @@ both_databases! {
         assert!(matches!(bad_grace.error(), Some(AppError::Validation { .. })));
         assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 0);
         // A custom date and "never" work.
-        let tomorrow = statusstack::ui::time::iso_date(statusstack::server::db::now_ms() + 24 * 60 * 60 * 1000);
+        let tomorrow = statusstack::time::iso_date(statusstack::time::now_ms() + 24 * 60 * 60 * 1000);
         let dated = create_key_with(&app, &cookie, &[("name", "dated"), ("permission", "read"), ("expiry", "custom"), ("expires_on", &tomorrow)]).await.unwrap();
-        assert!(dated.key.expires_at.unwrap() > statusstack::server::db::now_ms());
+        assert!(dated.key.expires_at.unwrap() > statusstack::time::now_ms());
         let forever = create_key_with(&app, &cookie, &[("name", "forever"), ("permission", "read"), ("expiry", "never")]).await.unwrap();
         assert_eq!(forever.key.expires_at, None);
     }
@@ -429,7 +429,7 @@ both_databases! {
         let auth = format!("Bearer {token}");
         let header = [("authorization", auth.as_bytes())];
         // Start well inside a window, so all five requests fall in the same one.
-        let into_window = statusstack::server::db::now_ms() % 60_000;
+        let into_window = statusstack::time::now_ms() % 60_000;
         if into_window > 55_000 {
             tokio::time::sleep(std::time::Duration::from_millis((60_000 - into_window + 100) as u64)).await;
         }

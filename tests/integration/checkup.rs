@@ -50,7 +50,7 @@ async fn exec(app: &TestApp, sql: &str) {
 }
 
 fn now() -> i64 {
-    statusstack::server::db::now_ms()
+    statusstack::time::now_ms()
 }
 
 async fn create_key(

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
 fn now() -> i64 {
-    statusstack::server::db::now_ms()
+    statusstack::time::now_ms()
 }
 
 async fn user_id(app: &TestApp, email: &str) -> String {
@@ -246,8 +246,8 @@ both_databases! {
             let expected: Vec<String> = all.iter().filter(|r| keep(r)).map(|r| r.0.clone()).collect();
             assert_eq!(ids(&page(&app, &cookie, query).await), expected, "{query}");
         }
-        let from = statusstack::ui::time::iso_date(now - 100 * DAY);
-        let to = statusstack::ui::time::iso_date(now - 10 * DAY);
+        let from = statusstack::time::iso_date(now - 100 * DAY);
+        let to = statusstack::time::iso_date(now - 10 * DAY);
         let custom = page(&app, &cookie, &format!("range=custom&from={from}&to={to}")).await;
         let kinds: Vec<&str> = custom["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["session_revoked", "api_key_created", "oauth_connected"]);

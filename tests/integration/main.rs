@@ -6,6 +6,7 @@
 mod helpers;
 mod active_sessions;
 mod api_keys;
+mod architecture;
 mod checkup;
 mod csrf_and_headers;
 mod login_history;

@@ -95,7 +95,7 @@ both_databases! {
         app.call("request_password_reset", &[("email", "pat@example.com")], None).await;
         let token = link(&smtp.wait_for(1).await[0], "/reset-password");
         sqlx::query("UPDATE account_tokens SET expires_at = $1")
-            .bind(statusstack::server::db::now_ms() - 1)
+            .bind(statusstack::time::now_ms() - 1)
             .execute(&app.pool).await.unwrap();
         let before = password_hash(&app).await;
         let unknown = statusstack::server::crypto::RandomToken::generate().expose().to_string();

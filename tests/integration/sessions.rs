@@ -41,7 +41,7 @@ both_databases! {
         assert!(!app.is_signed_in(&absolute).await, "past absolute expiry");
         let idle = app.sign_in("exp@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
         assert!(app.is_signed_in(&idle).await);
-        let fifteen_days_ago = statusstack::server::db::now_ms() - 15 * 24 * 3600 * 1000;
+        let fifteen_days_ago = statusstack::time::now_ms() - 15 * 24 * 3600 * 1000;
         sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(fifteen_days_ago).execute(&app.pool).await.unwrap();
         assert!(!app.is_signed_in(&idle).await, "idle for longer than 14 days");
     }
@@ -58,7 +58,7 @@ both_databases! {
 
     async fn last_seen_is_written_at_most_once_a_minute(app) {
         let cookie = app.sign_up("Seen", "seen@example.com", STRONG_PASSWORD).await;
-        let two_minutes_ago = statusstack::server::db::now_ms() - 120_000;
+        let two_minutes_ago = statusstack::time::now_ms() - 120_000;
         sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(two_minutes_ago).execute(&app.pool).await.unwrap();
         assert!(app.is_signed_in(&cookie).await);
         let first: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions").fetch_one(&app.pool).await.unwrap();
@@ -76,7 +76,7 @@ both_databases! {
         sqlx::query("UPDATE sessions SET expires_at = 1 WHERE revoked_at IS NULL AND created_at = (SELECT MIN(created_at) FROM sessions WHERE revoked_at IS NULL)")
             .execute(&app.pool).await.unwrap();
         let state_pool = app.pool.clone();
-        let deleted = statusstack::server::store::sessions::prune(&state_pool, statusstack::server::db::now_ms(), 14 * 24 * 3600 * 1000).await.unwrap();
+        let deleted = statusstack::server::store::sessions::prune(&state_pool, statusstack::time::now_ms(), 14 * 24 * 3600 * 1000).await.unwrap();
         assert_eq!(deleted, 2);
         assert!(app.is_signed_in(&live).await);
     }

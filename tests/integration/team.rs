@@ -370,7 +370,7 @@ both_databases! {
         ok(&app.call("invite_member", &[("email", "late@example.com"), ("role", "viewer")], Some(&owner)).await);
         let late_token = invitation_token(&app, "late@example.com").await;
         sqlx::query("UPDATE invitations SET expires_at = $1 WHERE email = 'late@example.com'")
-            .bind(statusstack::server::db::now_ms() - 1).execute(&app.pool).await.unwrap();
+            .bind(statusstack::time::now_ms() - 1).execute(&app.pool).await.unwrap();
         let late = app.sign_up("Late", "late@example.com", STRONG_PASSWORD).await;
         assert!(message(refused(&app.call("accept_invitation", &[("token", &late_token)], Some(&late)).await)).contains("expired"));
         assert!(role_of(&app, "late@example.com").await.is_none());
@@ -402,7 +402,7 @@ both_databases! {
         // Housekeeping deletes invitations a month after they expired, and only those.
         let invitations = app.count("SELECT COUNT(*) FROM invitations").await;
         sqlx::query("UPDATE invitations SET expires_at = $1 WHERE email = 'late@example.com'")
-            .bind(statusstack::server::db::now_ms() - 31 * DAY_MS).execute(&app.pool).await.unwrap();
+            .bind(statusstack::time::now_ms() - 31 * DAY_MS).execute(&app.pool).await.unwrap();
         statusstack::server::maintenance::prune_once(&app.state).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM invitations").await, invitations - 3);
     }
@@ -462,7 +462,7 @@ both_databases! {
         match requirement(&app, &crew.member).await {
             TwoFactorRequirement::Grace { organization, deadline } => {
                 assert_eq!(organization, "Acme");
-                let left = deadline - statusstack::server::db::now_ms();
+                let left = deadline - statusstack::time::now_ms();
                 assert!(left > 3 * DAY_MS - 60_000 && left <= 3 * DAY_MS, "{left}");
             }
             other => panic!("{other:?}"),
@@ -740,7 +740,7 @@ both_databases! {
         let wrong_password = refused(&app.call("delete_organization", &[("confirm", "Acme"), ("password", OTHER_STRONG_PASSWORD), ("code", "000000")], Some(&crew.owner)).await);
         assert!(matches!(wrong_password, AppError::Validation { ref field, .. } if field == "password"));
         assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 2, "nothing deleted yet");
-        sqlx::query("UPDATE sessions SET reauthenticated_at = $1").bind(statusstack::server::db::now_ms()).execute(&app.pool).await.unwrap();
+        sqlx::query("UPDATE sessions SET reauthenticated_at = $1").bind(statusstack::time::now_ms()).execute(&app.pool).await.unwrap();
         ok(&app.call("delete_organization", &[("confirm", " Acme ")], Some(&crew.owner)).await);
         assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 1, "Globex stays");
         assert!(role_of(&app, "member@acme.test").await.is_none());

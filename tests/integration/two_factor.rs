@@ -11,7 +11,7 @@ use statusstack::server::crypto::totp::code_at_step;
 const CHALLENGE: &str = "ss_challenge";
 
 fn now_step() -> u64 {
-    (statusstack::server::db::now_ms() / 1000 / 30) as u64
+    (statusstack::time::now_ms() / 1000 / 30) as u64
 }
 
 fn decode_base32(text: &str) -> Vec<u8> {

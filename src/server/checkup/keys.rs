@@ -6,7 +6,7 @@ use super::rules::weight;
 use super::{DAY_MS, plural};
 use crate::api_keys::{Permission, is_rotation_due, is_unused};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id};
-use crate::ui::time::relative_phrase;
+use crate::time::relative_phrase;
 
 /// A key younger than this is never called over-privileged: it has not had
 /// the time to need its permission.

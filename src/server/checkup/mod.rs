@@ -14,12 +14,11 @@ use crate::api_keys::Permission;
 use crate::checkup::SecurityCheckup;
 use crate::error::AppError;
 use crate::server::password::{self, Password};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::api_keys::{self, KeyUsage};
 use crate::server::store::{sessions, users};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 
 /// "1 key", "3 keys".
 fn plural(count: i64, noun: &str) -> String {
@@ -55,8 +54,7 @@ pub async fn personal_facts(
         users::security_facts(&state.pool, user_id),
         sessions::list_live(&state.pool, user_id, now, idle_ms),
         api_keys::live_key_usage(&state.pool, user_id, now),
-    )
-    .map_err(internal)?;
+    )?;
     let user = user.ok_or(AppError::NotFound)?;
     let sessions_without_two_factor = live_sessions
         .into_iter()

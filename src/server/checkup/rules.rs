@@ -4,8 +4,8 @@
 use super::keys::{KeyFacts, key_items};
 use super::{DAY_MS, plural};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
+use crate::time::relative_phrase;
 use crate::two_factor::{LOW_BACKUP_CODES, Method};
-use crate::ui::time::relative_phrase;
 
 /// Past this age the password item suggests a change if it may be reused.
 pub const PASSWORD_AGE_WARN_MS: i64 = 365 * DAY_MS;

@@ -3,8 +3,9 @@
 //! from sending the same message.
 
 use super::Mail;
-use crate::server::db::{new_id, now_ms};
+use crate::server::db::new_id;
 use crate::server::state::AppState;
+use crate::time::now_ms;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 use std::time::Duration;

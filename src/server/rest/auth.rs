@@ -7,11 +7,11 @@ use crate::api_keys::Permission;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::client_meta_from;
 use crate::server::crypto::api_token::{ApiToken, TokenProblem};
-use crate::server::db::now_ms;
-use crate::server::rate_limit::{WindowLimit, internal};
+use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::server::store::api_keys::{self, KeyOwner, SecretMatch};
 use crate::server::store::events::ClientMeta;
+use crate::time::now_ms;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::header::AUTHORIZATION;
 use http::request::Parts;
@@ -110,8 +110,7 @@ impl AppState {
         let now = now_ms();
         let invalid = |message: &str| ApiError::unauthorized(message, Some("invalid_token"));
         let found = api_keys::find_by_secret_hash(&self.pool, &token.hash())
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| invalid("Unknown API key."))?;
         if found.revoked_at.is_some() {
             return Err(invalid("This API key was revoked."));
@@ -126,7 +125,7 @@ impl AppState {
             .await;
             return Err(invalid(&format!(
                 "This API key expired on {}.",
-                crate::ui::time::utc_datetime(expired_at)
+                crate::time::utc_datetime(expired_at)
             )));
         }
         if found.valid_until.is_some_and(|until| until <= now) {
@@ -165,8 +164,7 @@ impl AppState {
                 now,
                 LAST_USED_THROTTLE_MS,
             )
-            .await
-            .map_err(internal)?;
+            .await?;
         }
         Ok(ApiCaller {
             permission: Permission::parse(&found.permission).unwrap_or(Permission::Read),
@@ -242,8 +240,7 @@ impl ApiCaller {
                 now_ms(),
                 LAST_USED_THROTTLE_MS,
             )
-            .await
-            .map_err(internal)?;
+            .await?;
             return Ok(());
         }
         let key = RefusedKey {

@@ -7,9 +7,9 @@ use crate::api_keys::{ApiKeyInfo, Expiry, IssuedKey, Permission, clean_key_name}
 use crate::login_history::EventRow;
 use crate::login_history::filter::HistoryFilter;
 use crate::server::api_keys::{KeyRequest, check_key_id};
-use crate::server::db::now_ms;
 use crate::server::state::AppState;
 use crate::sessions::SessionInfo;
+use crate::time::now_ms;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;

@@ -6,7 +6,6 @@
 //! at most one batch each.
 
 use crate::error::AppError;
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::rate_limits;
 use std::collections::HashMap;
@@ -102,9 +101,8 @@ impl AppState {
             Local::Allowed => Ok(()),
             Local::Sync(hits) => {
                 let bucket = format!("api-key:{key_id}");
-                let shared = rate_limits::add_in_window(&self.pool, &bucket, start, hits, now)
-                    .await
-                    .map_err(internal)?;
+                let shared =
+                    rate_limits::add_in_window(&self.pool, &bucket, start, hits, now).await?;
                 self.api_quota.learn_shared(key_id, start, shared);
                 if shared > limit {
                     Err(refused())

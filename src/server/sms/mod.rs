@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use sqlx::AnyPool;
 
-use crate::server::db::{new_id, now_ms};
+use crate::server::db::new_id;
+use crate::time::now_ms;
 use crate::two_factor::phone::normalize_e164;
 
 /// How long a Twilio request may take before it counts as failed.

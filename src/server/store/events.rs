@@ -1,6 +1,7 @@
 //! The `security_events` table: append-only; nothing here updates a row.
 
 use crate::login_history::{EventKind, Outcome};
+use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -79,9 +80,6 @@ pub async fn record(
     tx.commit().await.context("Failed to commit the event")?;
     Ok(id)
 }
-
-/// Milliseconds per day: the unit of `security_event_days.day`.
-pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The user's most recent successful sign-ins, newest first: (time, ip).
 pub async fn recent_sign_ins(

@@ -2,7 +2,7 @@
 //! retention. Always scoped to one user; filters are bound, never spliced.
 
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
-use crate::server::store::events::DAY_MS;
+use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;

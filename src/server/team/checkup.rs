@@ -6,7 +6,6 @@
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
 use crate::error::AppError;
 use crate::server::checkup::{KeyFacts, key_items};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::{api_keys, orgs};
 use crate::team::{Organization, Role};
@@ -98,8 +97,7 @@ impl AppState {
         let (members, keys) = tokio::try_join!(
             orgs::members(&self.pool, &org.id, now),
             api_keys::live_team_key_usage(&self.pool, &org.id, now),
-        )
-        .map_err(internal)?;
+        )?;
         let without: Vec<String> = members
             .into_iter()
             .filter(|member| member.two_factor_method.is_none())

@@ -5,12 +5,11 @@
 use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::login_history::EventKind;
-use crate::server::db::now_ms;
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::{api_keys, orgs};
 use crate::team::Role;
+use crate::time::now_ms;
 
 impl AppState {
     /// Deletes the caller's organization. `confirm` must be its exact name;
@@ -34,21 +33,15 @@ impl AppState {
             ));
         }
         let now = now_ms();
-        let members = orgs::members(&self.pool, &org.id, now)
-            .await
-            .map_err(internal)?;
-        let mut tx = orgs::lock_team(&self.pool, &org.id)
-            .await
-            .map_err(internal)?;
+        let members = orgs::members(&self.pool, &org.id, now).await?;
+        let mut tx = orgs::lock_team(&self.pool, &org.id).await?;
         let mut revoked = Vec::new();
         for member in &members {
-            let keys = api_keys::revoke_all_in(&mut tx, &member.user_id, now)
-                .await
-                .map_err(internal)?;
+            let keys = api_keys::revoke_all_in(&mut tx, &member.user_id, now).await?;
             revoked.push((member.user_id.clone(), keys));
         }
-        orgs::delete(&mut tx, &org.id).await.map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        orgs::delete(&mut tx, &org.id).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         self.record_team_event(
             &actor.id,
             &org.id,

@@ -6,17 +6,17 @@ use crate::account::{CurrentUser, email_problem, normalize_email};
 use crate::error::AppError;
 use crate::login_history::EventKind;
 use crate::server::crypto::RandomToken;
-use crate::server::db::{new_id, now_ms};
+use crate::server::db::new_id;
 use crate::server::mail::compose::{self, LinkMail};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, NewInvitation, StoredInvitation};
 use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
+use crate::time::now_ms;
 
 /// How many invitations one organization may send a day.
 pub const INVITATIONS_PER_DAY: i64 = 50;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::time::DAY_MS;
 
 /// Invitation ids are UUIDs; anything else is refused before the database.
 pub fn check_invitation_id(id: &str) -> Result<String, AppError> {
@@ -46,7 +46,7 @@ fn unusable(invitation: Option<&StoredInvitation>, now: i64) -> Option<AppError>
         Some(i) if i.expires_at <= now => format!(
             "This invitation to {} expired on {}. Ask an Owner or Admin for a new one.",
             i.org_name,
-            crate::ui::time::utc_datetime(i.expires_at)
+            crate::time::utc_datetime(i.expires_at)
         ),
         Some(_) => return None,
     };
@@ -92,18 +92,14 @@ impl AppState {
             return Err(AppError::validation("email", problem));
         }
         let now = now_ms();
-        let members = orgs::members(&self.pool, &org.id, now)
-            .await
-            .map_err(internal)?;
+        let members = orgs::members(&self.pool, &org.id, now).await?;
         if members.iter().any(|member| member.email == email) {
             return Err(AppError::validation(
                 "email",
                 format!("{email} is already a member of {}.", org.name),
             ));
         }
-        let sent_today = orgs::invitations_since(&self.pool, &org.id, now - DAY_MS)
-            .await
-            .map_err(internal)?;
+        let sent_today = orgs::invitations_since(&self.pool, &org.id, now - DAY_MS).await?;
         if sent_today >= INVITATIONS_PER_DAY {
             return Err(AppError::RateLimited {
                 retry_after: 60 * 60,
@@ -124,8 +120,7 @@ impl AppState {
                 expires_at,
             },
         )
-        .await
-        .map_err(internal)?;
+        .await?;
         let url = format!(
             "{}/join?token={}",
             self.config.public_url.origin,
@@ -148,13 +143,13 @@ impl AppState {
             url,
             expiry: format!(
                 "The link works once, until {} (7 days).",
-                crate::ui::time::utc_datetime(expires_at)
+                crate::time::utc_datetime(expires_at)
             ),
             footer:
                 "If you did not expect this, ignore this email: nothing happens unless you accept."
                     .into(),
         });
-        self.enqueue_mail(&mail, None).await.map_err(internal)?;
+        self.enqueue_mail(&mail, None).await?;
         self.record_team_event(
             &actor.id,
             &org.id,
@@ -175,8 +170,7 @@ impl AppState {
         let membership = self.managing_membership(&actor.id).await?;
         let org = &membership.organization;
         let email = orgs::revoke_invitation(&self.pool, &org.id, invitation_id, now_ms())
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(AppError::NotFound)?;
         self.record_team_event(
             &actor.id,
@@ -196,9 +190,7 @@ impl AppState {
         signed_in: Option<&CurrentUser>,
     ) -> Result<InvitationPreview, AppError> {
         let now = now_ms();
-        let invitation = orgs::invitation_by_token(&self.pool, &token.hash())
-            .await
-            .map_err(internal)?;
+        let invitation = orgs::invitation_by_token(&self.pool, &token.hash()).await?;
         if let Some(error) = unusable(invitation.as_ref(), now) {
             return Err(error);
         }
@@ -229,9 +221,7 @@ impl AppState {
         client: &ClientMeta,
     ) -> Result<String, AppError> {
         let now = now_ms();
-        let invitation = orgs::invitation_by_token(&self.pool, &token.hash())
-            .await
-            .map_err(internal)?;
+        let invitation = orgs::invitation_by_token(&self.pool, &token.hash()).await?;
         if let Some(error) = unusable(invitation.as_ref(), now) {
             return Err(error);
         }
@@ -246,10 +236,7 @@ impl AppState {
                 ),
             ));
         }
-        if let Some(current) = orgs::membership(&self.pool, &user.id)
-            .await
-            .map_err(internal)?
-        {
+        if let Some(current) = orgs::membership(&self.pool, &user.id).await? {
             return Err(AppError::validation(
                 "token",
                 format!(
@@ -260,8 +247,7 @@ impl AppState {
         }
         if invitation.role.requires_two_factor()
             && crate::server::store::two_factor::active_method(&self.pool, &user.id)
-                .await
-                .map_err(internal)?
+                .await?
                 .is_none()
         {
             return Err(AppError::validation(
@@ -273,32 +259,21 @@ impl AppState {
                 ),
             ));
         }
-        let mut tx = orgs::lock_team(&self.pool, &invitation.org_id)
-            .await
-            .map_err(internal)?;
-        if !orgs::consume_invitation(&mut tx, &invitation.id, &user.id, now)
-            .await
-            .map_err(internal)?
-        {
+        let mut tx = orgs::lock_team(&self.pool, &invitation.org_id).await?;
+        if !orgs::consume_invitation(&mut tx, &invitation.id, &user.id, now).await? {
             return Err(AppError::validation(
                 "token",
                 "This invitation was used or withdrawn a moment ago. Ask for a new one.",
             ));
         }
-        if !orgs::add_member(&mut tx, &invitation.org_id, &user.id, invitation.role, now)
-            .await
-            .map_err(internal)?
-        {
+        if !orgs::add_member(&mut tx, &invitation.org_id, &user.id, invitation.role, now).await? {
             return Err(AppError::validation(
                 "token",
                 "You already belong to an organization. Leave it before you join another.",
             ));
         }
-        let reduced = self
-            .cap_keys_in(&mut tx, &user.id, invitation.role)
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        let reduced = self.cap_keys_in(&mut tx, &user.id, invitation.role).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         self.record_team_event(
             &user.id,
             &invitation.org_id,

@@ -12,15 +12,15 @@ pub mod policy;
 use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::login_history::EventKind;
-use crate::server::db::{new_id, now_ms};
+use crate::server::db::new_id;
 use crate::server::mail::compose::{self, LinkMail};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::api_keys::ChangedKey;
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, Membership};
 use crate::server::store::two_factor;
 use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
+use crate::time::now_ms;
 
 /// User ids are UUIDs; anything else is refused before the database.
 pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
@@ -74,15 +74,14 @@ impl AppState {
             expiry: "Your own account and its security settings are unchanged.".into(),
             footer: "If you think this is a mistake, contact an Owner of the organization.".into(),
         });
-        self.enqueue_mail(&mail, None).await.map_err(internal)?;
+        self.enqueue_mail(&mail, None).await?;
         Ok(())
     }
 
     /// The caller's organization and role; `NotFound` for someone outside any.
     pub async fn my_membership(&self, user_id: &str) -> Result<Membership, AppError> {
         orgs::membership(&self.pool, user_id)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or(AppError::NotFound)
     }
 
@@ -98,18 +97,14 @@ impl AppState {
 
     /// The Team page's data; `None` for someone in no organization.
     pub async fn team(&self, user_id: &str) -> Result<Option<Team>, AppError> {
-        let Some(membership) = orgs::membership(&self.pool, user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(membership) = orgs::membership(&self.pool, user_id).await? else {
             return Ok(None);
         };
         let now = now_ms();
         let org_id = &membership.organization.id;
         let manager = membership.role.manages_team();
         let members = orgs::members(&self.pool, org_id, now)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .map(|member| MemberRow {
                 is_me: member.user_id == user_id,
@@ -134,8 +129,7 @@ impl AppState {
             .collect();
         let invitations = if manager {
             orgs::pending_invitations(&self.pool, org_id, now)
-                .await
-                .map_err(internal)?
+                .await?
                 .into_iter()
                 .map(|invitation| InvitationRow {
                     id: invitation.id,
@@ -149,9 +143,7 @@ impl AppState {
         } else {
             Vec::new()
         };
-        let my_two_factor = two_factor::active_method(&self.pool, user_id)
-            .await
-            .map_err(internal)?;
+        let my_two_factor = two_factor::active_method(&self.pool, user_id).await?;
         Ok(Some(Team {
             organization: membership.organization,
             my_role: membership.role,
@@ -172,9 +164,8 @@ impl AppState {
     ) -> Result<(), AppError> {
         let name = clean_org_name(name).map_err(|message| AppError::validation("name", message))?;
         let org_id = new_id();
-        let created = orgs::create_with_owner(&self.pool, &org_id, &name, &user.id, now_ms())
-            .await
-            .map_err(internal)?;
+        let created =
+            orgs::create_with_owner(&self.pool, &org_id, &name, &user.id, now_ms()).await?;
         if !created {
             return Err(AppError::validation(
                 "name",
@@ -207,12 +198,8 @@ impl AppState {
         if !membership.role.may_manage(role) {
             return Err(AppError::Forbidden);
         }
-        let mut tx = orgs::lock_team(&self.pool, &org.id)
-            .await
-            .map_err(internal)?;
-        let (target, owners) = orgs::member_and_owners(&mut tx, &org.id, target_id)
-            .await
-            .map_err(internal)?;
+        let mut tx = orgs::lock_team(&self.pool, &org.id).await?;
+        let (target, owners) = orgs::member_and_owners(&mut tx, &org.id, target_id).await?;
         let target = target.ok_or(AppError::NotFound)?;
         let current = target.role;
         if !membership.role.may_manage(current) {
@@ -227,14 +214,9 @@ impl AppState {
         if role.requires_two_factor() && !target.two_factor_on {
             return Err(needs_two_factor_first(&target.name, role));
         }
-        orgs::set_role(&mut tx, &org.id, target_id, role)
-            .await
-            .map_err(internal)?;
-        let reduced = self
-            .cap_keys_in(&mut tx, target_id, role)
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        orgs::set_role(&mut tx, &org.id, target_id, role).await?;
+        let reduced = self.cap_keys_in(&mut tx, target_id, role).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         self.record_team_event(
             &actor.id,
             &org.id,
@@ -366,21 +348,14 @@ impl AppState {
         user_id: &str,
         allowed: impl FnOnce(&orgs::TeamMember, i64) -> Result<(), AppError>,
     ) -> Result<(orgs::TeamMember, Vec<ChangedKey>), AppError> {
-        let mut tx = orgs::lock_team(&self.pool, org_id)
-            .await
-            .map_err(internal)?;
-        let (member, owners) = orgs::member_and_owners(&mut tx, org_id, user_id)
-            .await
-            .map_err(internal)?;
+        let mut tx = orgs::lock_team(&self.pool, org_id).await?;
+        let (member, owners) = orgs::member_and_owners(&mut tx, org_id, user_id).await?;
         let member = member.ok_or(AppError::NotFound)?;
         allowed(&member, owners)?;
-        orgs::remove(&mut tx, org_id, user_id)
-            .await
-            .map_err(internal)?;
-        let revoked = crate::server::store::api_keys::revoke_all_in(&mut tx, user_id, now_ms())
-            .await
-            .map_err(internal)?;
-        tx.commit().await.map_err(|e| internal(e.into()))?;
+        orgs::remove(&mut tx, org_id, user_id).await?;
+        let revoked =
+            crate::server::store::api_keys::revoke_all_in(&mut tx, user_id, now_ms()).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         Ok((member, revoked))
     }
 }

@@ -6,14 +6,13 @@ use crate::account::CurrentUser;
 use crate::api_keys::Permission;
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
-use crate::server::db::now_ms;
 use crate::server::mail::compose::{self, LinkMail};
-use crate::server::rate_limit::internal;
 use crate::server::state::AppState;
 use crate::server::store::api_keys::{self, ChangedKey};
 use crate::server::store::events::ClientMeta;
 use crate::server::store::orgs::{self, Membership};
 use crate::team::{Organization, REMINDER_INTERVAL_MS, Role, TwoFactorRequirement};
+use crate::time::now_ms;
 use sqlx::{Any, Transaction};
 
 /// Server functions a member held at the 2FA gate may still call: setting up
@@ -84,8 +83,7 @@ impl AppState {
         now: i64,
     ) -> Result<TwoFactorRequirement, AppError> {
         Ok(orgs::membership(&self.pool, user_id)
-            .await
-            .map_err(internal)?
+            .await?
             .map(|membership| requirement_for(&membership, now))
             .unwrap_or(TwoFactorRequirement::None))
     }
@@ -93,10 +91,7 @@ impl AppState {
     /// Refuses to turn 2FA off for an Owner or Admin, or for a member of an
     /// organization that requires it.
     pub async fn check_may_turn_off_two_factor(&self, user_id: &str) -> Result<(), AppError> {
-        let Some(membership) = orgs::membership(&self.pool, user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(membership) = orgs::membership(&self.pool, user_id).await? else {
             return Ok(());
         };
         let org = &membership.organization;
@@ -153,9 +148,7 @@ impl AppState {
         if after == before {
             return Ok(());
         }
-        orgs::update_policy(&self.pool, &after)
-            .await
-            .map_err(internal)?;
+        orgs::update_policy(&self.pool, &after).await?;
         let mut changes = serde_json::Map::new();
         if after.name != before.name {
             changes.insert("name".into(), after.name.clone().into());
@@ -191,9 +184,7 @@ impl AppState {
         let membership = self.managing_membership(&actor.id).await?;
         let org = &membership.organization;
         let now = now_ms();
-        let members = orgs::members(&self.pool, &org.id, now)
-            .await
-            .map_err(internal)?;
+        let members = orgs::members(&self.pool, &org.id, now).await?;
         if let Some(only) = only
             && !members.iter().any(|member| member.user_id == only)
         {
@@ -210,8 +201,7 @@ impl AppState {
                 now,
                 REMINDER_INTERVAL_MS,
             )
-            .await
-            .map_err(internal)?
+            .await?
             {
                 continue;
             }
@@ -219,7 +209,7 @@ impl AppState {
                 format!(
                     "{} requires it: set it up before {}.",
                     org.name,
-                    crate::ui::time::utc_datetime(org.grace_deadline_for(member.joined_at))
+                    crate::time::utc_datetime(org.grace_deadline_for(member.joined_at))
                 )
             } else {
                 "It takes two minutes with an authenticator app.".to_string()
@@ -242,7 +232,7 @@ impl AppState {
                 expiry: deadline,
                 footer: "An authenticator app (recommended) or SMS, plus backup codes.".into(),
             });
-            self.enqueue_mail(&mail, None).await.map_err(internal)?;
+            self.enqueue_mail(&mail, None).await?;
             self.record_team_event(
                 &actor.id,
                 &org.id,
@@ -268,10 +258,7 @@ impl AppState {
         user_id: &str,
         permission: Permission,
     ) -> Result<(), AppError> {
-        let Some(membership) = orgs::membership(&self.pool, user_id)
-            .await
-            .map_err(internal)?
-        else {
+        let Some(membership) = orgs::membership(&self.pool, user_id).await? else {
             return Ok(());
         };
         let cap = membership.role.key_permission_cap();
