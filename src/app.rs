@@ -1,13 +1,18 @@
 //! The HTML shell and the router.
 
 use crate::account::view::{LoginPage, SignupPage};
-use crate::settings::view::{ComingSoonPage, SecurityPage, SettingsLayout};
+mod settings;
+
+use crate::checkup::view::SecurityCheckup;
+use crate::login_history::view::{HistoryScope, LoginHistory};
+use crate::team::view::TeamPage;
 use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
+use settings::{ComingSoonPage, SecurityPage, SettingsLayout};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,13 +46,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/signup") view=SignupPage/>
-                <Route path=path!("/login/two-factor") view=crate::two_factor::challenge_view::ChallengePage/>
+                <Route path=path!("/login/two-factor") view=crate::two_factor::view::challenge::ChallengePage/>
                 <Route path=path!("/forgot-password") view=crate::recovery::view::ForgotPasswordPage/>
                 <Route path=path!("/reset-password") view=crate::recovery::view::ResetPasswordPage/>
                 <Route path=path!("/confirm-email") view=crate::recovery::view::ConfirmEmailPage/>
                 <Route path=path!("/this-wasnt-me") view=crate::recovery::view::NotMePage/>
-                <Route path=path!("/join") view=crate::team::join::JoinPage/>
-                <Route path=path!("/two-factor-setup") view=crate::team::policy::TwoFactorSetupPage/>
+                <Route path=path!("/join") view=crate::team::view::join::JoinPage/>
+                <Route path=path!("/two-factor-setup") view=crate::two_factor::view::setup::TwoFactorSetupPage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
@@ -56,7 +61,11 @@ pub fn App() -> impl IntoView {
                         <ComingSoonPage title="Authentication" description="How people on your team sign in."
                             body="Sign-in methods and single sign-on (SSO) are coming soon."/>
                     }/>
-                    <Route path=path!("team") view=crate::team::view::TeamPage/>
+                    <Route path=path!("team") view=|| view! {
+                        <TeamPage
+                            checkup=|| view! { <SecurityCheckup organization=true/> }
+                            events=|| view! { <LoginHistory scope=HistoryScope::Organization/> }/>
+                    }/>
                 </ParentRoute>
             </Routes>
         </Router>

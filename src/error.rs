@@ -37,6 +37,15 @@ pub enum AppError {
     Internal,
 }
 
+/// The outcome of a form posted before the Wasm loaded: which server
+/// function ran and how it ended, carried to the next page in a cookie.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormFlash {
+    /// The server function's path, e.g. `/api/sign_in`.
+    pub action: String,
+    pub error: Option<AppError>,
+}
+
 impl AppError {
     /// A validation error for one form field.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
@@ -82,6 +91,24 @@ impl fmt::Display for AppError {
 }
 
 impl std::error::Error for AppError {}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status that matches the error, so clients need not parse bodies.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::InvalidCode | AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::ReauthRequired | AppError::Forbidden | AppError::TwoFactorRequired => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
 
 /// An unexpected failure on the server: logged once, with its chain of
 /// causes, and sent to the browser as the opaque `Internal`.

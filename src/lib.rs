@@ -12,7 +12,6 @@ pub mod ids;
 pub mod login_history;
 pub mod recovery;
 pub mod sessions;
-pub mod settings;
 pub mod team;
 pub mod time;
 pub mod two_factor;

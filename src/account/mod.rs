@@ -29,6 +29,17 @@ pub struct StrengthReport {
     pub length: usize,
 }
 
+impl From<StrengthReport> for crate::ui::MeterReading {
+    fn from(report: StrengthReport) -> Self {
+        crate::ui::MeterReading {
+            score: report.score,
+            acceptable: report.acceptable,
+            problem: report.problem,
+            suggestions: report.suggestions,
+        }
+    }
+}
+
 /// The account summary at the top of the security page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SecurityOverview {

@@ -3,7 +3,6 @@
 //! the `/api/v1` JSON API.
 
 pub mod api;
-pub mod reveal;
 pub mod view;
 
 use serde::{Deserialize, Serialize};

@@ -221,7 +221,7 @@ impl HistoryFilter {
         if !self.text.is_empty() {
             parts.push(format!(
                 "q={}",
-                crate::ui::encode_query_component(&self.text)
+                crate::ids::encode_query_component(&self.text)
             ));
         }
         parts.join("&")

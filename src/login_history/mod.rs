@@ -2,7 +2,6 @@
 //! and the Login History that shows them.
 
 pub mod api;
-pub mod chart;
 pub mod filter;
 pub mod view;
 

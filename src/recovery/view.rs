@@ -6,11 +6,11 @@ use super::api::{
     ConfirmEmailChange, ReportNotMe, RequestEmailChange, RequestPasswordReset, ResetPassword,
     SetNewSignInNotices, check_reset_link, get_email_settings,
 };
-use crate::account::view::{AuthFrame, StrengthMeter};
-use crate::two_factor::api::SendSudoSms;
-use crate::two_factor::parts::{BUTTON_DANGER, BUTTON_SECONDARY, SudoFields, action_error};
 use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY};
 use crate::ui::{Alert, Field, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{AuthFrame, StrengthMeter};
+use crate::ui::{SudoFields, action_error};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -73,7 +73,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 <Field name="new_password" label="New password" input_type="password" autocomplete="new-password" maxlength=128
                                     on_input=Callback::new(move |v| password.set(v))
                                     error=Signal::derive(move || field_error(&error.get(), "new_password"))/>
-                                <StrengthMeter password=password/>
+                                <StrengthMeter password=password evaluate=crate::account::api::password_strength/>
                                 <label class="flex items-start gap-3 text-sm text-slate-700 dark:text-slate-200">
                                     <input type="checkbox" name="sign_out_everywhere" value="on" checked class="mt-0.5 accent-indigo-600"/>
                                     <span>"Sign out of all sessions" <span class="block text-slate-500 dark:text-slate-400">"Recommended: anyone who used your old password is signed out."</span></span>
@@ -182,7 +182,6 @@ fn EmailSettingsForms(
 ) -> impl IntoView {
     let error = last_error(change);
     let requested = last_succeeded(change);
-    let send_sms = ServerAction::<SendSudoSms>::new();
     let factor = data.sudo_factor;
     let needs_password = data.needs_password;
     view! {
@@ -198,7 +197,7 @@ fn EmailSettingsForms(
                         {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                         <Field name="new_email" label="New email address" input_type="email" autocomplete="email" maxlength=254
                             error=Signal::derive(move || field_error(&error.get(), "new_email"))/>
-                        {needs_password.then(|| view! { <SudoFields id="change-email" factor send_sms error/> })}
+                        {needs_password.then(|| view! { <SudoFields id="change-email" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || change.pending().get()>"Send confirmation link"</button>
                     </ActionForm>
                 </details>

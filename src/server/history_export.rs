@@ -7,7 +7,6 @@ use crate::login_history::api::event_row;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
 use crate::login_history::{EventKind, EventRow, Outcome};
 use crate::server::auth::{ResolvedSession, client_meta_from};
-use crate::server::middleware::status_for;
 use crate::server::state::AppState;
 use crate::server::store::history;
 use crate::time::now_ms;
@@ -33,7 +32,7 @@ pub async fn export(State(state): State<AppState>, request: Request) -> Response
     let (parts, _) = request.into_parts();
     match start_export(&state, &parts).await {
         Ok(response) => response,
-        Err(error) => (status_for(&error), error.to_string()).into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::app::{App, shell};
 use crate::server::config::Config;
 use crate::server::crypto::ServerKey;
-use crate::server::middleware::{self, CspNonce};
+use crate::server::middleware::{self, headers::CspNonce};
 use crate::server::state::AppState;
 use crate::server::{db, geo, maintenance};
 use axum::Router;
@@ -109,19 +109,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::page_guard,
+            middleware::guard::page_guard,
+        ))
+        .layer(axum::middleware::from_fn(middleware::flash::page_flash))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::flash::no_script_form_flash,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::no_script_form_flash,
+            middleware::csrf::csrf_guard,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::csrf_guard,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
+            middleware::headers::security_headers,
         ))
         .with_state(state)
 }

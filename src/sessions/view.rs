@@ -169,8 +169,7 @@ fn MassSignOut(
     needs_password: bool,
     factor: Option<crate::two_factor::Method>,
 ) -> impl IntoView {
-    let send_sms = ServerAction::<crate::two_factor::api::SendSudoSms>::new();
-    let error = crate::two_factor::parts::action_error(action);
+    let error = crate::ui::action_error(action);
     let id = match scope {
         MassRevocation::All => "sign-out-all",
         MassRevocation::WithoutSecondFactor => "sign-out-single-factor",
@@ -182,7 +181,7 @@ fn MassSignOut(
                 <ActionForm action attr:class="space-y-3">
                     <input type="hidden" name="scope" value=scope.as_str()/>
                     <p class="text-slate-700 dark:text-slate-200">{confirm}</p>
-                    {needs_password.then(|| view! { <crate::two_factor::parts::SudoFields id factor send_sms error/> })}
+                    {needs_password.then(|| view! { <crate::ui::SudoFields id second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
                     <button type="submit" class=BUTTON_DANGER disabled=move || action.pending().get()>{label}</button>
                 </ActionForm>
             </div>

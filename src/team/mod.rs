@@ -4,9 +4,6 @@
 //! page and their server functions.
 
 pub mod api;
-pub mod join;
-pub mod members;
-pub mod policy;
 pub mod view;
 
 use crate::api_keys::Permission;

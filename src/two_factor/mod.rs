@@ -1,9 +1,6 @@
 //! Two-factor authentication: the types the server functions and the views share.
 
 pub mod api;
-pub mod challenge_api;
-pub mod challenge_view;
-pub mod parts;
 pub mod phone;
 pub mod view;
 
@@ -36,6 +33,14 @@ impl Method {
         match self {
             Method::Totp => "Authenticator app",
             Method::Sms => "SMS",
+        }
+    }
+
+    /// The label of the field where its code is typed.
+    pub fn code_label(self) -> &'static str {
+        match self {
+            Method::Totp => "Code from your authenticator app",
+            Method::Sms => "Code from the text message",
         }
     }
 }

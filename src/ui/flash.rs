@@ -1,29 +1,19 @@
 //! Outcome of a form posted before the Wasm loaded, carried across the
-//! redirect in a one-minute cookie and shown once by the form it belongs to.
+//! redirect in a one-minute cookie (written and cleared by the server's flash
+//! middleware) and shown once by the form it belongs to.
 
-use crate::error::AppError;
+use crate::error::{AppError, FormFlash};
 use leptos::prelude::*;
 use leptos::server::SharedValue;
 use leptos::server_fn::ServerFn;
-use serde::{Deserialize, Serialize};
-
-/// Name of the flash cookie.
-pub const FLASH_COOKIE: &str = "ss_flash";
-
-/// Which server function ran and how it ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FormFlash {
-    /// The server function's path, e.g. `/api/sign_in`.
-    pub action: String,
-    pub error: Option<AppError>,
-}
 
 /// The page's flash as context: read on the server, serialized to the browser.
 #[derive(Clone, Debug, Default)]
 pub struct PageFlash(pub Option<FormFlash>);
 
-/// Reads this request's flash cookie (and clears it) during server rendering;
-/// the browser receives the same value when it hydrates. Call once, in `App`.
+/// Reads the flash the middleware found in this request's cookie during server
+/// rendering; the browser receives the same value when it hydrates. Call
+/// once, in `App`.
 pub fn provide_page_flash() {
     let flash = SharedValue::new(read_and_clear_flash).into_inner();
     provide_context(PageFlash(flash));
@@ -31,17 +21,10 @@ pub fn provide_page_flash() {
 
 #[cfg(feature = "ssr")]
 fn read_and_clear_flash() -> Option<FormFlash> {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let parts = use_context::<http::request::Parts>()?;
-    let value = crate::server::auth::cookie_values(&parts.headers, FLASH_COOKIE).next()?;
-    let _ = crate::server::auth::set_cookie(&format!(
-        "{FLASH_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-    ));
-    URL_SAFE_NO_PAD
-        .decode(value)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<FormFlash>(&bytes).ok())
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<FormFlash>()
+        .cloned()
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -1,10 +1,24 @@
-//! Shared building blocks: form fields, alerts, cards, buttons, icons.
+//! The one UI kit every room builds its pages from: form fields, alerts,
+//! cards, buttons and their classes, page frames, the sudo prompt, the copy
+//! button, the strength meter, live times and the no-JavaScript flash. It
+//! imports no room and nothing of the server.
 
+pub mod copy;
 pub mod flash;
+pub mod page;
+pub mod strength;
+pub mod style;
+pub mod sudo;
 pub mod time;
+
+pub use copy::CopyButton;
+pub use page::{AuthFrame, PageHeading};
+pub use strength::{MeterReading, StrengthMeter};
+pub use sudo::{CodeSender, SecondFactorPrompt, SudoFields};
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The StatusStack mark and name.
 #[component]
@@ -165,20 +179,6 @@ pub fn Card(
     }
 }
 
-/// Percent-encodes a query component (keeps `/` readable in `?next=` paths).
-pub fn encode_query_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// The error of the last submission that is not about one field.
 pub fn form_level_error(error: Option<AppError>) -> Option<String> {
     match error {
@@ -186,6 +186,18 @@ pub fn form_level_error(error: Option<AppError>) -> Option<String> {
         Some(error) => Some(error.to_string()),
         None => None,
     }
+}
+
+/// The last error of any action, whatever it returns on success.
+pub fn action_error<A>(action: ServerAction<A>) -> Signal<Option<AppError>>
+where
+    A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        _ => None,
+    })
 }
 
 /// The message for `field` from the last submission's error.
@@ -199,14 +211,6 @@ pub fn field_error(error: &Option<AppError>, field: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_components_are_percent_encoded() {
-        assert_eq!(
-            encode_query_component("/settings/security?a=b&c"),
-            "/settings/security%3Fa%3Db%26c"
-        );
-    }
 
     #[test]
     fn errors_are_split_between_form_and_fields() {

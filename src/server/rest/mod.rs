@@ -93,7 +93,7 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> ApiError {
         let message = error.to_string();
-        let status = crate::server::middleware::status_for(&error);
+        let status = error.status();
         match error {
             AppError::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),

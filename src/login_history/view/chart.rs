@@ -1,7 +1,7 @@
 //! Events per day as an inline SVG bar chart: successes and failures stacked,
 //! failures in red so a spike of failed attempts stands out.
 
-use super::DayBucket;
+use crate::login_history::DayBucket;
 use crate::time::iso_date;
 use leptos::prelude::*;
 

@@ -2,19 +2,14 @@
 //! grace-period banner with its countdown, and the set-up page a member is
 //! held at once the grace period is over.
 
-use super::api::{UpdateOrgPolicy, get_two_factor_requirement};
-use super::{
-    MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, TwoFactorRequirement, countdown_text,
-};
-use crate::account::api::SignOut;
+use crate::team::api::UpdateOrgPolicy;
+use crate::team::{MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, countdown_text};
 use crate::time::utc_datetime;
-use crate::two_factor::parts::{BUTTON_SECONDARY, INPUT, LABEL};
-use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::style::{INPUT, LABEL};
 use crate::ui::time::countdown;
-use crate::ui::{Alert, Logo, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// Production access, "require 2FA for all" and the grace period: editable
 /// by Owners, shown to everyone else.
@@ -119,52 +114,5 @@ pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
                 <a href="/settings/security#two-factor" class="rounded-lg bg-amber-600 px-3 py-1.5 font-semibold text-white hover:bg-amber-500">"Set up now"</a>
             </div>
         </div>
-    }
-}
-
-/// `/two-factor-setup`: where a member is held once their organization's
-/// 2FA rule applies to them. Nothing else works until 2FA is on.
-#[component]
-pub fn TwoFactorSetupPage() -> impl IntoView {
-    let actions = TwoFactorActions::new();
-    let sign_out = ServerAction::<SignOut>::new();
-    let requirement = Resource::new(move || actions.version(), |_| get_two_factor_requirement());
-    view! {
-        <Title text="Set up two-factor authentication"/>
-        <main class="mx-auto max-w-2xl px-4 py-10 sm:py-16">
-            <div class="mb-6 flex items-center justify-between gap-4">
-                <Logo/>
-                <ActionForm action=sign_out>
-                    <button type="submit" class=BUTTON_SECONDARY>"Sign out"</button>
-                </ActionForm>
-            </div>
-            <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">"Set up two-factor authentication"</h1>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match requirement.await {
-                        Ok(TwoFactorRequirement::Enforced { reason, .. }) => view! {
-                            <div class="mt-3 mb-6" data-testid="two-factor-required">
-                                <Alert tone=Tone::Info>{reason}" Until it is on, this is the only page you can use."</Alert>
-                            </div>
-                        }.into_any(),
-                        Ok(TwoFactorRequirement::Grace { organization, deadline }) => view! {
-                            <p class="mt-3 mb-6 text-sm text-slate-600 dark:text-slate-300">
-                                {format!("{organization} requires two-factor authentication by {}.", utc_datetime(deadline))}
-                            </p>
-                        }.into_any(),
-                        Ok(TwoFactorRequirement::None) => view! {
-                            <div class="mt-3 mb-6 space-y-3" data-testid="two-factor-done">
-                                <Alert tone=Tone::Success>"Two-factor authentication is on. You're all set."</Alert>
-                                <a href="/settings/security" class="inline-flex rounded-lg bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white hover:bg-indigo-500">"Continue to settings"</a>
-                            </div>
-                        }.into_any(),
-                        Err(error) => view! { <div class="mt-3 mb-6"><Alert tone=Tone::Error>{error.to_string()}</Alert></div> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6 dark:border-slate-800 dark:bg-slate-900">
-                <TwoFactorSection actions/>
-            </section>
-        </main>
     }
 }

@@ -1,12 +1,10 @@
 //! The sign-in challenge's server functions: the only ones a half-signed-in
 //! browser (challenge cookie, no session) can call.
 
-use super::ChallengeInfo;
 use crate::error::AppError;
+use crate::two_factor::ChallengeInfo;
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-use super::phone;
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
@@ -18,6 +16,8 @@ use crate::server::{
 };
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
+#[cfg(feature = "ssr")]
+use crate::two_factor::phone;
 
 /// What the sign-in challenge page shows this half-signed-in browser.
 #[server(endpoint = "sign_in_challenge")]

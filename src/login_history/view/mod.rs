@@ -1,13 +1,15 @@
 //! The Security page's Login History: filters in the URL, the chart, the
 //! table, "Newer"/"Older" pages and the export links.
 
+pub mod chart;
+
 use super::api::login_history;
-use super::chart::EventsChart;
 use super::filter::{HistoryFilter, Range};
 use super::{Category, EventKind, EventRow, HistoryPage, Outcome};
 use crate::time::{iso_date, utc_datetime};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Tone};
+use chart::EventsChart;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_location;

@@ -1,12 +1,15 @@
 //! Two-factor server functions of the signed-in user: enrolment, backup
 //! codes, turning it off. Everything sensitive goes through sudo mode.
 
-use super::TwoFactorStatus;
+pub mod challenge;
+
+use super::{Method, TwoFactorStatus};
 use crate::error::AppError;
+use crate::ui::{CodeSender, SecondFactorPrompt};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{EnabledFactor, Method, PendingEnrolment, phone, six_digits};
+use super::{EnabledFactor, PendingEnrolment, phone, six_digits};
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
@@ -360,4 +363,15 @@ pub async fn send_sudo_sms() -> Result<(), AppError> {
             &client,
         )
         .await
+}
+
+/// What the sudo prompt asks of an account whose second factor is `factor`
+/// besides the password: nothing without one, else its code, with "Text me
+/// a code" when that comes by SMS.
+pub fn sudo_prompt(factor: Option<Method>) -> Option<SecondFactorPrompt> {
+    factor.map(|method| SecondFactorPrompt {
+        code_label: method.code_label(),
+        send_code: (method == Method::Sms)
+            .then(|| CodeSender::new(ServerAction::<SendSudoSms>::new(), SendSudoSms {})),
+    })
 }

@@ -1,31 +1,16 @@
 //! Account pages: sign in, sign up, and the change-password form with its
 //! live strength meter.
 
-use super::StrengthReport;
+pub mod overview;
+
 use super::api::{ChangePassword, SignIn, SignUp, password_strength};
+use crate::ids::encode_query_component;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::{
-    Alert, Field, Logo, SubmitButton, Tone, encode_query_component, field_error, form_level_error,
+    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, field_error, form_level_error,
 };
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-/// The centred frame of the signed-out pages.
-#[component]
-pub fn AuthFrame(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <main class="flex min-h-screen flex-col items-center justify-center px-4 py-12">
-            <a href="/" class="mb-8 text-xl"><Logo/></a>
-            <div class="w-full max-w-md rounded-2xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900">
-                <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{title}</h1>
-                <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{subtitle}</p>
-                <div class="mt-6">{children()}</div>
-            </div>
-        </main>
-    }
-}
 
 /// `/login`: email and password; returns to `?next=` afterwards.
 #[component]
@@ -94,7 +79,7 @@ pub fn SignupPage() -> impl IntoView {
                     hint="At least 12 characters. A passphrase of unrelated words works well."
                     on_input=Callback::new(move |v| password.set(v))
                     error=Signal::derive(move || field_error(&error.get(), "password"))/>
-                <StrengthMeter password=password email=email name=name/>
+                <StrengthMeter password=password email=email name=name evaluate=password_strength/>
                 <Field name="organization" label="Organization (optional)" autocomplete="organization" maxlength=80
                     required=false hint="Creates your team's organization with you as its Owner. You can also create or join one later."
                     error=Signal::derive(move || field_error(&error.get(), "organization"))/>
@@ -106,91 +91,6 @@ pub fn SignupPage() -> impl IntoView {
                 <a href="/login" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
             </p>
         </AuthFrame>
-    }
-}
-
-/// Shows the server's verdict on the password as the user types: the request
-/// waits until typing pauses (debounced with gloo-timers) and stale answers
-/// are dropped.
-#[component]
-pub fn StrengthMeter(
-    password: RwSignal<String>,
-    #[prop(optional)] email: Option<RwSignal<String>>,
-    #[prop(optional)] name: Option<RwSignal<String>>,
-) -> impl IntoView {
-    let report = RwSignal::new(None::<StrengthReport>);
-    let failed = RwSignal::new(None::<String>);
-    let generation = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let candidate = password.get();
-        let email = email.map(|s| s.get());
-        let name = name.map(|s| s.get());
-        generation.update_value(|g| *g += 1);
-        let this_generation = generation.get_value();
-        if candidate.is_empty() {
-            report.set(None);
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(350).await;
-            if generation.get_value() != this_generation {
-                return;
-            }
-            let answer = password_strength(candidate, email, name).await;
-            if generation.get_value() != this_generation {
-                return;
-            }
-            match answer {
-                Ok(verdict) => {
-                    failed.set(None);
-                    report.set(Some(verdict));
-                }
-                Err(error) => failed.set(Some(error.to_string())),
-            }
-        });
-    });
-    let segments = move || {
-        let score = report.get().map(|r| r.score).unwrap_or(0);
-        let acceptable = report.get().is_some_and(|r| r.acceptable);
-        (0..4u8)
-            .map(|i| {
-                let lit = report.get().is_some() && i < score.max(1);
-                let colour = match (lit, acceptable, score) {
-                    (false, _, _) => "bg-slate-200 dark:bg-slate-700",
-                    (true, true, 4) => "bg-emerald-500",
-                    (true, true, _) => "bg-lime-500",
-                    (true, false, 2) => "bg-amber-500",
-                    (true, false, _) => "bg-red-500",
-                };
-                view! { <span class=format!("h-1.5 flex-1 rounded-full {colour}")></span> }
-            })
-            .collect_view()
-    };
-    let verdict_text = move || match report.get() {
-        None => None,
-        Some(r) if r.acceptable => Some((
-            "text-emerald-700 dark:text-emerald-400",
-            if r.score == 4 {
-                "Strong password."
-            } else {
-                "Good password."
-            }
-            .to_string(),
-        )),
-        Some(r) => Some((
-            "text-red-700 dark:text-red-400",
-            r.problem.unwrap_or_else(|| "Too weak.".into()),
-        )),
-    };
-    view! {
-        <div class="space-y-1.5" aria-live="polite" data-testid="strength-meter">
-            <div class="flex gap-1.5" aria-hidden="true">{segments}</div>
-            {move || verdict_text().map(|(class, text)| view! { <p class=format!("text-sm {class}")>{text}</p> })}
-            {move || report.get().map(|r| r.suggestions.into_iter().take(2).map(|s| view! {
-                <p class="text-xs text-slate-500 dark:text-slate-400">{s}</p>
-            }).collect_view())}
-            {move || failed.get().map(|message| view! { <p class="text-xs text-slate-500">{message}</p> })}
-        </div>
     }
 }
 
@@ -222,7 +122,7 @@ pub fn ChangePasswordForm() -> impl IntoView {
                 hint="At least 12 characters; not used elsewhere."
                 on_input=Callback::new(move |v| password.set(v))
                 error=Signal::derive(move || field_error(&error.get(), "new_password"))/>
-            <StrengthMeter password=password/>
+            <StrengthMeter password=password evaluate=password_strength/>
             <SubmitButton label="Change password" busy_label="Changing…" pending=action.pending()/>
         </ActionForm>
     }

@@ -1,14 +1,13 @@
 //! The Team page's people: the invitation form, the member list with roles,
 //! 2FA status, reminders and removal, and the pending invitations.
 
-use super::api::{InviteMember, RevokeInvitation};
-use super::view::TeamActions;
-use super::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
+use super::TeamActions;
+use crate::team::api::{InviteMember, RevokeInvitation};
+use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
 use crate::time::utc_datetime;
-use crate::two_factor::parts::{
-    BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, action_error,
-};
+use crate::ui::action_error;
 use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;

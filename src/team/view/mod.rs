@@ -2,19 +2,22 @@
 //! members, invitations, the 2FA policy, the team's security events and
 //! leaving.
 
+pub mod join;
+pub mod members;
+pub mod policy;
+
 use super::api::{
     ChangeMemberRole, CreateOrganization, DeleteOrganization, InviteMember, LeaveOrganization,
     RemindTwoFactor, RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
 };
-use super::members::{Invitations, InviteForm, MembersList};
-use super::policy::PolicyCard;
 use super::{ORG_NAME_MAX_CHARS, Role, Team};
-use crate::login_history::view::{HistoryScope, LoginHistory};
-use crate::two_factor::parts::{BUTTON_DANGER, INPUT, LABEL, SUMMARY};
 use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::style::{BUTTON_DANGER, INPUT, LABEL, SUMMARY};
 use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use members::{Invitations, InviteForm, MembersList};
+use policy::PolicyCard;
 
 /// Every action of the Team page, so each card refreshes the list.
 #[derive(Clone, Copy)]
@@ -60,24 +63,29 @@ impl TeamActions {
 }
 
 /// `/settings/team`: the caller's organization, or the form to create one.
+/// `checkup` (shown to Owners) and `events` (shown to Owners and Admins) are
+/// the organization's security checkup and history, which other rooms draw.
 #[component]
-pub fn TeamPage() -> impl IntoView {
+pub fn TeamPage(#[prop(into)] checkup: ViewFn, #[prop(into)] events: ViewFn) -> impl IntoView {
     let actions = TeamActions::new();
     let team = Resource::new(move || actions.version(), |_| get_team());
     let joined = use_query_map().with_untracked(|query| query.get("joined").is_some());
     view! {
-        <crate::settings::view::PageHeading title="Team"
+        <crate::ui::PageHeading title="Team"
             description="Your organization's members and roles, and the two-factor policy that protects it."/>
         <div class="space-y-6">
             {joined.then(|| view! { <Alert tone=Tone::Success>"Welcome to the team. You joined the organization."</Alert> })}
             <Transition fallback=|| view! { <div class="h-40 animate-pulse rounded-xl bg-slate-100 dark:bg-slate-800"></div> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let (checkup, events) = (checkup.clone(), events.clone());
+                    Suspend::new(async move {
                     match team.await {
-                        Ok(Some(team)) => view! { <TeamBody team actions/> }.into_any(),
+                        Ok(Some(team)) => view! { <TeamBody team actions checkup events/> }.into_any(),
                         Ok(None) => view! { <NoOrganization actions/> }.into_any(),
                         Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
                     }
-                })}
+                })
+                }}
             </Transition>
         </div>
     }
@@ -85,7 +93,7 @@ pub fn TeamPage() -> impl IntoView {
 
 /// Everything about an organization the caller belongs to.
 #[component]
-fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
+fn TeamBody(team: Team, actions: TeamActions, checkup: ViewFn, events: ViewFn) -> impl IntoView {
     let manager = team.my_role.manages_team();
     let without_two_factor = team
         .members
@@ -101,7 +109,7 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
     let summary = team.clone();
     view! {
         <OrganizationSummary team=summary without_two_factor/>
-        {(my_role == Role::Owner).then(|| view! { <crate::checkup::view::SecurityCheckup organization=true/> })}
+        {(my_role == Role::Owner).then(|| checkup.run())}
         {manager.then(|| view! {
             <Card id="invite" title="Invite a member"
                 description="They get an email with a link that works once, for 7 days.">
@@ -124,7 +132,7 @@ fn TeamBody(team: Team, actions: TeamActions) -> impl IntoView {
         {manager.then(|| view! {
             <Card id="team-events" title="Team security events"
                 description="Invitations, joins, role changes, removals, policy changes and the API keys they affected.">
-                <LoginHistory scope=HistoryScope::Organization/>
+                {events.run()}
             </Card>
         })}
         <Card id="leave" title="Leave organization">
@@ -236,7 +244,6 @@ fn DeleteForm(
     factor: Option<crate::two_factor::Method>,
 ) -> impl IntoView {
     let error = last_error(delete);
-    let send_sms = ServerAction::<crate::two_factor::api::SendSudoSms>::new();
     view! {
         <details class="group">
             <summary class=SUMMARY>"Delete organization…"</summary>
@@ -248,7 +255,7 @@ fn DeleteForm(
                         maxlength=ORG_NAME_MAX_CHARS.to_string()/>
                     {move || field_error(&error.get(), "confirm").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                 </div>
-                <crate::two_factor::parts::SudoFields id="delete-org" factor send_sms error/>
+                <crate::ui::SudoFields id="delete-org" second_factor=crate::two_factor::api::sudo_prompt(factor) error/>
                 <button type="submit" class=BUTTON_DANGER disabled=move || delete.pending().get()>"Delete organization"</button>
             </ActionForm>
         </details>

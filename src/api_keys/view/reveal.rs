@@ -2,8 +2,9 @@
 //! itself after a countdown that pauses while the user is using the panel.
 //! The token lives only in this browser tab's memory; nothing re-renders it.
 
-use super::IssuedKey;
-use crate::two_factor::parts::{BUTTON_SECONDARY, CopyButton};
+use crate::api_keys::IssuedKey;
+use crate::ui::CopyButton;
+use crate::ui::style::BUTTON_SECONDARY;
 use leptos::prelude::*;
 
 /// Seconds the panel stays open while nobody touches it.

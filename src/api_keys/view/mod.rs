@@ -1,19 +1,19 @@
 //! Settings → API Keys: create (with the one-time reveal), list with badges,
 //! rotate with a grace period, revoke.
 
+pub mod reveal;
+
 use super::api::{CreateApiKey, RevokeApiKey, RotateApiKey, list_api_keys};
-use super::reveal::RevealPanel;
 use super::{ApiKeyInfo, ApiKeysOverview, IssuedKey, NAME_MAX_CHARS, Permission, RotationGrace};
 use crate::error::AppError;
 use crate::time::{iso_date, utc_datetime};
 use crate::two_factor::Method;
-use crate::two_factor::api::SendSudoSms;
-use crate::two_factor::parts::{
-    BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY, SudoFields, action_error,
-};
+use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{SudoFields, action_error};
 use leptos::prelude::*;
+use reveal::RevealPanel;
 
 const BADGE: &str = "rounded-full px-2 py-0.5 text-xs font-medium";
 const BADGE_WARN: &str = "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-200";
@@ -54,7 +54,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     });
     let close = Callback::new(move |_| revealed.set(None));
     view! {
-        <crate::settings::view::PageHeading title="API Keys"
+        <crate::ui::PageHeading title="API Keys"
             description="Keys for the StatusStack API (/api/v1). A key's secret is shown once, stored only as a hash, and can be rotated without downtime."/>
         <div class="space-y-6">
             <BestPractices/>
@@ -127,7 +127,6 @@ fn CreateKeyForm(
 ) -> impl IntoView {
     let permission = RwSignal::new(Permission::Read);
     let expiry = RwSignal::new(String::from("90"));
-    let send_sms = ServerAction::<SendSudoSms>::new();
     let error = action_error(create);
     // Without the Wasm the one-time token could not be shown, so the form waits for it.
     let hydrated = RwSignal::new(false);
@@ -203,7 +202,7 @@ fn CreateKeyForm(
                 <Alert tone=Tone::Info>"A key that never expires keeps working until you revoke it, even if it leaks. Prefer an expiry and rotate."</Alert>
             </Show>
             <Show when=move || permission.get() == Permission::Admin && needs_password>
-                <SudoFields id="create-key" factor send_sms error/>
+                <SudoFields id="create-key" second_factor=crate::two_factor::api::sudo_prompt(factor) error/>
             </Show>
             <div class="flex flex-wrap items-center gap-3">
                 <SubmitButton label="Create key" busy_label="Creating…" pending=Signal::derive(move || create.pending().get() || !hydrated.get())/>
@@ -284,7 +283,6 @@ fn KeyRow(
     });
     let rotate_sudo = key.permission == Permission::Admin && needs_password;
     let ask_id: &'static str = "rotate-key";
-    let send_sms = ServerAction::<SendSudoSms>::new();
     let rotate_error = action_error(rotate);
     let name = key.name.clone();
     let key_id = key.id.clone();
@@ -322,7 +320,7 @@ fn KeyRow(
                                             <option value=grace.as_str() selected=grace == RotationGrace::OneDay>{grace.label()}</option>
                                         }).collect_view()}
                                     </select>
-                                    {rotate_sudo.then(|| view! { <SudoFields id=ask_id factor send_sms error=rotate_error/> })}
+                                    {rotate_sudo.then(|| view! { <SudoFields id=ask_id second_factor=crate::two_factor::api::sudo_prompt(factor) error=rotate_error/> })}
                                     <button type="submit" class=BUTTON_SECONDARY disabled=move || rotate.pending().get()>"Rotate key"</button>
                                 </ActionForm>
                             </div>

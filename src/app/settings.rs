@@ -1,19 +1,18 @@
 //! Settings layout (header, sidebar) and the Security page.
 
-use crate::account::SecurityOverview;
-use crate::account::api::{SignOut, get_current_user, get_security_overview};
+use crate::account::api::{SignOut, get_current_user};
 use crate::account::view::ChangePasswordForm;
+use crate::account::view::overview::AccountOverview;
 use crate::error::AppError;
+use crate::ids::encode_query_component;
 use crate::login_history::view::LoginHistory;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::team::TwoFactorRequirement;
-use crate::team::policy::GraceBanner;
+use crate::team::view::policy::GraceBanner;
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
-use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, Card, Logo, Tone, encode_query_component};
+use crate::ui::{Alert, Card, Logo, PageHeading, Tone};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
@@ -130,18 +129,6 @@ fn initials(name: &str) -> String {
         .collect()
 }
 
-/// The heading of a settings page.
-#[component]
-pub fn PageHeading(title: &'static str, description: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <div class="mb-6">
-            <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{title}</h1>
-            <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{description}</p>
-        </div>
-    }
-}
-
 /// `/settings/security`: the account's security overview, the sections later
 /// issues fill in, and the change-password form.
 #[component]
@@ -149,28 +136,14 @@ pub fn SecurityPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let two_factor = TwoFactorActions::new();
-    let overview = Resource::new(
-        move || {
-            (
-                revoke.version().get(),
-                revoke_others.version().get(),
-                two_factor.version(),
-            )
-        },
-        |_| get_security_overview(),
-    );
+    let refresh = Signal::derive(move || {
+        revoke.version().get() + revoke_others.version().get() + two_factor.version()
+    });
     view! {
         <PageHeading title="Security" description="Protect your account: password, two-factor authentication, sessions and sign-in activity."/>
         <div class="space-y-6">
             <crate::checkup::view::SecurityCheckup/>
-            <Transition fallback=|| view! { <div class="h-28 animate-pulse rounded-xl bg-slate-100 dark:bg-slate-800"></div> }>
-                {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(overview) => view! { <OverviewCard overview/> }.into_any(),
-                        Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <AccountOverview refresh/>
             <Card id="two-factor" title="Two-Factor Authentication"
                 description="Add a second step at sign-in with an authenticator app (recommended) or SMS, with backup codes for recovery.">
                 <TwoFactorSection actions=two_factor/>
@@ -192,73 +165,6 @@ pub fn SecurityPage() -> impl IntoView {
                 <ChangePasswordForm/>
             </Card>
         </div>
-    }
-}
-
-/// The account summary: who, password age, sessions, recent sign-ins.
-#[component]
-fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
-    let stat = "rounded-lg bg-slate-50 px-4 py-3 dark:bg-slate-800/60";
-    let label = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
-    let value = "mt-1 text-sm font-medium text-slate-900 dark:text-white";
-    let failed = overview.recent_failed_sign_ins;
-    let failed_class = if failed > 0 {
-        format!("{value} text-red-600 dark:text-red-400")
-    } else {
-        value.to_string()
-    };
-    view! {
-        <section aria-label="Account overview" class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6 dark:border-slate-800 dark:bg-slate-900">
-            <div class="flex flex-wrap items-center justify-between gap-3">
-                <div>
-                    <p class="text-base font-semibold text-slate-900 dark:text-white">{overview.user.name.clone()}</p>
-                    <p class="text-sm text-slate-500 dark:text-slate-400">{overview.user.email.clone()}</p>
-                </div>
-                {match overview.two_factor {
-                    Some(method) => view! {
-                        <a href="#two-factor" class="rounded-full bg-emerald-100 px-3 py-1 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200" data-testid="two-factor-badge">
-                            {format!("Two-factor authentication is on ({})", method.label())}
-                        </a>
-                    }.into_any(),
-                    None => view! {
-                        <a href="#two-factor" class="rounded-full bg-amber-100 px-3 py-1 text-xs font-medium text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" data-testid="two-factor-badge">
-                            "Two-factor authentication is off"
-                        </a>
-                    }.into_any(),
-                }}
-            </div>
-            <dl class="mt-5 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
-                <div class=stat>
-                    <dt class=label>"Password changed"</dt>
-                    <dd class=value><RelativeTime at=overview.user.password_changed_at/></dd>
-                </div>
-                <div class=stat>
-                    <dt class=label>"Active sessions"</dt>
-                    <dd class=value data-testid="active-sessions">{overview.active_sessions}</dd>
-                </div>
-                <div class=stat>
-                    <dt class=label>"Previous sign-in"</dt>
-                    <dd class=value>
-                        {match overview.previous_sign_in {
-                            Some((at, ip)) => view! { <RelativeTime at/>" from "{ip} }.into_any(),
-                            None => view! { "This is your first" }.into_any(),
-                        }}
-                    </dd>
-                </div>
-                <div class=stat>
-                    <dt class=label>"Failed sign-ins (30 days)"</dt>
-                    <dd class=failed_class>{failed}</dd>
-                </div>
-            </dl>
-            {overview.sessions_review_due.then(|| view! {
-                <div class="mt-4">
-                    <Alert tone=Tone::Info>
-                        "Time for your monthly session review. "
-                        <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Review active sessions"</a>
-                    </Alert>
-                </div>
-            })}
-        </section>
     }
 }
 

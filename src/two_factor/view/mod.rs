@@ -2,18 +2,21 @@
 //! scan or enter number → verify → save backup codes) and, once on, the status
 //! card with its sudo-protected actions.
 
+pub mod challenge;
+pub mod parts;
+pub mod setup;
+
 use super::api::{
     CancelEnrolment, ConfirmEnrolment, DisableTwoFactor, RegenerateBackupCodes, ResendEnrolmentSms,
-    SendSudoSms, StartEnrolment, get_two_factor_status,
-};
-use super::parts::{
-    BUTTON_DANGER, BUTTON_SECONDARY, BackupCodesPanel, CodeField, INPUT, LABEL, ResendButton,
-    SUMMARY, Steps, SudoFields, action_error,
+    StartEnrolment, get_two_factor_status,
 };
 use super::{EnabledFactor, LOW_BACKUP_CODES, Method, PendingEnrolment, TwoFactorStatus};
+use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{SudoFields, action_error};
 use leptos::prelude::*;
+use parts::{BackupCodesPanel, CodeField, ResendButton, Steps};
 
 /// Every action of the section, created by the page so other cards (the
 /// overview) can refresh when 2FA changes.
@@ -25,7 +28,6 @@ pub struct TwoFactorActions {
     pub resend: ServerAction<ResendEnrolmentSms>,
     pub regenerate: ServerAction<RegenerateBackupCodes>,
     pub disable: ServerAction<DisableTwoFactor>,
-    pub send_sudo: ServerAction<SendSudoSms>,
 }
 
 impl TwoFactorActions {
@@ -37,7 +39,6 @@ impl TwoFactorActions {
             resend: ServerAction::new(),
             regenerate: ServerAction::new(),
             disable: ServerAction::new(),
-            send_sudo: ServerAction::new(),
         }
     }
 
@@ -133,7 +134,7 @@ fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -
                     <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">"Recommended"</span>
                 </div>
                 <p class="text-sm text-slate-600 dark:text-slate-300">"Google Authenticator, Authy, 1Password or any TOTP app. Works offline and cannot be intercepted like a text message."</p>
-                {needs_sudo.then(|| view! { <SudoFields id="start-totp" factor send_sms=actions.send_sudo error/> })}
+                {needs_sudo.then(|| view! { <SudoFields id="start-totp" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
                 <div class="mt-auto"><SubmitButton label="Set up authenticator app" busy_label="Preparing…" pending=actions.start.pending()/></div>
             </ActionForm>
             <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border border-slate-200 p-4 dark:border-slate-700">
@@ -147,7 +148,7 @@ fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -
                     <p class="text-xs text-slate-500 dark:text-slate-400">"International format with + and country code."</p>
                     {move || field_error(&error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                 </div>
-                {needs_sudo.then(|| view! { <SudoFields id="start-sms" factor send_sms=actions.send_sudo error/> })}
+                {needs_sudo.then(|| view! { <SudoFields id="start-sms" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
                 <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
             </ActionForm>
         </div>
@@ -172,7 +173,7 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions) -> impl Into
                         <code id="manual-key" data-testid="manual-key" class="rounded-lg bg-slate-100 px-3 py-2 font-mono text-sm tracking-wider text-slate-900 dark:bg-slate-800 dark:text-slate-100">
                             {pending.manual_key.clone().unwrap_or_default()}
                         </code>
-                        <super::parts::CopyButton text=pending.manual_key.clone().unwrap_or_default().replace(' ', "") select_id="manual-key"/>
+                        <crate::ui::CopyButton text=pending.manual_key.clone().unwrap_or_default().replace(' ', "") select_id="manual-key"/>
                     </div>
                 </div>
             </div>
@@ -245,7 +246,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                 <SensitiveAction id="regenerate" label="Regenerate backup codes" error=regenerate_error
                     note="All current backup codes stop working.">
                     <ActionForm action=actions.regenerate attr:class="space-y-3">
-                        {sudo.then(|| view! { <SudoFields id="regenerate" factor send_sms=actions.send_sudo error=regenerate_error/> })}
+                        {sudo.then(|| view! { <SudoFields id="regenerate" second_factor=crate::two_factor::api::sudo_prompt(factor) error=regenerate_error/> })}
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.regenerate.pending().get()>"Generate new codes"</button>
                     </ActionForm>
                 </SensitiveAction>
@@ -258,7 +259,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                             <input id="switch-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
                             {move || field_error(&switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
                         })}
-                        {sudo.then(|| view! { <SudoFields id="switch" factor send_sms=actions.send_sudo error=switch_error/> })}
+                        {sudo.then(|| view! { <SudoFields id="switch" second_factor=crate::two_factor::api::sudo_prompt(factor) error=switch_error/> })}
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Continue"</button>
                     </ActionForm>
                 </SensitiveAction>
@@ -270,7 +271,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                             <label for="new-phone" class=LABEL>"New mobile number"</label>
                             <input id="new-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT/>
                             {move || field_error(&switch_error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400">{m}</p> })}
-                            {sudo.then(|| view! { <SudoFields id="change-number" factor send_sms=actions.send_sudo error=switch_error/> })}
+                            {sudo.then(|| view! { <SudoFields id="change-number" second_factor=crate::two_factor::api::sudo_prompt(factor) error=switch_error/> })}
                             <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Text me a code"</button>
                         </ActionForm>
                     </SensitiveAction>
@@ -278,7 +279,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
                 <SensitiveAction id="disable" label="Turn off" error=disable_error danger=true
                     note="Your account will be protected by your password alone. Backup codes are deleted.">
                     <ActionForm action=actions.disable attr:class="space-y-3">
-                        {sudo.then(|| view! { <SudoFields id="disable" factor send_sms=actions.send_sudo error=disable_error/> })}
+                        {sudo.then(|| view! { <SudoFields id="disable" second_factor=crate::two_factor::api::sudo_prompt(factor) error=disable_error/> })}
                         <button type="submit" class=BUTTON_DANGER disabled=move || actions.disable.pending().get()>"Turn off two-factor authentication"</button>
                     </ActionForm>
                 </SensitiveAction>

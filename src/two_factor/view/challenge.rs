@@ -1,9 +1,11 @@
 //! `/login/two-factor`: the second step of signing in to an account with 2FA.
 
-use super::challenge_api::{CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info};
 use super::parts::{CodeField, ResendButton};
-use super::{ChallengeInfo, Method};
-use crate::account::view::AuthFrame;
+use crate::two_factor::api::challenge::{
+    CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info,
+};
+use crate::two_factor::{ChallengeInfo, Method};
+use crate::ui::AuthFrame;
 use crate::ui::flash::last_error;
 use crate::ui::time::countdown;
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};

@@ -1,10 +1,11 @@
 //! `/join?token=…`: what an invitation offers, and accepting it as the
 //! invited account (signing in or creating the account first).
 
-use super::api::{AcceptInvitation, preview_invitation};
+use crate::ids::encode_query_component;
+use crate::team::api::{AcceptInvitation, preview_invitation};
 use crate::time::utc_datetime;
 use crate::ui::flash::last_error;
-use crate::ui::{Alert, Logo, SubmitButton, Tone, encode_query_component};
+use crate::ui::{Alert, Logo, SubmitButton, Tone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

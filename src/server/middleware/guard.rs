@@ -1,0 +1,161 @@
+//! The page guard: signed-out visitors of `/settings…` go to the sign-in
+//! page, signed-in visitors of the sign-in pages go on, a half-signed-in
+//! browser reaches only its second step, and a member held at the 2FA gate
+//! only the set-up.
+
+use crate::error::AppError;
+use crate::server::auth::ResolvedSession;
+use crate::server::state::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{LOCATION, SET_COOKIE};
+use http::{HeaderValue, Method, StatusCode};
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// Removes Leptos's own `__path`/`__err` error parameters from a URL. Their
+/// content would be shown as the form's error, so a crafted link could put any
+/// words on our sign-in page; forms use the flash cookie instead.
+pub fn without_action_error_params(url: &str) -> Option<String> {
+    let (base, query) = url.split_once('?')?;
+    let is_error_param = |pair: &&str| {
+        let key = pair.split('=').next().unwrap_or_default();
+        key == "__path" || key == "__err"
+    };
+    if !query.split('&').any(|pair| is_error_param(&pair)) {
+        return None;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !is_error_param(pair))
+        .collect();
+    Some(if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    })
+}
+
+/// Sends signed-out visitors of `/settings…` to the sign-in page (remembering
+/// where they were going) and signed-in visitors of `/login` and `/signup` on.
+pub async fn page_guard(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    if let Some(clean) = request
+        .uri()
+        .path_and_query()
+        .and_then(|pq| without_action_error_params(pq.as_str()))
+    {
+        return see_other(&clean);
+    }
+    let path = request.uri().path();
+    let protected = path == "/settings"
+        || path.starts_with("/settings/")
+        || path == crate::team::TWO_FACTOR_SETUP_PATH;
+    let signed_out_only = path == "/login"
+        || path == "/signup"
+        || path == "/forgot-password"
+        || path == crate::server::two_factor::CHALLENGE_PATH;
+    if !protected && !signed_out_only {
+        return next.run(request).await;
+    }
+    let session = match state.session_from_headers(request.headers()).await {
+        Ok(session) => session,
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::Internal.to_string(),
+            )
+                .into_response();
+        }
+    };
+    match (session, protected) {
+        (None, true) => {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/settings/security");
+            let mut response = see_other(&format!(
+                "/login?next={}",
+                crate::ids::encode_query_component(target)
+            ));
+            if state.token_from_headers(request.headers()).is_some()
+                && let Ok(value) = HeaderValue::from_str(&state.clearing_cookie())
+            {
+                response.headers_mut().append(SET_COOKIE, value);
+            }
+            response
+        }
+        (Some(_), false) => see_other("/settings/security"),
+        (None, false) if path == crate::server::two_factor::CHALLENGE_PATH => {
+            match state.challenge_from_headers(request.headers()).await {
+                Ok(Some(_)) => next.run(request).await,
+                Ok(None) => see_other("/login?challenge=expired"),
+                Err(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    AppError::Internal.to_string(),
+                )
+                    .into_response(),
+            }
+        }
+        (Some(session), true) => {
+            if path != crate::team::TWO_FACTOR_SETUP_PATH {
+                match state
+                    .two_factor_requirement(&session.user.id, crate::time::now_ms())
+                    .await
+                {
+                    Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
+                        return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
+                    }
+                    Ok(requirement) => {
+                        request.extensions_mut().insert(
+                            crate::server::team::policy::ResolvedRequirement(requirement),
+                        );
+                    }
+                    Err(_) => {
+                        return (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            AppError::Internal.to_string(),
+                        )
+                            .into_response();
+                    }
+                }
+            }
+            request.extensions_mut().insert(ResolvedSession(session));
+            next.run(request).await
+        }
+        (None, false) => next.run(request).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leptos_error_parameters_are_stripped() {
+        assert_eq!(
+            without_action_error_params("/login?__path=%2Fapi&__err=abc").as_deref(),
+            Some("/login")
+        );
+        assert_eq!(
+            without_action_error_params("http://h/login?next=%2Fx&__err=abc&__path=p").as_deref(),
+            Some("http://h/login?next=%2Fx")
+        );
+        assert_eq!(without_action_error_params("/login?next=%2Fx"), None);
+        assert_eq!(without_action_error_params("/login"), None);
+    }
+}

@@ -1,3 +1,0 @@
-//! The settings area: its layout with navigation, and the security overview.
-
-pub mod view;
