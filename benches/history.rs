@@ -6,8 +6,8 @@
 
 use sqlx::{AnyPool, Row};
 use statusstack::login_history::filter::{Cursor, HistoryFilter, PAGE_SIZE, PagePosition};
+use statusstack::login_history::server::store::history;
 use statusstack::server::db::{connect_and_migrate, default_max_connections};
-use statusstack::server::store::history;
 use statusstack::time::now_ms;
 use std::time::Instant;
 

@@ -3,6 +3,29 @@
 // Deeply nested views (the history table) exceed the default type depth in release builds.
 #![recursion_limit = "256"]
 
+/// Gives text enums (strum's `EnumString` + `IntoStaticStr`) `as_str`, their
+/// stable name as stored and sent, and `TryFrom<String>`, so database rows
+/// read them with `#[sqlx(try_from = "String")]`: parsed once, at the boundary.
+#[macro_export]
+macro_rules! text_enum {
+    ($($name:ty),* $(,)?) => {$(
+        impl $name {
+            /// The stable name stored in the database and sent by forms.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = strum::ParseError;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                text.parse()
+            }
+        }
+    )*};
+}
+
 pub mod account;
 pub mod api_keys;
 pub mod app;

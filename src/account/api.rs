@@ -8,12 +8,15 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
-use crate::server::{
-    auth::{self, AUTH_METHOD_PASSWORD, app_state, client_meta, require_user, set_cookie},
-    password::{self, Password, PolicyContext},
-    rate_limit,
-    store::{events, sessions, users},
-};
+use crate::server::auth::store::{sessions, users};
+#[cfg(feature = "ssr")]
+use crate::server::auth::{app_state, client_meta, require_user, set_cookie};
+#[cfg(feature = "ssr")]
+use crate::server::password::{Password, PolicyContext};
+#[cfg(feature = "ssr")]
+use crate::server::{auth, password, rate_limit};
+#[cfg(feature = "ssr")]
+use crate::sessions::SignInMethod;
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
 
@@ -113,22 +116,20 @@ pub async fn sign_up(
     if !users::insert(&state.pool, &user, &hash).await? {
         return Err(duplicate_email());
     }
-    state.remember_password_score(&user.id, verdict.score).await;
-    state
-        .record_event(
-            Some(&user.id),
-            EventKind::SignUp,
-            Outcome::Success,
-            &client,
-            serde_json::json!({}),
-        )
-        .await?;
+    crate::server::password::remember_score(&state, &user.id, verdict.score).await;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(&user.id),
+        EventKind::SignUp,
+        Outcome::Success,
+        &client,
+        serde_json::json!({}),
+    )
+    .await?;
     if let Some(organization) = organization {
-        state
-            .create_organization(&user, &organization, &client)
-            .await?;
+        crate::team::server::create_organization(&state, &user, &organization, &client).await?;
     }
-    auth::begin_session(&state, &user.id, &client, AUTH_METHOD_PASSWORD, &next).await?;
+    auth::sessions::begin_session(&state, &user.id, &client, SignInMethod::PASSWORD, &next).await?;
     Ok(())
 }
 
@@ -182,21 +183,19 @@ pub async fn sign_in(
         } else {
             "unknown_account"
         };
-        state
-            .record_event(
-                user_id.as_deref(),
-                EventKind::SignInFailed,
-                Outcome::Failure,
-                &client,
-                serde_json::json!({"reason": reason, "consecutive_failures": failures}),
-            )
-            .await?;
+        crate::login_history::server::record::record_event(
+            &state,
+            user_id.as_deref(),
+            EventKind::SignInFailed,
+            Outcome::Failure,
+            &client,
+            serde_json::json!({"reason": reason, "consecutive_failures": failures}),
+        )
+        .await?;
         return Err(AppError::InvalidCredentials);
     };
     state.clear_sign_in_failures(&email).await?;
-    state
-        .remember_password_strength(&account.user, &password)
-        .await;
+    crate::server::password::remember_strength(&state, &account.user, &password).await;
     let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
     if must_reset {
         return Err(AppError::validation(
@@ -210,18 +209,22 @@ pub async fn sign_in(
     }
     let next = super::safe_next_path(next.as_deref().unwrap_or_default());
     let second_factor =
-        crate::server::store::two_factor::get(&state.pool, &account.user.id).await?;
+        crate::two_factor::server::store::get(&state.pool, &account.user.id).await?;
     if second_factor.method.is_some() {
         // No session yet: the browser only gets a short-lived challenge.
-        return state
-            .start_sign_in_challenge(&account.user.id, &next, now)
-            .await;
+        return crate::two_factor::server::challenge::start_sign_in_challenge(
+            &state,
+            &account.user.id,
+            &next,
+            now,
+        )
+        .await;
     }
-    auth::begin_session(
+    auth::sessions::begin_session(
         &state,
         &account.user.id,
         &client,
-        AUTH_METHOD_PASSWORD,
+        SignInMethod::PASSWORD,
         &next,
     )
     .await
@@ -235,15 +238,15 @@ pub async fn sign_out() -> Result<(), AppError> {
     let now = now_ms();
     if let Some(session) = auth::current_session().await? {
         sessions::revoke(&state.pool, &session.session_id, now).await?;
-        state
-            .record_event(
-                Some(&session.user.id),
-                EventKind::SignOut,
-                Outcome::Success,
-                &client,
-                serde_json::json!({}),
-            )
-            .await?;
+        crate::login_history::server::record::record_event(
+            &state,
+            Some(&session.user.id),
+            EventKind::SignOut,
+            Outcome::Success,
+            &client,
+            serde_json::json!({}),
+        )
+        .await?;
     }
     set_cookie(&state.clearing_cookie())?;
     leptos_axum::redirect("/login");
@@ -272,15 +275,15 @@ pub async fn change_password(
         .verify_own_password(user, &current_password, &client.ip, now)
         .await?;
     if !matches {
-        state
-            .record_event(
-                Some(&user.id),
-                EventKind::PasswordChanged,
-                Outcome::Failure,
-                &client,
-                serde_json::json!({"reason": "wrong_current_password"}),
-            )
-            .await?;
+        crate::login_history::server::record::record_event(
+            &state,
+            Some(&user.id),
+            EventKind::PasswordChanged,
+            Outcome::Failure,
+            &client,
+            serde_json::json!({"reason": "wrong_current_password"}),
+        )
+        .await?;
         return Err(AppError::validation(
             "current_password",
             "Your current password is incorrect.",
@@ -306,21 +309,21 @@ pub async fn change_password(
     state.clear_sign_in_failures(&user.email).await?;
     let hash = password::hash_password(new_password).await?;
     users::update_password_hash(&state.pool, &user.id, &hash, Some(now)).await?;
-    state.remember_password_score(&user.id, verdict.score).await;
+    crate::server::password::remember_score(&state, &user.id, verdict.score).await;
     let ended =
         sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now).await?;
     let token = crate::server::crypto::RandomToken::generate();
     sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now).await?;
     set_cookie(&state.session_cookie(&token))?;
-    state
-        .record_event(
-            Some(&user.id),
-            EventKind::PasswordChanged,
-            Outcome::Success,
-            &client,
-            serde_json::json!({"other_sessions_ended": ended}),
-        )
-        .await?;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(&user.id),
+        EventKind::PasswordChanged,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"other_sessions_ended": ended}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -344,8 +347,13 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     )
     .await?
     .len() as i64;
-    let sign_ins = events::recent_sign_ins(&state.pool, &session.user.id, 2).await?;
-    let recent_failed_sign_ins = events::count_since(
+    let sign_ins = crate::login_history::server::store::events::recent_sign_ins(
+        &state.pool,
+        &session.user.id,
+        2,
+    )
+    .await?;
+    let recent_failed_sign_ins = crate::login_history::server::store::events::count_since(
         &state.pool,
         &session.user.id,
         EventKind::SignInFailed,
@@ -354,7 +362,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     .await?;
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &session.user.id).await?;
     let two_factor =
-        crate::server::store::two_factor::active_method(&state.pool, &session.user.id).await?;
+        crate::two_factor::server::store::active_method(&state.pool, &session.user.id).await?;
     Ok(SecurityOverview {
         two_factor,
         sessions_review_due: crate::sessions::review_due(reviewed_at, session.user.created_at, now),

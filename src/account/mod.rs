@@ -1,6 +1,8 @@
 //! Accounts: sign-up, sign-in, sign-out and password changes.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};

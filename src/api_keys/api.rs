@@ -9,13 +9,13 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::{Expiry, Permission, RotationGrace, clean_key_name};
 #[cfg(feature = "ssr")]
-use crate::server::{
-    api_keys::{KeyRequest, check_key_id},
-    auth::{app_state, client_meta, require_user},
-    store::two_factor,
-};
+use crate::api_keys::server::{KeyRequest, check_key_id};
+#[cfg(feature = "ssr")]
+use crate::server::auth::{app_state, client_meta, require_user};
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
+#[cfg(feature = "ssr")]
+use crate::two_factor::server::store as two_factor;
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.
@@ -24,7 +24,7 @@ pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     Ok(ApiKeysOverview {
-        keys: state.list_api_keys(&session.user.id).await?,
+        keys: crate::api_keys::server::list_api_keys(&state, &session.user.id).await?,
         needs_password: session.require_recent_auth(now_ms()).is_err(),
         sudo_factor: two_factor::active_method(&state.pool, &session.user.id).await?,
     })
@@ -46,27 +46,28 @@ pub async fn create_api_key(
     let state = app_state()?;
     let client = client_meta()?;
     let name = clean_key_name(&name).map_err(|message| AppError::validation("name", message))?;
-    let permission = Permission::parse(&permission)
+    let permission = permission
+        .parse::<Permission>()
+        .ok()
         .ok_or_else(|| AppError::validation("permission", "Choose the key's permission."))?;
     let expires_at = Expiry::parse(&expiry, expires_on.as_deref().unwrap_or_default())
         .and_then(|choice| choice.expires_at(now_ms()))
         .map_err(|message| AppError::validation("expiry", message))?;
     if permission == Permission::Admin {
-        state
-            .confirm_sudo(&session, password, code, &client)
+        crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
             .await?;
     }
-    state
-        .issue_api_key(
-            &session.user.id,
-            KeyRequest {
-                name,
-                permission,
-                expires_at,
-            },
-            &client,
-        )
-        .await
+    crate::api_keys::server::issue_api_key(
+        &state,
+        &session.user.id,
+        KeyRequest {
+            name,
+            permission,
+            expires_at,
+        },
+        &client,
+    )
+    .await
 }
 
 /// Issues a new secret for a key; the old one keeps working for `grace`
@@ -82,20 +83,17 @@ pub async fn rotate_api_key(
     let state = app_state()?;
     let client = client_meta()?;
     let key_id = check_key_id(&key_id)?;
-    let grace = RotationGrace::parse(&grace).ok_or_else(|| {
+    let grace = grace.parse::<RotationGrace>().ok().ok_or_else(|| {
         AppError::validation("grace", "Choose how long the old secret keeps working.")
     })?;
-    let key = crate::server::store::api_keys::find_own(&state.pool, &session.user.id, &key_id)
+    let key = crate::api_keys::server::store::find_own(&state.pool, &session.user.id, &key_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if key.permission == Permission::Admin.as_str() {
-        state
-            .confirm_sudo(&session, password, code, &client)
+        crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
             .await?;
     }
-    state
-        .rotate_api_key(&session.user.id, &key_id, grace, &client)
-        .await
+    crate::api_keys::server::rotate_api_key(&state, &session.user.id, &key_id, grace, &client).await
 }
 
 /// Revokes one of the user's keys; it stops working on its next request.
@@ -105,7 +103,5 @@ pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
     let state = app_state()?;
     let client = client_meta()?;
     let key_id = check_key_id(&key_id)?;
-    state
-        .revoke_api_key(&session.user.id, &key_id, &client)
-        .await
+    crate::api_keys::server::revoke_api_key(&state, &session.user.id, &key_id, &client).await
 }

@@ -3,6 +3,8 @@
 //! the `/api/v1` JSON API.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
@@ -18,31 +20,32 @@ pub const MAX_EXPIRY_MS: i64 = 365 * DAY_MS;
 pub const NAME_MAX_CHARS: usize = 64;
 
 /// What a key may do; each level includes the ones below it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "snake_case")]
 pub enum Permission {
     Read,
     Write,
     Admin,
 }
 
+crate::text_enum!(Permission);
+
 impl Permission {
-    pub const ALL: [Permission; 3] = [Permission::Read, Permission::Write, Permission::Admin];
-
-    /// The stable name stored and sent over the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Read => "read",
-            Permission::Write => "write",
-            Permission::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Permission> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-
     /// What the UI calls it.
     pub fn label(self) -> &'static str {
         match self {
@@ -114,35 +117,23 @@ impl Expiry {
 }
 
 /// How long the old secret keeps working after a rotation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
 pub enum RotationGrace {
+    #[strum(serialize = "none")]
     None,
+    #[strum(serialize = "1h")]
     OneHour,
+    #[strum(serialize = "24h")]
     OneDay,
+    #[strum(serialize = "7d")]
     SevenDays,
 }
 
+crate::text_enum!(RotationGrace);
+
 impl RotationGrace {
-    pub const ALL: [RotationGrace; 4] = [
-        RotationGrace::None,
-        RotationGrace::OneHour,
-        RotationGrace::OneDay,
-        RotationGrace::SevenDays,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RotationGrace::None => "none",
-            RotationGrace::OneHour => "1h",
-            RotationGrace::OneDay => "24h",
-            RotationGrace::SevenDays => "7d",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RotationGrace> {
-        RotationGrace::ALL.into_iter().find(|g| g.as_str() == text)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             RotationGrace::None => "Stop the old secret now",
@@ -261,6 +252,7 @@ impl std::fmt::Debug for IssuedKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     const NOW: i64 = 1_795_734_000_000;
 
@@ -270,10 +262,10 @@ mod tests {
         assert!(Permission::Write.allows(Permission::Read));
         assert!(!Permission::Read.allows(Permission::Write));
         assert!(!Permission::Write.allows(Permission::Admin));
-        for p in Permission::ALL {
-            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        for p in Permission::iter() {
+            assert_eq!(p.as_str().parse::<Permission>().ok(), Some(p));
         }
-        assert_eq!(Permission::parse("Admin"), None);
+        assert_eq!(("Admin").parse::<Permission>().ok(), None);
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! The security checkup's server function.
+//! The security checkups' server functions: the signed-in user's and, for
+//! an Owner, their organization's.
 
 use super::SecurityCheckup;
 use crate::error::AppError;
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use super::server;
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, require_user};
 #[cfg(feature = "ssr")]
@@ -15,12 +18,14 @@ use crate::time::now_ms;
 #[server(endpoint = "security_checkup")]
 pub async fn get_security_checkup() -> Result<SecurityCheckup, AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    crate::server::checkup::personal_checkup(
-        &state,
-        &session.user.id,
-        Some(&session.session_id),
-        now_ms(),
-    )
-    .await
+    let current = Some(session.session_id.as_str());
+    server::personal_checkup(&app_state()?, &session.user.id, current, now_ms()).await
+}
+
+/// The organization's security checkup (members without 2FA, the 2FA
+/// policy, the team's API keys); Owners only.
+#[server(endpoint = "org_checkup")]
+pub async fn get_org_checkup() -> Result<SecurityCheckup, AppError> {
+    let session = require_user().await?;
+    server::team::org_checkup(&app_state()?, &session.user.id, now_ms()).await
 }

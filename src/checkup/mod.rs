@@ -7,13 +7,30 @@
 //! built from [`CheckupItem`]s and scored with [`SecurityCheckup::from_items`].
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
 
 /// What one check found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckStatus {
     /// Something to fix now; earns nothing.
     Fail,
@@ -23,16 +40,9 @@ pub enum CheckStatus {
     Pass,
 }
 
-impl CheckStatus {
-    /// The stable name used in the page's `data-status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Fail => "fail",
-            CheckStatus::Warn => "warn",
-            CheckStatus::Pass => "pass",
-        }
-    }
+crate::text_enum!(CheckStatus);
 
+impl CheckStatus {
     /// The share of an item's weight it earns, in halves.
     fn earned_halves(self) -> u32 {
         match self {
@@ -45,8 +55,21 @@ impl CheckStatus {
 
 /// Which check an item is. The snake_case name is stable: tests, end-to-end
 /// specs and the page's `data-check` attribute use it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckupItemId {
     PasswordStrength,
     PasswordAge,
@@ -64,40 +87,7 @@ pub enum CheckupItemId {
     TeamTwoFactorPolicy,
 }
 
-impl CheckupItemId {
-    pub const ALL: [CheckupItemId; 12] = [
-        CheckupItemId::PasswordStrength,
-        CheckupItemId::PasswordAge,
-        CheckupItemId::TwoFactor,
-        CheckupItemId::BackupCodes,
-        CheckupItemId::SessionsReview,
-        CheckupItemId::SessionsWithoutTwoFactor,
-        CheckupItemId::ApiKeyRotation,
-        CheckupItemId::ApiKeysUnused,
-        CheckupItemId::ApiKeysWithoutExpiry,
-        CheckupItemId::ApiKeysOverPrivileged,
-        CheckupItemId::TeamMembersTwoFactor,
-        CheckupItemId::TeamTwoFactorPolicy,
-    ];
-
-    /// The stable name, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckupItemId::PasswordStrength => "password_strength",
-            CheckupItemId::PasswordAge => "password_age",
-            CheckupItemId::TwoFactor => "two_factor",
-            CheckupItemId::BackupCodes => "backup_codes",
-            CheckupItemId::SessionsReview => "sessions_review",
-            CheckupItemId::SessionsWithoutTwoFactor => "sessions_without_two_factor",
-            CheckupItemId::ApiKeyRotation => "api_key_rotation",
-            CheckupItemId::ApiKeysUnused => "api_keys_unused",
-            CheckupItemId::ApiKeysWithoutExpiry => "api_keys_without_expiry",
-            CheckupItemId::ApiKeysOverPrivileged => "api_keys_over_privileged",
-            CheckupItemId::TeamMembersTwoFactor => "team_members_two_factor",
-            CheckupItemId::TeamTwoFactorPolicy => "team_two_factor_policy",
-        }
-    }
-}
+crate::text_enum!(CheckupItemId);
 
 /// One line of the checklist.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +240,7 @@ impl Grade {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     fn item(id: CheckupItemId, weight: u8, status: CheckStatus) -> CheckupItem {
         CheckupItem::new(id, weight, status, "t", "d")
@@ -314,7 +305,7 @@ mod tests {
 
     #[test]
     fn ids_serialise_as_their_stable_names() {
-        for id in CheckupItemId::ALL {
+        for id in CheckupItemId::iter() {
             let json = serde_json::to_string(&id).unwrap();
             assert_eq!(json, format!("\"{}\"", id.as_str()));
         }

@@ -29,7 +29,7 @@ pub fn SecurityCheckup(#[prop(optional)] organization: bool) -> impl IntoView {
         move || runs.get(),
         move |_| async move {
             if organization {
-                crate::team::api::get_org_checkup().await
+                crate::checkup::api::get_org_checkup().await
             } else {
                 get_security_checkup().await
             }

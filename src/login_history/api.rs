@@ -6,16 +6,11 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::filter::{Cursor, HistoryFilter, PAGE_SIZE, PagePosition};
+use super::filter::HistoryFilter;
 #[cfg(feature = "ssr")]
-use super::{DayBucket, EventKind, EventRow, Outcome};
+use super::server::{history_page, store::history};
 #[cfg(feature = "ssr")]
-use crate::server::{
-    auth::{app_state, require_user},
-    store::history::{self, StoredEvent},
-};
-#[cfg(feature = "ssr")]
-use crate::time::now_ms;
+use crate::server::auth::{app_state, require_user};
 
 /// One page of the signed-in user's security events for the filter in
 /// `query` (the page's URL query), newest first, with the chart of the range.
@@ -28,171 +23,15 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
     history_page(&state, history::Scope::User(&session.user.id), filter, true).await
 }
 
-/// One page of the user's events for `filter`, with the chart when `with_chart`
-/// (the JSON API leaves it out).
-#[cfg(feature = "ssr")]
-pub async fn history_page(
-    state: &crate::server::state::AppState,
-    scope: history::Scope<'_>,
-    filter: HistoryFilter,
-    with_chart: bool,
-) -> Result<HistoryPage, AppError> {
-    let now = now_ms();
-    let window = filter.window(now);
-    let pool = &state.pool;
-    // One extra row tells whether a further page exists in the direction read.
-    let mut rows = history::page(
-        pool,
-        scope,
-        &filter,
-        window,
-        &filter.position,
-        PAGE_SIZE + 1,
-    )
-    .await?;
-    let more = rows.len() > PAGE_SIZE;
-    if more {
-        match filter.position {
-            PagePosition::After(_) => {
-                rows.remove(0);
-            }
-            _ => {
-                rows.pop();
-            }
-        }
-    }
-    let cursor_of = |event: &StoredEvent| Cursor {
-        at: event.occurred_at,
-        id: event.id.clone(),
-    };
-    let (first, last) = (rows.first().map(cursor_of), rows.last().map(cursor_of));
-    let has_newer = match (&filter.position, &first) {
-        (PagePosition::Newest, _) | (_, None) => false,
-        (PagePosition::After(_), Some(_)) => more,
-        (PagePosition::Before(_), Some(first)) => {
-            history::exists_beyond(pool, scope, &filter, window, true, first).await?
-        }
-    };
-    let has_older = match (&filter.position, &last) {
-        (_, None) => false,
-        (PagePosition::After(_), Some(last)) => {
-            history::exists_beyond(pool, scope, &filter, window, false, last).await?
-        }
-        (_, Some(_)) => more,
-    };
-    let newer = first
-        .filter(|_| has_newer)
-        .map(|cursor| filter.page_query(&PagePosition::After(cursor)));
-    let older = last
-        .filter(|_| has_older)
-        .map(|cursor| filter.page_query(&PagePosition::Before(cursor)));
-    let chart = if with_chart {
-        let counts = history::daily_counts(pool, scope, &filter, window).await?;
-        daily_buckets(window, counts)
-    } else {
-        Vec::new()
-    };
-    Ok(HistoryPage {
-        events: rows.into_iter().map(event_row).collect(),
-        chart,
-        filter,
-        newer,
-        older,
-        window,
-    })
-}
-
-/// Every day of the window, with zero for days without events.
-#[cfg(feature = "ssr")]
-fn daily_buckets(window: (i64, i64), counts: Vec<(i64, String, i64)>) -> Vec<DayBucket> {
-    use crate::time::DAY_MS;
-    let first = window.0.div_euclid(DAY_MS);
-    let last = (window.1 - 1).div_euclid(DAY_MS);
-    let mut buckets: Vec<DayBucket> = (first..=last)
-        .map(|day| DayBucket {
-            day,
-            successes: 0,
-            failures: 0,
-        })
-        .collect();
-    for (day, outcome, n) in counts {
-        if let Some(bucket) = buckets.get_mut((day - first).max(0) as usize) {
-            if outcome == Outcome::Failure.as_str() {
-                bucket.failures += n;
-            } else {
-                bucket.successes += n;
-            }
-        }
-    }
-    buckets
-}
-
-/// A stored event as the history shows it.
-#[cfg(feature = "ssr")]
-pub fn event_row(event: StoredEvent) -> EventRow {
-    let kind = EventKind::parse(&event.kind);
-    EventRow {
-        label: kind
-            .map(|k| k.label().to_string())
-            .unwrap_or_else(|| event.kind.replace('_', " ")),
-        category: kind.map(EventKind::category),
-        outcome: Outcome::parse(&event.outcome).unwrap_or(Outcome::Success),
-        detail: summarize_detail(&event.detail),
-        device: if event.device.is_empty() {
-            crate::server::client::device_label(&event.user_agent).0
-        } else {
-            event.device
-        },
-        location: event.location,
-        id: event.id,
-        kind: event.kind,
-        occurred_at: event.occurred_at,
-        ip: event.ip,
-    }
-}
-
-/// `{"reason":"wrong_password","consecutive_failures":3}` → "reason: wrong password · consecutive failures: 3".
-#[cfg(feature = "ssr")]
-fn summarize_detail(detail: &str) -> String {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(detail) else {
-        return String::new();
-    };
-    map.iter()
-        .filter_map(|(key, value)| {
-            let value = match value {
-                serde_json::Value::String(text) => text.replace('_', " "),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
-            Some(format!("{}: {value}", key.replace('_', " ")))
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn details_read_as_text() {
-        assert_eq!(
-            summarize_detail(r#"{"consecutive_failures":3,"reason":"wrong_password"}"#),
-            "consecutive failures: 3 · reason: wrong password"
-        );
-        assert_eq!(summarize_detail("not json"), "");
-    }
-
-    #[test]
-    fn every_day_of_the_window_gets_a_bucket() {
-        let day = 24 * 60 * 60 * 1000;
-        let buckets = daily_buckets(
-            (10 * day + 5, 13 * day),
-            vec![(10, "failure".into(), 4), (12, "success".into(), 2)],
-        );
-        assert_eq!(buckets.len(), 3);
-        assert_eq!((buckets[0].day, buckets[0].failures), (10, 4));
-        assert_eq!(buckets[2].successes, 2);
-    }
+/// The organization's team events (Login History filters and pages);
+/// Owners and Admins.
+#[server(endpoint = "org_history")]
+pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
+    let session = require_user().await?;
+    let state = app_state()?;
+    let membership = crate::team::server::managing_membership(&state, &session.user.id).await?;
+    let filter = HistoryFilter::from_query(&query)
+        .map_err(|message| AppError::validation("filter", message))?;
+    let scope = history::Scope::Org(&membership.organization.id);
+    history_page(&state, scope, filter, true).await
 }

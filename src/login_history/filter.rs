@@ -10,34 +10,34 @@ const TEXT_MAX_CHARS: usize = 100;
 use crate::time::DAY_MS;
 
 /// The preset time ranges (and "custom").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 pub enum Range {
+    #[strum(serialize = "24h")]
     Day,
+    #[strum(serialize = "7d")]
     Week,
+    #[strum(serialize = "30d")]
     Month,
+    #[strum(serialize = "90d")]
     Quarter,
+    #[strum(serialize = "custom")]
     Custom,
 }
 
+crate::text_enum!(Range);
+
 impl Range {
-    pub const ALL: [Range; 5] = [
-        Range::Day,
-        Range::Week,
-        Range::Month,
-        Range::Quarter,
-        Range::Custom,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Range::Day => "24h",
-            Range::Week => "7d",
-            Range::Month => "30d",
-            Range::Quarter => "90d",
-            Range::Custom => "custom",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Range::Day => "Last 24 hours",
@@ -46,10 +46,6 @@ impl Range {
             Range::Quarter => "Last 90 days",
             Range::Custom => "Custom dates",
         }
-    }
-
-    fn parse(text: &str) -> Option<Range> {
-        Range::ALL.into_iter().find(|range| range.as_str() == text)
     }
 }
 
@@ -128,7 +124,9 @@ impl HistoryFilter {
             match key {
                 "category" => {
                     for name in value.split(',').filter(|v| !v.is_empty()) {
-                        let category = Category::parse(name)
+                        let category = name
+                            .parse::<Category>()
+                            .ok()
                             .ok_or_else(|| format!("Unknown event category {name:?}."))?;
                         if !filter.categories.contains(&category) {
                             filter.categories.push(category);
@@ -139,13 +137,17 @@ impl HistoryFilter {
                     filter.outcome = match value.as_str() {
                         "" | "any" => None,
                         other => Some(
-                            Outcome::parse(other)
+                            other
+                                .parse::<Outcome>()
+                                .ok()
                                 .ok_or_else(|| format!("Unknown result {other:?}."))?,
                         ),
                     }
                 }
                 "range" => {
-                    filter.range = Range::parse(&value)
+                    filter.range = value
+                        .parse::<Range>()
+                        .ok()
                         .ok_or_else(|| format!("Unknown time range {value:?}."))?
                 }
                 "from" => filter.from_day = crate::time::parse_day(&value, "from")?,

@@ -3,104 +3,113 @@
 
 pub mod api;
 pub mod filter;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
 
 /// What happened. Adding a kind is one line here plus its label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 pub enum EventKind {
+    #[strum(serialize = "sign_up")]
     SignUp,
+    #[strum(serialize = "sign_in")]
     SignIn,
+    #[strum(serialize = "sign_in_failed")]
     SignInFailed,
+    #[strum(serialize = "sign_out")]
     SignOut,
+    #[strum(serialize = "password_changed")]
     PasswordChanged,
+    #[strum(serialize = "password_reset_requested")]
     PasswordResetRequested,
+    #[strum(serialize = "password_reset")]
     PasswordReset,
+    #[strum(serialize = "email_change_requested")]
     EmailChangeRequested,
+    #[strum(serialize = "email_changed")]
     EmailChanged,
+    #[strum(serialize = "reported_not_me")]
     ReportedNotMe,
+    #[strum(serialize = "session_revoked")]
     SessionRevoked,
+    #[strum(serialize = "two_factor_enabled")]
     TwoFactorEnabled,
+    #[strum(serialize = "two_factor_disabled")]
     TwoFactorDisabled,
+    #[strum(serialize = "two_factor_method_changed")]
     TwoFactorMethodChanged,
+    #[strum(serialize = "backup_codes_regenerated")]
     BackupCodesRegenerated,
+    #[strum(serialize = "backup_code_used")]
     BackupCodeUsed,
+    #[strum(serialize = "two_factor_passed")]
     TwoFactorChallengePassed,
+    #[strum(serialize = "two_factor_failed")]
     TwoFactorChallengeFailed,
+    #[strum(serialize = "two_factor_lockout")]
     TwoFactorLockout,
+    #[strum(serialize = "totp_reuse_refused")]
     TotpReuseRefused,
+    #[strum(serialize = "sms_code_sent")]
     SmsCodeSent,
+    #[strum(serialize = "api_key_created")]
     ApiKeyCreated,
+    #[strum(serialize = "api_key_rotated")]
     ApiKeyRotated,
+    #[strum(serialize = "api_key_revoked")]
     ApiKeyRevoked,
+    #[strum(serialize = "api_key_expired_use")]
     ApiKeyExpiredUse,
+    #[strum(serialize = "api_key_permission_denied")]
     ApiKeyPermissionDenied,
+    #[strum(serialize = "oauth_connected")]
     OAuthConnected,
+    #[strum(serialize = "oauth_disconnected")]
     OAuthDisconnected,
+    #[strum(serialize = "oauth_sign_in")]
     OAuthSignIn,
+    #[strum(serialize = "history_exported")]
     HistoryExported,
+    #[strum(serialize = "org_created")]
     OrgCreated,
+    #[strum(serialize = "org_member_invited")]
     OrgMemberInvited,
+    #[strum(serialize = "org_invitation_revoked")]
     OrgInvitationRevoked,
+    #[strum(serialize = "org_member_joined")]
     OrgMemberJoined,
+    #[strum(serialize = "org_role_changed")]
     OrgRoleChanged,
+    #[strum(serialize = "org_member_removed")]
     OrgMemberRemoved,
+    #[strum(serialize = "org_member_left")]
     OrgMemberLeft,
+    #[strum(serialize = "org_policy_changed")]
     OrgPolicyChanged,
+    #[strum(serialize = "org_two_factor_reminder")]
     OrgTwoFactorReminder,
+    #[strum(serialize = "api_key_permission_reduced")]
     ApiKeyPermissionReduced,
+    #[strum(serialize = "org_deleted")]
     OrgDeleted,
 }
 
-impl EventKind {
-    /// The stable name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::SignUp => "sign_up",
-            EventKind::SignIn => "sign_in",
-            EventKind::SignInFailed => "sign_in_failed",
-            EventKind::SignOut => "sign_out",
-            EventKind::PasswordChanged => "password_changed",
-            EventKind::PasswordResetRequested => "password_reset_requested",
-            EventKind::PasswordReset => "password_reset",
-            EventKind::EmailChangeRequested => "email_change_requested",
-            EventKind::EmailChanged => "email_changed",
-            EventKind::ReportedNotMe => "reported_not_me",
-            EventKind::SessionRevoked => "session_revoked",
-            EventKind::TwoFactorEnabled => "two_factor_enabled",
-            EventKind::TwoFactorDisabled => "two_factor_disabled",
-            EventKind::TwoFactorMethodChanged => "two_factor_method_changed",
-            EventKind::BackupCodesRegenerated => "backup_codes_regenerated",
-            EventKind::BackupCodeUsed => "backup_code_used",
-            EventKind::TwoFactorChallengePassed => "two_factor_passed",
-            EventKind::TwoFactorChallengeFailed => "two_factor_failed",
-            EventKind::TwoFactorLockout => "two_factor_lockout",
-            EventKind::TotpReuseRefused => "totp_reuse_refused",
-            EventKind::SmsCodeSent => "sms_code_sent",
-            EventKind::ApiKeyCreated => "api_key_created",
-            EventKind::ApiKeyRotated => "api_key_rotated",
-            EventKind::ApiKeyRevoked => "api_key_revoked",
-            EventKind::ApiKeyExpiredUse => "api_key_expired_use",
-            EventKind::ApiKeyPermissionDenied => "api_key_permission_denied",
-            EventKind::OAuthConnected => "oauth_connected",
-            EventKind::OAuthDisconnected => "oauth_disconnected",
-            EventKind::OAuthSignIn => "oauth_sign_in",
-            EventKind::HistoryExported => "history_exported",
-            EventKind::OrgCreated => "org_created",
-            EventKind::OrgMemberInvited => "org_member_invited",
-            EventKind::OrgInvitationRevoked => "org_invitation_revoked",
-            EventKind::OrgMemberJoined => "org_member_joined",
-            EventKind::OrgRoleChanged => "org_role_changed",
-            EventKind::OrgMemberRemoved => "org_member_removed",
-            EventKind::OrgMemberLeft => "org_member_left",
-            EventKind::OrgPolicyChanged => "org_policy_changed",
-            EventKind::OrgTwoFactorReminder => "org_two_factor_reminder",
-            EventKind::ApiKeyPermissionReduced => "api_key_permission_reduced",
-            EventKind::OrgDeleted => "org_deleted",
-        }
-    }
+crate::text_enum!(EventKind);
 
+impl EventKind {
     /// What the Login History shows.
     pub fn label(self) -> &'static str {
         match self {
@@ -177,120 +186,66 @@ impl EventKind {
             | OrgTwoFactorReminder | OrgDeleted => Category::Team,
         }
     }
-
-    /// Reads a stored name back; unknown names (from a newer version) are `None`.
-    pub fn parse(text: &str) -> Option<EventKind> {
-        ALL_KINDS.iter().copied().find(|kind| kind.as_str() == text)
-    }
 }
 
-pub const ALL_KINDS: [EventKind; 41] = [
-    EventKind::SignUp,
-    EventKind::SignIn,
-    EventKind::SignInFailed,
-    EventKind::SignOut,
-    EventKind::PasswordChanged,
-    EventKind::PasswordResetRequested,
-    EventKind::PasswordReset,
-    EventKind::EmailChangeRequested,
-    EventKind::EmailChanged,
-    EventKind::ReportedNotMe,
-    EventKind::SessionRevoked,
-    EventKind::TwoFactorEnabled,
-    EventKind::TwoFactorDisabled,
-    EventKind::TwoFactorMethodChanged,
-    EventKind::BackupCodesRegenerated,
-    EventKind::BackupCodeUsed,
-    EventKind::TwoFactorChallengePassed,
-    EventKind::TwoFactorChallengeFailed,
-    EventKind::TwoFactorLockout,
-    EventKind::TotpReuseRefused,
-    EventKind::SmsCodeSent,
-    EventKind::ApiKeyCreated,
-    EventKind::ApiKeyRotated,
-    EventKind::ApiKeyRevoked,
-    EventKind::ApiKeyExpiredUse,
-    EventKind::ApiKeyPermissionDenied,
-    EventKind::OAuthConnected,
-    EventKind::OAuthDisconnected,
-    EventKind::OAuthSignIn,
-    EventKind::HistoryExported,
-    EventKind::OrgCreated,
-    EventKind::OrgMemberInvited,
-    EventKind::OrgInvitationRevoked,
-    EventKind::OrgMemberJoined,
-    EventKind::OrgRoleChanged,
-    EventKind::OrgMemberRemoved,
-    EventKind::OrgMemberLeft,
-    EventKind::OrgPolicyChanged,
-    EventKind::OrgTwoFactorReminder,
-    EventKind::ApiKeyPermissionReduced,
-    EventKind::OrgDeleted,
-];
-
 /// Whether the attempt succeeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     Success,
     Failure,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Outcome> {
-        [Outcome::Success, Outcome::Failure]
-            .into_iter()
-            .find(|outcome| outcome.as_str() == text)
-    }
-}
+crate::text_enum!(Outcome);
 
 /// The groups the Login History filters by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Category {
+    #[strum(serialize = "logins")]
     Logins,
+    #[strum(serialize = "failed")]
     FailedAttempts,
+    #[strum(serialize = "password")]
     Password,
+    #[strum(serialize = "two_factor")]
     TwoFactor,
+    #[strum(serialize = "sessions")]
     Sessions,
+    #[strum(serialize = "api_keys")]
     ApiKeys,
+    #[strum(serialize = "oauth")]
     OAuth,
+    #[strum(serialize = "team")]
     Team,
 }
 
+crate::text_enum!(Category);
+
 impl Category {
-    pub const ALL: [Category; 8] = [
-        Category::Logins,
-        Category::FailedAttempts,
-        Category::Password,
-        Category::TwoFactor,
-        Category::Sessions,
-        Category::ApiKeys,
-        Category::OAuth,
-        Category::Team,
-    ];
-
-    /// The stable name in URLs and in the `category` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Logins => "logins",
-            Category::FailedAttempts => "failed",
-            Category::Password => "password",
-            Category::TwoFactor => "two_factor",
-            Category::Sessions => "sessions",
-            Category::ApiKeys => "api_keys",
-            Category::OAuth => "oauth",
-            Category::Team => "team",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Category::Logins => "Sign-ins",
@@ -302,10 +257,6 @@ impl Category {
             Category::OAuth => "OAuth",
             Category::Team => "Team",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == text)
     }
 }
 
@@ -352,13 +303,14 @@ pub struct HistoryPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn every_kind_round_trips_through_its_stored_name() {
-        for kind in ALL_KINDS {
-            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        for kind in EventKind::iter() {
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
             assert!(!kind.label().is_empty());
         }
-        assert_eq!(EventKind::parse("no_such_kind"), None);
+        assert!("no_such_kind".parse::<EventKind>().is_err());
     }
 }

@@ -9,15 +9,19 @@ use crate::account::{PASSWORD_MAX_CHARS, email_problem, normalize_email};
 #[cfg(feature = "ssr")]
 use crate::login_history::{EventKind, Outcome};
 #[cfg(feature = "ssr")]
-use crate::server::{
-    auth::{app_state, client_meta, require_user},
-    password::{self, Password, PolicyContext},
-    recovery::{
-        EMAIL_CHANGE_TTL_MS, RESETS_PER_EMAIL, RESETS_PER_IP, Recipient, parse_link_token,
-        spent_link,
-    },
-    store::{account_tokens::Purpose, sessions, users},
+use crate::server::auth::store::{sessions, users};
+#[cfg(feature = "ssr")]
+use crate::server::auth::{app_state, client_meta, require_user};
+#[cfg(feature = "ssr")]
+use crate::server::password;
+#[cfg(feature = "ssr")]
+use crate::server::password::{Password, PolicyContext};
+#[cfg(feature = "ssr")]
+use crate::server::recovery::{
+    EMAIL_CHANGE_TTL_MS, RESETS_PER_EMAIL, RESETS_PER_IP, Recipient, parse_link_token, spent_link,
 };
+#[cfg(feature = "ssr")]
+use crate::server::store::account_tokens::Purpose;
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
 
@@ -101,9 +105,7 @@ pub async fn reset_password(
     let now = now_ms();
     users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now)).await?;
     users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
-    state
-        .remember_password_score(&used.user_id, verdict.score)
-        .await;
+    crate::server::password::remember_score(&state, &used.user_id, verdict.score).await;
     state.clear_sign_in_failures(&account.user.email).await?;
     let sign_out = sign_out_everywhere.is_some_and(|v| v == "on" || v == "true");
     let ended = if sign_out {
@@ -111,15 +113,15 @@ pub async fn reset_password(
     } else {
         0
     };
-    state
-        .record_event(
-            Some(&used.user_id),
-            EventKind::PasswordReset,
-            Outcome::Success,
-            &client,
-            serde_json::json!({"sessions_ended": ended}),
-        )
-        .await?;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(&used.user_id),
+        EventKind::PasswordReset,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"sessions_ended": ended}),
+    )
+    .await?;
     leptos_axum::redirect("/login?reset=done");
     Ok(())
 }
@@ -157,8 +159,7 @@ pub async fn request_email_change(
             "That is already your email address.",
         ));
     }
-    state
-        .confirm_sudo(&session, password, code, &client)
+    crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
         .await?;
     let user = &session.user;
     let url = state
@@ -185,15 +186,15 @@ pub async fn request_email_change(
         },
     );
     state.enqueue_mail(&confirm, None).await?;
-    state
-        .record_event(
-            Some(&user.id),
-            EventKind::EmailChangeRequested,
-            Outcome::Success,
-            &client,
-            serde_json::json!({"new_email": new_email}),
-        )
-        .await?;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(&user.id),
+        EventKind::EmailChangeRequested,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"new_email": new_email}),
+    )
+    .await?;
     let (subject, headline) = (
         "A change of your email address was requested".to_string(),
         format!(
@@ -231,15 +232,15 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
         ));
     }
     // The old address hears about it (with "This wasn't me"), the new one too.
-    state
-        .record_event(
-            Some(&used.user_id),
-            EventKind::EmailChanged,
-            Outcome::Success,
-            &client,
-            serde_json::json!({"old_email": account.user.email, "new_email": used.subject}),
-        )
-        .await?;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(&used.user_id),
+        EventKind::EmailChanged,
+        Outcome::Success,
+        &client,
+        serde_json::json!({"old_email": account.user.email, "new_email": used.subject}),
+    )
+    .await?;
     state
         .mail_notice(
             &Recipient {
@@ -269,7 +270,7 @@ pub async fn get_email_settings() -> Result<super::EmailSettings, AppError> {
         email: session.user.email.clone(),
         new_sign_in_notices: notify,
         needs_password: session.require_recent_auth(now_ms()).is_err(),
-        sudo_factor: crate::server::store::two_factor::active_method(&state.pool, &session.user.id)
+        sudo_factor: crate::two_factor::server::store::active_method(&state.pool, &session.user.id)
             .await?,
     })
 }

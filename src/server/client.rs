@@ -1,9 +1,41 @@
 //! Who is calling: the client IP (with or without trusting a proxy), and a
 //! readable device label from the user agent.
 
+use crate::server::state::AppState;
 use crate::sessions::DeviceKind;
 use http::HeaderMap;
 use std::net::{IpAddr, SocketAddr};
+
+/// Who did it and from where.
+#[derive(Clone, Debug, Default)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Where the event came from, with the device and location parsed when it is recorded.
+#[derive(Clone, Debug)]
+pub struct Origin<'a> {
+    pub client: &'a ClientMeta,
+    pub device: &'a str,
+    pub location: &'a str,
+}
+
+impl AppState {
+    /// The approximate location of an address as stored text.
+    pub fn locate(&self, ip: &str) -> String {
+        match ip.parse() {
+            Ok(ip) => self.geo.locate(ip),
+            Err(_) => crate::server::geo::UNKNOWN_LOCATION.to_string(),
+        }
+    }
+
+    /// The device label ("Firefox on Linux") and location a client is shown with.
+    pub fn device_and_location(&self, client: &ClientMeta) -> (String, String) {
+        let (device, _) = device_label(&client.user_agent);
+        (device, self.locate(&client.ip))
+    }
+}
 
 /// The client's address. With `trust_proxy` off, `X-Forwarded-For` is ignored
 /// (anyone can send it). With it on, the header's last entry is used: that is

@@ -1,10 +1,13 @@
 //! Periodic housekeeping: expired sessions and stale counters are deleted.
 
+use crate::api_keys::server::store as api_keys;
+use crate::login_history::server::store::history;
+use crate::server::auth::store::sessions;
 use crate::server::state::AppState;
-use crate::server::store::{
-    account_tokens, api_keys, history, orgs, rate_limits, sessions, two_factor,
-};
+use crate::server::store::{account_tokens, rate_limits};
+use crate::team::server::store as orgs;
 use crate::time::now_ms;
+use crate::two_factor::server::store as two_factor;
 use std::time::Duration;
 
 const INTERVAL: Duration = Duration::from_secs(10 * 60);
@@ -29,7 +32,8 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let secrets = api_keys::prune_retired_secrets(&state.pool, now - RETIRED_SECRET_TTL_MS).await?;
     let links = account_tokens::prune(&state.pool, now).await?;
     let mail = crate::server::mail::queue::prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
-    let invitations = orgs::prune_invitations(&state.pool, now - SENT_MAIL_TTL_MS).await?;
+    let invitations =
+        orgs::invitations::prune_invitations(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     Ok((
         sessions + two_factor + events + secrets + links + mail + invitations,
         counters,

@@ -1,15 +1,11 @@
 //! Everything that runs only on the server. Never compiled into the Wasm bundle.
 
-pub mod api_keys;
-pub mod audit;
 pub mod auth;
-pub mod checkup;
 pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod geo;
-pub mod history_export;
 pub mod mail;
 pub mod maintenance;
 pub mod middleware;
@@ -21,5 +17,3 @@ pub mod router;
 pub mod sms;
 pub mod state;
 pub mod store;
-pub mod team;
-pub mod two_factor;

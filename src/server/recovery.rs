@@ -4,14 +4,14 @@
 
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::store::{sessions, users};
+use crate::server::client::{ClientMeta, Origin};
 use crate::server::crypto::RandomToken;
 use crate::server::mail::Mail;
 use crate::server::mail::compose::{self, LinkMail};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::server::store::account_tokens::{self, Purpose, TokenUse};
-use crate::server::store::events::{ClientMeta, Origin};
-use crate::server::store::{sessions, users};
 use crate::time::now_ms;
 use sqlx::Row;
 
@@ -165,7 +165,8 @@ impl AppState {
             footer: "If you did not ask for this, ignore this email: your password stays as it is.".into(),
         });
         self.enqueue_mail(&mail, None).await?;
-        self.record_event(
+        crate::login_history::server::record::record_event(
+            &self,
             Some(user_id),
             EventKind::PasswordResetRequested,
             Outcome::Success,
@@ -312,7 +313,8 @@ impl AppState {
             )
         };
         users::set_must_reset_password(&self.pool, &used.user_id, true).await?;
-        self.record_event(
+        crate::login_history::server::record::record_event(
+            &self,
             Some(&used.user_id),
             EventKind::ReportedNotMe,
             Outcome::Failure,

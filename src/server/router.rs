@@ -5,7 +5,7 @@ use crate::server::config::Config;
 use crate::server::crypto::ServerKey;
 use crate::server::middleware::{self, headers::CspNonce};
 use crate::server::state::AppState;
-use crate::server::{db, geo, maintenance};
+use crate::server::{db, geo, maintenance, rest};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
@@ -78,6 +78,18 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// The `/api/v1` JSON API: each room's endpoints and the OpenAPI document.
+fn json_api() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(rest::openapi::document))
+        .merge(crate::account::server::rest::routes())
+        .merge(crate::sessions::server::rest::routes())
+        .merge(crate::login_history::server::rest::routes())
+        .merge(crate::api_keys::server::rest::routes())
+        .fallback(rest::not_found)
+        .method_not_allowed_fallback(rest::method_not_allowed)
+}
+
 /// The whole application: pages, server functions, static files, guards.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -86,13 +98,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/security") }))
         .route("/healthz", get(health))
-        .nest(
-            crate::server::rest::BASE_PATH,
-            crate::server::rest::router(),
-        )
+        .nest(rest::BASE_PATH, json_api())
         .route(
-            crate::server::history_export::EXPORT_PATH,
-            get(crate::server::history_export::export),
+            crate::login_history::server::export::EXPORT_PATH,
+            get(crate::login_history::server::export::export),
         )
         // Also registers every server function at its /api/ path (POST only).
         .leptos_routes_with_context(&state, routes, context.clone(), {

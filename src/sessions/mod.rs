@@ -1,6 +1,8 @@
 //! Active sessions: every signed-in device, where and when, revocable.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +52,24 @@ pub struct SessionsOverview {
     pub sudo_factor: Option<crate::two_factor::Method>,
 }
 
+/// Session ids are UUIDs; anything else is refused before the database.
+pub fn session_id_problem(id: &str) -> Option<&'static str> {
+    (!crate::ids::is_uuid_shaped(id)).then_some("That session id is not valid.")
+}
+
+/// Which other sessions a mass sign-out ends.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
+pub enum MassRevocation {
+    #[strum(serialize = "all")]
+    All,
+    #[strum(serialize = "without_2fa")]
+    WithoutSecondFactor,
+}
+
+crate::text_enum!(MassRevocation);
+
 /// Sessions should be reviewed monthly.
 pub const REVIEW_INTERVAL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
@@ -59,25 +79,104 @@ pub fn review_due(reviewed_at: Option<i64>, account_created_at: i64, now: i64) -
     now - reviewed_at.unwrap_or(account_created_at) >= REVIEW_INTERVAL_MS
 }
 
-/// How a stored `auth_method` reads in the list.
-pub fn sign_in_method_label(stored: &str) -> String {
-    let factors: Vec<&str> = stored
-        .split('+')
-        .map(|factor| match factor {
-            "password" => "Password",
-            "totp" => "authenticator app",
-            "sms" => "SMS",
-            "backup_code" => "backup code",
-            "api_key" => "API key",
-            _ => "other",
-        })
-        .collect();
-    factors.join(" + ")
+/// The first step of a sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum FirstFactor {
+    Password,
 }
 
-/// Whether a stored `auth_method` included a second factor.
-pub fn has_second_factor(stored: &str) -> bool {
-    stored.split('+').count() > 1
+/// The second factor a sign-in passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum SecondFactorUsed {
+    Totp,
+    Sms,
+    BackupCode,
+}
+
+impl SecondFactorUsed {
+    /// How the list names it after "Password + ".
+    pub fn label(self) -> &'static str {
+        match self {
+            SecondFactorUsed::Totp => "authenticator app",
+            SecondFactorUsed::Sms => "SMS",
+            SecondFactorUsed::BackupCode => "backup code",
+        }
+    }
+}
+
+/// How a session signed in. Stored in `sessions.auth_method` as the first
+/// factor, then `+` and the second when 2FA was asked: `password+totp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInMethod {
+    pub first: FirstFactor,
+    pub second: Option<SecondFactorUsed>,
+}
+
+impl SignInMethod {
+    /// A password alone.
+    pub const PASSWORD: SignInMethod = SignInMethod {
+        first: FirstFactor::Password,
+        second: None,
+    };
+
+    /// A password and then `second`.
+    pub fn password_and(second: SecondFactorUsed) -> SignInMethod {
+        SignInMethod {
+            first: FirstFactor::Password,
+            second: Some(second),
+        }
+    }
+
+    /// Whether the sign-in included a second factor.
+    pub fn has_second_factor(self) -> bool {
+        self.second.is_some()
+    }
+
+    /// "Password", "Password + authenticator app", …
+    pub fn label(self) -> String {
+        let first = match self.first {
+            FirstFactor::Password => "Password",
+        };
+        match self.second {
+            Some(second) => format!("{first} + {}", second.label()),
+            None => first.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SignInMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first: &'static str = self.first.into();
+        match self.second {
+            Some(second) => write!(f, "{first}+{}", <&'static str>::from(second)),
+            None => f.write_str(first),
+        }
+    }
+}
+
+impl std::str::FromStr for SignInMethod {
+    type Err = strum::ParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (first, second) = match text.split_once('+') {
+            Some((first, second)) => (first, Some(second.parse()?)),
+            None => (text, None),
+        };
+        Ok(SignInMethod {
+            first: first.parse()?,
+            second,
+        })
+    }
+}
+
+impl TryFrom<String> for SignInMethod {
+    type Error = strum::ParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
 }
 
 #[cfg(test)]
@@ -85,15 +184,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn methods_read_naturally() {
-        assert_eq!(sign_in_method_label("password"), "Password");
+    fn methods_read_naturally_and_round_trip() {
+        let read = |text: &str| text.parse::<SignInMethod>().unwrap();
+        assert_eq!(read("password").label(), "Password");
         assert_eq!(
-            sign_in_method_label("password+totp"),
+            read("password+totp").label(),
             "Password + authenticator app"
         );
-        assert_eq!(sign_in_method_label("password+sms"), "Password + SMS");
-        assert!(has_second_factor("password+backup_code"));
-        assert!(!has_second_factor("password"));
+        assert_eq!(read("password+sms").label(), "Password + SMS");
+        assert!(read("password+backup_code").has_second_factor());
+        assert!(!read("password").has_second_factor());
+        for text in [
+            "password",
+            "password+totp",
+            "password+sms",
+            "password+backup_code",
+        ] {
+            assert_eq!(read(text).to_string(), text);
+        }
+        for bad in [
+            "",
+            "api_key",
+            "password+",
+            "password+email",
+            "totp+password",
+        ] {
+            assert!(bad.parse::<SignInMethod>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -103,5 +220,19 @@ mod tests {
         assert!(review_due(None, 0, 30 * day));
         assert!(!review_due(Some(10 * day), 0, 39 * day));
         assert!(review_due(Some(10 * day), 0, 40 * day));
+    }
+
+    #[test]
+    fn only_uuid_shaped_ids_pass() {
+        assert!(session_id_problem("0190f3a2-7b1c-7d4e-8f00-0123456789ab").is_none());
+        for bad in [
+            "",
+            "abc",
+            "0190f3a2-7b1c-7d4e-8f00-0123456789abc",
+            "0190f3a2x7b1c-7d4e-8f00-0123456789ab",
+            "'; DROP TABLE sessions; --",
+        ] {
+            assert!(session_id_problem(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -1,9 +1,7 @@
 //! The Active Sessions section of the Security page.
 
-use super::api::{
-    MarkSessionsReviewed, MassRevocation, RevokeOtherSessions, RevokeSession, list_sessions,
-};
-use super::{DeviceKind, SessionInfo, SessionsOverview};
+use super::api::{MarkSessionsReviewed, RevokeOtherSessions, RevokeSession, list_sessions};
+use super::{DeviceKind, MassRevocation, SessionInfo, SessionsOverview};
 use crate::error::AppError;
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Tone};

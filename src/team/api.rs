@@ -4,23 +4,29 @@
 
 use super::{InvitationPreview, Team};
 use crate::error::AppError;
-use crate::login_history::HistoryPage;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
+use super::server::{self, check_user_id, gate, invitations, policy};
+#[cfg(feature = "ssr")]
 use super::{Role, TwoFactorRequirement, parse_grace_days};
 #[cfg(feature = "ssr")]
-use crate::server::{
-    auth::{app_state, client_meta, current_session, require_user},
-    recovery::parse_link_token,
-    team::{check_user_id, invitations::check_invitation_id, policy::OrgPolicy},
-};
+use crate::server::auth::{app_state, client_meta, current_session, require_user};
+#[cfg(feature = "ssr")]
+use crate::server::recovery::parse_link_token;
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
+#[cfg(feature = "ssr")]
+use invitations::check_invitation_id;
+#[cfg(feature = "ssr")]
+use policy::OrgPolicy;
 
 #[cfg(feature = "ssr")]
 fn parse_role(text: &str) -> Result<Role, AppError> {
-    Role::parse(text.trim()).ok_or_else(|| AppError::validation("role", "Choose a role."))
+    text.trim()
+        .parse::<Role>()
+        .ok()
+        .ok_or_else(|| AppError::validation("role", "Choose a role."))
 }
 
 /// The caller's organization, role, members and (for Owners and Admins)
@@ -28,7 +34,7 @@ fn parse_role(text: &str) -> Result<Role, AppError> {
 #[server(endpoint = "get_team")]
 pub async fn get_team() -> Result<Option<Team>, AppError> {
     let session = require_user().await?;
-    app_state()?.team(&session.user.id).await
+    server::team(&app_state()?, &session.user.id).await
 }
 
 /// Creates an organization with the caller as Owner, then opens the Team
@@ -37,13 +43,8 @@ pub async fn get_team() -> Result<Option<Team>, AppError> {
 pub async fn create_organization(name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
-    state
-        .create_organization(&session.user, &name, &client_meta()?)
-        .await?;
-    let next = match state
-        .two_factor_requirement(&session.user.id, now_ms())
-        .await?
-    {
+    server::create_organization(&state, &session.user, &name, &client_meta()?).await?;
+    let next = match gate::two_factor_requirement(&state, &session.user.id, now_ms()).await? {
         TwoFactorRequirement::Enforced { .. } => super::TWO_FACTOR_SETUP_PATH,
         _ => "/settings/team",
     };
@@ -56,9 +57,7 @@ pub async fn create_organization(name: String) -> Result<(), AppError> {
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let role = parse_role(&role)?;
-    app_state()?
-        .invite_member(&session.user, &email, role, &client_meta()?)
-        .await
+    invitations::invite_member(&app_state()?, &session.user, &email, role, &client_meta()?).await
 }
 
 /// Withdraws a pending invitation; Owners and Admins.
@@ -66,9 +65,8 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
 pub async fn revoke_invitation(invitation_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let invitation_id = check_invitation_id(&invitation_id)?;
-    app_state()?
-        .revoke_invitation(&session.user, &invitation_id, &client_meta()?)
-        .await
+    let (state, client) = (app_state()?, client_meta()?);
+    invitations::revoke_invitation(&state, &session.user, &invitation_id, &client).await
 }
 
 /// Gives a member another role; Owners (any role) and Admins (not Owner).
@@ -77,9 +75,14 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
     let role = parse_role(&role)?;
-    app_state()?
-        .change_member_role(&session.user, &user_id, role, &client_meta()?)
-        .await
+    server::change_member_role(
+        &app_state()?,
+        &session.user,
+        &user_id,
+        role,
+        &client_meta()?,
+    )
+    .await
 }
 
 /// Removes a member and revokes their API keys; Owners and Admins.
@@ -87,18 +90,14 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
-    app_state()?
-        .remove_member(&session.user, &user_id, &client_meta()?)
-        .await
+    server::remove_member(&app_state()?, &session.user, &user_id, &client_meta()?).await
 }
 
 /// Leaves the caller's organization (not as its last Owner).
 #[server(endpoint = "leave_organization")]
 pub async fn leave_organization() -> Result<(), AppError> {
     let session = require_user().await?;
-    app_state()?
-        .leave_organization(&session.user, &client_meta()?)
-        .await
+    server::leave_organization(&app_state()?, &session.user, &client_meta()?).await
 }
 
 /// Sets the organization's name and 2FA policy; Owners only. `production`
@@ -131,9 +130,7 @@ pub async fn update_org_policy(
         require_two_factor: checked(require_two_factor)?,
         grace_days,
     };
-    app_state()?
-        .update_org_policy(&session.user, policy, &client_meta()?)
-        .await
+    policy::update_org_policy(&app_state()?, &session.user, policy, &client_meta()?).await
 }
 
 /// Mails members without 2FA a reminder: one member (`user_id`) or all of
@@ -145,27 +142,8 @@ pub async fn remind_two_factor(user_id: Option<String>) -> Result<usize, AppErro
         None | Some("") => None,
         Some(id) => Some(check_user_id(id)?),
     };
-    app_state()?
-        .remind_about_two_factor(&session.user, only.as_deref(), &client_meta()?)
-        .await
-}
-
-/// The organization's team events (Login History filters and pages);
-/// Owners and Admins.
-#[server(endpoint = "org_history")]
-pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
-    let session = require_user().await?;
-    let state = app_state()?;
-    let membership = state.managing_membership(&session.user.id).await?;
-    let filter = crate::login_history::filter::HistoryFilter::from_query(&query)
-        .map_err(|message| AppError::validation("filter", message))?;
-    crate::login_history::api::history_page(
-        &state,
-        crate::server::store::history::Scope::Org(&membership.organization.id),
-        filter,
-        true,
-    )
-    .await
+    let (state, client) = (app_state()?, client_meta()?);
+    policy::remind_about_two_factor(&state, &session.user, only.as_deref(), &client).await
 }
 
 /// What an invitation link offers; works signed out too.
@@ -173,9 +151,8 @@ pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
     let token = parse_link_token(&token)?;
     let session = current_session().await?;
-    app_state()?
-        .preview_invitation(&token, session.as_ref().map(|session| &session.user))
-        .await
+    let user = session.as_ref().map(|session| &session.user);
+    invitations::preview_invitation(&app_state()?, &token, user).await
 }
 
 /// Accepts an invitation as the signed-in, invited account and opens the Team page.
@@ -183,9 +160,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let token = parse_link_token(&token)?;
-    app_state()?
-        .accept_invitation(&session.user, &token, &client_meta()?)
-        .await?;
+    invitations::accept_invitation(&app_state()?, &session.user, &token, &client_meta()?).await?;
     leptos_axum::redirect("/settings/team?joined=1");
     Ok(())
 }
@@ -196,21 +171,11 @@ pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement,
     let session = require_user().await?;
     if let Some(resolved) = crate::server::auth::request_parts()?
         .extensions
-        .get::<crate::server::team::policy::ResolvedRequirement>()
+        .get::<gate::ResolvedRequirement>()
     {
         return Ok(resolved.0.clone());
     }
-    app_state()?
-        .two_factor_requirement(&session.user.id, now_ms())
-        .await
-}
-
-/// The organization's security checkup (members without 2FA, the 2FA
-/// policy, the team's API keys); Owners only.
-#[server(endpoint = "org_checkup")]
-pub async fn get_org_checkup() -> Result<crate::checkup::SecurityCheckup, AppError> {
-    let session = require_user().await?;
-    app_state()?.org_checkup(&session.user.id, now_ms()).await
+    gate::two_factor_requirement(&app_state()?, &session.user.id, now_ms()).await
 }
 
 /// Deletes the caller's organization (Owners only): `confirm` is its exact
@@ -225,13 +190,10 @@ pub async fn delete_organization(
     let session = require_user().await?;
     let state = app_state()?;
     let client = client_meta()?;
-    if state.my_membership(&session.user.id).await?.role != Role::Owner {
+    if server::my_membership(&state, &session.user.id).await?.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
-    state
-        .confirm_sudo(&session, password, code, &client)
+    crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
         .await?;
-    state
-        .delete_organization(&session.user, &confirm, &client)
-        .await
+    server::delete::delete_organization(&state, &session.user, &confirm, &client).await
 }

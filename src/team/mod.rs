@@ -4,6 +4,8 @@
 //! page and their server functions.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use crate::api_keys::Permission;
@@ -22,8 +24,22 @@ pub const TWO_FACTOR_SETUP_PATH: &str = "/two-factor-setup";
 pub const REMINDER_INTERVAL_MS: i64 = DAY_MS;
 
 /// A member's role; each includes what the ones below it may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Viewer,
     Member,
@@ -31,24 +47,9 @@ pub enum Role {
     Owner,
 }
 
+crate::text_enum!(Role);
+
 impl Role {
-    /// Highest first, as the UI lists them.
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
-
-    /// The stable name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == text)
-    }
-
     /// What the UI calls it.
     pub fn label(self) -> &'static str {
         match self {
@@ -128,6 +129,16 @@ impl Organization {
             self.grace_days,
         )
     }
+}
+
+/// A membership with its organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub organization: Organization,
+    pub role: Role,
+    pub joined_at: i64,
+    /// Whether the member has two-factor authentication on.
+    pub two_factor_on: bool,
 }
 
 /// One member on the Team page. Two-factor status and activity are shown to
@@ -254,14 +265,15 @@ pub fn countdown_text(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn roles_round_trip_and_order() {
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
+        for role in Role::iter() {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
         }
-        assert_eq!(Role::parse("Owner"), None);
-        assert_eq!(Role::parse("superuser"), None);
+        assert_eq!(("Owner").parse::<Role>().ok(), None);
+        assert_eq!(("superuser").parse::<Role>().ok(), None);
         assert!(Role::Owner > Role::Admin && Role::Admin > Role::Member);
         assert!(Role::Member > Role::Viewer);
     }

@@ -2,32 +2,34 @@
 
 pub mod api;
 pub mod phone;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};
 
 /// A second factor a user can turn on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Method {
     Totp,
     Sms,
 }
 
+crate::text_enum!(Method);
+
 impl Method {
-    /// The stable name stored in the database and sent by forms.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Totp => "totp",
-            Method::Sms => "sms",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Method> {
-        [Method::Totp, Method::Sms]
-            .into_iter()
-            .find(|method| method.as_str() == text)
-    }
-
     /// What the UI calls it.
     pub fn label(self) -> &'static str {
         match self {
@@ -179,8 +181,8 @@ mod tests {
     #[test]
     fn methods_round_trip() {
         for method in [Method::Totp, Method::Sms] {
-            assert_eq!(Method::parse(method.as_str()), Some(method));
+            assert_eq!(method.as_str().parse::<Method>().ok(), Some(method));
         }
-        assert_eq!(Method::parse("email"), None);
+        assert_eq!(("email").parse::<Method>().ok(), None);
     }
 }

@@ -312,7 +312,7 @@ both_databases! {
         mangled[20] = if mangled[20] == b'a' { b'b' } else { b'a' };
         let mangled = String::from_utf8(mangled).unwrap();
         // Well formed, right checksum, never issued.
-        let unknown = statusstack::server::crypto::api_token::ApiToken::generate().expose().to_string();
+        let unknown = statusstack::api_keys::server::token::ApiToken::generate().expose().to_string();
         let huge = format!("Bearer {}", "a".repeat(10 * 1024));
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("no scheme", token.clone().into_bytes()),
@@ -540,12 +540,11 @@ both_databases! {
         // 60 failed sign-ins: more than one page of 50.
         let user: String = sqlx::query("SELECT id FROM users").fetch_one(&app.pool).await.unwrap().try_get(0).unwrap();
         for _ in 0..60 {
-            app.state
-                .record_event(
+            statusstack::login_history::server::record::record_event(&app.state,
                     Some(&user),
                     statusstack::login_history::EventKind::SignInFailed,
                     statusstack::login_history::Outcome::Failure,
-                    &statusstack::server::store::events::ClientMeta::default(),
+                    &statusstack::server::client::ClientMeta::default(),
                     serde_json::json!({"reason": "wrong_password"}),
                 )
                 .await

@@ -76,7 +76,7 @@ both_databases! {
         sqlx::query("UPDATE sessions SET expires_at = 1 WHERE revoked_at IS NULL AND created_at = (SELECT MIN(created_at) FROM sessions WHERE revoked_at IS NULL)")
             .execute(&app.pool).await.unwrap();
         let state_pool = app.pool.clone();
-        let deleted = statusstack::server::store::sessions::prune(&state_pool, statusstack::time::now_ms(), 14 * 24 * 3600 * 1000).await.unwrap();
+        let deleted = statusstack::server::auth::store::sessions::prune(&state_pool, statusstack::time::now_ms(), 14 * 24 * 3600 * 1000).await.unwrap();
         assert_eq!(deleted, 2);
         assert!(app.is_signed_in(&live).await);
     }

@@ -14,6 +14,7 @@ use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
 use crate::ui::{SudoFields, action_error};
 use leptos::prelude::*;
 use reveal::RevealPanel;
+use strum::IntoEnumIterator;
 
 const BADGE: &str = "rounded-full px-2 py-0.5 text-xs font-medium";
 const BADGE_WARN: &str = "bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-200";
@@ -161,7 +162,7 @@ fn CreateKeyForm(
             <fieldset class="space-y-2">
                 <legend class=LABEL>"Permission"</legend>
                 <div class="grid gap-2 sm:grid-cols-3">
-                    {Permission::ALL.into_iter().map(|level| view! {
+                    {Permission::iter().into_iter().map(|level| view! {
                         <label class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 text-sm has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50 dark:border-slate-700 dark:has-[:checked]:bg-indigo-950/40">
                             <input type="radio" name="permission" value=level.as_str() checked=level == Permission::Read
                                 class="mt-0.5 accent-indigo-600" on:change=move |_| permission.set(level)/>
@@ -316,7 +317,7 @@ fn KeyRow(
                                     <p class="text-slate-700 dark:text-slate-200">"Issue a new secret for this key. The new one is shown once."</p>
                                     <label for=grace_id.clone() class=LABEL>"The old secret"</label>
                                     <select id=grace_id name="grace" class=INPUT>
-                                        {RotationGrace::ALL.into_iter().map(|grace| view! {
+                                        {RotationGrace::iter().into_iter().map(|grace| view! {
                                             <option value=grace.as_str() selected=grace == RotationGrace::OneDay>{grace.label()}</option>
                                         }).collect_view()}
                                     </select>

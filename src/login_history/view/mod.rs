@@ -13,6 +13,7 @@ use chart::EventsChart;
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_location;
+use strum::IntoEnumIterator;
 
 /// Whose events a history view shows: the signed-in person's (Security page)
 /// or their organization's team events (Team page, Owners and Admins).
@@ -53,7 +54,9 @@ pub fn LoginHistory(
         move |query| async move {
             match scope {
                 HistoryScope::Personal => login_history(query).await,
-                HistoryScope::Organization => crate::team::api::get_org_history(query).await,
+                HistoryScope::Organization => {
+                    crate::login_history::api::get_org_history(query).await
+                }
             }
         },
     );
@@ -125,7 +128,7 @@ fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
             <fieldset>
                 <legend class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">"Events"</legend>
                 <div class="flex flex-wrap gap-2">
-                    {Category::ALL.into_iter().map(|category| {
+                    {Category::iter().into_iter().map(|category| {
                         let id = format!("category-{}", category.as_str());
                         let for_id = id.clone();
                         view! {
@@ -150,7 +153,7 @@ fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
                 <label class="space-y-1 text-xs font-medium text-slate-600 dark:text-slate-300">
                     <span class="block">"Time"</span>
                     <select name="range" class=INPUT>
-                        {Range::ALL.into_iter().map(|range| view! {
+                        {Range::iter().into_iter().map(|range| view! {
                             <option value=range.as_str() selected=filter.range == range>{range.label()}</option>
                         }).collect_view()}
                     </select>

@@ -1,6 +1,5 @@
 //! Cryptography the server owns: the server key, random tokens, digests.
 
-pub mod api_token;
 pub mod codes;
 pub mod keys;
 pub mod sealing;

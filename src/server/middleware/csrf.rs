@@ -58,7 +58,7 @@ pub fn is_json_api(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderMap;
+    use http::{HeaderMap, HeaderValue};
 
     fn public() -> PublicUrl {
         PublicUrl::parse("http://127.0.0.1:3000").unwrap()

@@ -4,7 +4,7 @@
 use super::csrf::is_json_api;
 use super::guard::without_action_error_params;
 use crate::error::{AppError, FormFlash};
-use crate::server::auth::cookie_values;
+use crate::server::auth::cookies::cookie_values;
 use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};

@@ -67,7 +67,7 @@ pub async fn page_guard(
     let signed_out_only = path == "/login"
         || path == "/signup"
         || path == "/forgot-password"
-        || path == crate::server::two_factor::CHALLENGE_PATH;
+        || path == crate::two_factor::server::challenge::CHALLENGE_PATH;
     if !protected && !signed_out_only {
         return next.run(request).await;
     }
@@ -100,8 +100,13 @@ pub async fn page_guard(
             response
         }
         (Some(_), false) => see_other("/settings/security"),
-        (None, false) if path == crate::server::two_factor::CHALLENGE_PATH => {
-            match state.challenge_from_headers(request.headers()).await {
+        (None, false) if path == crate::two_factor::server::challenge::CHALLENGE_PATH => {
+            match crate::two_factor::server::challenge::challenge_from_headers(
+                &state,
+                request.headers(),
+            )
+            .await
+            {
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) => see_other("/login?challenge=expired"),
                 Err(_) => (
@@ -113,17 +118,20 @@ pub async fn page_guard(
         }
         (Some(session), true) => {
             if path != crate::team::TWO_FACTOR_SETUP_PATH {
-                match state
-                    .two_factor_requirement(&session.user.id, crate::time::now_ms())
-                    .await
+                match crate::team::server::gate::two_factor_requirement(
+                    &state,
+                    &session.user.id,
+                    crate::time::now_ms(),
+                )
+                .await
                 {
                     Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
                         return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
                     }
                     Ok(requirement) => {
-                        request.extensions_mut().insert(
-                            crate::server::team::policy::ResolvedRequirement(requirement),
-                        );
+                        request
+                            .extensions_mut()
+                            .insert(crate::team::server::gate::ResolvedRequirement(requirement));
                     }
                     Err(_) => {
                         return (

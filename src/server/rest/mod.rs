@@ -2,42 +2,32 @@
 //! no cookies (so no CSRF check), JSON errors `{"error": {"code", "message"}}`.
 
 pub mod auth;
-pub mod handlers;
 pub mod openapi;
 pub mod quota;
 
 use crate::error::AppError;
-use crate::server::state::AppState;
-use axum::Router;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 /// Where the API is mounted.
 pub const BASE_PATH: &str = "/api/v1";
 
-/// The API's routes, to be nested at `BASE_PATH`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi::document))
-        .route("/me", get(handlers::me))
-        .route("/sessions", get(handlers::list_sessions))
-        .route("/sessions/{id}", delete(handlers::revoke_session))
-        .route("/login-history", get(handlers::login_history))
-        .route(
-            "/api-keys",
-            get(handlers::list_api_keys).post(handlers::create_api_key),
-        )
-        .route("/api-keys/{id}", delete(handlers::revoke_api_key))
-        .fallback(|| async { ApiError::not_found() })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "This endpoint does not support that method.",
-            )
-        })
+/// What every handler of the API returns.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The answer to a path the API does not have.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// The answer to a method a path of the API does not support.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not support that method.",
+    )
 }
 
 /// An error as the API sends it.
@@ -87,6 +77,11 @@ impl ApiError {
 
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.")
+    }
+
+    /// 422 for a refused input, naming the field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        AppError::validation(field, message).into()
     }
 }
 

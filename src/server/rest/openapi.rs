@@ -1,6 +1,5 @@
 //! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers (utoipa).
 
-use super::handlers;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
 use std::sync::OnceLock;
@@ -15,13 +14,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         description = "Your account's security data. Authenticate with `Authorization: Bearer ssk_…` (Settings → API Keys). Read-only keys read; Read/Write keys also sign out sessions; Admin keys also manage API keys. Each key may make `API_RATE_LIMIT_PER_MINUTE` requests a minute (default 600). Times are Unix milliseconds."
     ),
     paths(
-        handlers::me,
-        handlers::list_sessions,
-        handlers::revoke_session,
-        handlers::login_history,
-        handlers::list_api_keys,
-        handlers::create_api_key,
-        handlers::revoke_api_key,
+        crate::account::server::rest::me,
+        crate::sessions::server::rest::list_sessions,
+        crate::sessions::server::rest::revoke_session,
+        crate::login_history::server::rest::login_history,
+        crate::api_keys::server::rest::list_api_keys,
+        crate::api_keys::server::rest::create_api_key,
+        crate::api_keys::server::rest::revoke_api_key,
     ),
     modifiers(&BearerKeys),
 )]

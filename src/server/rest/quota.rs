@@ -6,8 +6,8 @@
 //! at most one batch each.
 
 use crate::error::AppError;
-use crate::server::state::AppState;
 use crate::server::store::rate_limits;
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -85,25 +85,27 @@ impl ApiQuota {
             window.shared = window.shared.max(shared);
         }
     }
-}
 
-impl AppState {
     /// Counts one request of the key; refuses with `RateLimited` once the
-    /// key's per-minute limit (`API_RATE_LIMIT_PER_MINUTE`) is used up.
-    pub async fn take_api_quota(&self, key_id: &str, now: i64) -> Result<(), AppError> {
-        let limit = self.config.api_rate_limit_per_minute;
+    /// key's per-minute `limit` (`API_RATE_LIMIT_PER_MINUTE`) is used up.
+    pub async fn take(
+        &self,
+        pool: &AnyPool,
+        key_id: &str,
+        limit: i64,
+        now: i64,
+    ) -> Result<(), AppError> {
         let start = now - now.rem_euclid(WINDOW_MS);
         let refused = || AppError::RateLimited {
             retry_after: ((start + WINDOW_MS - now).max(1) as u64).div_ceil(1000),
         };
-        match self.api_quota.count_locally(key_id, start, limit, now) {
+        match self.count_locally(key_id, start, limit, now) {
             Local::Refused => Err(refused()),
             Local::Allowed => Ok(()),
             Local::Sync(hits) => {
                 let bucket = format!("api-key:{key_id}");
-                let shared =
-                    rate_limits::add_in_window(&self.pool, &bucket, start, hits, now).await?;
-                self.api_quota.learn_shared(key_id, start, shared);
+                let shared = rate_limits::add_in_window(pool, &bucket, start, hits, now).await?;
+                self.learn_shared(key_id, start, shared);
                 if shared > limit {
                     Err(refused())
                 } else {

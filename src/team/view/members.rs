@@ -11,6 +11,7 @@ use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
+use strum::IntoEnumIterator;
 
 const CHIP: &str = "rounded-full px-2 py-0.5 text-xs font-medium";
 const CHIP_OK: &str =
@@ -114,7 +115,7 @@ pub fn MembersList(team: Team, actions: TeamActions, without_two_factor: usize) 
 #[component]
 fn MemberLine(member: MemberRow, my_role: Role, actions: TeamActions) -> impl IntoView {
     let manageable = !member.is_me && my_role.may_manage(member.role);
-    let grantable: Vec<Role> = Role::ALL
+    let grantable: Vec<Role> = Role::iter()
         .into_iter()
         .filter(|role| my_role.may_manage(*role))
         .collect();

@@ -1,0 +1,227 @@
+//! API keys on the server: issue, list, rotate and revoke, shared by the
+//! settings page's server functions and the `/api/v1` JSON API; the tokens,
+//! their authentication and their SQL.
+
+pub mod authenticate;
+pub mod rest;
+pub mod store;
+pub mod token;
+
+use crate::api_keys::{ApiKeyInfo, IssuedKey, Permission, RotationGrace};
+use crate::error::AppError;
+use crate::login_history::{EventKind, Outcome};
+use crate::server::client::ClientMeta;
+use crate::server::db::new_id;
+use crate::server::state::AppState;
+use crate::time::now_ms;
+use store::{LiveSecret, NewKey, StoredKey};
+use token::ApiToken;
+
+/// How many keys one account may hold at once.
+pub const MAX_KEYS_PER_USER: usize = 100;
+
+/// A validated request for a new key.
+#[derive(Clone, Debug)]
+pub struct KeyRequest {
+    pub name: String,
+    pub permission: Permission,
+    pub expires_at: Option<i64>,
+}
+
+/// Key ids are UUIDs; anything else is refused before the database.
+pub fn check_key_id(key_id: &str) -> Result<String, AppError> {
+    let key_id = key_id.trim().to_ascii_lowercase();
+    if crate::ids::is_uuid_shaped(&key_id) {
+        Ok(key_id)
+    } else {
+        Err(AppError::validation("key_id", "That key id is not valid."))
+    }
+}
+
+/// The user's keys that are not revoked, newest first, with their badges.
+pub async fn list_api_keys(state: &AppState, user_id: &str) -> Result<Vec<ApiKeyInfo>, AppError> {
+    let now = now_ms();
+    let keys = store::list_for_user(&state.pool, user_id).await?;
+    let secrets = store::live_secrets(&state.pool, user_id, now).await?;
+    Ok(keys
+        .into_iter()
+        .map(|key| key_info(key, &secrets, now))
+        .collect())
+}
+
+/// Creates a key and returns it with its token: the token's only appearance.
+#[tracing::instrument(skip(state, client), fields(permission = request.permission.as_str()))]
+pub async fn issue_api_key(
+    state: &AppState,
+    user_id: &str,
+    request: KeyRequest,
+    client: &ClientMeta,
+) -> Result<IssuedKey, AppError> {
+    crate::team::server::gate::check_key_permission(&state, user_id, request.permission).await?;
+    let existing = store::list_for_user(&state.pool, user_id).await?;
+    if existing.len() >= MAX_KEYS_PER_USER {
+        return Err(AppError::validation(
+            "name",
+            format!(
+                "You have {MAX_KEYS_PER_USER} keys, the most an account can hold. Revoke unused keys first."
+            ),
+        ));
+    }
+    let token = ApiToken::generate();
+    let now = now_ms();
+    let id = new_id();
+    store::insert(
+        &state.pool,
+        &NewKey {
+            id: &id,
+            user_id,
+            name: &request.name,
+            permission: request.permission.as_str(),
+            expires_at: request.expires_at,
+            secret_hash: &token.hash(),
+            prefix: token.visible_prefix(),
+            now,
+        },
+    )
+    .await?;
+    crate::login_history::server::record::record_event(state, Some(user_id),
+        EventKind::ApiKeyCreated,
+        Outcome::Success,
+        client,
+        serde_json::json!({
+            "key_id": id,
+            "name": request.name,
+            "permission": request.permission.as_str(),
+            "prefix": token.visible_prefix(),
+            "expires": request.expires_at.map(crate::time::iso_date).unwrap_or_else(|| "never".into()),
+        }),
+    )
+    .await?;
+    let stored = StoredKey {
+        id,
+        user_id: user_id.to_string(),
+        name: request.name,
+        permission: request.permission.as_str().to_string(),
+        created_at: now,
+        expires_at: request.expires_at,
+        rotated_at: None,
+        last_used_at: None,
+        last_used_ip: String::new(),
+        last_used_user_agent: String::new(),
+    };
+    let secrets = [LiveSecret {
+        key_id: stored.id.clone(),
+        prefix: token.visible_prefix().to_string(),
+        valid_until: None,
+    }];
+    Ok(IssuedKey {
+        key: key_info(stored, &secrets, now),
+        token: token.expose().to_string(),
+    })
+}
+
+/// Issues a new secret for one of the user's keys; the old one keeps
+/// working for `grace`. Returns the key with its new token.
+#[tracing::instrument(skip(state, client))]
+pub async fn rotate_api_key(
+    state: &AppState,
+    user_id: &str,
+    key_id: &str,
+    grace: RotationGrace,
+    client: &ClientMeta,
+) -> Result<IssuedKey, AppError> {
+    let token = ApiToken::generate();
+    let now = now_ms();
+    let stored = store::rotate_own(
+        &state.pool,
+        user_id,
+        key_id,
+        &token.hash(),
+        token.visible_prefix(),
+        now + grace.millis(),
+        now,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    crate::login_history::server::record::record_event(
+        state,
+        Some(user_id),
+        EventKind::ApiKeyRotated,
+        Outcome::Success,
+        client,
+        serde_json::json!({
+            "key_id": stored.id,
+            "name": stored.name,
+            "prefix": token.visible_prefix(),
+            "grace": grace.as_str(),
+        }),
+    )
+    .await?;
+    let secrets = store::live_secrets(&state.pool, user_id, now).await?;
+    Ok(IssuedKey {
+        key: key_info(stored, &secrets, now),
+        token: token.expose().to_string(),
+    })
+}
+
+/// Revokes one of the user's keys; it stops working on the next request.
+pub async fn revoke_api_key(
+    state: &AppState,
+    user_id: &str,
+    key_id: &str,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let revoked = store::revoke_own(&state.pool, user_id, key_id, now_ms())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::login_history::server::record::record_event(
+        state,
+        Some(user_id),
+        EventKind::ApiKeyRevoked,
+        Outcome::Success,
+        client,
+        serde_json::json!({
+            "key_id": revoked.id,
+            "name": revoked.name,
+            "permission": revoked.permission,
+        }),
+    )
+    .await
+}
+
+/// A stored key as the list shows it, with its working secrets' prefixes.
+fn key_info(key: StoredKey, secrets: &[LiveSecret], now: i64) -> ApiKeyInfo {
+    let mine = secrets.iter().filter(|s| s.key_id == key.id);
+    let current = mine.clone().find(|s| s.valid_until.is_none());
+    // The longest-lived secret still in its grace period.
+    let previous = mine
+        .filter(|s| s.valid_until.is_some())
+        .max_by_key(|s| s.valid_until);
+    let last_used_device = if key.last_used_user_agent.is_empty() {
+        String::new()
+    } else {
+        crate::server::client::device_label(&key.last_used_user_agent).0
+    };
+    ApiKeyInfo {
+        prefix: current.map(|s| s.prefix.clone()).unwrap_or_default(),
+        previous_prefix: previous.map(|s| s.prefix.clone()),
+        previous_valid_until: previous.and_then(|s| s.valid_until),
+        permission: key
+            .permission
+            .parse::<Permission>()
+            .ok()
+            .unwrap_or(Permission::Read),
+        id: key.id,
+        name: key.name,
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        expired: false,
+        last_used_at: key.last_used_at,
+        last_used_ip: key.last_used_ip,
+        last_used_device,
+        rotated_at: key.rotated_at,
+        unused: false,
+        rotation_due: false,
+    }
+    .with_badges(now)
+}

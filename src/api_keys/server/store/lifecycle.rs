@@ -1,0 +1,93 @@
+//! Keys that follow their owner's role: lowered to what a new role allows,
+//! revoked when the owner leaves the organization. Both run inside the
+//! team change's transaction.
+
+use anyhow::Context;
+use sqlx::Row;
+use strum::IntoEnumIterator;
+
+/// A key changed because its owner's role changed.
+#[derive(Clone, Debug)]
+pub struct ChangedKey {
+    pub id: String,
+    pub name: String,
+    pub permission: String,
+}
+
+/// Lowers every live key of the user above `cap` to `cap` (in `tx`, part of
+/// a team change); returns the keys as they were.
+pub async fn reduce_to_cap(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+    cap: crate::api_keys::Permission,
+) -> anyhow::Result<Vec<ChangedKey>> {
+    let above: Vec<&str> = crate::api_keys::Permission::iter()
+        .into_iter()
+        .filter(|permission| *permission > cap)
+        .map(|permission| permission.as_str())
+        .collect();
+    if above.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slots: Vec<String> = (0..above.len()).map(|i| format!("${}", i + 2)).collect();
+    let in_list = slots.join(", ");
+    let sql = format!(
+        "SELECT id, name, permission FROM api_keys
+         WHERE user_id = $1 AND revoked_at IS NULL AND permission IN ({in_list})"
+    );
+    let mut select = sqlx::query(&sql).bind(user_id);
+    for permission in &above {
+        select = select.bind(*permission);
+    }
+    let rows = select
+        .fetch_all(&mut **tx)
+        .await
+        .context("Failed to find keys above the cap")?;
+    let mut changed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let key = ChangedKey {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            permission: row.try_get("permission")?,
+        };
+        sqlx::query("UPDATE api_keys SET permission = $1 WHERE id = $2")
+            .bind(cap.as_str())
+            .bind(&key.id)
+            .execute(&mut **tx)
+            .await
+            .context("Failed to lower a key's permission")?;
+        changed.push(key);
+    }
+    Ok(changed)
+}
+
+/// Revokes every live key of the user (in `tx`, part of a team change);
+/// returns the keys revoked.
+pub async fn revoke_all_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<ChangedKey>> {
+    let rows = sqlx::query(
+        "SELECT id, name, permission FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await
+    .context("Failed to list the member's keys")?;
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to revoke the member's keys")?;
+    rows.iter()
+        .map(|row| {
+            Ok(ChangedKey {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                permission: row.try_get("permission")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,247 @@
+//! The `api_keys` and `api_key_secrets` tables: keys with their (hashed)
+//! secrets, of which a rotated key has more than one for a while.
+
+pub mod lifecycle;
+pub mod usage;
+
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// A key as stored, with its working secrets' prefixes.
+#[derive(Clone, Debug)]
+pub struct StoredKey {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub permission: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: String,
+    pub last_used_user_agent: String,
+}
+
+/// A new key and its first secret.
+pub struct NewKey<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub permission: &'a str,
+    pub expires_at: Option<i64>,
+    pub secret_hash: &'a str,
+    pub prefix: &'a str,
+    pub now: i64,
+}
+
+/// A secret that still works: the current one or one inside its grace period.
+#[derive(Clone, Debug)]
+pub struct LiveSecret {
+    pub key_id: String,
+    pub prefix: String,
+    pub valid_until: Option<i64>,
+}
+
+const KEY_COLUMNS: &str = "id, user_id, name, permission, created_at, expires_at, rotated_at,
+    last_used_at, last_used_ip, last_used_user_agent";
+
+fn key_from_row(row: &sqlx::any::AnyRow) -> Result<StoredKey, sqlx::Error> {
+    Ok(StoredKey {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        permission: row.try_get("permission")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        rotated_at: row.try_get("rotated_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        last_used_ip: row.try_get("last_used_ip")?,
+        last_used_user_agent: row.try_get("last_used_user_agent")?,
+    })
+}
+
+/// Stores a key and its first secret together.
+pub async fn insert(pool: &AnyPool, key: &NewKey<'_>) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    sqlx::query(
+        "INSERT INTO api_keys (id, user_id, name, permission, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(key.id)
+    .bind(key.user_id)
+    .bind(key.name)
+    .bind(key.permission)
+    .bind(key.now)
+    .bind(key.expires_at)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to insert API key")?;
+    insert_secret(&mut tx, key.id, key.secret_hash, key.prefix, key.now).await?;
+    tx.commit().await.context("Failed to commit API key")?;
+    Ok(())
+}
+
+async fn insert_secret(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key_id: &str,
+    secret_hash: &str,
+    prefix: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO api_key_secrets (secret_hash, key_id, prefix, created_at, valid_until)
+         VALUES ($1, $2, $3, $4, NULL)",
+    )
+    .bind(secret_hash)
+    .bind(key_id)
+    .bind(prefix)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to insert API key secret")?;
+    Ok(())
+}
+
+/// The user's keys that are not revoked, newest first.
+pub async fn list_for_user(pool: &AnyPool, user_id: &str) -> anyhow::Result<Vec<StoredKey>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys
+         WHERE user_id = $1 AND revoked_at IS NULL
+         ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list API keys")?;
+    Ok(rows.iter().map(key_from_row).collect::<Result<_, _>>()?)
+}
+
+/// One of the user's keys that is not revoked.
+pub async fn find_own(
+    pool: &AnyPool,
+    user_id: &str,
+    key_id: &str,
+) -> anyhow::Result<Option<StoredKey>> {
+    let row = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL"
+    ))
+    .bind(key_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read API key")?;
+    Ok(row.as_ref().map(key_from_row).transpose()?)
+}
+
+/// The working secrets of the user's keys at `now` (current ones and those in grace).
+pub async fn live_secrets(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<LiveSecret>> {
+    let rows = sqlx::query(
+        "SELECT s.key_id, s.prefix, s.valid_until FROM api_key_secrets s
+         JOIN api_keys k ON k.id = s.key_id
+         WHERE k.user_id = $1 AND k.revoked_at IS NULL
+           AND (s.valid_until IS NULL OR s.valid_until > $2)
+         ORDER BY s.created_at DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list API key secrets")?;
+    rows.iter()
+        .map(|row| {
+            Ok(LiveSecret {
+                key_id: row.try_get("key_id")?,
+                prefix: row.try_get("prefix")?,
+                valid_until: row.try_get("valid_until")?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes one of the user's keys; `None` when it is not theirs or already revoked.
+pub async fn revoke_own(
+    pool: &AnyPool,
+    user_id: &str,
+    key_id: &str,
+    now: i64,
+) -> anyhow::Result<Option<StoredKey>> {
+    let Some(key) = find_own(pool, user_id, key_id).await? else {
+        return Ok(None);
+    };
+    let result = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $3
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(key_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to revoke API key")?;
+    Ok((result.rows_affected() == 1).then_some(key))
+}
+
+/// Gives a key a new current secret; the secrets that worked until now keep
+/// working until `old_valid_until` (never longer than they already would).
+/// `None` when the key is not the user's, is revoked or has expired.
+pub async fn rotate_own(
+    pool: &AnyPool,
+    user_id: &str,
+    key_id: &str,
+    new_secret_hash: &str,
+    new_prefix: &str,
+    old_valid_until: i64,
+    now: i64,
+) -> anyhow::Result<Option<StoredKey>> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    // Claiming the row first serialises two rotations of one key.
+    let claimed = sqlx::query(
+        "UPDATE api_keys SET rotated_at = $3
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > $3)",
+    )
+    .bind(key_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to claim API key for rotation")?;
+    if claimed.rows_affected() != 1 {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE api_key_secrets SET valid_until = $2
+         WHERE key_id = $1 AND (valid_until IS NULL OR valid_until > $2)",
+    )
+    .bind(key_id)
+    .bind(old_valid_until)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to retire the old API key secret")?;
+    insert_secret(&mut tx, key_id, new_secret_hash, new_prefix, now).await?;
+    let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+        .bind(key_id)
+        .fetch_one(&mut *tx)
+        .await
+        .context("Failed to read rotated API key")?;
+    let key = key_from_row(&row)?;
+    tx.commit().await.context("Failed to commit rotation")?;
+    Ok(Some(key))
+}
+
+/// Deletes rotated-out secrets that stopped working before `before`.
+pub async fn prune_retired_secrets(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "DELETE FROM api_key_secrets WHERE valid_until IS NOT NULL AND valid_until < $1",
+    )
+    .bind(before)
+    .execute(pool)
+    .await
+    .context("Failed to prune API key secrets")?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,183 @@
+//! The Login History on the server: recording events, reading filtered pages
+//! with their chart, the streamed export and the `/api/v1/login-history` endpoint.
+
+pub mod export;
+pub mod record;
+pub mod rest;
+pub mod store;
+
+use super::filter::{Cursor, HistoryFilter, PAGE_SIZE, PagePosition};
+use super::{DayBucket, EventKind, EventRow, HistoryPage, Outcome};
+use crate::error::AppError;
+use crate::server::state::AppState;
+use crate::time::now_ms;
+use store::history::{self, StoredEvent};
+
+/// One page of the user's events for `filter`, with the chart when `with_chart`
+/// (the JSON API leaves it out).
+pub async fn history_page(
+    state: &AppState,
+    scope: history::Scope<'_>,
+    filter: HistoryFilter,
+    with_chart: bool,
+) -> Result<HistoryPage, AppError> {
+    let now = now_ms();
+    let window = filter.window(now);
+    let pool = &state.pool;
+    // One extra row tells whether a further page exists in the direction read.
+    let mut rows = history::page(
+        pool,
+        scope,
+        &filter,
+        window,
+        &filter.position,
+        PAGE_SIZE + 1,
+    )
+    .await?;
+    let more = rows.len() > PAGE_SIZE;
+    if more {
+        match filter.position {
+            PagePosition::After(_) => {
+                rows.remove(0);
+            }
+            _ => {
+                rows.pop();
+            }
+        }
+    }
+    let cursor_of = |event: &StoredEvent| Cursor {
+        at: event.occurred_at,
+        id: event.id.clone(),
+    };
+    let (first, last) = (rows.first().map(cursor_of), rows.last().map(cursor_of));
+    let has_newer = match (&filter.position, &first) {
+        (PagePosition::Newest, _) | (_, None) => false,
+        (PagePosition::After(_), Some(_)) => more,
+        (PagePosition::Before(_), Some(first)) => {
+            history::exists_beyond(pool, scope, &filter, window, true, first).await?
+        }
+    };
+    let has_older = match (&filter.position, &last) {
+        (_, None) => false,
+        (PagePosition::After(_), Some(last)) => {
+            history::exists_beyond(pool, scope, &filter, window, false, last).await?
+        }
+        (_, Some(_)) => more,
+    };
+    let newer = first
+        .filter(|_| has_newer)
+        .map(|cursor| filter.page_query(&PagePosition::After(cursor)));
+    let older = last
+        .filter(|_| has_older)
+        .map(|cursor| filter.page_query(&PagePosition::Before(cursor)));
+    let chart = if with_chart {
+        let counts = history::daily_counts(pool, scope, &filter, window).await?;
+        daily_buckets(window, counts)
+    } else {
+        Vec::new()
+    };
+    Ok(HistoryPage {
+        events: rows.into_iter().map(event_row).collect(),
+        chart,
+        filter,
+        newer,
+        older,
+        window,
+    })
+}
+
+/// Every day of the window, with zero for days without events.
+fn daily_buckets(window: (i64, i64), counts: Vec<(i64, String, i64)>) -> Vec<DayBucket> {
+    use crate::time::DAY_MS;
+    let first = window.0.div_euclid(DAY_MS);
+    let last = (window.1 - 1).div_euclid(DAY_MS);
+    let mut buckets: Vec<DayBucket> = (first..=last)
+        .map(|day| DayBucket {
+            day,
+            successes: 0,
+            failures: 0,
+        })
+        .collect();
+    for (day, outcome, n) in counts {
+        if let Some(bucket) = buckets.get_mut((day - first).max(0) as usize) {
+            if outcome == Outcome::Failure.as_str() {
+                bucket.failures += n;
+            } else {
+                bucket.successes += n;
+            }
+        }
+    }
+    buckets
+}
+
+/// A stored event as the history shows it.
+pub fn event_row(event: StoredEvent) -> EventRow {
+    let kind = event.kind.parse::<EventKind>().ok();
+    EventRow {
+        label: kind
+            .map(|k| k.label().to_string())
+            .unwrap_or_else(|| event.kind.replace('_', " ")),
+        category: kind.map(EventKind::category),
+        outcome: event
+            .outcome
+            .parse::<Outcome>()
+            .ok()
+            .unwrap_or(Outcome::Success),
+        detail: summarize_detail(&event.detail),
+        device: if event.device.is_empty() {
+            crate::server::client::device_label(&event.user_agent).0
+        } else {
+            event.device
+        },
+        location: event.location,
+        id: event.id,
+        kind: event.kind,
+        occurred_at: event.occurred_at,
+        ip: event.ip,
+    }
+}
+
+/// `{"reason":"wrong_password","consecutive_failures":3}` → "reason: wrong password · consecutive failures: 3".
+fn summarize_detail(detail: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(detail) else {
+        return String::new();
+    };
+    map.iter()
+        .filter_map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::String(text) => text.replace('_', " "),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            Some(format!("{}: {value}", key.replace('_', " ")))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_read_as_text() {
+        assert_eq!(
+            summarize_detail(r#"{"consecutive_failures":3,"reason":"wrong_password"}"#),
+            "consecutive failures: 3 · reason: wrong password"
+        );
+        assert_eq!(summarize_detail("not json"), "");
+    }
+
+    #[test]
+    fn every_day_of_the_window_gets_a_bucket() {
+        let day = 24 * 60 * 60 * 1000;
+        let buckets = daily_buckets(
+            (10 * day + 5, 13 * day),
+            vec![(10, "failure".into(), 4), (12, "success".into(), 2)],
+        );
+        assert_eq!(buckets.len(), 3);
+        assert_eq!((buckets[0].day, buckets[0].failures), (10, 4));
+        assert_eq!(buckets[2].successes, 2);
+    }
+}

@@ -1,0 +1,119 @@
+//! Recording security events: every room appends to the Login History
+//! through here, and the owner is mailed about the ones they are told about.
+
+use crate::error::AppError;
+use crate::login_history::server::store::events;
+use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::store::users;
+use crate::server::client::{ClientMeta, Origin};
+use crate::server::mail::{Mail, compose};
+use crate::server::state::AppState;
+use crate::time::now_ms;
+
+/// Appends one security event, stamped now.
+pub async fn record_event(
+    state: &AppState,
+    user_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    client: &ClientMeta,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    crate::login_history::server::record::record_event_in(
+        &state, user_id, None, kind, outcome, client, detail,
+    )
+    .await
+}
+
+/// Appends one security event of `org_id` (a team change), stamped now;
+/// it shows in the actor's history and in the organization's.
+pub async fn record_team_event(
+    state: &AppState,
+    actor: &str,
+    org_id: &str,
+    kind: EventKind,
+    client: &ClientMeta,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    crate::login_history::server::record::record_event_in(
+        &state,
+        Some(actor),
+        Some(org_id),
+        kind,
+        Outcome::Success,
+        client,
+        detail,
+    )
+    .await
+}
+
+/// Appends one security event, optionally of an organization, stamped now.
+pub async fn record_event_in(
+    state: &AppState,
+    user_id: Option<&str>,
+    org_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    client: &ClientMeta,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let (device, location) = state.device_and_location(client);
+    let origin = Origin {
+        client,
+        device: &device,
+        location: &location,
+    };
+    let now = now_ms();
+    let notice = match user_id {
+        Some(user_id) => {
+            crate::login_history::server::record::notice_for(
+                &state, user_id, kind, &detail, &origin,
+            )
+            .await?
+        }
+        None => None,
+    };
+    events::record(
+        &state.pool,
+        user_id,
+        org_id,
+        kind,
+        outcome,
+        &origin,
+        detail,
+        now,
+        notice.as_ref(),
+    )
+    .await?;
+    if notice.is_some() {
+        state.mail_wakeup.notify_one();
+    }
+    Ok(())
+}
+
+/// The email the owner gets about this event, if it is one they are told about.
+async fn notice_for(
+    state: &AppState,
+    user_id: &str,
+    kind: EventKind,
+    detail: &serde_json::Value,
+    origin: &Origin<'_>,
+) -> Result<Option<Mail>, AppError> {
+    let Some((subject, headline)) = compose::notice_text(kind, detail) else {
+        return Ok(None);
+    };
+    let Some(user) = users::find_by_id(&state.pool, user_id).await? else {
+        return Ok(None);
+    };
+    let recipient = crate::server::recovery::Recipient {
+        user_id,
+        email: &user.user.email,
+        name: &user.user.name,
+    };
+    // A change notice lets the owner undo an intruder in one click.
+    Ok(Some(
+        state
+            .security_notice(&recipient, subject, headline, origin, "")
+            .await?,
+    ))
+}

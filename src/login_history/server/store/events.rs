@@ -1,0 +1,110 @@
+//! The `security_events` table: append-only; nothing here updates a row.
+
+use crate::login_history::{EventKind, Outcome};
+use crate::server::client::Origin;
+use crate::time::DAY_MS;
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// Appends an event (and counts its day); `notice` is queued in the same
+/// transaction, keyed by the event, so it goes out exactly once and only if
+/// the event was recorded. Returns the event's id.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    pool: &AnyPool,
+    user_id: Option<&str>,
+    org_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    origin: &Origin<'_>,
+    detail: serde_json::Value,
+    now: i64,
+    notice: Option<&crate::server::mail::Mail>,
+) -> anyhow::Result<String> {
+    let id = crate::server::db::new_id();
+    // The event and its day count change together or not at all.
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    sqlx::query(
+        "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
+             detail, device, location, category, org_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(outcome.as_str())
+    .bind(now)
+    .bind(&origin.client.ip)
+    .bind(&origin.client.user_agent)
+    .bind(detail.to_string())
+    .bind(origin.device)
+    .bind(origin.location)
+    .bind(kind.category().as_str())
+    .bind(org_id)
+    .execute(&mut *tx)
+    .await
+    .with_context(|| format!("Failed to record {} event", kind.as_str()))?;
+    if let Some(user_id) = user_id {
+        sqlx::query(
+            "INSERT INTO security_event_days (user_id, day, category, outcome, events)
+             VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (user_id, day, category, outcome)
+             DO UPDATE SET events = security_event_days.events + 1",
+        )
+        .bind(user_id)
+        .bind(now.div_euclid(DAY_MS))
+        .bind(kind.category().as_str())
+        .bind(outcome.as_str())
+        .execute(&mut *tx)
+        .await
+        .context("Failed to count the event's day")?;
+    }
+    if let Some(mail) = notice {
+        crate::server::mail::queue::enqueue(&mut *tx, mail, Some(&format!("event:{id}")), now)
+            .await?;
+    }
+    tx.commit().await.context("Failed to commit the event")?;
+    Ok(id)
+}
+
+/// The user's most recent successful sign-ins, newest first: (time, ip).
+pub async fn recent_sign_ins(
+    pool: &AnyPool,
+    user_id: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT occurred_at, ip FROM security_events
+         WHERE user_id = $1 AND kind = $2
+         ORDER BY occurred_at DESC, id DESC LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(EventKind::SignIn.as_str())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("Failed to list sign-ins")?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("occurred_at")?, row.try_get("ip")?)))
+        .collect()
+}
+
+/// How many events of `kind` the user has since `since`.
+pub async fn count_since(
+    pool: &AnyPool,
+    user_id: &str,
+    kind: EventKind,
+    since: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM security_events
+         WHERE user_id = $1 AND kind = $2 AND occurred_at >= $3",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(since)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count events")?;
+    Ok(row.try_get("n")?)
+}

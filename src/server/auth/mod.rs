@@ -1,0 +1,203 @@
+//! Who is calling: sessions and their cookies, the users behind them, and
+//! the helpers every server function begins with (`require_user`).
+
+pub mod cookies;
+pub mod sessions;
+pub mod store;
+
+use crate::account::CurrentUser;
+use crate::error::AppError;
+use crate::server::client::ClientMeta;
+use crate::server::password::{Password, verify_password};
+use crate::server::state::AppState;
+use crate::time::now_ms;
+use axum::extract::ConnectInfo;
+use http::header::{SET_COOKIE, USER_AGENT};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+use store::users;
+
+const USER_AGENT_MAX_CHARS: usize = 512;
+
+/// A valid session and its user.
+#[derive(Clone, Debug)]
+pub struct AuthSession {
+    pub session_id: String,
+    pub user: CurrentUser,
+    pub created_at: i64,
+    pub reauthenticated_at: i64,
+    /// The configured sudo window (`SUDO_WINDOW_MINUTES`).
+    pub sudo_window_ms: i64,
+}
+
+impl AuthSession {
+    /// Fails with `ReauthRequired` unless the password was entered recently.
+    pub fn require_recent_auth(&self, now: i64) -> Result<(), AppError> {
+        if now - self.reauthenticated_at < self.sudo_window_ms {
+            Ok(())
+        } else {
+            Err(AppError::ReauthRequired)
+        }
+    }
+}
+
+impl AppState {
+    /// Checks the signed-in user's own password (password change, sudo mode)
+    /// under the same back-off as sign-in; a wrong one counts as a failed sign-in.
+    pub async fn verify_own_password(
+        &self,
+        user: &CurrentUser,
+        password: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<bool, AppError> {
+        self.check_sign_in_backoff(&user.email, now).await?;
+        let stored = users::find_by_id(&self.pool, &user.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let matches = verify_password(Password::new(password), Some(stored.password_hash)).await?;
+        if !matches {
+            self.record_sign_in_failure(&user.email, ip, now).await?;
+        }
+        Ok(matches)
+    }
+}
+
+/// Peer address and user agent of a request.
+pub fn client_meta_from(
+    parts_headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_proxy: bool,
+) -> ClientMeta {
+    let user_agent = parts_headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(USER_AGENT_MAX_CHARS)
+        .collect();
+    ClientMeta {
+        ip: crate::server::client::client_ip(peer, parts_headers, trust_proxy)
+            .map(|ip| ip.to_canonical().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        user_agent,
+    }
+}
+
+/// The state, inside a server function or SSR render.
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+/// The incoming request's head, inside a server function or SSR render.
+pub fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from context");
+        AppError::Internal
+    })
+}
+
+/// Who is calling, inside a server function.
+pub fn client_meta() -> Result<ClientMeta, AppError> {
+    let parts = request_parts()?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let trust_proxy = app_state()?.config.trust_proxy_headers;
+    Ok(client_meta_from(&parts.headers, peer, trust_proxy))
+}
+
+/// A session the page guard already resolved for this request, so rendering
+/// the page does not look it up again.
+#[derive(Clone, Debug)]
+pub struct ResolvedSession(pub AuthSession);
+
+/// The caller's session, if signed in.
+pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
+    let parts = request_parts()?;
+    if let Some(resolved) = parts.extensions.get::<ResolvedSession>() {
+        return Ok(Some(resolved.0.clone()));
+    }
+    let state = app_state()?;
+    state.session_from_headers(&parts.headers).await
+}
+
+/// The caller's session, or `Unauthenticated`. Every protected server function starts here.
+/// A member held at their organization's 2FA gate gets `TwoFactorRequired`
+/// from every server function but the few that set 2FA up.
+pub async fn require_user() -> Result<AuthSession, AppError> {
+    let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
+    let parts = request_parts()?;
+    let gated = parts
+        .uri
+        .path()
+        .strip_prefix("/api/")
+        .is_some_and(|endpoint| {
+            !crate::team::server::gate::ALLOWED_AT_TWO_FACTOR_GATE.contains(&endpoint)
+        });
+    if gated
+        && let crate::team::TwoFactorRequirement::Enforced { .. } =
+            crate::team::server::gate::two_factor_requirement(
+                &app_state()?,
+                &session.user.id,
+                now_ms(),
+            )
+            .await?
+    {
+        return Err(AppError::TwoFactorRequired);
+    }
+    Ok(session)
+}
+
+/// Adds a `Set-Cookie` header to the response of this server function or page.
+pub fn set_cookie(value: &str) -> Result<(), AppError> {
+    let header = HeaderValue::from_str(value).map_err(anyhow::Error::from)?;
+    expect_context::<ResponseOptions>().append_header(SET_COOKIE, header);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_are_stripped_of_control_chars_and_capped() {
+        let mut headers = HeaderMap::new();
+        let long = format!("Mozilla\t{}", "x".repeat(600));
+        headers.insert(USER_AGENT, HeaderValue::from_str(&long).unwrap());
+        let meta = client_meta_from(&headers, Some("10.0.0.1:5000".parse().unwrap()), false);
+        assert_eq!(meta.ip, "10.0.0.1");
+        assert_eq!(meta.user_agent.chars().count(), USER_AGENT_MAX_CHARS);
+        assert!(!meta.user_agent.contains('\t'));
+    }
+
+    #[test]
+    fn sudo_mode_lasts_ten_minutes() {
+        let session = AuthSession {
+            session_id: "s".into(),
+            user: CurrentUser {
+                id: "u".into(),
+                name: "n".into(),
+                email: "e@x.io".into(),
+                password_changed_at: 0,
+                created_at: 0,
+            },
+            created_at: 0,
+            reauthenticated_at: 1_000,
+            sudo_window_ms: 600_000,
+        };
+        assert!(session.require_recent_auth(1_000 + 599_999).is_ok());
+        assert_eq!(
+            session.require_recent_auth(1_000 + 600_000),
+            Err(AppError::ReauthRequired)
+        );
+    }
+}

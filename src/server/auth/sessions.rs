@@ -1,0 +1,114 @@
+//! Sessions: resolving a request's cookie to its session (with idle and
+//! absolute expiry), starting one, and beginning one at sign-in.
+
+use super::store::{sessions, users};
+use super::{AuthSession, current_session, set_cookie};
+use crate::error::AppError;
+use crate::server::client::ClientMeta;
+use crate::server::crypto::RandomToken;
+use crate::server::db::new_id;
+use crate::server::state::AppState;
+use crate::sessions::SignInMethod;
+use crate::time::now_ms;
+use http::HeaderMap;
+
+/// `last_seen_at` is written at most this often per session.
+pub const LAST_SEEN_THROTTLE_MS: i64 = 60 * 1000;
+
+impl AppState {
+    /// Resolves the request's session: unknown, revoked, idle or expired tokens
+    /// give `None`. Records activity at most once a minute.
+    pub async fn session_from_headers(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<AuthSession>, AppError> {
+        let Some(token) = self.token_from_headers(headers) else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash()).await? else {
+            return Ok(None);
+        };
+        let idle_deadline = record.last_seen_at + self.config.session_idle_ms;
+        if record.expires_at <= now || idle_deadline <= now {
+            return Ok(None);
+        }
+        let Some(user) = users::find_by_id(&self.pool, &record.user_id).await? else {
+            return Ok(None);
+        };
+        if now - record.last_seen_at >= LAST_SEEN_THROTTLE_MS {
+            sessions::touch(&self.pool, &record.id, now, LAST_SEEN_THROTTLE_MS).await?;
+        }
+        Ok(Some(AuthSession {
+            session_id: record.id,
+            user: user.user,
+            created_at: record.created_at,
+            reauthenticated_at: record.reauthenticated_at,
+            sudo_window_ms: self.config.sudo_window_ms,
+        }))
+    }
+
+    /// Creates a session with a fresh token; returns the token for the cookie.
+    pub async fn start_session(
+        &self,
+        user_id: &str,
+        client: &ClientMeta,
+        auth_method: SignInMethod,
+    ) -> Result<(RandomToken, String), AppError> {
+        let token = RandomToken::generate();
+        let now = now_ms();
+        let id = new_id();
+        let token_hash = token.hash();
+        let location = self.locate(&client.ip);
+        sessions::insert(
+            &self.pool,
+            &sessions::NewSession {
+                id: &id,
+                user_id,
+                token_hash: &token_hash,
+                now,
+                expires_at: now + self.config.session_absolute_ms,
+                ip: &client.ip,
+                user_agent: &client.user_agent,
+                auth_method,
+                location: &location,
+            },
+        )
+        .await?;
+        Ok((token, id))
+    }
+}
+
+/// Ends the browser's previous session (a token that existed before sign-in
+/// must never stay valid after it), starts a new one with `auth_method`, sets
+/// its cookie, records the sign-in and sends the browser to `next`.
+pub async fn begin_session(
+    state: &AppState,
+    user_id: &str,
+    client: &ClientMeta,
+    auth_method: SignInMethod,
+    next: &str,
+) -> Result<(), AppError> {
+    if let Some(previous) = current_session().await? {
+        sessions::revoke(&state.pool, &previous.session_id, now_ms()).await?;
+    }
+    let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
+    set_cookie(&state.session_cookie(&token))?;
+    let unfamiliar = state.is_unfamiliar_sign_in(user_id, client).await?;
+    crate::login_history::server::record::record_event(
+        &state,
+        Some(user_id),
+        crate::login_history::EventKind::SignIn,
+        crate::login_history::Outcome::Success,
+        client,
+        serde_json::json!({"method": auth_method.to_string()}),
+    )
+    .await?;
+    if unfamiliar {
+        state
+            .notify_new_sign_in(user_id, &session_id, client)
+            .await?;
+    }
+    leptos_axum::redirect(next);
+    Ok(())
+}

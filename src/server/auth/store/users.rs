@@ -1,0 +1,222 @@
+//! The `users` table.
+
+use crate::account::CurrentUser;
+use crate::server::password::PasswordHashText;
+use anyhow::Context;
+use sqlx::{AnyPool, Row};
+
+/// A stored user with the hash, for sign-in.
+pub struct UserWithHash {
+    pub user: CurrentUser,
+    pub password_hash: PasswordHashText,
+}
+
+const COLUMNS: &str = "id, name, email, password_changed_at, created_at, password_hash";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
+    Ok(UserWithHash {
+        user: CurrentUser {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            password_changed_at: row.try_get("password_changed_at")?,
+            created_at: row.try_get("created_at")?,
+        },
+        password_hash: PasswordHashText(row.try_get("password_hash")?),
+    })
+}
+
+/// Inserts a user; `Ok(false)` when the email is taken (also under a race).
+pub async fn insert(
+    pool: &AnyPool,
+    user: &CurrentUser,
+    hash: &PasswordHashText,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, password_changed_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(&hash.0)
+    .bind(user.password_changed_at)
+    .bind(user.created_at)
+    .execute(pool)
+    .await
+    .context("Failed to insert user")?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn find_by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<UserWithHash>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up user by email")?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .context("Failed to decode user")
+}
+
+pub async fn find_by_id(pool: &AnyPool, id: &str) -> anyhow::Result<Option<UserWithHash>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to look up user by id")?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()
+        .context("Failed to decode user")
+}
+
+/// Replaces the hash; `changed_at` is set only for a real change, not a rehash.
+pub async fn update_password_hash(
+    pool: &AnyPool,
+    id: &str,
+    hash: &PasswordHashText,
+    changed_at: Option<i64>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2,
+             password_changed_at = COALESCE($3, password_changed_at)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&hash.0)
+    .bind(changed_at)
+    .execute(pool)
+    .await
+    .context("Failed to update password hash")?;
+    Ok(())
+}
+
+/// When the user last reviewed their sessions.
+pub async fn sessions_reviewed_at(pool: &AnyPool, id: &str) -> anyhow::Result<Option<i64>> {
+    let row = sqlx::query("SELECT sessions_reviewed_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to read session review time")?;
+    match row {
+        Some(row) => Ok(row.try_get("sessions_reviewed_at")?),
+        None => Ok(None),
+    }
+}
+
+pub async fn mark_sessions_reviewed(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET sessions_reviewed_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to record session review")?;
+    Ok(())
+}
+
+/// The recovery flags: (must reset the password first, wants new-sign-in notices).
+pub async fn recovery_flags(pool: &AnyPool, id: &str) -> anyhow::Result<(bool, bool)> {
+    let row =
+        sqlx::query("SELECT must_reset_password, notify_new_sign_in FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .context("Failed to read recovery flags")?;
+    let must_reset: i64 = row.try_get("must_reset_password")?;
+    let notify: i64 = row.try_get("notify_new_sign_in")?;
+    Ok((must_reset != 0, notify != 0))
+}
+
+pub async fn set_must_reset_password(pool: &AnyPool, id: &str, value: bool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET must_reset_password = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(value))
+        .execute(pool)
+        .await
+        .context("Failed to set must_reset_password")?;
+    Ok(())
+}
+
+pub async fn set_notify_new_sign_in(pool: &AnyPool, id: &str, value: bool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET notify_new_sign_in = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(value))
+        .execute(pool)
+        .await
+        .context("Failed to set notify_new_sign_in")?;
+    Ok(())
+}
+
+/// Changes the email; `Ok(false)` when another account has it (also under a race).
+pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Result<bool> {
+    let taken = sqlx::query("SELECT 1 AS one FROM users WHERE email = $1 AND id <> $2")
+        .bind(email)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to check the email")?;
+    if taken.is_some() {
+        return Ok(false);
+    }
+    match sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+        .bind(id)
+        .bind(email)
+        .execute(pool)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
+        Err(error) => Err(error).context("Failed to change the email"),
+    }
+}
+
+/// Records the zxcvbn score (0-4) of the password the user just used or chose.
+pub async fn set_password_score(pool: &AnyPool, id: &str, score: u8) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET password_score = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(score.min(4)))
+        .execute(pool)
+        .await
+        .context("Failed to record the password score")?;
+    Ok(())
+}
+
+/// What the security checkup reads from the user's row, in one query.
+#[derive(Clone, Debug)]
+pub struct SecurityFacts {
+    /// zxcvbn 0-4, `None` until the password was seen in clear.
+    pub password_score: Option<u8>,
+    pub password_changed_at: i64,
+    pub created_at: i64,
+    pub sessions_reviewed_at: Option<i64>,
+    pub two_factor: Option<crate::two_factor::Method>,
+    pub backup_codes_left: i64,
+}
+
+/// The user's security facts; `None` when there is no such user.
+pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SecurityFacts>> {
+    let row = sqlx::query(
+        "SELECT u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
+                u.two_factor_method,
+                (SELECT COUNT(*) FROM backup_codes b
+                 WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the security facts")?;
+    let Some(row) = row else { return Ok(None) };
+    let score: Option<i64> = row.try_get("password_score")?;
+    let method: Option<String> = row.try_get("two_factor_method")?;
+    Ok(Some(SecurityFacts {
+        password_score: score.and_then(|s| u8::try_from(s.clamp(0, 4)).ok()),
+        password_changed_at: row.try_get("password_changed_at")?,
+        created_at: row.try_get("created_at")?,
+        sessions_reviewed_at: row.try_get("sessions_reviewed_at")?,
+        two_factor: method.as_deref().and_then(|method| method.parse().ok()),
+        backup_codes_left: row.try_get("backup_codes_left")?,
+    }))
+}

@@ -1,0 +1,344 @@
+//! Invitations by email: a single-use 256-bit link, valid for 7 days, stored
+//! only as SHA-256, mailed through the queue. Accepting checks the account,
+//! the role's 2FA need and that the person is in no other organization.
+
+use crate::account::{CurrentUser, email_problem, normalize_email};
+use crate::error::AppError;
+use crate::login_history::EventKind;
+use crate::server::client::ClientMeta;
+use crate::server::crypto::RandomToken;
+use crate::server::db::new_id;
+use crate::server::mail::compose::{self, LinkMail};
+use crate::server::state::AppState;
+use crate::team::server::store as orgs;
+use crate::team::server::store::invitations::{NewInvitation, StoredInvitation};
+use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
+use crate::time::now_ms;
+
+/// How many invitations one organization may send a day.
+pub const INVITATIONS_PER_DAY: i64 = 50;
+use crate::time::DAY_MS;
+
+/// Invitation ids are UUIDs; anything else is refused before the database.
+pub fn check_invitation_id(id: &str) -> Result<String, AppError> {
+    let id = id.trim().to_ascii_lowercase();
+    if crate::ids::is_uuid_shaped(&id) {
+        Ok(id)
+    } else {
+        Err(AppError::validation(
+            "invitation_id",
+            "That invitation id is not valid.",
+        ))
+    }
+}
+
+/// Why a well-formed invitation link cannot be used, in words the invitee can act on.
+fn unusable(invitation: Option<&StoredInvitation>, now: i64) -> Option<AppError> {
+    let message = match invitation {
+        None => "This invitation link is not valid. Ask for a new invitation.".to_string(),
+        Some(i) if i.accepted_at.is_some() => {
+            "This invitation was already used. Ask for a new one if you still need to join."
+                .to_string()
+        }
+        Some(i) if i.revoked_at.is_some() => format!(
+            "This invitation to {} was withdrawn or replaced by a newer one. Use the latest email, or ask for a new invitation.",
+            i.org_name
+        ),
+        Some(i) if i.expires_at <= now => format!(
+            "This invitation to {} expired on {}. Ask an Owner or Admin for a new one.",
+            i.org_name,
+            crate::time::utc_datetime(i.expires_at)
+        ),
+        Some(_) => return None,
+    };
+    Some(AppError::validation("token", message))
+}
+
+/// `ja…@example.com`: enough for the invitee to recognise, little for anyone else.
+fn email_hint(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let shown: String = local.chars().take(2).collect();
+            format!("{shown}…@{domain}")
+        }
+        None => "…".into(),
+    }
+}
+
+/// Invites `email` with `role` (Owners and Admins; Admins cannot invite
+/// Owners) and mails the link. A newer invitation to the same address
+/// replaces the older one.
+#[tracing::instrument(skip(state, actor, email, client), fields(actor = %actor.id))]
+pub async fn invite_member(
+    state: &AppState,
+    actor: &CurrentUser,
+    email: &str,
+    role: Role,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
+    let org = &membership.organization;
+    if role == Role::Owner {
+        return Err(AppError::validation(
+            "role",
+            "Invite people as Admin, Member or Viewer; make them Owner once they have joined.",
+        ));
+    }
+    if !membership.role.may_manage(role) {
+        return Err(AppError::Forbidden);
+    }
+    let email = normalize_email(email);
+    if let Some(problem) = email_problem(&email) {
+        return Err(AppError::validation("email", problem));
+    }
+    let now = now_ms();
+    let members = orgs::members(&state.pool, &org.id, now).await?;
+    if members.iter().any(|member| member.email == email) {
+        return Err(AppError::validation(
+            "email",
+            format!("{email} is already a member of {}.", org.name),
+        ));
+    }
+    let sent_today =
+        orgs::invitations::invitations_since(&state.pool, &org.id, now - DAY_MS).await?;
+    if sent_today >= INVITATIONS_PER_DAY {
+        return Err(AppError::RateLimited {
+            retry_after: 60 * 60,
+        });
+    }
+    let token = RandomToken::generate();
+    let expires_at = now + INVITATION_TTL_MS;
+    orgs::invitations::insert_invitation(
+        &state.pool,
+        &NewInvitation {
+            id: &new_id(),
+            org_id: &org.id,
+            email: &email,
+            role,
+            token_hash: &token.hash(),
+            invited_by: &actor.id,
+            now,
+            expires_at,
+        },
+    )
+    .await?;
+    let url = format!(
+        "{}/join?token={}",
+        state.config.public_url.origin,
+        token.expose()
+    );
+    let mail = compose::link_mail(&LinkMail {
+        to: email.clone(),
+        recipient_name: "there".into(),
+        subject: format!("{} invited you to {}", actor.name, org.name),
+        intro: format!(
+            "{} ({}) invited you to join {} on {} as {}: {}",
+            actor.name,
+            actor.email,
+            org.name,
+            compose::PRODUCT,
+            role.label(),
+            role.description()
+        ),
+        button: format!("Join {}", org.name),
+        url,
+        expiry: format!(
+            "The link works once, until {} (7 days).",
+            crate::time::utc_datetime(expires_at)
+        ),
+        footer: "If you did not expect this, ignore this email: nothing happens unless you accept."
+            .into(),
+    });
+    state.enqueue_mail(&mail, None).await?;
+    crate::login_history::server::record::record_team_event(
+        state,
+        &actor.id,
+        &org.id,
+        EventKind::OrgMemberInvited,
+        client,
+        serde_json::json!({"email": email, "role": role.label()}),
+    )
+    .await
+}
+
+/// Withdraws a pending invitation (Owners and Admins).
+pub async fn revoke_invitation(
+    state: &AppState,
+    actor: &CurrentUser,
+    invitation_id: &str,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
+    let org = &membership.organization;
+    let email = orgs::invitations::revoke_invitation(&state.pool, &org.id, invitation_id, now_ms())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::login_history::server::record::record_team_event(
+        state,
+        &actor.id,
+        &org.id,
+        EventKind::OrgInvitationRevoked,
+        client,
+        serde_json::json!({"email": email}),
+    )
+    .await
+}
+
+/// What an invitation link offers, or why it cannot be used. The invited
+/// address is named only to the account it was sent to.
+pub async fn preview_invitation(
+    state: &AppState,
+    token: &RandomToken,
+    signed_in: Option<&CurrentUser>,
+) -> Result<InvitationPreview, AppError> {
+    let now = now_ms();
+    let invitation = orgs::invitations::invitation_by_token(&state.pool, &token.hash()).await?;
+    if let Some(error) = unusable(invitation.as_ref(), now) {
+        return Err(error);
+    }
+    let invitation = invitation.ok_or(AppError::NotFound)?;
+    let for_me = signed_in.map(|user| user.email == invitation.email);
+    Ok(InvitationPreview {
+        organization: invitation.org_name,
+        role: invitation.role,
+        invited_by: invitation.invited_by,
+        expires_at: invitation.expires_at,
+        email_hint: if for_me == Some(true) {
+            invitation.email
+        } else {
+            email_hint(&invitation.email)
+        },
+        for_signed_in_account: for_me,
+    })
+}
+
+/// Joins the invitation's organization: once, by the invited account,
+/// with 2FA when the role needs it, from outside any other organization.
+/// Returns the organization's name.
+#[tracing::instrument(skip(state, user, token, client), fields(user = %user.id))]
+pub async fn accept_invitation(
+    state: &AppState,
+    user: &CurrentUser,
+    token: &RandomToken,
+    client: &ClientMeta,
+) -> Result<String, AppError> {
+    let now = now_ms();
+    let invitation = orgs::invitations::invitation_by_token(&state.pool, &token.hash()).await?;
+    if let Some(error) = unusable(invitation.as_ref(), now) {
+        return Err(error);
+    }
+    let invitation = invitation.ok_or(AppError::NotFound)?;
+    if invitation.email != user.email {
+        return Err(AppError::validation(
+            "token",
+            format!(
+                "This invitation was sent to {}, and you are signed in as {}. Sign in with the invited address to accept it.",
+                email_hint(&invitation.email),
+                user.email
+            ),
+        ));
+    }
+    if let Some(current) = orgs::membership(&state.pool, &user.id).await? {
+        return Err(AppError::validation(
+            "token",
+            format!(
+                "You already belong to {}. Leave it before you join {}.",
+                current.organization.name, invitation.org_name
+            ),
+        ));
+    }
+    if invitation.role.requires_two_factor()
+        && crate::two_factor::server::store::active_method(&state.pool, &user.id)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::validation(
+            "token",
+            format!(
+                "This invitation makes you {} of {}, which needs two-factor authentication. Turn it on in Settings → Security, then open the link again.",
+                invitation.role.label(),
+                invitation.org_name
+            ),
+        ));
+    }
+    let mut tx = orgs::lock_team(&state.pool, &invitation.org_id).await?;
+    if !orgs::invitations::consume_invitation(&mut tx, &invitation.id, &user.id, now).await? {
+        return Err(AppError::validation(
+            "token",
+            "This invitation was used or withdrawn a moment ago. Ask for a new one.",
+        ));
+    }
+    if !orgs::add_member(&mut tx, &invitation.org_id, &user.id, invitation.role, now).await? {
+        return Err(AppError::validation(
+            "token",
+            "You already belong to an organization. Leave it before you join another.",
+        ));
+    }
+    let reduced =
+        crate::team::server::policy::cap_keys_in(&state, &mut tx, &user.id, invitation.role)
+            .await?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    crate::login_history::server::record::record_team_event(
+        state,
+        &user.id,
+        &invitation.org_id,
+        EventKind::OrgMemberJoined,
+        client,
+        serde_json::json!({"member": user.email, "role": invitation.role.label()}),
+    )
+    .await?;
+    crate::team::server::policy::record_key_changes(
+        &state,
+        &user.id,
+        &invitation.org_id,
+        &reduced,
+        Some(invitation.role),
+        client,
+    )
+    .await?;
+    Ok(invitation.org_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_hints_show_little() {
+        assert_eq!(email_hint("jane@example.com"), "ja…@example.com");
+        assert_eq!(email_hint("j@x.io"), "j…@x.io");
+    }
+
+    #[test]
+    fn unusable_invitations_say_why() {
+        let base = StoredInvitation {
+            id: "i".into(),
+            org_id: "o".into(),
+            org_name: "Acme".into(),
+            email: "a@b.io".into(),
+            role: Role::Member,
+            invited_by: "Owner".into(),
+            created_at: 0,
+            expires_at: 100,
+            accepted_at: None,
+            revoked_at: None,
+        };
+        assert!(unusable(Some(&base), 99).is_none());
+        let says = |invitation: Option<&StoredInvitation>, now| match unusable(invitation, now) {
+            Some(AppError::Validation { message, .. }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(says(Some(&base), 100).contains("expired"));
+        assert!(says(None, 0).contains("not valid"));
+        let used = StoredInvitation {
+            accepted_at: Some(5),
+            ..base.clone()
+        };
+        assert!(says(Some(&used), 0).contains("already used"));
+        let revoked = StoredInvitation {
+            revoked_at: Some(5),
+            ..base
+        };
+        assert!(says(Some(&revoked), 0).contains("withdrawn"));
+    }
+}

@@ -1,0 +1,64 @@
+//! Sudo mode: sensitive actions pass while the session re-authenticated
+//! recently; otherwise they need the password and, with 2FA on, a code.
+
+use super::store;
+use super::verify::{CodePurpose, sudo_binding};
+use crate::error::AppError;
+use crate::server::auth::AuthSession;
+use crate::server::auth::store::sessions;
+use crate::server::client::ClientMeta;
+use crate::server::state::AppState;
+use crate::time::now_ms;
+
+/// Sudo mode: passes while the session re-authenticated within the window;
+/// otherwise needs the password, and a second-factor code when 2FA is on,
+/// and then opens a new window.
+pub async fn confirm_sudo(
+    state: &AppState,
+    session: &AuthSession,
+    password: Option<String>,
+    code: Option<String>,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let password = password.filter(|p| !p.is_empty());
+    let Some(password) = password else {
+        return session.require_recent_auth(now);
+    };
+    let wrong_password = || AppError::validation("password", "Your password is incorrect.");
+    if password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
+        return Err(wrong_password());
+    }
+    if !state
+        .verify_own_password(&session.user, &password, &client.ip, now)
+        .await?
+    {
+        return Err(wrong_password());
+    }
+    state.clear_sign_in_failures(&session.user.email).await?;
+    let record = store::get(&state.pool, &session.user.id).await?;
+    if record.method.is_some() {
+        let code = code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+            AppError::validation(
+                "code",
+                "Enter a code from your second factor, or a backup code.",
+            )
+        })?;
+        crate::two_factor::server::verify::verify_second_factor(
+            &state,
+            &session.user.id,
+            &code,
+            &sudo_binding(&session.session_id),
+            CodePurpose::Sudo,
+            client,
+        )
+        .await
+        .map_err(|error| match error {
+            AppError::InvalidCode => AppError::validation("code", "That code is not valid."),
+            other => other,
+        })?;
+    }
+    sessions::mark_reauthenticated(&state.pool, &session.session_id, now)
+        .await
+        .map_err(AppError::from)
+}
