@@ -7,27 +7,20 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{Expiry, Permission, RotationGrace, clean_key_name};
+use super::server::{self, KeyRequest, check_key_id};
 #[cfg(feature = "ssr")]
-use crate::api_keys::server::{KeyRequest, check_key_id};
+use super::{Expiry, Permission, RotationGrace, clean_key_name};
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, require_user};
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
-#[cfg(feature = "ssr")]
-use crate::two_factor::server::store as two_factor;
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.
 #[server(endpoint = "list_api_keys")]
 pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    Ok(ApiKeysOverview {
-        keys: crate::api_keys::server::list_api_keys(&state, &session.user.id).await?,
-        needs_password: session.require_recent_auth(now_ms()).is_err(),
-        sudo_factor: two_factor::active_method(&state.pool, &session.user.id).await?,
-    })
+    server::overview(&app_state()?, &session).await
 }
 
 /// Creates a key: `permission` read, write or admin; `expiry` 30, 60, 90,
@@ -43,31 +36,20 @@ pub async fn create_api_key(
     code: Option<String>,
 ) -> Result<IssuedKey, AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
     let name = clean_key_name(&name).map_err(|message| AppError::validation("name", message))?;
     let permission = permission
         .parse::<Permission>()
-        .ok()
-        .ok_or_else(|| AppError::validation("permission", "Choose the key's permission."))?;
+        .map_err(|_| AppError::validation("permission", "Choose the key's permission."))?;
     let expires_at = Expiry::parse(&expiry, expires_on.as_deref().unwrap_or_default())
         .and_then(|choice| choice.expires_at(now_ms()))
         .map_err(|message| AppError::validation("expiry", message))?;
-    if permission == Permission::Admin {
-        crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
-            .await?;
-    }
-    crate::api_keys::server::issue_api_key(
-        &state,
-        &session.user.id,
-        KeyRequest {
-            name,
-            permission,
-            expires_at,
-        },
-        &client,
-    )
-    .await
+    let request = KeyRequest {
+        name,
+        permission,
+        expires_at,
+    };
+    let (state, client) = (app_state()?, client_meta()?);
+    server::create_in_settings(&state, &session, request, password, code, &client).await
 }
 
 /// Issues a new secret for a key; the old one keeps working for `grace`
@@ -80,28 +62,18 @@ pub async fn rotate_api_key(
     code: Option<String>,
 ) -> Result<IssuedKey, AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
     let key_id = check_key_id(&key_id)?;
-    let grace = grace.parse::<RotationGrace>().ok().ok_or_else(|| {
+    let grace = grace.parse::<RotationGrace>().map_err(|_| {
         AppError::validation("grace", "Choose how long the old secret keeps working.")
     })?;
-    let key = crate::api_keys::server::store::find_own(&state.pool, &session.user.id, &key_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if key.permission == Permission::Admin.as_str() {
-        crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
-            .await?;
-    }
-    crate::api_keys::server::rotate_api_key(&state, &session.user.id, &key_id, grace, &client).await
+    let (state, client) = (app_state()?, client_meta()?);
+    server::rotate_in_settings(&state, &session, &key_id, grace, password, code, &client).await
 }
 
 /// Revokes one of the user's keys; it stops working on its next request.
 #[server(endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
     let key_id = check_key_id(&key_id)?;
-    crate::api_keys::server::revoke_api_key(&state, &session.user.id, &key_id, &client).await
+    server::revoke_api_key(&app_state()?, &session.user.id, &key_id, &client_meta()?).await
 }

@@ -10,6 +10,7 @@ pub mod view;
 use serde::{Deserialize, Serialize};
 
 use crate::time::DAY_MS;
+use crate::time::parse_day;
 /// Keys unused this long get the "Unused for 30+ days" badge.
 pub const UNUSED_AFTER_MS: i64 = 30 * DAY_MS;
 /// Keys whose secret is this old get the "Rotation due" badge (quarterly).
@@ -90,7 +91,7 @@ impl Expiry {
         match choice {
             "30" | "60" | "90" => Ok(Expiry::Days(choice.parse().unwrap_or(30))),
             "never" => Ok(Expiry::Never),
-            "custom" => match crate::time::parse_day(custom_date.trim(), "expiry")? {
+            "custom" => match parse_day(custom_date.trim(), "expiry")? {
                 Some(day) => Ok(Expiry::Until(day)),
                 None => Err("Choose the date the key expires.".into()),
             },
@@ -252,6 +253,7 @@ impl std::fmt::Debug for IssuedKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::iso_date;
     use strum::IntoEnumIterator;
 
     const NOW: i64 = 1_795_734_000_000;
@@ -278,21 +280,21 @@ mod tests {
             Expiry::parse("never", "").unwrap().expires_at(NOW),
             Ok(None)
         );
-        let tomorrow = crate::time::iso_date(NOW + DAY_MS);
+        let tomorrow = iso_date(NOW + DAY_MS);
         let at = Expiry::parse("custom", &tomorrow)
             .unwrap()
             .expires_at(NOW)
             .unwrap()
             .unwrap();
         assert!(at > NOW + DAY_MS && at <= NOW + 2 * DAY_MS);
-        let yesterday = crate::time::iso_date(NOW - DAY_MS);
+        let yesterday = iso_date(NOW - DAY_MS);
         assert!(
             Expiry::parse("custom", &yesterday)
                 .unwrap()
                 .expires_at(NOW)
                 .is_err()
         );
-        let far = crate::time::iso_date(NOW + 400 * DAY_MS);
+        let far = iso_date(NOW + 400 * DAY_MS);
         assert!(
             Expiry::parse("custom", &far)
                 .unwrap()

@@ -9,6 +9,7 @@ use crate::login_history::view::LoginHistory;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::team::TwoFactorRequirement;
+use crate::team::api::get_two_factor_requirement;
 use crate::team::view::policy::GraceBanner;
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::{Alert, Card, Logo, PageHeading, Tone};
@@ -50,7 +51,7 @@ pub fn SettingsLayout() -> impl IntoView {
     let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
     let requirement = Resource::new(
         move || location.pathname.get(),
-        |_| crate::team::api::get_two_factor_requirement(),
+        |_| get_two_factor_requirement(),
     );
     view! {
         <div class="min-h-screen">

@@ -237,6 +237,29 @@ impl Grade {
     }
 }
 
+/// The weights of the personal items; with every item present they add up to 100.
+pub mod weight {
+    pub const TWO_FACTOR: u8 = 30;
+    pub const PASSWORD_STRENGTH: u8 = 20;
+    pub const BACKUP_CODES: u8 = 10;
+    pub const SESSIONS_WITHOUT_TWO_FACTOR: u8 = 8;
+    pub const SESSIONS_REVIEW: u8 = 6;
+    pub const PASSWORD_AGE: u8 = 6;
+    pub const KEY_ROTATION: u8 = 6;
+    pub const KEYS_OVER_PRIVILEGED: u8 = 6;
+    pub const KEYS_UNUSED: u8 = 4;
+    pub const KEYS_WITHOUT_EXPIRY: u8 = 4;
+}
+
+/// "1 key", "3 keys".
+pub fn plural(count: i64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

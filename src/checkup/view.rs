@@ -4,6 +4,7 @@
 
 use super::api::get_security_checkup;
 use super::{CheckStatus, CheckupItem, Grade};
+use crate::checkup::api::get_org_checkup;
 use crate::ui::{Alert, Tone};
 use leptos::prelude::*;
 
@@ -29,7 +30,7 @@ pub fn SecurityCheckup(#[prop(optional)] organization: bool) -> impl IntoView {
         move || runs.get(),
         move |_| async move {
             if organization {
-                crate::checkup::api::get_org_checkup().await
+                get_org_checkup().await
             } else {
                 get_security_checkup().await
             }

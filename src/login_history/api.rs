@@ -11,6 +11,8 @@ use super::filter::HistoryFilter;
 use super::server::{history_page, store::history};
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, require_user};
+#[cfg(feature = "ssr")]
+use crate::team::server::managing_membership;
 
 /// One page of the signed-in user's security events for the filter in
 /// `query` (the page's URL query), newest first, with the chart of the range.
@@ -29,7 +31,7 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
 pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
-    let membership = crate::team::server::managing_membership(&state, &session.user.id).await?;
+    let membership = managing_membership(&state, &session.user.id).await?;
     let filter = HistoryFilter::from_query(&query)
         .map_err(|message| AppError::validation("filter", message))?;
     let scope = history::Scope::Org(&membership.organization.id);

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 /// Rows per page.
 pub const PAGE_SIZE: usize = 50;
 const TEXT_MAX_CHARS: usize = 100;
+use crate::ids::encode_query_component;
+use crate::ids::is_uuid_shaped;
 use crate::time::DAY_MS;
+use crate::time::iso_date;
+use crate::time::parse_day;
 
 /// The preset time ranges (and "custom").
 #[derive(
@@ -65,7 +69,7 @@ impl Cursor {
     fn parse(text: &str) -> Option<Cursor> {
         let (at, id) = text.split_once('_')?;
         let at: i64 = at.parse().ok().filter(|at| *at >= 0)?;
-        crate::ids::is_uuid_shaped(id).then(|| Cursor {
+        is_uuid_shaped(id).then(|| Cursor {
             at,
             id: id.to_ascii_lowercase(),
         })
@@ -150,8 +154,8 @@ impl HistoryFilter {
                         .ok()
                         .ok_or_else(|| format!("Unknown time range {value:?}."))?
                 }
-                "from" => filter.from_day = crate::time::parse_day(&value, "from")?,
-                "to" => filter.to_day = crate::time::parse_day(&value, "to")?,
+                "from" => filter.from_day = parse_day(&value, "from")?,
+                "to" => filter.to_day = parse_day(&value, "to")?,
                 "q" => {
                     if value.chars().count() > TEXT_MAX_CHARS {
                         return Err("Search text is at most 100 characters.".into());
@@ -214,17 +218,14 @@ impl HistoryFilter {
         }
         if self.range == Range::Custom {
             if let Some(day) = self.from_day {
-                parts.push(format!("from={}", crate::time::iso_date(day * DAY_MS)));
+                parts.push(format!("from={}", iso_date(day * DAY_MS)));
             }
             if let Some(day) = self.to_day {
-                parts.push(format!("to={}", crate::time::iso_date(day * DAY_MS)));
+                parts.push(format!("to={}", iso_date(day * DAY_MS)));
             }
         }
         if !self.text.is_empty() {
-            parts.push(format!(
-                "q={}",
-                crate::ids::encode_query_component(&self.text)
-            ));
+            parts.push(format!("q={}", encode_query_component(&self.text)));
         }
         parts.join("&")
     }
@@ -319,11 +320,8 @@ mod tests {
         let cursor = Cursor::parse("1795734000000_0190F3A2-7B1C-7D4E-8F00-0123456789AB").unwrap();
         assert_eq!(cursor.at, 1_795_734_000_000);
         assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
-        assert_eq!(crate::time::parse_day("1970-01-01", "from"), Ok(Some(0)));
-        assert_eq!(
-            crate::time::parse_day("2000-02-29", "from"),
-            Ok(Some(11_016))
-        );
-        assert!(crate::time::parse_day("1900-02-29", "from").is_err());
+        assert_eq!(parse_day("1970-01-01", "from"), Ok(Some(0)));
+        assert_eq!(parse_day("2000-02-29", "from"), Ok(Some(11_016)));
+        assert!(parse_day("1900-02-29", "from").is_err());
     }
 }

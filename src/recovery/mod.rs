@@ -2,6 +2,8 @@
 //! the notice preferences. The email itself is `server/mail`.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod view;
 
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ use super::api::{
     ConfirmEmailChange, ReportNotMe, RequestEmailChange, RequestPasswordReset, ResetPassword,
     SetNewSignInNotices, check_reset_link, get_email_settings,
 };
+use crate::two_factor::api::sudo_prompt;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY};
 use crate::ui::{Alert, Field, SubmitButton, Tone, field_error, form_level_error};
@@ -197,7 +198,7 @@ fn EmailSettingsForms(
                         {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                         <Field name="new_email" label="New email address" input_type="email" autocomplete="email" maxlength=254
                             error=Signal::derive(move || field_error(&error.get(), "new_email"))/>
-                        {needs_password.then(|| view! { <SudoFields id="change-email" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
+                        {needs_password.then(|| view! { <SudoFields id="change-email" second_factor=sudo_prompt(factor) error/> })}
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || change.pending().get()>"Send confirmation link"</button>
                     </ActionForm>
                 </details>

@@ -52,6 +52,9 @@ directory is read first, if present):
   TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
 ";
 
+use crate::server::db::default_max_connections;
+use crate::server::mail::mail_settings_from_lookup;
+use crate::server::sms::sms_settings_from_lookup;
 use crate::time::DAY_MS;
 
 /// A setting that could not be used; the message names it.
@@ -171,7 +174,7 @@ impl Config {
             ));
         }
         let database_max_connections = match lookup("DATABASE_MAX_CONNECTIONS") {
-            None => crate::server::db::default_max_connections(&database_url),
+            None => default_max_connections(&database_url),
             Some(text) => match text.trim().parse::<u32>() {
                 Ok(n) if (1..=200).contains(&n) => n,
                 _ => {
@@ -238,10 +241,8 @@ impl Config {
                 }
             },
         };
-        let sms = crate::server::sms::sms_settings_from_lookup(&|name| lookup(name))
-            .map_err(ConfigError)?;
-        let mail = crate::server::mail::mail_settings_from_lookup(&|name| lookup(name))
-            .map_err(ConfigError)?;
+        let sms = sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?;
+        let mail = mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?;
         let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
         if let Some(path) = &geoip_db
             && !path.is_file()

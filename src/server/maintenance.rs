@@ -2,9 +2,11 @@
 
 use crate::api_keys::server::store as api_keys;
 use crate::login_history::server::store::history;
+use crate::recovery::server::store as account_tokens;
 use crate::server::auth::store::sessions;
+use crate::server::mail::queue::prune_sent;
 use crate::server::state::AppState;
-use crate::server::store::{account_tokens, rate_limits};
+use crate::server::store::rate_limits;
 use crate::team::server::store as orgs;
 use crate::time::now_ms;
 use crate::two_factor::server::store as two_factor;
@@ -31,7 +33,7 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let events = history::prune(&state.pool, now - state.config.event_retention_ms).await?;
     let secrets = api_keys::prune_retired_secrets(&state.pool, now - RETIRED_SECRET_TTL_MS).await?;
     let links = account_tokens::prune(&state.pool, now).await?;
-    let mail = crate::server::mail::queue::prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
+    let mail = prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     let invitations =
         orgs::invitations::prune_invitations(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     Ok((

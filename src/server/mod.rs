@@ -11,7 +11,6 @@ pub mod maintenance;
 pub mod middleware;
 pub mod password;
 pub mod rate_limit;
-pub mod recovery;
 pub mod rest;
 pub mod router;
 pub mod sms;

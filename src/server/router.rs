@@ -3,6 +3,7 @@
 use crate::app::{App, shell};
 use crate::server::config::Config;
 use crate::server::crypto::ServerKey;
+use crate::server::mail::queue::spawn_worker;
 use crate::server::middleware::{self, headers::CspNonce};
 use crate::server::state::AppState;
 use crate::server::{db, geo, maintenance, rest};
@@ -140,7 +141,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     maintenance::spawn(state.clone());
-    crate::server::mail::queue::spawn_worker(state.clone());
+    spawn_worker(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms each).
     let listener = listener.tap_io(|tcp| {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod server;
 pub mod view;
 
+use crate::ids::is_uuid_shaped;
 use serde::{Deserialize, Serialize};
 
 /// What kind of device a session runs on (picks the icon).
@@ -54,7 +55,7 @@ pub struct SessionsOverview {
 
 /// Session ids are UUIDs; anything else is refused before the database.
 pub fn session_id_problem(id: &str) -> Option<&'static str> {
-    (!crate::ids::is_uuid_shaped(id)).then_some("That session id is not valid.")
+    (!is_uuid_shaped(id)).then_some("That session id is not valid.")
 }
 
 /// Which other sessions a mass sign-out ends.

@@ -3,6 +3,8 @@
 use super::api::{MarkSessionsReviewed, RevokeOtherSessions, RevokeSession, list_sessions};
 use super::{DeviceKind, MassRevocation, SessionInfo, SessionsOverview};
 use crate::error::AppError;
+use crate::two_factor::api::sudo_prompt;
+use crate::ui::action_error;
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Tone};
 use leptos::prelude::*;
@@ -167,7 +169,7 @@ fn MassSignOut(
     needs_password: bool,
     factor: Option<crate::two_factor::Method>,
 ) -> impl IntoView {
-    let error = crate::ui::action_error(action);
+    let error = action_error(action);
     let id = match scope {
         MassRevocation::All => "sign-out-all",
         MassRevocation::WithoutSecondFactor => "sign-out-single-factor",
@@ -179,7 +181,7 @@ fn MassSignOut(
                 <ActionForm action attr:class="space-y-3">
                     <input type="hidden" name="scope" value=scope.as_str()/>
                     <p class="text-slate-700 dark:text-slate-200">{confirm}</p>
-                    {needs_password.then(|| view! { <crate::ui::SudoFields id second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
+                    {needs_password.then(|| view! { <crate::ui::SudoFields id second_factor=sudo_prompt(factor) error/> })}
                     <button type="submit" class=BUTTON_DANGER disabled=move || action.pending().get()>{label}</button>
                 </ActionForm>
             </div>

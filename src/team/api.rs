@@ -7,15 +7,19 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, check_user_id, gate, invitations, policy};
+use super::server::{self, check_user_id, gate, invitations, members, policy};
 #[cfg(feature = "ssr")]
 use super::{Role, TwoFactorRequirement, parse_grace_days};
 #[cfg(feature = "ssr")]
+use crate::recovery::server::links::parse_link_token;
+#[cfg(feature = "ssr")]
+use crate::server::auth::request_parts;
+#[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, current_session, require_user};
 #[cfg(feature = "ssr")]
-use crate::server::recovery::parse_link_token;
-#[cfg(feature = "ssr")]
 use crate::time::now_ms;
+#[cfg(feature = "ssr")]
+use crate::two_factor::server::sudo::confirm_sudo;
 #[cfg(feature = "ssr")]
 use invitations::check_invitation_id;
 #[cfg(feature = "ssr")]
@@ -34,7 +38,7 @@ fn parse_role(text: &str) -> Result<Role, AppError> {
 #[server(endpoint = "get_team")]
 pub async fn get_team() -> Result<Option<Team>, AppError> {
     let session = require_user().await?;
-    server::team(&app_state()?, &session.user.id).await
+    members::team(&app_state()?, &session.user.id).await
 }
 
 /// Creates an organization with the caller as Owner, then opens the Team
@@ -43,7 +47,7 @@ pub async fn get_team() -> Result<Option<Team>, AppError> {
 pub async fn create_organization(name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
-    server::create_organization(&state, &session.user, &name, &client_meta()?).await?;
+    members::create_organization(&state, &session.user, &name, &client_meta()?).await?;
     let next = match gate::two_factor_requirement(&state, &session.user.id, now_ms()).await? {
         TwoFactorRequirement::Enforced { .. } => super::TWO_FACTOR_SETUP_PATH,
         _ => "/settings/team",
@@ -75,7 +79,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
     let role = parse_role(&role)?;
-    server::change_member_role(
+    members::change_member_role(
         &app_state()?,
         &session.user,
         &user_id,
@@ -90,14 +94,14 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
-    server::remove_member(&app_state()?, &session.user, &user_id, &client_meta()?).await
+    members::remove_member(&app_state()?, &session.user, &user_id, &client_meta()?).await
 }
 
 /// Leaves the caller's organization (not as its last Owner).
 #[server(endpoint = "leave_organization")]
 pub async fn leave_organization() -> Result<(), AppError> {
     let session = require_user().await?;
-    server::leave_organization(&app_state()?, &session.user, &client_meta()?).await
+    members::leave_organization(&app_state()?, &session.user, &client_meta()?).await
 }
 
 /// Sets the organization's name and 2FA policy; Owners only. `production`
@@ -169,7 +173,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
 #[server(endpoint = "two_factor_requirement")]
 pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement, AppError> {
     let session = require_user().await?;
-    if let Some(resolved) = crate::server::auth::request_parts()?
+    if let Some(resolved) = request_parts()?
         .extensions
         .get::<gate::ResolvedRequirement>()
     {
@@ -193,7 +197,6 @@ pub async fn delete_organization(
     if server::my_membership(&state, &session.user.id).await?.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
-    crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
-        .await?;
+    confirm_sudo(&state, &session, password, code, &client).await?;
     server::delete::delete_organization(&state, &session.user, &confirm, &client).await
 }

@@ -156,7 +156,7 @@ both_databases! {
         exec(&app, "UPDATE users SET password_score = 0").await;
         flagged(&app, &cookie, Id::PasswordStrength, CheckStatus::Fail).await;
         let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.pool).await.unwrap();
-        let url = app.state.issue_link(statusstack::server::store::account_tokens::Purpose::PasswordReset, &user_id, "", 60_000).await.unwrap();
+        let url = statusstack::recovery::server::links::issue_link(&app.state, statusstack::recovery::server::store::Purpose::PasswordReset, &user_id, "", 60_000).await.unwrap();
         let token = url.split("token=").nth(1).unwrap();
         let reply = app.call("reset_password", &[("token", token), ("new_password", STRONG_PASSWORD)], None).await;
         assert!(reply.error().is_none(), "{}", reply.body);

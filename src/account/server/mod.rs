@@ -2,3 +2,230 @@
 //! the account overview.
 
 pub mod rest;
+pub mod sign_in;
+
+use crate::account::{CurrentUser, SecurityOverview, StrengthReport};
+use crate::error::AppError;
+use crate::login_history::server::count_since;
+use crate::login_history::server::recent_sign_ins;
+use crate::login_history::server::record::record_event;
+use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::sessions::begin_session;
+use crate::server::auth::store::{sessions, users};
+use crate::server::auth::{AuthSession, set_cookie};
+use crate::server::client::ClientMeta;
+use crate::server::crypto::RandomToken;
+use crate::server::db::new_id;
+use crate::server::password::{self, Password, PolicyContext};
+use crate::server::rate_limit;
+use crate::server::state::AppState;
+use crate::sessions::SignInMethod;
+use crate::sessions::review_due;
+use crate::team::server::members::create_organization;
+use crate::time::{DAY_MS, now_ms};
+use crate::two_factor::server::active_method;
+
+/// A sign-up as the form sent it, each field already checked for shape.
+pub struct NewAccount {
+    pub name: String,
+    pub email: String,
+    pub password: Password,
+    pub organization: Option<String>,
+    pub next: String,
+}
+
+/// Judges `password` the way sign-up and password change will, for the live
+/// strength meter, with the account's own email and name as context.
+/// Rate-limited per IP.
+pub async fn password_strength(
+    state: &AppState,
+    password: &Password,
+    email: &str,
+    name: &str,
+    client: &ClientMeta,
+) -> Result<StrengthReport, AppError> {
+    state
+        .hit_limit(rate_limit::STRENGTH_CHECKS_PER_IP, &client.ip, now_ms())
+        .await?;
+    Ok(password::evaluate(
+        password.expose(),
+        &PolicyContext { email, name },
+    ))
+}
+
+/// Creates an account (and its organization, when asked) and signs it in.
+pub async fn sign_up(
+    state: &AppState,
+    account: NewAccount,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let verdict = password::evaluate(
+        account.password.expose(),
+        &PolicyContext {
+            email: &account.email,
+            name: &account.name,
+        },
+    );
+    if let Some(problem) = verdict.problem {
+        return Err(AppError::validation("password", problem));
+    }
+    state
+        .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip, now)
+        .await?;
+    if users::find_by_email(&state.pool, &account.email)
+        .await?
+        .is_some()
+    {
+        return Err(duplicate_email());
+    }
+    let hash = password::hash_password(account.password).await?;
+    let user = CurrentUser {
+        id: new_id(),
+        name: account.name,
+        email: account.email,
+        password_changed_at: now,
+        created_at: now,
+    };
+    if !users::insert(&state.pool, &user, &hash).await? {
+        return Err(duplicate_email());
+    }
+    password::score::remember_score(state, &user.id, verdict.score).await;
+    record_event(
+        state,
+        Some(&user.id),
+        EventKind::SignUp,
+        Outcome::Success,
+        client,
+        serde_json::json!({}),
+    )
+    .await?;
+    if let Some(organization) = account.organization {
+        create_organization(state, &user, &organization, client).await?;
+    }
+    begin_session(
+        state,
+        &user.id,
+        client,
+        SignInMethod::PASSWORD,
+        &account.next,
+    )
+    .await
+}
+
+fn duplicate_email() -> AppError {
+    AppError::validation(
+        "email",
+        "An account with this email already exists. Sign in instead.",
+    )
+}
+
+/// Ends `session` on the server; the caller clears the cookie.
+pub async fn sign_out(
+    state: &AppState,
+    session: &AuthSession,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    sessions::revoke(&state.pool, &session.session_id, now_ms()).await?;
+    record_event(
+        state,
+        Some(&session.user.id),
+        EventKind::SignOut,
+        Outcome::Success,
+        client,
+        serde_json::json!({}),
+    )
+    .await
+}
+
+/// Changes the password after checking the current one; ends every other
+/// session and gives this one a new token.
+pub async fn change_password(
+    state: &AppState,
+    session: &AuthSession,
+    current_password: &str,
+    new_password: Password,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let user = &session.user;
+    let wrong = || AppError::validation("current_password", "Your current password is incorrect.");
+    if current_password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
+        return Err(wrong());
+    }
+    if !state
+        .verify_own_password(user, current_password, &client.ip, now)
+        .await?
+    {
+        record_event(
+            state,
+            Some(&user.id),
+            EventKind::PasswordChanged,
+            Outcome::Failure,
+            client,
+            serde_json::json!({"reason": "wrong_current_password"}),
+        )
+        .await?;
+        return Err(wrong());
+    }
+    if new_password.expose() == Password::new(current_password).expose() {
+        return Err(AppError::validation(
+            "new_password",
+            "Choose a password different from your current one.",
+        ));
+    }
+    let verdict = password::evaluate(
+        new_password.expose(),
+        &PolicyContext {
+            email: &user.email,
+            name: &user.name,
+        },
+    );
+    if let Some(problem) = verdict.problem {
+        return Err(AppError::validation("new_password", problem));
+    }
+    state.clear_sign_in_failures(&user.email).await?;
+    let hash = password::hash_password(new_password).await?;
+    users::update_password_hash(&state.pool, &user.id, &hash, Some(now)).await?;
+    password::score::remember_score(state, &user.id, verdict.score).await;
+    let ended =
+        sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now).await?;
+    let token = RandomToken::generate();
+    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now).await?;
+    set_cookie(&state.session_cookie(&token))?;
+    record_event(
+        state,
+        Some(&user.id),
+        EventKind::PasswordChanged,
+        Outcome::Success,
+        client,
+        serde_json::json!({"other_sessions_ended": ended}),
+    )
+    .await
+}
+
+/// The account summary shown at the top of the security page.
+pub async fn overview(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<SecurityOverview, AppError> {
+    let now = now_ms();
+    let user_id = &session.user.id;
+    let active_sessions =
+        sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms)
+            .await?
+            .len() as i64;
+    let sign_ins = recent_sign_ins(state, user_id, 2).await?;
+    let recent_failed_sign_ins =
+        count_since(state, user_id, EventKind::SignInFailed, now - 30 * DAY_MS).await?;
+    let reviewed_at = users::sessions_reviewed_at(&state.pool, user_id).await?;
+    let two_factor = active_method(state, user_id).await?;
+    Ok(SecurityOverview {
+        two_factor,
+        sessions_review_due: review_due(reviewed_at, session.user.created_at, now),
+        user: session.user.clone(),
+        active_sessions,
+        previous_sign_in: sign_ins.into_iter().nth(1),
+        recent_failed_sign_ins,
+    })
+}

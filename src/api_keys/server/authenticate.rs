@@ -13,6 +13,7 @@ use crate::server::rate_limit::WindowLimit;
 use crate::server::rest::ApiError;
 use crate::server::state::AppState;
 use crate::team::TwoFactorRequirement;
+use crate::team::server::gate::requirement_for;
 use crate::time::{now_ms, utc_datetime};
 use http::StatusCode;
 
@@ -83,7 +84,7 @@ pub async fn authenticate(
     if let Some(TwoFactorRequirement::Enforced { reason, .. }) = found
         .membership
         .as_ref()
-        .map(|membership| crate::team::server::gate::requirement_for(membership, now))
+        .map(|membership| requirement_for(membership, now))
     {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

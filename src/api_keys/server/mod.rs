@@ -7,13 +7,23 @@ pub mod rest;
 pub mod store;
 pub mod token;
 
-use crate::api_keys::{ApiKeyInfo, IssuedKey, Permission, RotationGrace};
+/// What a team change does to a member's keys, inside its transaction.
+pub use store::lifecycle::{ChangedKey, reduce_to_cap, revoke_all_in};
+
+use crate::api_keys::{ApiKeyInfo, ApiKeysOverview, IssuedKey, Permission, RotationGrace};
 use crate::error::AppError;
+use crate::ids::is_uuid_shaped;
+use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
+use crate::server::client::device_label;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
+use crate::team::server::gate::check_key_permission;
 use crate::time::now_ms;
+use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo::confirm_sudo;
 use store::{LiveSecret, NewKey, StoredKey};
 use token::ApiToken;
 
@@ -31,7 +41,7 @@ pub struct KeyRequest {
 /// Key ids are UUIDs; anything else is refused before the database.
 pub fn check_key_id(key_id: &str) -> Result<String, AppError> {
     let key_id = key_id.trim().to_ascii_lowercase();
-    if crate::ids::is_uuid_shaped(&key_id) {
+    if is_uuid_shaped(&key_id) {
         Ok(key_id)
     } else {
         Err(AppError::validation("key_id", "That key id is not valid."))
@@ -57,7 +67,7 @@ pub async fn issue_api_key(
     request: KeyRequest,
     client: &ClientMeta,
 ) -> Result<IssuedKey, AppError> {
-    crate::team::server::gate::check_key_permission(&state, user_id, request.permission).await?;
+    check_key_permission(&state, user_id, request.permission).await?;
     let existing = store::list_for_user(&state.pool, user_id).await?;
     if existing.len() >= MAX_KEYS_PER_USER {
         return Err(AppError::validation(
@@ -76,7 +86,7 @@ pub async fn issue_api_key(
             id: &id,
             user_id,
             name: &request.name,
-            permission: request.permission.as_str(),
+            permission: request.permission,
             expires_at: request.expires_at,
             secret_hash: &token.hash(),
             prefix: token.visible_prefix(),
@@ -84,7 +94,7 @@ pub async fn issue_api_key(
         },
     )
     .await?;
-    crate::login_history::server::record::record_event(state, Some(user_id),
+    record_event(state, Some(user_id),
         EventKind::ApiKeyCreated,
         Outcome::Success,
         client,
@@ -101,7 +111,7 @@ pub async fn issue_api_key(
         id,
         user_id: user_id.to_string(),
         name: request.name,
-        permission: request.permission.as_str().to_string(),
+        permission: request.permission,
         created_at: now,
         expires_at: request.expires_at,
         rotated_at: None,
@@ -143,7 +153,7 @@ pub async fn rotate_api_key(
     )
     .await?
     .ok_or(AppError::NotFound)?;
-    crate::login_history::server::record::record_event(
+    record_event(
         state,
         Some(user_id),
         EventKind::ApiKeyRotated,
@@ -174,7 +184,7 @@ pub async fn revoke_api_key(
     let revoked = store::revoke_own(&state.pool, user_id, key_id, now_ms())
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::login_history::server::record::record_event(
+    record_event(
         state,
         Some(user_id),
         EventKind::ApiKeyRevoked,
@@ -200,17 +210,13 @@ fn key_info(key: StoredKey, secrets: &[LiveSecret], now: i64) -> ApiKeyInfo {
     let last_used_device = if key.last_used_user_agent.is_empty() {
         String::new()
     } else {
-        crate::server::client::device_label(&key.last_used_user_agent).0
+        device_label(&key.last_used_user_agent).0
     };
     ApiKeyInfo {
         prefix: current.map(|s| s.prefix.clone()).unwrap_or_default(),
         previous_prefix: previous.map(|s| s.prefix.clone()),
         previous_valid_until: previous.and_then(|s| s.valid_until),
-        permission: key
-            .permission
-            .parse::<Permission>()
-            .ok()
-            .unwrap_or(Permission::Read),
+        permission: key.permission,
         id: key.id,
         name: key.name,
         created_at: key.created_at,
@@ -224,4 +230,52 @@ fn key_info(key: StoredKey, secrets: &[LiveSecret], now: i64) -> ApiKeyInfo {
         rotation_due: false,
     }
     .with_badges(now)
+}
+
+/// The settings page's data: the user's keys and what creating an Admin key
+/// would ask for.
+pub async fn overview(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<ApiKeysOverview, AppError> {
+    Ok(ApiKeysOverview {
+        keys: list_api_keys(state, &session.user.id).await?,
+        needs_password: session.require_recent_auth(now_ms()).is_err(),
+        sudo_factor: active_method(state, &session.user.id).await?,
+    })
+}
+
+/// Creates a key from the settings page: an Admin key needs sudo mode first.
+pub async fn create_in_settings(
+    state: &AppState,
+    session: &AuthSession,
+    request: KeyRequest,
+    password: Option<String>,
+    code: Option<String>,
+    client: &ClientMeta,
+) -> Result<IssuedKey, AppError> {
+    if request.permission == Permission::Admin {
+        confirm_sudo(state, session, password, code, client).await?;
+    }
+    issue_api_key(state, &session.user.id, request, client).await
+}
+
+/// Rotates one of the user's keys from the settings page: an Admin key
+/// needs sudo mode first.
+pub async fn rotate_in_settings(
+    state: &AppState,
+    session: &AuthSession,
+    key_id: &str,
+    grace: RotationGrace,
+    password: Option<String>,
+    code: Option<String>,
+    client: &ClientMeta,
+) -> Result<IssuedKey, AppError> {
+    let key = store::find_own(&state.pool, &session.user.id, key_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if key.permission == Permission::Admin {
+        confirm_sudo(state, session, password, code, client).await?;
+    }
+    rotate_api_key(state, &session.user.id, key_id, grace, client).await
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/api-keys`: list, create (the token is in the response, once) and
 //! revoke the owner's keys. Admin keys only.
 
+use crate::api_keys::server::issue_api_key;
 use crate::api_keys::server::{KeyRequest, check_key_id};
 use crate::api_keys::{ApiKeyInfo, Expiry, IssuedKey, Permission, clean_key_name};
 use crate::server::rest::auth::ApiCaller;
@@ -102,7 +103,7 @@ pub async fn create_api_key(
             ));
         }
     };
-    let issued = crate::api_keys::server::issue_api_key(
+    let issued = issue_api_key(
         &state,
         &caller.user_id,
         KeyRequest {

@@ -2,6 +2,7 @@
 //! 6-character base62 CRC32 of those 43, so a secret scanner, or our own API,
 //! tells a well-formed key from a typo without a database lookup.
 
+use crate::server::crypto::sha256_hex;
 use rand::RngCore;
 
 /// What every key starts with.
@@ -72,7 +73,7 @@ impl ApiToken {
 
     /// What the database stores.
     pub fn hash(&self) -> String {
-        crate::server::crypto::sha256_hex(self.0.as_bytes())
+        sha256_hex(self.0.as_bytes())
     }
 
     /// The first characters after `ssk_`, shown in the list to tell keys apart.

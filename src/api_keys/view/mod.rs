@@ -6,8 +6,10 @@ pub mod reveal;
 use super::api::{CreateApiKey, RevokeApiKey, RotateApiKey, list_api_keys};
 use super::{ApiKeyInfo, ApiKeysOverview, IssuedKey, NAME_MAX_CHARS, Permission, RotationGrace};
 use crate::error::AppError;
+use crate::time::now_ms;
 use crate::time::{iso_date, utc_datetime};
 use crate::two_factor::Method;
+use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
@@ -146,7 +148,7 @@ fn CreateKeyForm(
         }
         version
     });
-    let now = crate::time::now_ms();
+    let now = now_ms();
     let day = 24 * 60 * 60 * 1000;
     let (min_date, max_date) = (iso_date(now + day), iso_date(now + 365 * day));
     view! {
@@ -203,7 +205,7 @@ fn CreateKeyForm(
                 <Alert tone=Tone::Info>"A key that never expires keeps working until you revoke it, even if it leaks. Prefer an expiry and rotate."</Alert>
             </Show>
             <Show when=move || permission.get() == Permission::Admin && needs_password>
-                <SudoFields id="create-key" second_factor=crate::two_factor::api::sudo_prompt(factor) error/>
+                <SudoFields id="create-key" second_factor=sudo_prompt(factor) error/>
             </Show>
             <div class="flex flex-wrap items-center gap-3">
                 <SubmitButton label="Create key" busy_label="Creating…" pending=Signal::derive(move || create.pending().get() || !hydrated.get())/>
@@ -321,7 +323,7 @@ fn KeyRow(
                                             <option value=grace.as_str() selected=grace == RotationGrace::OneDay>{grace.label()}</option>
                                         }).collect_view()}
                                     </select>
-                                    {rotate_sudo.then(|| view! { <SudoFields id=ask_id second_factor=crate::two_factor::api::sudo_prompt(factor) error=rotate_error/> })}
+                                    {rotate_sudo.then(|| view! { <SudoFields id=ask_id second_factor=sudo_prompt(factor) error=rotate_error/> })}
                                     <button type="submit" class=BUTTON_SECONDARY disabled=move || rotate.pending().get()>"Rotate key"</button>
                                 </ActionForm>
                             </div>

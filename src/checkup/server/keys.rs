@@ -2,10 +2,10 @@
 //! permission than used. Pure functions over [`KeyFacts`], so any list of
 //! keys (one user's, or a team's) can be checked the same way.
 
-use super::rules::weight;
-use super::{DAY_MS, plural};
 use crate::api_keys::{Permission, is_rotation_due, is_unused};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id};
+use crate::checkup::{plural, weight};
+use crate::time::DAY_MS;
 use crate::time::relative_phrase;
 
 /// A key younger than this is never called over-privileged: it has not had

@@ -7,8 +7,8 @@ pub mod rules;
 pub mod store;
 pub mod team;
 
-pub use keys::{KeyFacts, key_items};
-pub use rules::{CheckupFacts, SessionFact, evaluate, personal_items};
+use keys::KeyFacts;
+use rules::{CheckupFacts, SessionFact, evaluate};
 
 use crate::checkup::SecurityCheckup;
 use crate::error::AppError;
@@ -16,16 +16,7 @@ use crate::server::auth::store::{sessions, users};
 use crate::server::state::AppState;
 use store::KeyUsage;
 
-use crate::time::DAY_MS;
-
-/// "1 key", "3 keys".
-fn plural(count: i64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
+use crate::server::client::device_label;
 
 /// The signed-in user's checkup at `now`. `current_session` (the caller's
 /// own) is left out of "sessions without 2FA": it cannot sign itself out.
@@ -59,7 +50,7 @@ pub async fn personal_facts(
         .filter(|s| current_session != Some(s.id.as_str()))
         .filter(|s| !s.auth_method.has_second_factor())
         .map(|s| SessionFact {
-            device: crate::server::client::device_label(&s.user_agent).0,
+            device: device_label(&s.user_agent).0,
             location: if s.location.is_empty() {
                 state.locate(&s.ip)
             } else {

@@ -2,8 +2,10 @@
 //! items out. No database here, so every rule is unit-tested.
 
 use super::keys::{KeyFacts, key_items};
-use super::{DAY_MS, plural};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
+use crate::checkup::{plural, weight};
+use crate::sessions::review_due;
+use crate::time::DAY_MS;
 use crate::time::relative_phrase;
 use crate::two_factor::{LOW_BACKUP_CODES, Method};
 
@@ -11,20 +13,6 @@ use crate::two_factor::{LOW_BACKUP_CODES, Method};
 pub const PASSWORD_AGE_WARN_MS: i64 = 365 * DAY_MS;
 /// zxcvbn scores below this fail (the sign-up policy's floor).
 pub const STRONG_PASSWORD_SCORE: u8 = 3;
-
-/// The weights of the personal items; with every item present they add up to 100.
-pub mod weight {
-    pub const TWO_FACTOR: u8 = 30;
-    pub const PASSWORD_STRENGTH: u8 = 20;
-    pub const BACKUP_CODES: u8 = 10;
-    pub const SESSIONS_WITHOUT_TWO_FACTOR: u8 = 8;
-    pub const SESSIONS_REVIEW: u8 = 6;
-    pub const PASSWORD_AGE: u8 = 6;
-    pub const KEY_ROTATION: u8 = 6;
-    pub const KEYS_OVER_PRIVILEGED: u8 = 6;
-    pub const KEYS_UNUSED: u8 = 4;
-    pub const KEYS_WITHOUT_EXPIRY: u8 = 4;
-}
 
 /// Everything the personal checkup looks at, read in a handful of queries.
 #[derive(Clone, Debug, PartialEq)]
@@ -195,7 +183,7 @@ fn backup_codes(left: i64) -> CheckupItem {
 
 fn sessions_review(facts: &CheckupFacts) -> CheckupItem {
     let (id, w) = (Id::SessionsReview, weight::SESSIONS_REVIEW);
-    let due = crate::sessions::review_due(
+    let due = review_due(
         facts.sessions_reviewed_at,
         facts.account_created_at,
         facts.now,

@@ -3,11 +3,12 @@
 //! the whole team (rotation, unused, no expiry, more permission than used),
 //! scored like the personal checkup.
 
-use crate::checkup::server::{KeyFacts, key_items};
+use super::keys::{KeyFacts, key_items};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
 use crate::error::AppError;
 use crate::server::state::AppState;
-use crate::team::server::store as orgs;
+use crate::team::server::members_of;
+use crate::team::server::my_membership;
 use crate::team::{Organization, Role};
 
 /// How much each team item counts, next to the key items' own weights.
@@ -92,15 +93,14 @@ pub async fn org_checkup(
     user_id: &str,
     now: i64,
 ) -> Result<SecurityCheckup, AppError> {
-    let membership = crate::team::server::my_membership(&state, user_id).await?;
+    let membership = my_membership(&state, user_id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
     let org = &membership.organization;
-    let (members, keys) = tokio::try_join!(
-        orgs::members(&state.pool, &org.id, now),
-        super::store::live_team_key_usage(&state.pool, &org.id, now),
-    )?;
+    let (members, keys) = tokio::try_join!(members_of(state, &org.id, now), async {
+        Ok(super::store::live_team_key_usage(&state.pool, &org.id, now).await?)
+    },)?;
     let without: Vec<String> = members
         .into_iter()
         .filter(|member| member.two_factor_method.is_none())

@@ -5,11 +5,14 @@
 use crate::error::AppError;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
 use crate::login_history::server::event_row;
+use crate::login_history::server::record::record_event;
 use crate::login_history::server::store::history;
 use crate::login_history::{EventKind, EventRow, Outcome};
 use crate::server::auth::{ResolvedSession, client_meta_from};
 use crate::server::state::AppState;
+use crate::time::iso_date;
 use crate::time::now_ms;
+use crate::time::utc_datetime;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -64,7 +67,7 @@ async fn start_export(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
     let client = client_meta_from(&request.headers, peer, state.config.trust_proxy_headers);
-    crate::login_history::server::record::record_event(&state,
+    record_event(&state,
             Some(&session.user.id),
             EventKind::HistoryExported,
             Outcome::Success,
@@ -111,10 +114,7 @@ async fn start_export(
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),
     };
-    let filename = format!(
-        "statusstack-login-history-{}.{extension}",
-        crate::time::iso_date(now)
-    );
+    let filename = format!("statusstack-login-history-{}.{extension}", iso_date(now));
     Ok((
         [
             (CONTENT_TYPE, content_type.to_string()),
@@ -140,7 +140,7 @@ fn render_batch(format: Format, events: &[EventRow], first: bool, last: bool) ->
             }
             for event in events {
                 let fields = [
-                    crate::time::utc_datetime(event.occurred_at),
+                    utc_datetime(event.occurred_at),
                     event.label.clone(),
                     event.kind.clone(),
                     event.outcome.as_str().to_string(),

@@ -9,6 +9,7 @@ pub mod store;
 use super::filter::{Cursor, HistoryFilter, PAGE_SIZE, PagePosition};
 use super::{DayBucket, EventKind, EventRow, HistoryPage, Outcome};
 use crate::error::AppError;
+use crate::server::client::device_label;
 use crate::server::state::AppState;
 use crate::time::now_ms;
 use store::history::{self, StoredEvent};
@@ -125,7 +126,7 @@ pub fn event_row(event: StoredEvent) -> EventRow {
             .unwrap_or(Outcome::Success),
         detail: summarize_detail(&event.detail),
         device: if event.device.is_empty() {
-            crate::server::client::device_label(&event.user_agent).0
+            device_label(&event.user_agent).0
         } else {
             event.device
         },
@@ -154,6 +155,25 @@ fn summarize_detail(detail: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// The user's most recent successful sign-ins, newest first: (time, ip).
+pub async fn recent_sign_ins(
+    state: &AppState,
+    user_id: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(store::events::recent_sign_ins(&state.pool, user_id, limit).await?)
+}
+
+/// How many events of `kind` the user has had since `since`.
+pub async fn count_since(
+    state: &AppState,
+    user_id: &str,
+    kind: EventKind,
+    since: i64,
+) -> Result<i64, AppError> {
+    Ok(store::events::count_since(&state.pool, user_id, kind, since).await?)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use crate::login_history::server::store::events;
 use crate::login_history::{EventKind, Outcome};
+use crate::recovery::server::notices::security_notice;
 use crate::server::auth::store::users;
 use crate::server::client::{ClientMeta, Origin};
 use crate::server::mail::{Mail, compose};
@@ -19,10 +20,7 @@ pub async fn record_event(
     client: &ClientMeta,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    crate::login_history::server::record::record_event_in(
-        &state, user_id, None, kind, outcome, client, detail,
-    )
-    .await
+    record_event_in(&state, user_id, None, kind, outcome, client, detail).await
 }
 
 /// Appends one security event of `org_id` (a team change), stamped now;
@@ -35,7 +33,7 @@ pub async fn record_team_event(
     client: &ClientMeta,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    crate::login_history::server::record::record_event_in(
+    record_event_in(
         &state,
         Some(actor),
         Some(org_id),
@@ -65,12 +63,7 @@ pub async fn record_event_in(
     };
     let now = now_ms();
     let notice = match user_id {
-        Some(user_id) => {
-            crate::login_history::server::record::notice_for(
-                &state, user_id, kind, &detail, &origin,
-            )
-            .await?
-        }
+        Some(user_id) => notice_for(&state, user_id, kind, &detail, &origin).await?,
         None => None,
     };
     events::record(
@@ -105,15 +98,13 @@ async fn notice_for(
     let Some(user) = users::find_by_id(&state.pool, user_id).await? else {
         return Ok(None);
     };
-    let recipient = crate::server::recovery::Recipient {
+    let recipient = crate::recovery::server::notices::Recipient {
         user_id,
         email: &user.user.email,
         name: &user.user.name,
     };
     // A change notice lets the owner undo an intruder in one click.
     Ok(Some(
-        state
-            .security_notice(&recipient, subject, headline, origin, "")
-            .await?,
+        security_notice(&state, &recipient, subject, headline, origin, "").await?,
     ))
 }

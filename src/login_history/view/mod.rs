@@ -6,6 +6,7 @@ pub mod chart;
 use super::api::login_history;
 use super::filter::{HistoryFilter, Range};
 use super::{Category, EventKind, EventRow, HistoryPage, Outcome};
+use crate::login_history::api::get_org_history;
 use crate::time::{iso_date, utc_datetime};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Tone};
@@ -54,9 +55,7 @@ pub fn LoginHistory(
         move |query| async move {
             match scope {
                 HistoryScope::Personal => login_history(query).await,
-                HistoryScope::Organization => {
-                    crate::login_history::api::get_org_history(query).await
-                }
+                HistoryScope::Organization => get_org_history(query).await,
             }
         },
     );

@@ -8,8 +8,10 @@ pub mod store;
 use crate::account::CurrentUser;
 use crate::error::AppError;
 use crate::server::client::ClientMeta;
+use crate::server::client::client_ip;
 use crate::server::password::{Password, verify_password};
 use crate::server::state::AppState;
+use crate::team::server::gate::two_factor_requirement;
 use crate::time::now_ms;
 use axum::extract::ConnectInfo;
 use http::header::{SET_COOKIE, USER_AGENT};
@@ -81,7 +83,7 @@ pub fn client_meta_from(
         .take(USER_AGENT_MAX_CHARS)
         .collect();
     ClientMeta {
-        ip: crate::server::client::client_ip(peer, parts_headers, trust_proxy)
+        ip: client_ip(peer, parts_headers, trust_proxy)
             .map(|ip| ip.to_canonical().to_string())
             .unwrap_or_else(|| "unknown".into()),
         user_agent,
@@ -145,12 +147,7 @@ pub async fn require_user() -> Result<AuthSession, AppError> {
         });
     if gated
         && let crate::team::TwoFactorRequirement::Enforced { .. } =
-            crate::team::server::gate::two_factor_requirement(
-                &app_state()?,
-                &session.user.id,
-                now_ms(),
-            )
-            .await?
+            two_factor_requirement(&app_state()?, &session.user.id, now_ms()).await?
     {
         return Err(AppError::TwoFactorRequired);
     }

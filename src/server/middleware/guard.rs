@@ -4,8 +4,12 @@
 //! only the set-up.
 
 use crate::error::AppError;
+use crate::ids::encode_query_component;
 use crate::server::auth::ResolvedSession;
 use crate::server::state::AppState;
+use crate::team::server::gate::two_factor_requirement;
+use crate::time::now_ms;
+use crate::two_factor::server::challenge::challenge_from_headers;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -88,10 +92,8 @@ pub async fn page_guard(
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/settings/security");
-            let mut response = see_other(&format!(
-                "/login?next={}",
-                crate::ids::encode_query_component(target)
-            ));
+            let mut response =
+                see_other(&format!("/login?next={}", encode_query_component(target)));
             if state.token_from_headers(request.headers()).is_some()
                 && let Ok(value) = HeaderValue::from_str(&state.clearing_cookie())
             {
@@ -101,12 +103,7 @@ pub async fn page_guard(
         }
         (Some(_), false) => see_other("/settings/security"),
         (None, false) if path == crate::two_factor::server::challenge::CHALLENGE_PATH => {
-            match crate::two_factor::server::challenge::challenge_from_headers(
-                &state,
-                request.headers(),
-            )
-            .await
-            {
+            match challenge_from_headers(&state, request.headers()).await {
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) => see_other("/login?challenge=expired"),
                 Err(_) => (
@@ -118,13 +115,7 @@ pub async fn page_guard(
         }
         (Some(session), true) => {
             if path != crate::team::TWO_FACTOR_SETUP_PATH {
-                match crate::team::server::gate::two_factor_requirement(
-                    &state,
-                    &session.user.id,
-                    crate::time::now_ms(),
-                )
-                .await
-                {
+                match two_factor_requirement(&state, &session.user.id, now_ms()).await {
                     Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
                         return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
                     }

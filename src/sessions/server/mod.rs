@@ -13,6 +13,8 @@ use crate::server::auth::store::{sessions, users};
 use crate::server::client::{ClientMeta, device_label};
 use crate::server::state::AppState;
 use crate::time::now_ms;
+use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo::confirm_sudo;
 
 /// The Active Sessions section of `session`'s user, with the review status
 /// and what a mass sign-out would ask for.
@@ -29,7 +31,7 @@ pub async fn overview(
         reviewed_at,
         review_due: review_due(reviewed_at, user.created_at, now),
         needs_password: session.require_recent_auth(now).is_err(),
-        sudo_factor: crate::two_factor::server::active_method(state, &user.id).await?,
+        sudo_factor: active_method(state, &user.id).await?,
     })
 }
 
@@ -116,7 +118,7 @@ pub async fn revoke_others(
     code: Option<String>,
     client: &ClientMeta,
 ) -> Result<u64, AppError> {
-    crate::two_factor::server::sudo::confirm_sudo(state, session, password, code, client).await?;
+    confirm_sudo(state, session, password, code, client).await?;
     let now = now_ms();
     let (user, keep) = (&session.user.id, &session.session_id);
     let ended = match scope {

@@ -3,13 +3,17 @@
 //! everyone is told by email. Team events stay in each person's history.
 
 use crate::account::CurrentUser;
-use crate::api_keys::server::store as api_keys;
+use crate::api_keys::server::revoke_all_in;
 use crate::error::AppError;
 use crate::login_history::EventKind;
+use crate::login_history::server::record::record_team_event;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
 use crate::team::Role;
+use crate::team::server::my_membership;
+use crate::team::server::policy::record_key_changes;
 use crate::team::server::store as orgs;
+use crate::team::server::team_notice;
 use crate::time::now_ms;
 
 /// Deletes the caller's organization. `confirm` must be its exact name;
@@ -21,7 +25,7 @@ pub async fn delete_organization(
     confirm: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = crate::team::server::my_membership(&state, &actor.id).await?;
+    let membership = my_membership(&state, &actor.id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
@@ -37,12 +41,12 @@ pub async fn delete_organization(
     let mut tx = orgs::lock_team(&state.pool, &org.id).await?;
     let mut revoked = Vec::new();
     for member in &members {
-        let keys = api_keys::lifecycle::revoke_all_in(&mut tx, &member.user_id, now).await?;
+        let keys = revoke_all_in(&mut tx, &member.user_id, now).await?;
         revoked.push((member.user_id.clone(), keys));
     }
     orgs::delete(&mut tx, &org.id).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
-    crate::login_history::server::record::record_team_event(
+    record_team_event(
         state,
         &actor.id,
         &org.id,
@@ -52,13 +56,10 @@ pub async fn delete_organization(
     )
     .await?;
     for (user_id, keys) in &revoked {
-        crate::team::server::policy::record_key_changes(
-            &state, user_id, &org.id, keys, None, client,
-        )
-        .await?;
+        record_key_changes(&state, user_id, &org.id, keys, None, client).await?;
     }
     for member in members.iter().filter(|member| member.user_id != actor.id) {
-        crate::team::server::team_notice(&state,
+        team_notice(&state,
             (&member.email, &member.name),
             format!("{} was deleted", org.name),
             format!(

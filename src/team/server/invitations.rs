@@ -17,12 +17,19 @@ use crate::time::now_ms;
 
 /// How many invitations one organization may send a day.
 pub const INVITATIONS_PER_DAY: i64 = 50;
+use crate::ids::is_uuid_shaped;
+use crate::login_history::server::record::record_team_event;
+use crate::team::server::managing_membership;
+use crate::team::server::policy::cap_keys_in;
+use crate::team::server::policy::record_key_changes;
 use crate::time::DAY_MS;
+use crate::time::utc_datetime;
+use crate::two_factor::server::store::active_method;
 
 /// Invitation ids are UUIDs; anything else is refused before the database.
 pub fn check_invitation_id(id: &str) -> Result<String, AppError> {
     let id = id.trim().to_ascii_lowercase();
-    if crate::ids::is_uuid_shaped(&id) {
+    if is_uuid_shaped(&id) {
         Ok(id)
     } else {
         Err(AppError::validation(
@@ -47,7 +54,7 @@ fn unusable(invitation: Option<&StoredInvitation>, now: i64) -> Option<AppError>
         Some(i) if i.expires_at <= now => format!(
             "This invitation to {} expired on {}. Ask an Owner or Admin for a new one.",
             i.org_name,
-            crate::time::utc_datetime(i.expires_at)
+            utc_datetime(i.expires_at)
         ),
         Some(_) => return None,
     };
@@ -76,7 +83,7 @@ pub async fn invite_member(
     role: Role,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(&state, &actor.id).await?;
     let org = &membership.organization;
     if role == Role::Owner {
         return Err(AppError::validation(
@@ -144,13 +151,13 @@ pub async fn invite_member(
         url,
         expiry: format!(
             "The link works once, until {} (7 days).",
-            crate::time::utc_datetime(expires_at)
+            utc_datetime(expires_at)
         ),
         footer: "If you did not expect this, ignore this email: nothing happens unless you accept."
             .into(),
     });
     state.enqueue_mail(&mail, None).await?;
-    crate::login_history::server::record::record_team_event(
+    record_team_event(
         state,
         &actor.id,
         &org.id,
@@ -168,12 +175,12 @@ pub async fn revoke_invitation(
     invitation_id: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(&state, &actor.id).await?;
     let org = &membership.organization;
     let email = orgs::invitations::revoke_invitation(&state.pool, &org.id, invitation_id, now_ms())
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::login_history::server::record::record_team_event(
+    record_team_event(
         state,
         &actor.id,
         &org.id,
@@ -248,9 +255,7 @@ pub async fn accept_invitation(
         ));
     }
     if invitation.role.requires_two_factor()
-        && crate::two_factor::server::store::active_method(&state.pool, &user.id)
-            .await?
-            .is_none()
+        && active_method(&state.pool, &user.id).await?.is_none()
     {
         return Err(AppError::validation(
             "token",
@@ -274,11 +279,9 @@ pub async fn accept_invitation(
             "You already belong to an organization. Leave it before you join another.",
         ));
     }
-    let reduced =
-        crate::team::server::policy::cap_keys_in(&state, &mut tx, &user.id, invitation.role)
-            .await?;
+    let reduced = cap_keys_in(&state, &mut tx, &user.id, invitation.role).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
-    crate::login_history::server::record::record_team_event(
+    record_team_event(
         state,
         &user.id,
         &invitation.org_id,
@@ -287,7 +290,7 @@ pub async fn accept_invitation(
         serde_json::json!({"member": user.email, "role": invitation.role.label()}),
     )
     .await?;
-    crate::team::server::policy::record_key_changes(
+    record_key_changes(
         &state,
         &user.id,
         &invitation.org_id,

@@ -7,27 +7,25 @@
 pub mod delete;
 pub mod gate;
 pub mod invitations;
+pub mod members;
 pub mod policy;
 pub mod store;
 
-use crate::account::CurrentUser;
-use crate::api_keys::server::store::lifecycle::ChangedKey;
+/// How another room reads a membership from a row that joins `memberships m`
+/// and `organizations o`.
+pub use store::{ORG_COLUMNS, membership_from};
+
 use crate::error::AppError;
-use crate::login_history::EventKind;
-use crate::server::client::ClientMeta;
-use crate::server::db::new_id;
+use crate::ids::is_uuid_shaped;
 use crate::server::mail::compose::{self, LinkMail};
 use crate::server::state::AppState;
 use crate::team::Membership;
 use crate::team::server::store as orgs;
-use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
-use crate::time::now_ms;
-use crate::two_factor::server::store as two_factor;
 
 /// User ids are UUIDs; anything else is refused before the database.
 pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
     let user_id = user_id.trim().to_ascii_lowercase();
-    if crate::ids::is_uuid_shaped(&user_id) {
+    if is_uuid_shaped(&user_id) {
         Ok(user_id)
     } else {
         Err(AppError::validation(
@@ -35,25 +33,6 @@ pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
             "That member id is not valid.",
         ))
     }
-}
-
-/// The refusal for a role that needs 2FA, given to someone without it.
-fn needs_two_factor_first(name: &str, role: Role) -> AppError {
-    AppError::validation(
-        "role",
-        format!(
-            "{name} must turn on two-factor authentication before they can be {}. Owners and Admins need it.",
-            role.label()
-        ),
-    )
-}
-
-/// The refusal when a change would leave the organization without an owner.
-fn last_owner(organization: &str) -> AppError {
-    AppError::validation(
-        "role",
-        format!("{organization} needs at least one Owner. Make another member Owner first."),
-    )
 }
 
 /// Mails a member about a change to their membership that someone else
@@ -79,6 +58,16 @@ pub async fn team_notice(
     Ok(())
 }
 
+/// Everyone in the organization with their 2FA method and last activity,
+/// owners first.
+pub async fn members_of(
+    state: &AppState,
+    org_id: &str,
+    now: i64,
+) -> Result<Vec<orgs::StoredMember>, AppError> {
+    Ok(orgs::members(&state.pool, org_id, now).await?)
+}
+
 /// The caller's organization and role; `NotFound` for someone outside any.
 pub async fn my_membership(state: &AppState, user_id: &str) -> Result<Membership, AppError> {
     orgs::membership(&state.pool, user_id)
@@ -88,291 +77,10 @@ pub async fn my_membership(state: &AppState, user_id: &str) -> Result<Membership
 
 /// The caller's membership when their role manages the team.
 pub async fn managing_membership(state: &AppState, user_id: &str) -> Result<Membership, AppError> {
-    let membership = crate::team::server::my_membership(&state, user_id).await?;
+    let membership = my_membership(&state, user_id).await?;
     if membership.role.manages_team() {
         Ok(membership)
     } else {
         Err(AppError::Forbidden)
     }
-}
-
-/// The Team page's data; `None` for someone in no organization.
-pub async fn team(state: &AppState, user_id: &str) -> Result<Option<Team>, AppError> {
-    let Some(membership) = orgs::membership(&state.pool, user_id).await? else {
-        return Ok(None);
-    };
-    let now = now_ms();
-    let org_id = &membership.organization.id;
-    let manager = membership.role.manages_team();
-    let members = orgs::members(&state.pool, org_id, now)
-        .await?
-        .into_iter()
-        .map(|member| MemberRow {
-            is_me: member.user_id == user_id,
-            two_factor: manager.then(|| {
-                match member
-                    .two_factor_method
-                    .as_deref()
-                    .and_then(|method| method.parse::<crate::two_factor::Method>().ok())
-                {
-                    Some(method) => MemberTwoFactor::On(method.label().to_string()),
-                    None => MemberTwoFactor::Off,
-                }
-            }),
-            last_active: member.last_active.filter(|_| manager),
-            reminded_at: member.reminded_at.filter(|_| manager),
-            user_id: member.user_id,
-            name: member.name,
-            email: member.email,
-            role: member.role,
-            joined_at: member.joined_at,
-        })
-        .collect();
-    let invitations = if manager {
-        orgs::invitations::pending_invitations(&state.pool, org_id, now)
-            .await?
-            .into_iter()
-            .map(|invitation| InvitationRow {
-                id: invitation.id,
-                email: invitation.email,
-                role: invitation.role,
-                invited_by: invitation.invited_by,
-                created_at: invitation.created_at,
-                expires_at: invitation.expires_at,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let my_two_factor = two_factor::active_method(&state.pool, user_id).await?;
-    Ok(Some(Team {
-        organization: membership.organization,
-        my_role: membership.role,
-        my_two_factor,
-        members,
-        invitations,
-    }))
-}
-
-/// Creates an organization with the caller as its Owner. An Owner needs
-/// 2FA, so one without it is sent to set it up before anything else.
-#[tracing::instrument(skip(state, user, client), fields(user = %user.id))]
-pub async fn create_organization(
-    state: &AppState,
-    user: &CurrentUser,
-    name: &str,
-    client: &ClientMeta,
-) -> Result<(), AppError> {
-    let name = clean_org_name(name).map_err(|message| AppError::validation("name", message))?;
-    let org_id = new_id();
-    let created = orgs::create_with_owner(&state.pool, &org_id, &name, &user.id, now_ms()).await?;
-    if !created {
-        return Err(AppError::validation(
-            "name",
-            "You already belong to an organization. Leave it before you create another.",
-        ));
-    }
-    crate::login_history::server::record::record_team_event(
-        state,
-        &user.id,
-        &org_id,
-        EventKind::OrgCreated,
-        client,
-        serde_json::json!({"organization": name}),
-    )
-    .await
-}
-
-/// Gives a member another role. Only Owners grant or take away Owner;
-/// Owner and Admin need 2FA; the last Owner stays. The member's API keys
-/// are lowered to what the new role allows.
-#[tracing::instrument(skip(state, actor, client), fields(actor = %actor.id))]
-pub async fn change_member_role(
-    state: &AppState,
-    actor: &CurrentUser,
-    target_id: &str,
-    role: Role,
-    client: &ClientMeta,
-) -> Result<(), AppError> {
-    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
-    let org = &membership.organization;
-    if !membership.role.may_manage(role) {
-        return Err(AppError::Forbidden);
-    }
-    let mut tx = orgs::lock_team(&state.pool, &org.id).await?;
-    let (target, owners) = orgs::member_and_owners(&mut tx, &org.id, target_id).await?;
-    let target = target.ok_or(AppError::NotFound)?;
-    let current = target.role;
-    if !membership.role.may_manage(current) {
-        return Err(AppError::Forbidden);
-    }
-    if current == role {
-        return Ok(());
-    }
-    if current == Role::Owner && owners <= 1 {
-        return Err(last_owner(&org.name));
-    }
-    if role.requires_two_factor() && !target.two_factor_on {
-        return Err(needs_two_factor_first(&target.name, role));
-    }
-    orgs::set_role(&mut tx, &org.id, target_id, role).await?;
-    let reduced =
-        crate::team::server::policy::cap_keys_in(&state, &mut tx, target_id, role).await?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    crate::login_history::server::record::record_team_event(
-        state,
-        &actor.id,
-        &org.id,
-        EventKind::OrgRoleChanged,
-        client,
-        serde_json::json!({
-            "member": target.email,
-            "from": current.label(),
-            "to": role.label(),
-        }),
-    )
-    .await?;
-    if target_id != actor.id {
-        let keys = if reduced.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Your API keys were lowered to {}.",
-                role.key_permission_cap().label()
-            )
-        };
-        crate::team::server::team_notice(
-            &state,
-            (&target.email, &target.name),
-            format!("Your role in {} is now {}", org.name, role.label()),
-            format!(
-                "{} changed your role in {} from {} to {}: {}{keys}",
-                actor.name,
-                org.name,
-                current.label(),
-                role.label(),
-                role.description()
-            ),
-        )
-        .await?;
-    }
-    crate::team::server::policy::record_key_changes(
-        &state,
-        target_id,
-        &org.id,
-        &reduced,
-        Some(role),
-        client,
-    )
-    .await
-}
-
-/// Takes a member out of the organization and revokes their API keys.
-/// Admins cannot remove Owners; nobody removes themselves (that is leaving).
-#[tracing::instrument(skip(state, actor, client), fields(actor = %actor.id))]
-pub async fn remove_member(
-    state: &AppState,
-    actor: &CurrentUser,
-    target_id: &str,
-    client: &ClientMeta,
-) -> Result<(), AppError> {
-    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
-    if target_id == actor.id {
-        return Err(AppError::validation(
-            "user_id",
-            "To take yourself out of the organization, use “Leave organization”.",
-        ));
-    }
-    let org = &membership.organization;
-    let (target, revoked) =
-        crate::team::server::take_out(&state, &org.id, target_id, |target, _| {
-            if membership.role.may_manage(target.role) {
-                Ok(())
-            } else {
-                Err(AppError::Forbidden)
-            }
-        })
-        .await?;
-    crate::login_history::server::record::record_team_event(
-        state,
-        &actor.id,
-        &org.id,
-        EventKind::OrgMemberRemoved,
-        client,
-        serde_json::json!({"member": target.email, "role": target.role.label()}),
-    )
-    .await?;
-    crate::team::server::team_notice(
-        &state,
-        (&target.email, &target.name),
-        format!("You were removed from {}", org.name),
-        format!(
-            "{} removed you from {}. The API keys you held in it were revoked.",
-            actor.name, org.name
-        ),
-    )
-    .await?;
-    crate::team::server::policy::record_key_changes(
-        &state, target_id, &org.id, &revoked, None, client,
-    )
-    .await
-}
-
-/// Leaves the organization; the last Owner cannot. The caller's API keys
-/// are revoked, as they were the organization's access.
-#[tracing::instrument(skip(state, user, client), fields(user = %user.id))]
-pub async fn leave_organization(
-    state: &AppState,
-    user: &CurrentUser,
-    client: &ClientMeta,
-) -> Result<(), AppError> {
-    let membership = crate::team::server::my_membership(&state, &user.id).await?;
-    let org = &membership.organization;
-    let (left, revoked) = crate::team::server::take_out(&state, &org.id, &user.id, |me, owners| {
-        if me.role == Role::Owner && owners <= 1 {
-            Err(AppError::validation(
-                "organization",
-                format!(
-                    "You are the last Owner of {}. Make another member Owner before you leave.",
-                    org.name
-                ),
-            ))
-        } else {
-            Ok(())
-        }
-    })
-    .await?;
-    crate::login_history::server::record::record_team_event(
-        state,
-        &user.id,
-        &org.id,
-        EventKind::OrgMemberLeft,
-        client,
-        serde_json::json!({"member": user.email, "role": left.role.label()}),
-    )
-    .await?;
-    crate::team::server::policy::record_key_changes(
-        &state, &user.id, &org.id, &revoked, None, client,
-    )
-    .await
-}
-
-/// Removes a member and revokes their API keys in one team change, once
-/// `allowed` (given the member and the number of owners) agrees.
-async fn take_out(
-    state: &AppState,
-    org_id: &str,
-    user_id: &str,
-    allowed: impl FnOnce(&orgs::TeamMember, i64) -> Result<(), AppError>,
-) -> Result<(orgs::TeamMember, Vec<ChangedKey>), AppError> {
-    let mut tx = orgs::lock_team(&state.pool, org_id).await?;
-    let (member, owners) = orgs::member_and_owners(&mut tx, org_id, user_id).await?;
-    let member = member.ok_or(AppError::NotFound)?;
-    allowed(&member, owners)?;
-    orgs::remove(&mut tx, org_id, user_id).await?;
-    let revoked =
-        crate::api_keys::server::store::lifecycle::revoke_all_in(&mut tx, user_id, now_ms())
-            .await?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    Ok((member, revoked))
 }

@@ -3,15 +3,20 @@
 //! API keys a role change lowers.
 
 use crate::account::CurrentUser;
-use crate::api_keys::server::store::lifecycle::{self, ChangedKey};
+use crate::api_keys::server::{ChangedKey, reduce_to_cap};
 use crate::error::AppError;
+use crate::login_history::server::record::record_event_in;
+use crate::login_history::server::record::record_team_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::client::ClientMeta;
 use crate::server::mail::compose::{self, LinkMail};
 use crate::server::state::AppState;
+use crate::team::server::managing_membership;
+use crate::team::server::my_membership;
 use crate::team::server::store as orgs;
 use crate::team::{Organization, REMINDER_INTERVAL_MS, Role};
 use crate::time::now_ms;
+use crate::time::utc_datetime;
 use sqlx::{Any, Transaction};
 
 /// Changes the organization's name and 2FA policy (Owners only). Turning
@@ -23,7 +28,7 @@ pub async fn update_org_policy(
     wanted: OrgPolicy,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = crate::team::server::my_membership(&state, &actor.id).await?;
+    let membership = my_membership(&state, &actor.id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
@@ -59,7 +64,7 @@ pub async fn update_org_policy(
     if after.grace_days != before.grace_days {
         changes.insert("grace_days".into(), after.grace_days.into());
     }
-    crate::login_history::server::record::record_team_event(
+    record_team_event(
         state,
         &actor.id,
         &after.id,
@@ -79,7 +84,7 @@ pub async fn remind_about_two_factor(
     only: Option<&str>,
     client: &ClientMeta,
 ) -> Result<usize, AppError> {
-    let membership = crate::team::server::managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(&state, &actor.id).await?;
     let org = &membership.organization;
     let now = now_ms();
     let members = orgs::members(&state.pool, &org.id, now).await?;
@@ -107,7 +112,7 @@ pub async fn remind_about_two_factor(
             format!(
                 "{} requires it: set it up before {}.",
                 org.name,
-                crate::time::utc_datetime(org.grace_deadline_for(member.joined_at))
+                utc_datetime(org.grace_deadline_for(member.joined_at))
             )
         } else {
             "It takes two minutes with an authenticator app.".to_string()
@@ -131,7 +136,7 @@ pub async fn remind_about_two_factor(
             footer: "An authenticator app (recommended) or SMS, plus backup codes.".into(),
         });
         state.enqueue_mail(&mail, None).await?;
-        crate::login_history::server::record::record_team_event(
+        record_team_event(
             state,
             &actor.id,
             &org.id,
@@ -158,7 +163,7 @@ pub async fn cap_keys_in(
     user_id: &str,
     role: Role,
 ) -> anyhow::Result<Vec<ChangedKey>> {
-    lifecycle::reduce_to_cap(tx, user_id, role.key_permission_cap()).await
+    reduce_to_cap(tx, user_id, role.key_permission_cap()).await
 }
 
 /// Records, in the key owner's history and the organization's, the keys a
@@ -192,7 +197,7 @@ pub async fn record_key_changes(
                 }),
             ),
         };
-        crate::login_history::server::record::record_event_in(
+        record_event_in(
             state,
             Some(owner_id),
             Some(org_id),

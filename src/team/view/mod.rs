@@ -11,6 +11,7 @@ use super::api::{
     RemindTwoFactor, RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
 };
 use super::{ORG_NAME_MAX_CHARS, Role, Team};
+use crate::two_factor::api::sudo_prompt;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{BUTTON_DANGER, INPUT, LABEL, SUMMARY};
 use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
@@ -255,7 +256,7 @@ fn DeleteForm(
                         maxlength=ORG_NAME_MAX_CHARS.to_string()/>
                     {move || field_error(&error.get(), "confirm").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                 </div>
-                <crate::ui::SudoFields id="delete-org" second_factor=crate::two_factor::api::sudo_prompt(factor) error/>
+                <crate::ui::SudoFields id="delete-org" second_factor=sudo_prompt(factor) error/>
                 <button type="submit" class=BUTTON_DANGER disabled=move || delete.pending().get()>"Delete organization"</button>
             </ActionForm>
         </details>

@@ -4,6 +4,7 @@
 
 use crate::team::api::UpdateOrgPolicy;
 use crate::team::{MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, countdown_text};
+use crate::time::now_ms;
 use crate::time::utc_datetime;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{INPUT, LABEL};
@@ -101,7 +102,7 @@ pub fn PolicyCard(
 /// counting down to the moment only the 2FA set-up is left.
 #[component]
 pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
-    let left = countdown((deadline - crate::time::now_ms()) / 1000);
+    let left = countdown((deadline - now_ms()) / 1000);
     view! {
         <div role="status" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">

@@ -13,6 +13,7 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::{codes, totp};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
+use crate::team::server::gate::check_may_turn_off_two_factor;
 use crate::time::{DAY_MS, now_ms};
 use crate::two_factor::{EnabledFactor, Method, PendingEnrolment, TwoFactorStatus, phone};
 
@@ -290,7 +291,7 @@ pub async fn disable(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let method = require_enabled(state, &session.user.id).await?;
-    crate::team::server::gate::check_may_turn_off_two_factor(state, &session.user.id).await?;
+    check_may_turn_off_two_factor(state, &session.user.id).await?;
     confirm_sudo(state, session, password, code, client).await?;
     store::deactivate(&state.pool, &session.user.id).await?;
     record_event(

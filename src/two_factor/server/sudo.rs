@@ -9,6 +9,7 @@ use crate::server::auth::store::sessions;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
 use crate::time::now_ms;
+use crate::two_factor::server::verify::verify_second_factor;
 
 /// Sudo mode: passes while the session re-authenticated within the window;
 /// otherwise needs the password, and a second-factor code when 2FA is on,
@@ -44,7 +45,7 @@ pub async fn confirm_sudo(
                 "Enter a code from your second factor, or a backup code.",
             )
         })?;
-        crate::two_factor::server::verify::verify_second_factor(
+        verify_second_factor(
             &state,
             &session.user.id,
             &code,

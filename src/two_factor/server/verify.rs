@@ -5,6 +5,7 @@
 
 use super::store;
 use crate::error::AppError;
+use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::client::ClientMeta;
 use crate::server::crypto::{sealing, totp};
@@ -12,6 +13,7 @@ use crate::server::rate_limit;
 use crate::server::state::AppState;
 use crate::sessions::SecondFactorUsed;
 use crate::time::now_ms;
+use crate::two_factor::server::sms::use_sms_code_for;
 use crate::two_factor::{CodeInput, Method, classify_code};
 
 const TOTP_SEAL_PURPOSE: &str = "totp-secret";
@@ -116,7 +118,7 @@ pub async fn accept_totp(
     if store::advance_totp_step(&state.pool, user_id, step as i64).await? {
         return Ok(true);
     }
-    crate::login_history::server::record::record_event(
+    record_event(
         state,
         Some(user_id),
         EventKind::TotpReuseRefused,
@@ -156,28 +158,22 @@ pub async fn verify_second_factor(
         CodeInput::Digits(code) => match method {
             Method::Totp => {
                 let sealed = record.totp_secret_sealed.as_deref().unwrap_or_default();
-                let secret = crate::two_factor::server::verify::open_totp(&state, user_id, sealed)?;
-                match crate::two_factor::server::verify::accept_totp(
-                    &state, user_id, &secret, code, client,
-                )
-                .await
-                {
+                let secret = open_totp(&state, user_id, sealed)?;
+                match accept_totp(&state, user_id, &secret, code, client).await {
                     Ok(true) => Ok(Some(FactorUsed::Totp)),
                     Ok(false) => Ok(None),
                     Err(error) => Err(error),
                 }
             }
-            Method::Sms => {
-                crate::two_factor::server::sms::use_sms_code_for(&state, sms_binding, code, now)
-                    .await
-                    .map(|used| used.then_some(FactorUsed::Sms))
-            }
+            Method::Sms => use_sms_code_for(&state, sms_binding, code, now)
+                .await
+                .map(|used| used.then_some(FactorUsed::Sms)),
         },
         CodeInput::Backup(code) => {
-            let mac = crate::two_factor::server::verify::backup_code_mac(&state, code);
+            let mac = backup_code_mac(&state, code);
             if store::use_backup_code(&state.pool, user_id, &mac, now).await? {
                 let remaining = store::unused_backup_codes(&state.pool, user_id).await?;
-                crate::login_history::server::record::record_event(
+                record_event(
                     state,
                     Some(user_id),
                     EventKind::BackupCodeUsed,
@@ -197,15 +193,9 @@ pub async fn verify_second_factor(
             state.clear_code_attempts(user_id).await?;
             Ok(used)
         }
-        Ok(None) => Err(crate::two_factor::server::verify::code_failed(
-            &state, user_id, attempt, purpose, client,
-        )
-        .await?),
+        Ok(None) => Err(code_failed(&state, user_id, attempt, purpose, client).await?),
         Err(error) => {
-            crate::two_factor::server::verify::code_failed(
-                &state, user_id, attempt, purpose, client,
-            )
-            .await?;
+            code_failed(&state, user_id, attempt, purpose, client).await?;
             Err(error)
         }
     }
@@ -220,7 +210,7 @@ async fn code_failed(
     purpose: CodePurpose,
     client: &ClientMeta,
 ) -> Result<AppError, AppError> {
-    crate::login_history::server::record::record_event(
+    record_event(
         state,
         Some(user_id),
         EventKind::TwoFactorChallengeFailed,
@@ -232,7 +222,7 @@ async fn code_failed(
     if attempt < rate_limit::CODE_ATTEMPTS {
         return Ok(AppError::InvalidCode);
     }
-    crate::login_history::server::record::record_event(state,
+    record_event(state,
         Some(user_id),
         EventKind::TwoFactorLockout,
         Outcome::Failure,

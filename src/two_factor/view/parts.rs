@@ -1,6 +1,7 @@
 //! Pieces of the two-factor screens: the code field, the backup-code reveal,
 //! the stepper and the resend button.
 
+use crate::ids::encode_query_component;
 use crate::two_factor::Method;
 use crate::ui::CopyButton;
 use crate::ui::style::{BUTTON_SECONDARY, INPUT, LABEL};
@@ -50,7 +51,7 @@ pub fn BackupCodesPanel(codes: Vec<String>, on_done: Callback<()>) -> impl IntoV
     );
     let href = format!(
         "data:text/plain;charset=utf-8,{}",
-        crate::ids::encode_query_component(&file)
+        encode_query_component(&file)
     );
     let print = move |_| {
         #[cfg(feature = "hydrate")]

@@ -4,16 +4,18 @@
 pub mod lifecycle;
 pub mod usage;
 
+use crate::api_keys::Permission;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 /// A key as stored, with its working secrets' prefixes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredKey {
     pub id: String,
     pub user_id: String,
     pub name: String,
-    pub permission: String,
+    #[sqlx(try_from = "String")]
+    pub permission: Permission,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub rotated_at: Option<i64>,
@@ -27,7 +29,7 @@ pub struct NewKey<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
     pub name: &'a str,
-    pub permission: &'a str,
+    pub permission: Permission,
     pub expires_at: Option<i64>,
     pub secret_hash: &'a str,
     pub prefix: &'a str,
@@ -45,21 +47,6 @@ pub struct LiveSecret {
 const KEY_COLUMNS: &str = "id, user_id, name, permission, created_at, expires_at, rotated_at,
     last_used_at, last_used_ip, last_used_user_agent";
 
-fn key_from_row(row: &sqlx::any::AnyRow) -> Result<StoredKey, sqlx::Error> {
-    Ok(StoredKey {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        permission: row.try_get("permission")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        rotated_at: row.try_get("rotated_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        last_used_ip: row.try_get("last_used_ip")?,
-        last_used_user_agent: row.try_get("last_used_user_agent")?,
-    })
-}
-
 /// Stores a key and its first secret together.
 pub async fn insert(pool: &AnyPool, key: &NewKey<'_>) -> anyhow::Result<()> {
     let mut tx = pool.begin().await.context("Failed to begin")?;
@@ -70,7 +57,7 @@ pub async fn insert(pool: &AnyPool, key: &NewKey<'_>) -> anyhow::Result<()> {
     .bind(key.id)
     .bind(key.user_id)
     .bind(key.name)
-    .bind(key.permission)
+    .bind(key.permission.as_str())
     .bind(key.now)
     .bind(key.expires_at)
     .execute(&mut *tx)
@@ -104,7 +91,7 @@ async fn insert_secret(
 
 /// The user's keys that are not revoked, newest first.
 pub async fn list_for_user(pool: &AnyPool, user_id: &str) -> anyhow::Result<Vec<StoredKey>> {
-    let rows = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys
          WHERE user_id = $1 AND revoked_at IS NULL
          ORDER BY created_at DESC, id DESC"
@@ -112,8 +99,7 @@ pub async fn list_for_user(pool: &AnyPool, user_id: &str) -> anyhow::Result<Vec<
     .bind(user_id)
     .fetch_all(pool)
     .await
-    .context("Failed to list API keys")?;
-    Ok(rows.iter().map(key_from_row).collect::<Result<_, _>>()?)
+    .context("Failed to list API keys")
 }
 
 /// One of the user's keys that is not revoked.
@@ -122,7 +108,7 @@ pub async fn find_own(
     user_id: &str,
     key_id: &str,
 ) -> anyhow::Result<Option<StoredKey>> {
-    let row = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "SELECT {KEY_COLUMNS} FROM api_keys
          WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL"
     ))
@@ -130,8 +116,7 @@ pub async fn find_own(
     .bind(user_id)
     .fetch_optional(pool)
     .await
-    .context("Failed to read API key")?;
-    Ok(row.as_ref().map(key_from_row).transpose()?)
+    .context("Failed to read API key")
 }
 
 /// The working secrets of the user's keys at `now` (current ones and those in grace).
@@ -224,12 +209,12 @@ pub async fn rotate_own(
     .await
     .context("Failed to retire the old API key secret")?;
     insert_secret(&mut tx, key_id, new_secret_hash, new_prefix, now).await?;
-    let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-        .bind(key_id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("Failed to read rotated API key")?;
-    let key = key_from_row(&row)?;
+    let key: StoredKey =
+        sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(key_id)
+            .fetch_one(&mut *tx)
+            .await
+            .context("Failed to read rotated API key")?;
     tx.commit().await.context("Failed to commit rotation")?;
     Ok(Some(key))
 }

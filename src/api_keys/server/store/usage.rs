@@ -2,6 +2,7 @@
 //! organization, in one query) and recording when and at which level it was used.
 
 use crate::api_keys::Permission;
+use crate::team::server::membership_from;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -48,7 +49,7 @@ pub async fn find_by_secret_hash(
          LEFT JOIN memberships m ON m.user_id = k.user_id
          LEFT JOIN organizations o ON o.id = m.org_id
          WHERE s.secret_hash = $1",
-        crate::team::server::store::ORG_COLUMNS
+        crate::team::server::ORG_COLUMNS
     );
     let row = sqlx::query(&sql)
         .bind(secret_hash)
@@ -57,7 +58,7 @@ pub async fn find_by_secret_hash(
         .context("Failed to look up API key")?;
     let Some(row) = row else { return Ok(None) };
     let two_factor: Option<String> = row.try_get("two_factor_method")?;
-    let membership = crate::team::server::store::membership_from(&row, two_factor.is_some())?;
+    let membership = membership_from(&row, two_factor.is_some())?;
     Ok(Some(SecretMatch {
         membership,
         owner: KeyOwner {

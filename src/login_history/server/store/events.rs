@@ -2,6 +2,8 @@
 
 use crate::login_history::{EventKind, Outcome};
 use crate::server::client::Origin;
+use crate::server::db::new_id;
+use crate::server::mail::queue::enqueue;
 use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
@@ -21,7 +23,7 @@ pub async fn record(
     now: i64,
     notice: Option<&crate::server::mail::Mail>,
 ) -> anyhow::Result<String> {
-    let id = crate::server::db::new_id();
+    let id = new_id();
     // The event and its day count change together or not at all.
     let mut tx = pool.begin().await.context("Failed to begin")?;
     sqlx::query(
@@ -60,8 +62,7 @@ pub async fn record(
         .context("Failed to count the event's day")?;
     }
     if let Some(mail) = notice {
-        crate::server::mail::queue::enqueue(&mut *tx, mail, Some(&format!("event:{id}")), now)
-            .await?;
+        enqueue(&mut *tx, mail, Some(&format!("event:{id}")), now).await?;
     }
     tx.commit().await.context("Failed to commit the event")?;
     Ok(id)

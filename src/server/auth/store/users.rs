@@ -1,7 +1,7 @@
 //! The `users` table.
 
 use crate::account::CurrentUser;
-use crate::server::password::PasswordHashText;
+use crate::server::password::hashing::PasswordHashText;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 

@@ -8,6 +8,7 @@ pub mod challenges;
 pub mod codes;
 pub mod enrolments;
 
+use crate::server::db::new_id;
 use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
@@ -145,7 +146,7 @@ pub async fn replace_backup_codes(
             "INSERT INTO backup_codes (id, user_id, code_mac, created_at, used_at)
              VALUES ($1, $2, $3, $4, NULL)",
         )
-        .bind(crate::server::db::new_id())
+        .bind(new_id())
         .bind(user_id)
         .bind(mac)
         .bind(now)

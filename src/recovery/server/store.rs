@@ -5,22 +5,17 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 /// What a link is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Purpose {
     PasswordReset,
     EmailChange,
     NotMe,
 }
 
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::PasswordReset => "password_reset",
-            Purpose::EmailChange => "email_change",
-            Purpose::NotMe => "not_me",
-        }
-    }
-}
+crate::text_enum!(Purpose);
 
 /// A link's owner and subject (new email, or session id).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,116 @@
+//! Signing in with email and password: limited per IP and per email (with
+//! back-off), the same answer and the same time whether or not the account
+//! exists, then the second factor when 2FA is on, else the session.
+
+use crate::error::AppError;
+use crate::login_history::server::record::record_event;
+use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::sessions::begin_session;
+use crate::server::auth::store::users::{self, UserWithHash};
+use crate::server::client::ClientMeta;
+use crate::server::password::{self, Password};
+use crate::server::rate_limit;
+use crate::server::state::AppState;
+use crate::sessions::SignInMethod;
+use crate::time::now_ms;
+use crate::two_factor::server::active_method;
+use crate::two_factor::server::challenge::start_sign_in_challenge;
+
+/// What the sign-in form sent, its shape already checked.
+pub struct Credentials {
+    /// Normalised.
+    pub email: String,
+    pub password: String,
+    /// A local path to go to afterwards.
+    pub next: String,
+}
+
+/// Signs in: the account whose password matches goes on to its second
+/// factor or straight into a new session; anything else is
+/// `InvalidCredentials` and counts against the email and the IP address.
+pub async fn sign_in(
+    state: &AppState,
+    credentials: Credentials,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let now = now_ms();
+    let email = &credentials.email;
+    state
+        .check_limit(rate_limit::SIGN_IN_FAILURES_PER_IP, &client.ip, now)
+        .await?;
+    state.check_sign_in_backoff(email, now).await?;
+    let account = users::find_by_email(&state.pool, email).await?;
+    let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
+    let matches =
+        password::verify_password(Password::new(&credentials.password), stored_hash).await?;
+    let account = match account {
+        Some(account) if matches => account,
+        unmatched => {
+            let known = unmatched.as_ref().map(|a| a.user.id.as_str());
+            return Err(refuse(state, email, known, client, now).await?);
+        }
+    };
+    state.clear_sign_in_failures(email).await?;
+    password::score::remember_strength(state, &account.user, &credentials.password).await;
+    let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
+    if must_reset {
+        return Err(AppError::validation(
+            "form",
+            "For your safety, this account needs a new password before anyone can sign in. Use “Forgot your password?” below; we've also emailed you a reset link.",
+        ));
+    }
+    upgrade_hash(state, &account, &credentials.password).await?;
+    let user_id = &account.user.id;
+    if active_method(state, user_id).await?.is_some() {
+        // No session yet: the browser only gets a short-lived challenge.
+        return start_sign_in_challenge(state, user_id, &credentials.next, now).await;
+    }
+    begin_session(
+        state,
+        user_id,
+        client,
+        SignInMethod::PASSWORD,
+        &credentials.next,
+    )
+    .await
+}
+
+/// Counts a failed sign-in against the email and the IP, records it, and
+/// gives the one answer every failure gets.
+async fn refuse(
+    state: &AppState,
+    email: &str,
+    user_id: Option<&str>,
+    client: &ClientMeta,
+    now: i64,
+) -> Result<AppError, AppError> {
+    let failures = state.record_sign_in_failure(email, &client.ip, now).await?;
+    let reason = if user_id.is_some() {
+        "wrong_password"
+    } else {
+        "unknown_account"
+    };
+    record_event(
+        state,
+        user_id,
+        EventKind::SignInFailed,
+        Outcome::Failure,
+        client,
+        serde_json::json!({"reason": reason, "consecutive_failures": failures}),
+    )
+    .await?;
+    Ok(AppError::InvalidCredentials)
+}
+
+/// Re-hashes a password stored with weaker parameters, now that it is in clear.
+async fn upgrade_hash(
+    state: &AppState,
+    account: &UserWithHash,
+    password: &str,
+) -> Result<(), AppError> {
+    if password::needs_rehash(&account.password_hash) {
+        let fresh = password::hash_password(Password::new(password)).await?;
+        users::update_password_hash(&state.pool, &account.user.id, &fresh, None).await?;
+    }
+    Ok(())
+}

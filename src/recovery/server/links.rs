@@ -1,0 +1,92 @@
+//! Single-use links mailed to the account: password reset, email change and
+//! "This wasn't me". Only the token's hash is stored; each works once.
+
+use super::store::{self, Purpose, TokenUse};
+use crate::error::AppError;
+use crate::server::crypto::RandomToken;
+use crate::server::state::AppState;
+use crate::time::{DAY_MS, MINUTE_MS, now_ms};
+
+/// How long a password-reset link works.
+pub const RESET_TTL_MS: i64 = 30 * MINUTE_MS;
+/// How long an email-change confirmation works.
+pub const EMAIL_CHANGE_TTL_MS: i64 = DAY_MS;
+/// How long a "This wasn't me" link works.
+pub const NOT_ME_TTL_MS: i64 = 7 * DAY_MS;
+
+/// Where each kind of link opens.
+fn link_path(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::PasswordReset => "/reset-password",
+        Purpose::EmailChange => "/confirm-email",
+        Purpose::NotMe => "/this-wasnt-me",
+    }
+}
+
+/// A link token from the page's query, or a clear error.
+pub fn parse_link_token(token: &str) -> Result<RandomToken, AppError> {
+    RandomToken::parse(token.trim()).ok_or_else(|| {
+        AppError::validation(
+            "token",
+            "This link is incomplete or damaged. Open it from the email again, or ask for a new one.",
+        )
+    })
+}
+
+/// The error for a link that is well formed but unusable.
+pub fn spent_link(what: &str) -> AppError {
+    AppError::validation(
+        "token",
+        format!("This {what} link has expired or was already used. Ask for a new one."),
+    )
+}
+
+/// Stores a new single-use link and returns its absolute URL.
+pub async fn issue_link(
+    state: &AppState,
+    purpose: Purpose,
+    user_id: &str,
+    subject: &str,
+    ttl_ms: i64,
+) -> Result<String, AppError> {
+    let token = RandomToken::generate();
+    let now = now_ms();
+    store::insert(
+        &state.pool,
+        &token.hash(),
+        purpose,
+        user_id,
+        subject,
+        now,
+        now + ttl_ms,
+    )
+    .await?;
+    Ok(format!(
+        "{}{}?token={}",
+        state.config.public_url.origin,
+        link_path(purpose),
+        token.expose()
+    ))
+}
+
+/// Uses a link once; `None` when it is unknown, used or expired.
+pub async fn consume_link(
+    state: &AppState,
+    purpose: Purpose,
+    token: &RandomToken,
+) -> Result<Option<TokenUse>, AppError> {
+    store::consume(&state.pool, &token.hash(), purpose, now_ms())
+        .await
+        .map_err(AppError::from)
+}
+
+/// Whether a link would still work, without using it.
+pub async fn peek_link(
+    state: &AppState,
+    purpose: Purpose,
+    token: &RandomToken,
+) -> Result<Option<TokenUse>, AppError> {
+    store::peek(&state.pool, &token.hash(), purpose, now_ms())
+        .await
+        .map_err(AppError::from)
+}
