@@ -1,8 +1,6 @@
 //! The HTML shell and the router.
 
 use crate::account::view::{LoginPage, SignupPage};
-mod settings;
-
 use crate::checkup::view::SecurityCheckup;
 use crate::login_history::view::{HistoryScope, LoginHistory};
 use crate::team::view::TeamPage;
@@ -13,6 +11,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 use settings::{ComingSoonPage, SecurityPage, SettingsLayout};
+
+mod settings;
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

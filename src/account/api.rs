@@ -6,11 +6,13 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, NewAccount, sign_in::Credentials};
+use super::server::NewAccount;
+#[cfg(feature = "ssr")]
+use super::server::sign_in::Credentials;
 #[cfg(feature = "ssr")]
 use super::{
     EMAIL_MAX_CHARS, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, email_problem, name_problem,
-    normalize_email, safe_next_path,
+    normalize_email, safe_next_path, server,
 };
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, current_session, require_user, set_cookie};

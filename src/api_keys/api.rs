@@ -7,9 +7,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, KeyRequest, check_key_id};
+use super::server::{KeyRequest, check_key_id};
 #[cfg(feature = "ssr")]
-use super::{Expiry, Permission, RotationGrace, clean_key_name};
+use super::{Expiry, Permission, RotationGrace, clean_key_name, server};
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, require_user};
 #[cfg(feature = "ssr")]

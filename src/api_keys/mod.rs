@@ -7,10 +7,9 @@ pub mod api;
 pub mod server;
 pub mod view;
 
+use crate::time::{DAY_MS, parse_day};
 use serde::{Deserialize, Serialize};
 
-use crate::time::DAY_MS;
-use crate::time::parse_day;
 /// Keys unused this long get the "Unused for 30+ days" badge.
 pub const UNUSED_AFTER_MS: i64 = 30 * DAY_MS;
 /// Keys whose secret is this old get the "Rotation due" badge (quarterly).

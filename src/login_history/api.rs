@@ -8,7 +8,9 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::filter::HistoryFilter;
 #[cfg(feature = "ssr")]
-use super::server::{history_page, store::history};
+use super::server::history_page;
+#[cfg(feature = "ssr")]
+use super::server::store::history;
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, require_user};
 #[cfg(feature = "ssr")]

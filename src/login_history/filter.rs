@@ -2,16 +2,13 @@
 //! and the API share one parser), validated, and written back to a query.
 
 use super::{Category, Outcome};
+use crate::ids::{encode_query_component, is_uuid_shaped};
+use crate::time::{DAY_MS, iso_date, parse_day};
 use serde::{Deserialize, Serialize};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 50;
 const TEXT_MAX_CHARS: usize = 100;
-use crate::ids::encode_query_component;
-use crate::ids::is_uuid_shaped;
-use crate::time::DAY_MS;
-use crate::time::iso_date;
-use crate::time::parse_day;
 
 /// The preset time ranges (and "custom").
 #[derive(

@@ -5,7 +5,11 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, email, links::parse_link_token, reset};
+use super::server;
+#[cfg(feature = "ssr")]
+use super::server::links::parse_link_token;
+#[cfg(feature = "ssr")]
+use super::server::{email, reset};
 #[cfg(feature = "ssr")]
 use crate::account::{PASSWORD_MAX_CHARS, email_problem, normalize_email};
 #[cfg(feature = "ssr")]

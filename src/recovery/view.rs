@@ -9,9 +9,10 @@ use super::api::{
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY};
-use crate::ui::{Alert, Field, SubmitButton, Tone, field_error, form_level_error};
-use crate::ui::{AuthFrame, StrengthMeter};
-use crate::ui::{SudoFields, action_error};
+use crate::ui::{
+    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, SudoFields, Tone, action_error,
+    field_error, form_level_error,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -1,5 +1,9 @@
 //! Start-up configuration from the environment (and an optional `.env`).
 
+use crate::server::db::default_max_connections;
+use crate::server::mail::mail_settings_from_lookup;
+use crate::server::sms::sms_settings_from_lookup;
+use crate::time::{DAY_MS, MINUTE_MS};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -51,11 +55,6 @@ directory is read first, if present):
   TWILIO_FROM            with SMS_PROVIDER=twilio: sender number (E.164) or MG... service SID
   TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
 ";
-
-use crate::server::db::default_max_connections;
-use crate::server::mail::mail_settings_from_lookup;
-use crate::server::sms::sms_settings_from_lookup;
-use crate::time::DAY_MS;
 
 /// A setting that could not be used; the message names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,12 +144,8 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests can supply their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let bind_text = lookup("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let bind_addr: SocketAddr = bind_text.trim().parse().map_err(|_| {
-            ConfigError(format!(
-                "BIND_ADDR: {bind_text:?} is not an address like 127.0.0.1:3000"
-            ))
-        })?;
+        let lookup = &lookup;
+        let bind_addr = bind_addr(lookup)?;
         let public_url = match lookup("PUBLIC_URL") {
             Some(url) => PublicUrl::parse(&url).ok_or_else(|| {
                 ConfigError(format!(
@@ -163,115 +158,135 @@ impl Config {
             },
         };
         let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = lookup("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display()));
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError(
-                "DATABASE_URL: must start with sqlite: or postgres://".into(),
-            ));
-        }
-        let database_max_connections = match lookup("DATABASE_MAX_CONNECTIONS") {
-            None => default_max_connections(&database_url),
-            Some(text) => match text.trim().parse::<u32>() {
-                Ok(n) if (1..=200).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "DATABASE_MAX_CONNECTIONS: {text:?} is not a number from 1 to 200"
-                    )));
-                }
-            },
-        };
+        let database_url = database_url(lookup, &data_dir)?;
+        let default_pool = i64::from(default_max_connections(&database_url));
+        let database_max_connections =
+            number_setting(lookup, "DATABASE_MAX_CONNECTIONS", default_pool, 1..=200)? as u32;
         let secret_key_file = lookup("SECRET_KEY_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("secret.key"));
-        let secret_key_hex = match lookup("SECRET_KEY") {
-            Some(hex)
-                if hex.trim().len() == 64 && hex.trim().chars().all(|c| c.is_ascii_hexdigit()) =>
-            {
-                Some(SecretHex(hex.trim().to_string()))
-            }
-            Some(_) => {
-                return Err(ConfigError(
-                    "SECRET_KEY: must be exactly 64 hex characters (32 bytes)".into(),
-                ));
-            }
-            None => None,
-        };
-        let session_idle_ms = days_setting(&lookup, "SESSION_IDLE_DAYS", 14, 365)?;
-        let session_absolute_ms = days_setting(&lookup, "SESSION_ABSOLUTE_DAYS", 30, 365)?;
+        let session_idle_ms = days_setting(lookup, "SESSION_IDLE_DAYS", 14, 365)?;
+        let session_absolute_ms = days_setting(lookup, "SESSION_ABSOLUTE_DAYS", 30, 365)?;
         if session_idle_ms > session_absolute_ms {
             return Err(ConfigError(
                 "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
             ));
         }
-        let trust_proxy_headers =
-            match lookup("TRUST_PROXY_HEADERS").map(|v| v.trim().to_ascii_lowercase()) {
-                None => false,
-                Some(v) if v == "true" || v == "1" || v == "yes" => true,
-                Some(v) if v == "false" || v == "0" || v == "no" => false,
-                Some(v) => {
-                    return Err(ConfigError(format!(
-                        "TRUST_PROXY_HEADERS: {v:?} is not true or false"
-                    )));
-                }
-            };
-        let sudo_minutes = match lookup("SUDO_WINDOW_MINUTES") {
-            None => 10,
-            Some(text) => match text.trim().parse::<i64>() {
-                Ok(minutes) if (0..=60).contains(&minutes) => minutes,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "SUDO_WINDOW_MINUTES: {text:?} is not a whole number of minutes from 0 to 60"
-                    )));
-                }
-            },
-        };
-        let event_retention_ms = days_setting(&lookup, "EVENT_RETENTION_DAYS", 400, 3650)?;
-        let api_rate_limit_per_minute = match lookup("API_RATE_LIMIT_PER_MINUTE") {
-            None => 600,
-            Some(text) => match text.trim().parse::<i64>() {
-                Ok(n) if (1..=10_000_000).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError(format!(
-                        "API_RATE_LIMIT_PER_MINUTE: {text:?} is not a whole number from 1 to 10000000"
-                    )));
-                }
-            },
-        };
-        let sms = sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?;
-        let mail = mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?;
-        let geoip_db = lookup("GEOIP_DB").map(PathBuf::from);
-        if let Some(path) = &geoip_db
-            && !path.is_file()
-        {
-            return Err(ConfigError(format!(
-                "GEOIP_DB: {} is not a readable file",
-                path.display()
-            )));
-        }
         Ok(Config {
-            geoip_db,
-            trust_proxy_headers,
-            sudo_window_ms: sudo_minutes * 60 * 1000,
-            event_retention_ms,
-            api_rate_limit_per_minute,
-            mail,
-            sms,
+            geoip_db: geoip_db(lookup)?,
+            trust_proxy_headers: flag_setting(lookup, "TRUST_PROXY_HEADERS", false)?,
+            sudo_window_ms: number_setting(lookup, "SUDO_WINDOW_MINUTES", 10, 0..=60)? * MINUTE_MS,
+            event_retention_ms: days_setting(lookup, "EVENT_RETENTION_DAYS", 400, 3650)?,
+            api_rate_limit_per_minute: number_setting(
+                lookup,
+                "API_RATE_LIMIT_PER_MINUTE",
+                600,
+                1..=10_000_000,
+            )?,
+            mail: mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
+            sms: sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             database_url,
             database_max_connections,
             bind_addr,
             public_url,
             data_dir,
             secret_key_file,
-            secret_key_hex,
+            secret_key_hex: secret_key_hex(lookup)?,
             site_root: PathBuf::from(lookup("SITE_ROOT").unwrap_or_else(|| "target/site".into())),
             log_level: lookup("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             session_idle_ms,
             session_absolute_ms,
         })
+    }
+}
+
+fn bind_addr(lookup: &impl Fn(&str) -> Option<String>) -> Result<SocketAddr, ConfigError> {
+    let text = lookup("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+    text.trim().parse().map_err(|_| {
+        ConfigError(format!(
+            "BIND_ADDR: {text:?} is not an address like 127.0.0.1:3000"
+        ))
+    })
+}
+
+fn database_url(
+    lookup: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<String, ConfigError> {
+    let url = lookup("DATABASE_URL")
+        .unwrap_or_else(|| format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display()));
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Ok(url)
+    } else {
+        Err(ConfigError(
+            "DATABASE_URL: must start with sqlite: or postgres://".into(),
+        ))
+    }
+}
+
+fn secret_key_hex(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<SecretHex>, ConfigError> {
+    match lookup("SECRET_KEY") {
+        Some(hex)
+            if hex.trim().len() == 64 && hex.trim().chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            Ok(Some(SecretHex(hex.trim().to_string())))
+        }
+        Some(_) => Err(ConfigError(
+            "SECRET_KEY: must be exactly 64 hex characters (32 bytes)".into(),
+        )),
+        None => Ok(None),
+    }
+}
+
+fn geoip_db(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    let path = lookup("GEOIP_DB").map(PathBuf::from);
+    if let Some(path) = &path
+        && !path.is_file()
+    {
+        return Err(ConfigError(format!(
+            "GEOIP_DB: {} is not a readable file",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// A whole number within `range`, or `default` when unset.
+fn number_setting(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError(format!(
+                "{name}: {text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ))),
+        },
+    }
+}
+
+/// true/1/yes or false/0/no, or `default` when unset.
+fn flag_setting(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v == "true" || v == "1" || v == "yes" => Ok(true),
+        Some(v) if v == "false" || v == "0" || v == "no" => Ok(false),
+        Some(v) => Err(ConfigError(format!("{name}: {v:?} is not true or false"))),
     }
 }
 

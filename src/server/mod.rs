@@ -15,4 +15,3 @@ pub mod rest;
 pub mod router;
 pub mod sms;
 pub mod state;
-pub mod store;

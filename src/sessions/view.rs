@@ -4,9 +4,8 @@ use super::api::{MarkSessionsReviewed, RevokeOtherSessions, RevokeSession, list_
 use super::{DeviceKind, MassRevocation, SessionInfo, SessionsOverview};
 use crate::error::AppError;
 use crate::two_factor::api::sudo_prompt;
-use crate::ui::action_error;
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, Tone};
+use crate::ui::{Alert, Tone, action_error};
 use leptos::prelude::*;
 
 const BUTTON_SECONDARY: &str = "inline-flex items-center rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-600 dark:text-slate-200 dark:hover:bg-slate-800";

@@ -7,15 +7,13 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, check_user_id, gate, invitations, members, policy};
+use super::server::{check_user_id, gate, invitations, members, policy};
 #[cfg(feature = "ssr")]
-use super::{Role, TwoFactorRequirement, parse_grace_days};
+use super::{Role, TwoFactorRequirement, parse_grace_days, server};
 #[cfg(feature = "ssr")]
 use crate::recovery::server::links::parse_link_token;
 #[cfg(feature = "ssr")]
-use crate::server::auth::request_parts;
-#[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, current_session, require_user};
+use crate::server::auth::{app_state, client_meta, current_session, request_parts, require_user};
 #[cfg(feature = "ssr")]
 use crate::time::now_ms;
 #[cfg(feature = "ssr")]

@@ -9,9 +9,9 @@ pub mod server;
 pub mod view;
 
 use crate::api_keys::Permission;
+use crate::time::DAY_MS;
 use serde::{Deserialize, Serialize};
 
-use crate::time::DAY_MS;
 /// How long an invitation link works.
 pub const INVITATION_TTL_MS: i64 = 7 * DAY_MS;
 /// The longest grace period an owner can give members to set up 2FA.

@@ -11,14 +11,14 @@ pub mod style;
 pub mod sudo;
 pub mod time;
 
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
 pub use copy::CopyButton;
 pub use page::{AuthFrame, PageHeading};
 pub use strength::{MeterReading, StrengthMeter};
 pub use sudo::{CodeSender, SecondFactorPrompt, SudoFields};
-
-use crate::error::AppError;
-use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 
 /// The StatusStack mark and name.
 #[component]

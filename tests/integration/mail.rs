@@ -143,23 +143,25 @@ both_databases! {
         let cookie = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
         change_password(&app, &cookie).await;
         let outbox = app.data_dir().join("outbox");
+        // The worker writes the file, then marks the message sent: wait for both.
         let mut files = Vec::new();
+        let mut sent = 0;
         for _ in 0..100 {
             files = std::fs::read_dir(&outbox).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-            if !files.is_empty() {
+            sent = app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL").await;
+            if !files.is_empty() && sent > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(sent, 1);
         assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
         let message = unfolded(&std::fs::read_to_string(&files[0]).unwrap());
         assert!(message.contains("To: pat@example.com"), "{message}");
         assert!(message.contains("Subject: [StatusStack] Your password was changed"));
         assert!(message.contains("multipart/alternative") && message.contains("text/html") && message.contains("text/plain"));
         assert!(!message.contains(STRONG_PASSWORD) && !message.contains(OTHER_STRONG_PASSWORD));
-        let sent = app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL").await;
-        assert_eq!(sent, 1);
         // The outbox is not reachable over HTTP.
         let name = files[0].file_name().unwrap().to_string_lossy().to_string();
         assert_eq!(app.get(&format!("/outbox/{name}"), None).await.status, 404);

@@ -4,9 +4,8 @@ use crate::api_keys::Permission;
 use crate::server::rest::auth::ApiCaller;
 use crate::server::rest::{ApiResult, ErrorBody};
 use crate::server::state::AppState;
-use axum::Json;
-use axum::Router;
 use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 
 /// The account's routes of the JSON API.

@@ -3,7 +3,8 @@
 //! organization's 2FA gate, and busy keys), then checked for the permission
 //! each request needs. Refusals go into the owner's Login History.
 
-use super::store::usage::{self, KeyOwner, SecretMatch};
+use super::store::usage;
+use super::store::usage::{KeyOwner, SecretMatch};
 use super::token::ApiToken;
 use crate::api_keys::Permission;
 use crate::login_history::server::record::record_event;
@@ -51,36 +52,7 @@ pub async fn authenticate(
     let found = usage::find_by_secret_hash(&state.pool, &token.hash())
         .await?
         .ok_or_else(|| invalid("Unknown API key."))?;
-    if found.revoked_at.is_some() {
-        return Err(invalid("This API key was revoked."));
-    }
-    if let Some(expired_at) = found.expires_at.filter(|at| *at <= now) {
-        record_refusal(
-            state,
-            refused(&found),
-            EventKind::ApiKeyExpiredUse,
-            client,
-            "expired",
-        )
-        .await;
-        return Err(invalid(&format!(
-            "This API key expired on {}.",
-            utc_datetime(expired_at)
-        )));
-    }
-    if found.valid_until.is_some_and(|until| until <= now) {
-        record_refusal(
-            state,
-            refused(&found),
-            EventKind::ApiKeyExpiredUse,
-            client,
-            "rotated_out",
-        )
-        .await;
-        return Err(invalid(
-            "This secret was replaced when the key was rotated and its grace period has ended. Use the new secret.",
-        ));
-    }
+    refuse_unusable(state, &found, client, now).await?;
     if let Some(TwoFactorRequirement::Enforced { reason, .. }) = found
         .membership
         .as_ref()
@@ -122,6 +94,48 @@ pub async fn authenticate(
         user_id: found.user_id,
         owner: found.owner,
     })
+}
+
+/// Refuses a revoked key, an expired one and a secret rotated out, with 401;
+/// expired and rotated-out uses are recorded.
+async fn refuse_unusable(
+    state: &AppState,
+    found: &SecretMatch,
+    client: &ClientMeta,
+    now: i64,
+) -> Result<(), ApiError> {
+    let invalid = |message: &str| ApiError::unauthorized(message, Some("invalid_token"));
+    if found.revoked_at.is_some() {
+        return Err(invalid("This API key was revoked."));
+    }
+    if let Some(expired_at) = found.expires_at.filter(|at| *at <= now) {
+        record_refusal(
+            state,
+            refused(found),
+            EventKind::ApiKeyExpiredUse,
+            client,
+            "expired",
+        )
+        .await;
+        return Err(invalid(&format!(
+            "This API key expired on {}.",
+            utc_datetime(expired_at)
+        )));
+    }
+    if found.valid_until.is_some_and(|until| until <= now) {
+        record_refusal(
+            state,
+            refused(found),
+            EventKind::ApiKeyExpiredUse,
+            client,
+            "rotated_out",
+        )
+        .await;
+        return Err(invalid(
+            "This secret was replaced when the key was rotated and its grace period has ended. Use the new secret.",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses with 403 (and an event) unless the key's permission covers

@@ -8,16 +8,13 @@ pub mod store;
 pub mod token;
 
 /// What a team change does to a member's keys, inside its transaction.
-pub use store::lifecycle::{ChangedKey, reduce_to_cap, revoke_all_in};
-
 use crate::api_keys::{ApiKeyInfo, ApiKeysOverview, IssuedKey, Permission, RotationGrace};
 use crate::error::AppError;
 use crate::ids::is_uuid_shaped;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
-use crate::server::client::ClientMeta;
-use crate::server::client::device_label;
+use crate::server::client::{ClientMeta, device_label};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::check_key_permission;
@@ -26,6 +23,8 @@ use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 use store::{LiveSecret, NewKey, StoredKey};
 use token::ApiToken;
+
+pub use store::lifecycle::{ChangedKey, reduce_to_cap, revoke_all_in};
 
 /// How many keys one account may hold at once.
 pub const MAX_KEYS_PER_USER: usize = 100;
@@ -67,7 +66,7 @@ pub async fn issue_api_key(
     request: KeyRequest,
     client: &ClientMeta,
 ) -> Result<IssuedKey, AppError> {
-    check_key_permission(&state, user_id, request.permission).await?;
+    check_key_permission(state, user_id, request.permission).await?;
     let existing = store::list_for_user(&state.pool, user_id).await?;
     if existing.len() >= MAX_KEYS_PER_USER {
         return Err(AppError::validation(

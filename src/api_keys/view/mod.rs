@@ -6,14 +6,14 @@ pub mod reveal;
 use super::api::{CreateApiKey, RevokeApiKey, RotateApiKey, list_api_keys};
 use super::{ApiKeyInfo, ApiKeysOverview, IssuedKey, NAME_MAX_CHARS, Permission, RotationGrace};
 use crate::error::AppError;
-use crate::time::now_ms;
-use crate::time::{iso_date, utc_datetime};
+use crate::time::{iso_date, now_ms, utc_datetime};
 use crate::two_factor::Method;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
-use crate::ui::{SudoFields, action_error};
+use crate::ui::{
+    Alert, Card, SubmitButton, SudoFields, Tone, action_error, field_error, form_level_error,
+};
 use leptos::prelude::*;
 use reveal::RevealPanel;
 use strum::IntoEnumIterator;
@@ -164,7 +164,7 @@ fn CreateKeyForm(
             <fieldset class="space-y-2">
                 <legend class=LABEL>"Permission"</legend>
                 <div class="grid gap-2 sm:grid-cols-3">
-                    {Permission::iter().into_iter().map(|level| view! {
+                    {Permission::iter().map(|level| view! {
                         <label class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-3 text-sm has-[:checked]:border-indigo-500 has-[:checked]:bg-indigo-50 dark:border-slate-700 dark:has-[:checked]:bg-indigo-950/40">
                             <input type="radio" name="permission" value=level.as_str() checked=level == Permission::Read
                                 class="mt-0.5 accent-indigo-600" on:change=move |_| permission.set(level)/>
@@ -319,7 +319,7 @@ fn KeyRow(
                                     <p class="text-slate-700 dark:text-slate-200">"Issue a new secret for this key. The new one is shown once."</p>
                                     <label for=grace_id.clone() class=LABEL>"The old secret"</label>
                                     <select id=grace_id name="grace" class=INPUT>
-                                        {RotationGrace::iter().into_iter().map(|grace| view! {
+                                        {RotationGrace::iter().map(|grace| view! {
                                             <option value=grace.as_str() selected=grace == RotationGrace::OneDay>{grace.label()}</option>
                                         }).collect_view()}
                                     </select>

@@ -3,10 +3,8 @@
 //! keys (one user's, or a team's) can be checked the same way.
 
 use crate::api_keys::{Permission, is_rotation_due, is_unused};
-use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id};
-use crate::checkup::{plural, weight};
-use crate::time::DAY_MS;
-use crate::time::relative_phrase;
+use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, plural, weight};
+use crate::time::{DAY_MS, relative_phrase};
 
 /// A key younger than this is never called over-privileged: it has not had
 /// the time to need its permission.

@@ -7,16 +7,14 @@ pub mod rules;
 pub mod store;
 pub mod team;
 
-use keys::KeyFacts;
-use rules::{CheckupFacts, SessionFact, evaluate};
-
 use crate::checkup::SecurityCheckup;
 use crate::error::AppError;
 use crate::server::auth::store::{sessions, users};
-use crate::server::state::AppState;
-use store::KeyUsage;
-
 use crate::server::client::device_label;
+use crate::server::state::AppState;
+use keys::KeyFacts;
+use rules::{CheckupFacts, SessionFact, evaluate};
+use store::KeyUsage;
 
 /// The signed-in user's checkup at `now`. `current_session` (the caller's
 /// own) is left out of "sessions without 2FA": it cannot sign itself out.

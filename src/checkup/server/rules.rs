@@ -2,11 +2,11 @@
 //! items out. No database here, so every rule is unit-tested.
 
 use super::keys::{KeyFacts, key_items};
-use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
-use crate::checkup::{plural, weight};
+use crate::checkup::{
+    CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup, plural, weight,
+};
 use crate::sessions::review_due;
-use crate::time::DAY_MS;
-use crate::time::relative_phrase;
+use crate::time::{DAY_MS, relative_phrase};
 use crate::two_factor::{LOW_BACKUP_CODES, Method};
 
 /// Past this age the password item suggests a change if it may be reused.

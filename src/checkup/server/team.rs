@@ -7,8 +7,7 @@ use super::keys::{KeyFacts, key_items};
 use crate::checkup::{CheckStatus, CheckupItem, CheckupItemId as Id, SecurityCheckup};
 use crate::error::AppError;
 use crate::server::state::AppState;
-use crate::team::server::members_of;
-use crate::team::server::my_membership;
+use crate::team::server::{members_of, my_membership};
 use crate::team::{Organization, Role};
 
 /// How much each team item counts, next to the key items' own weights.
@@ -93,7 +92,7 @@ pub async fn org_checkup(
     user_id: &str,
     now: i64,
 ) -> Result<SecurityCheckup, AppError> {
-    let membership = my_membership(&state, user_id).await?;
+    let membership = my_membership(state, user_id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }

@@ -10,13 +10,12 @@ use crate::login_history::server::store::history;
 use crate::login_history::{EventKind, EventRow, Outcome};
 use crate::server::auth::{ResolvedSession, client_meta_from};
 use crate::server::state::AppState;
-use crate::time::iso_date;
-use crate::time::now_ms;
-use crate::time::utc_datetime;
+use crate::time::{iso_date, now_ms, utc_datetime};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use sqlx::AnyPool;
 use std::net::SocketAddr;
 
 /// Where the export is served.
@@ -49,15 +48,7 @@ async fn start_export(
         .map(|resolved| resolved.0.clone())
         .ok_or(AppError::Unauthenticated)?;
     let query = request.uri.query().unwrap_or_default();
-    let format = match query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("format="))
-        .unwrap_or("csv")
-    {
-        "csv" => Format::Csv,
-        "json" => Format::Json,
-        _ => return Err(AppError::validation("format", "Export as csv or json.")),
-    };
+    let format = export_format(query)?;
     let filter = HistoryFilter::from_query(query)
         .map_err(|message| AppError::validation("filter", message))?;
     let now = now_ms();
@@ -67,7 +58,7 @@ async fn start_export(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
     let client = client_meta_from(&request.headers, peer, state.config.trust_proxy_headers);
-    record_event(&state,
+    record_event(state,
             Some(&session.user.id),
             EventKind::HistoryExported,
             Outcome::Success,
@@ -75,9 +66,54 @@ async fn start_export(
             serde_json::json!({"format": if format == Format::Csv { "csv" } else { "json" }, "filter": filter.to_query()}),
         )
         .await?;
-    let pool = state.pool.clone();
-    let user_id = session.user.id.clone();
-    let batches = futures::stream::unfold(Some((PagePosition::Newest, true)), move |next| {
+    let batches = event_batches(
+        state.pool.clone(),
+        session.user.id.clone(),
+        filter,
+        window,
+        format,
+    );
+    let (content_type, extension) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Json => ("application/json", "json"),
+    };
+    let filename = format!("statusstack-login-history-{}.{extension}", iso_date(now));
+    Ok((
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(batches),
+    )
+        .into_response())
+}
+
+/// The `format=` of the export's query: csv (the default) or json.
+fn export_format(query: &str) -> Result<Format, AppError> {
+    match query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("format="))
+        .unwrap_or("csv")
+    {
+        "csv" => Ok(Format::Csv),
+        "json" => Ok(Format::Json),
+        _ => Err(AppError::validation("format", "Export as csv or json.")),
+    }
+}
+
+/// The user's events in `window` matching `filter`, newest first, rendered
+/// in batches of `BATCH` rows read one keyset page at a time.
+fn event_batches(
+    pool: AnyPool,
+    user_id: String,
+    filter: HistoryFilter,
+    window: (i64, i64),
+    format: Format,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::unfold(Some((PagePosition::Newest, true)), move |next| {
         let (pool, user_id, filter) = (pool.clone(), user_id.clone(), filter.clone());
         async move {
             let (position, first) = next?;
@@ -109,23 +145,7 @@ async fn start_export(
                 .map(|cursor| (PagePosition::Before(cursor), false));
             Some((Ok(Bytes::from(chunk)), next))
         }
-    });
-    let (content_type, extension) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Json => ("application/json", "json"),
-    };
-    let filename = format!("statusstack-login-history-{}.{extension}", iso_date(now));
-    Ok((
-        [
-            (CONTENT_TYPE, content_type.to_string()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        Body::from_stream(batches),
-    )
-        .into_response())
+    })
 }
 
 const CSV_HEADER: &str = "time_utc,event,kind,result,device,location,ip,detail\n";

@@ -12,7 +12,8 @@ use crate::error::AppError;
 use crate::server::client::device_label;
 use crate::server::state::AppState;
 use crate::time::now_ms;
-use store::history::{self, StoredEvent};
+use store::history;
+use store::history::StoredEvent;
 
 /// One page of the user's events for `filter`, with the chart when `with_chart`
 /// (the JSON API leaves it out).

@@ -20,7 +20,7 @@ pub async fn record_event(
     client: &ClientMeta,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    record_event_in(&state, user_id, None, kind, outcome, client, detail).await
+    record_event_in(state, user_id, None, kind, outcome, client, detail).await
 }
 
 /// Appends one security event of `org_id` (a team change), stamped now;
@@ -34,7 +34,7 @@ pub async fn record_team_event(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     record_event_in(
-        &state,
+        state,
         Some(actor),
         Some(org_id),
         kind,
@@ -63,7 +63,7 @@ pub async fn record_event_in(
     };
     let now = now_ms();
     let notice = match user_id {
-        Some(user_id) => notice_for(&state, user_id, kind, &detail, &origin).await?,
+        Some(user_id) => notice_for(state, user_id, kind, &detail, &origin).await?,
         None => None,
     };
     events::record(
@@ -105,6 +105,6 @@ async fn notice_for(
     };
     // A change notice lets the owner undo an intruder in one click.
     Ok(Some(
-        security_notice(&state, &recipient, subject, headline, origin, "").await?,
+        security_notice(state, &recipient, subject, headline, origin, "").await?,
     ))
 }

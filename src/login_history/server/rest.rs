@@ -4,9 +4,8 @@
 use crate::api_keys::Permission;
 use crate::login_history::EventRow;
 use crate::login_history::filter::HistoryFilter;
-use crate::server::rest::BASE_PATH;
 use crate::server::rest::auth::ApiCaller;
-use crate::server::rest::{ApiError, ApiResult, ErrorBody};
+use crate::server::rest::{ApiError, ApiResult, BASE_PATH, ErrorBody};
 use crate::server::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;

@@ -2,10 +2,9 @@
 //! failures in red so a spike of failed attempts stands out.
 
 use crate::login_history::DayBucket;
-use crate::time::iso_date;
+use crate::time::{DAY_MS, iso_date};
 use leptos::prelude::*;
 
-use crate::time::DAY_MS;
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 120.0;
 

@@ -127,7 +127,7 @@ fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
             <fieldset>
                 <legend class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">"Events"</legend>
                 <div class="flex flex-wrap gap-2">
-                    {Category::iter().into_iter().map(|category| {
+                    {Category::iter().map(|category| {
                         let id = format!("category-{}", category.as_str());
                         let for_id = id.clone();
                         view! {
@@ -152,7 +152,7 @@ fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
                 <label class="space-y-1 text-xs font-medium text-slate-600 dark:text-slate-300">
                     <span class="block">"Time"</span>
                     <select name="range" class=INPUT>
-                        {Range::iter().into_iter().map(|range| view! {
+                        {Range::iter().map(|range| view! {
                             <option value=range.as_str() selected=filter.range == range>{range.label()}</option>
                         }).collect_view()}
                     </select>

@@ -1,7 +1,8 @@
 //! Single-use links mailed to the account: password reset, email change and
 //! "This wasn't me". Only the token's hash is stored; each works once.
 
-use super::store::{self, Purpose, TokenUse};
+use super::store;
+use super::store::{Purpose, TokenUse};
 use crate::error::AppError;
 use crate::server::crypto::RandomToken;
 use crate::server::state::AppState;

@@ -27,7 +27,7 @@ pub async fn report_not_me(
     token: &RandomToken,
     client: &ClientMeta,
 ) -> Result<u64, AppError> {
-    let used = consume_link(&state, Purpose::NotMe, token)
+    let used = consume_link(state, Purpose::NotMe, token)
         .await?
         .ok_or_else(|| spent_link("“This wasn't me”"))?;
     let now = now_ms();
@@ -42,7 +42,7 @@ pub async fn report_not_me(
     };
     users::set_must_reset_password(&state.pool, &used.user_id, true).await?;
     record_event(
-        &state,
+        state,
         Some(&used.user_id),
         EventKind::ReportedNotMe,
         Outcome::Failure,

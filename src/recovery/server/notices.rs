@@ -32,7 +32,7 @@ pub async fn security_notice(
     not_me_session: &str,
 ) -> Result<Mail, AppError> {
     let not_me = issue_link(
-        &state,
+        state,
         Purpose::NotMe,
         to.user_id,
         not_me_session,
@@ -68,7 +68,7 @@ pub async fn mail_notice(
         device: &device,
         location: &location,
     };
-    let mail = security_notice(&state, to, subject, headline, &origin, "").await?;
+    let mail = security_notice(state, to, subject, headline, &origin, "").await?;
     state.enqueue_mail(&mail, None).await?;
     Ok(())
 }
@@ -125,7 +125,7 @@ pub async fn notify_new_sign_in(
         name: &account.user.name,
     };
     let mail = security_notice(
-        &state,
+        state,
         &recipient,
         "New sign-in to your account".into(),
         format!("Your account was signed in to from a new device: {device}."),

@@ -2,15 +2,19 @@
 //! address has an account) and setting a new password with it.
 
 use super::links::{RESET_TTL_MS, consume_link, issue_link, peek_link, spent_link};
-use super::store::{self, Purpose};
+use super::store;
+use super::store::Purpose;
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
-use crate::server::mail::compose::{self, LinkMail};
-use crate::server::password::{self, Password, PolicyContext, score::remember_score};
+use crate::server::mail::compose;
+use crate::server::mail::compose::LinkMail;
+use crate::server::password;
+use crate::server::password::score::remember_score;
+use crate::server::password::{Password, PolicyContext};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::{HOUR_MS, now_ms};

@@ -7,8 +7,7 @@ pub mod store;
 
 use crate::account::CurrentUser;
 use crate::error::AppError;
-use crate::server::client::ClientMeta;
-use crate::server::client::client_ip;
+use crate::server::client::{ClientMeta, client_ip};
 use crate::server::password::{Password, verify_password};
 use crate::server::state::AppState;
 use crate::team::server::gate::two_factor_requirement;
@@ -138,14 +137,7 @@ pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
 pub async fn require_user() -> Result<AuthSession, AppError> {
     let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
     let parts = request_parts()?;
-    let gated = parts
-        .uri
-        .path()
-        .strip_prefix("/api/")
-        .is_some_and(|endpoint| {
-            !crate::team::server::gate::ALLOWED_AT_TWO_FACTOR_GATE.contains(&endpoint)
-        });
-    if gated
+    if crate::team::server::gate::held_at_gate(parts.uri.path())
         && let crate::team::TwoFactorRequirement::Enforced { .. } =
             two_factor_requirement(&app_state()?, &session.user.id, now_ms()).await?
     {

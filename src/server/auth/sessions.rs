@@ -5,8 +5,7 @@ use super::store::{sessions, users};
 use super::{AuthSession, current_session, set_cookie};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
-use crate::recovery::server::notices::is_unfamiliar_sign_in;
-use crate::recovery::server::notices::notify_new_sign_in;
+use crate::recovery::server::notices::{is_unfamiliar_sign_in, notify_new_sign_in};
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
@@ -97,9 +96,9 @@ pub async fn begin_session(
     }
     let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
     set_cookie(&state.session_cookie(&token))?;
-    let unfamiliar = is_unfamiliar_sign_in(&state, user_id, client).await?;
+    let unfamiliar = is_unfamiliar_sign_in(state, user_id, client).await?;
     record_event(
-        &state,
+        state,
         Some(user_id),
         crate::login_history::EventKind::SignIn,
         crate::login_history::Outcome::Success,
@@ -108,7 +107,7 @@ pub async fn begin_session(
     )
     .await?;
     if unfamiliar {
-        notify_new_sign_in(&state, user_id, &session_id, client).await?;
+        notify_new_sign_in(state, user_id, &session_id, client).await?;
     }
     leptos_axum::redirect(next);
     Ok(())

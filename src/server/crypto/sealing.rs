@@ -1,14 +1,13 @@
 //! Sealing secrets at rest with AES-256-GCM under a per-purpose sub-key of
 //! the server key.
 
+use super::keys::ServerKey;
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-
-use super::keys::ServerKey;
 
 const VERSION_PREFIX: &str = "v1.";
 const NONCE_LEN: usize = 12;

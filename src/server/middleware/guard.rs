@@ -5,11 +5,12 @@
 
 use crate::error::AppError;
 use crate::ids::encode_query_component;
-use crate::server::auth::ResolvedSession;
+use crate::server::auth::{AuthSession, ResolvedSession};
 use crate::server::state::AppState;
-use crate::team::server::gate::two_factor_requirement;
+use crate::team::TwoFactorRequirement;
+use crate::team::server::gate::{ResolvedRequirement, two_factor_requirement};
 use crate::time::now_ms;
-use crate::two_factor::server::challenge::challenge_from_headers;
+use crate::two_factor::server::challenge::{CHALLENGE_PATH, challenge_from_headers};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -49,11 +50,7 @@ pub fn without_action_error_params(url: &str) -> Option<String> {
 
 /// Sends signed-out visitors of `/settings…` to the sign-in page (remembering
 /// where they were going) and signed-in visitors of `/login` and `/signup` on.
-pub async fn page_guard(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn page_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
@@ -71,73 +68,77 @@ pub async fn page_guard(
     let signed_out_only = path == "/login"
         || path == "/signup"
         || path == "/forgot-password"
-        || path == crate::two_factor::server::challenge::CHALLENGE_PATH;
+        || path == CHALLENGE_PATH;
     if !protected && !signed_out_only {
         return next.run(request).await;
     }
-    let session = match state.session_from_headers(request.headers()).await {
-        Ok(session) => session,
-        Err(_) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::Internal.to_string(),
-            )
-                .into_response();
-        }
+    let Ok(session) = state.session_from_headers(request.headers()).await else {
+        return internal_error();
     };
     match (session, protected) {
-        (None, true) => {
-            let target = request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/settings/security");
-            let mut response =
-                see_other(&format!("/login?next={}", encode_query_component(target)));
-            if state.token_from_headers(request.headers()).is_some()
-                && let Ok(value) = HeaderValue::from_str(&state.clearing_cookie())
-            {
-                response.headers_mut().append(SET_COOKIE, value);
-            }
-            response
-        }
+        (None, true) => to_sign_in(&state, &request),
         (Some(_), false) => see_other("/settings/security"),
-        (None, false) if path == crate::two_factor::server::challenge::CHALLENGE_PATH => {
+        (None, false) if path == CHALLENGE_PATH => {
             match challenge_from_headers(&state, request.headers()).await {
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) => see_other("/login?challenge=expired"),
-                Err(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    AppError::Internal.to_string(),
-                )
-                    .into_response(),
+                Err(_) => internal_error(),
             }
         }
-        (Some(session), true) => {
-            if path != crate::team::TWO_FACTOR_SETUP_PATH {
-                match two_factor_requirement(&state, &session.user.id, now_ms()).await {
-                    Ok(crate::team::TwoFactorRequirement::Enforced { .. }) => {
-                        return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
-                    }
-                    Ok(requirement) => {
-                        request
-                            .extensions_mut()
-                            .insert(crate::team::server::gate::ResolvedRequirement(requirement));
-                    }
-                    Err(_) => {
-                        return (
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            AppError::Internal.to_string(),
-                        )
-                            .into_response();
-                    }
-                }
-            }
-            request.extensions_mut().insert(ResolvedSession(session));
-            next.run(request).await
-        }
+        (Some(session), true) => into_settings(&state, session, request, next).await,
         (None, false) => next.run(request).await,
     }
+}
+
+/// Sends a signed-out visitor of a settings page to sign in, remembering
+/// where they were going, and clears a session cookie that no longer works.
+fn to_sign_in(state: &AppState, request: &Request) -> Response {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/settings/security");
+    let mut response = see_other(&format!("/login?next={}", encode_query_component(target)));
+    if state.token_from_headers(request.headers()).is_some()
+        && let Ok(value) = HeaderValue::from_str(&state.clearing_cookie())
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// Lets a signed-in member into a settings page, unless their organization
+/// holds them at the 2FA set-up; hands the session and the requirement to
+/// the render so it does not look them up again.
+async fn into_settings(
+    state: &AppState,
+    session: AuthSession,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() != crate::team::TWO_FACTOR_SETUP_PATH {
+        match two_factor_requirement(state, &session.user.id, now_ms()).await {
+            Ok(TwoFactorRequirement::Enforced { .. }) => {
+                return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
+            }
+            Ok(requirement) => {
+                request
+                    .extensions_mut()
+                    .insert(ResolvedRequirement(requirement));
+            }
+            Err(_) => return internal_error(),
+        }
+    }
+    request.extensions_mut().insert(ResolvedSession(session));
+    next.run(request).await
+}
+
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Internal.to_string(),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ pub mod hashing;
 pub mod policy;
 pub mod score;
 
+use unicode_normalization::UnicodeNormalization;
+
 pub use hashing::{PasswordHashText, hash_password, needs_rehash, verify_password};
 pub use policy::{PolicyContext, evaluate, strength_score};
-
-use unicode_normalization::UnicodeNormalization;
 
 /// A password as typed, NFC-normalised. Not `Debug`-printable, not `Serialize`.
 pub struct Password(String);

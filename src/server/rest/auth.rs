@@ -4,7 +4,8 @@
 
 use super::ApiError;
 use crate::api_keys::Permission;
-use crate::api_keys::server::authenticate::{self, KeyHolder};
+use crate::api_keys::server::authenticate;
+use crate::api_keys::server::authenticate::KeyHolder;
 use crate::api_keys::server::token::{ApiToken, TokenProblem};
 use crate::server::auth::client_meta_from;
 use crate::server::client::ClientMeta;

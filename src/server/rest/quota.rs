@@ -6,7 +6,7 @@
 //! at most one batch each.
 
 use crate::error::AppError;
-use crate::server::store::rate_limits;
+use crate::server::rate_limit::store as rate_limits;
 use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,17 +1,15 @@
 //! SMS delivery behind a trait: a development outbox (the default, nothing
 //! leaves the machine) or a Twilio-compatible REST API.
 
+use crate::server::db::new_id;
+use crate::time::now_ms;
+use crate::two_factor::phone::normalize_e164;
+use anyhow::{Context, anyhow};
+use sqlx::AnyPool;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-
-use anyhow::{Context, anyhow};
-use sqlx::AnyPool;
-
-use crate::server::db::new_id;
-use crate::time::now_ms;
-use crate::two_factor::phone::normalize_e164;
 
 /// How long a Twilio request may take before it counts as failed.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,10 +10,8 @@ use crate::login_history::server::record::record_team_event;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
 use crate::team::Role;
-use crate::team::server::my_membership;
 use crate::team::server::policy::record_key_changes;
-use crate::team::server::store as orgs;
-use crate::team::server::team_notice;
+use crate::team::server::{my_membership, store as orgs, team_notice};
 use crate::time::now_ms;
 
 /// Deletes the caller's organization. `confirm` must be its exact name;
@@ -25,7 +23,7 @@ pub async fn delete_organization(
     confirm: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(&state, &actor.id).await?;
+    let membership = my_membership(state, &actor.id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
@@ -56,10 +54,10 @@ pub async fn delete_organization(
     )
     .await?;
     for (user_id, keys) in &revoked {
-        record_key_changes(&state, user_id, &org.id, keys, None, client).await?;
+        record_key_changes(state, user_id, &org.id, keys, None, client).await?;
     }
     for member in members.iter().filter(|member| member.user_id != actor.id) {
-        team_notice(&state,
+        team_notice(state,
             (&member.email, &member.name),
             format!("{} was deleted", org.name),
             format!(

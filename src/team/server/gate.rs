@@ -7,20 +7,30 @@ use crate::api_keys::Permission;
 use crate::error::AppError;
 use crate::server::state::AppState;
 use crate::team::{Membership, TwoFactorRequirement};
+use crate::{account, team, two_factor};
+use leptos::server_fn::ServerFn;
 
 /// Server functions a member held at the 2FA gate may still call: setting up
-/// 2FA, reading who they are and what is required, and signing out.
+/// 2FA, reading who they are and what is required, and signing out. Named
+/// by their types, so renaming one cannot silently change who is gated.
 pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 9] = [
-    "current_user",
-    "two_factor_requirement",
-    "two_factor_status",
-    "start_two_factor_enrolment",
-    "resend_two_factor_enrolment_sms",
-    "confirm_two_factor_enrolment",
-    "cancel_two_factor_enrolment",
-    "send_sudo_sms",
-    "sign_out",
+    <account::api::GetCurrentUser as ServerFn>::PATH,
+    <account::api::SignOut as ServerFn>::PATH,
+    <team::api::GetTwoFactorRequirement as ServerFn>::PATH,
+    <two_factor::api::GetTwoFactorStatus as ServerFn>::PATH,
+    <two_factor::api::StartEnrolment as ServerFn>::PATH,
+    <two_factor::api::ResendEnrolmentSms as ServerFn>::PATH,
+    <two_factor::api::ConfirmEnrolment as ServerFn>::PATH,
+    <two_factor::api::CancelEnrolment as ServerFn>::PATH,
+    <two_factor::api::SendSudoSms as ServerFn>::PATH,
 ];
+
+/// Whether a member held at the gate is refused the server function at
+/// `path`: every server function but the ones allowed above. Pages are the
+/// page guard's business.
+pub fn held_at_gate(path: &str) -> bool {
+    path.starts_with("/api/") && !ALLOWED_AT_TWO_FACTOR_GATE.contains(&path)
+}
 
 /// The requirement the page guard already worked out for this request, so
 /// the page's own banner does not ask the database again.
@@ -196,6 +206,103 @@ mod tests {
         assert_eq!(
             requirement_for(&membership(Role::Viewer, true, true), 10 * DAY),
             TwoFactorRequirement::None
+        );
+    }
+
+    /// What a member held at the 2FA gate meets at each server function.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum AtGate {
+        /// Refused with `TwoFactorRequired`.
+        Held,
+        /// Allowed: the set-up, who they are, signing out.
+        Allowed,
+        /// Needs no session at all (signing in, links from emails).
+        SignedOut,
+    }
+
+    /// Every server function and what the gate does with it. A new server
+    /// function fails this test until it is added here, on purpose.
+    const EXPECTED: &[(&str, AtGate)] = &[
+        ("accept_invitation", AtGate::Held),
+        ("cancel_sign_in_challenge", AtGate::SignedOut),
+        ("cancel_two_factor_enrolment", AtGate::Allowed),
+        ("change_member_role", AtGate::Held),
+        ("change_password", AtGate::Held),
+        ("check_reset_link", AtGate::SignedOut),
+        ("confirm_email_change", AtGate::SignedOut),
+        ("confirm_two_factor_enrolment", AtGate::Allowed),
+        ("create_api_key", AtGate::Held),
+        ("create_organization", AtGate::Held),
+        ("current_user", AtGate::Allowed),
+        ("delete_organization", AtGate::Held),
+        ("disable_two_factor", AtGate::Held),
+        ("email_settings", AtGate::Held),
+        ("get_team", AtGate::Held),
+        ("invite_member", AtGate::Held),
+        ("leave_organization", AtGate::Held),
+        ("list_api_keys", AtGate::Held),
+        ("list_sessions", AtGate::Held),
+        ("login_history", AtGate::Held),
+        ("mark_sessions_reviewed", AtGate::Held),
+        ("org_checkup", AtGate::Held),
+        ("org_history", AtGate::Held),
+        ("password_strength", AtGate::SignedOut),
+        ("preview_invitation", AtGate::SignedOut),
+        ("regenerate_backup_codes", AtGate::Held),
+        ("remind_two_factor", AtGate::Held),
+        ("remove_member", AtGate::Held),
+        ("report_not_me", AtGate::SignedOut),
+        ("request_email_change", AtGate::Held),
+        ("request_password_reset", AtGate::SignedOut),
+        ("resend_two_factor_enrolment_sms", AtGate::Allowed),
+        ("reset_password", AtGate::SignedOut),
+        ("revoke_api_key", AtGate::Held),
+        ("revoke_invitation", AtGate::Held),
+        ("revoke_other_sessions", AtGate::Held),
+        ("revoke_session", AtGate::Held),
+        ("rotate_api_key", AtGate::Held),
+        ("security_checkup", AtGate::Held),
+        ("security_overview", AtGate::Held),
+        ("send_sign_in_sms", AtGate::SignedOut),
+        ("send_sudo_sms", AtGate::Allowed),
+        ("set_new_sign_in_notices", AtGate::Held),
+        ("sign_in", AtGate::SignedOut),
+        ("sign_in_challenge", AtGate::SignedOut),
+        ("sign_out", AtGate::Allowed),
+        ("sign_up", AtGate::SignedOut),
+        ("start_two_factor_enrolment", AtGate::Allowed),
+        ("two_factor_requirement", AtGate::Allowed),
+        ("two_factor_status", AtGate::Allowed),
+        ("update_org_policy", AtGate::Held),
+        ("verify_sign_in_code", AtGate::SignedOut),
+    ];
+
+    #[test]
+    fn every_server_function_is_held_at_the_gate_or_deliberately_allowed() {
+        let registered: std::collections::BTreeSet<String> =
+            leptos::server_fn::axum::server_fn_paths()
+                .map(|(path, _)| path.to_string())
+                .collect();
+        let listed: std::collections::BTreeSet<String> = EXPECTED
+            .iter()
+            .map(|(endpoint, _)| format!("/api/{endpoint}"))
+            .collect();
+        assert_eq!(
+            registered, listed,
+            "every registered server function must be listed in EXPECTED, and only those"
+        );
+        for (endpoint, expected) in EXPECTED {
+            let path = format!("/api/{endpoint}");
+            let allowed = !held_at_gate(&path);
+            assert_eq!(
+                allowed,
+                *expected == AtGate::Allowed,
+                "{path} should be {expected:?} at the 2FA gate"
+            );
+        }
+        assert!(
+            !held_at_gate("/settings/security"),
+            "pages are the page guard's"
         );
     }
 }

@@ -4,27 +4,24 @@
 
 use crate::account::{CurrentUser, email_problem, normalize_email};
 use crate::error::AppError;
+use crate::ids::is_uuid_shaped;
 use crate::login_history::EventKind;
+use crate::login_history::server::record::record_team_event;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
-use crate::server::mail::compose::{self, LinkMail};
+use crate::server::mail::compose::LinkMail;
+use crate::server::mail::{Mail, compose};
 use crate::server::state::AppState;
-use crate::team::server::store as orgs;
+use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::store::invitations::{NewInvitation, StoredInvitation};
+use crate::team::server::{managing_membership, store as orgs};
 use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
-use crate::time::now_ms;
+use crate::time::{DAY_MS, now_ms, utc_datetime};
+use crate::two_factor::server::active_method;
 
 /// How many invitations one organization may send a day.
 pub const INVITATIONS_PER_DAY: i64 = 50;
-use crate::ids::is_uuid_shaped;
-use crate::login_history::server::record::record_team_event;
-use crate::team::server::managing_membership;
-use crate::team::server::policy::cap_keys_in;
-use crate::team::server::policy::record_key_changes;
-use crate::time::DAY_MS;
-use crate::time::utc_datetime;
-use crate::two_factor::server::store::active_method;
 
 /// Invitation ids are UUIDs; anything else is refused before the database.
 pub fn check_invitation_id(id: &str) -> Result<String, AppError> {
@@ -72,6 +69,38 @@ fn email_hint(email: &str) -> String {
     }
 }
 
+/// The invitation email: who invites, to what and as what, and the link.
+fn invitation_mail(
+    actor: &CurrentUser,
+    organization: &str,
+    email: &str,
+    role: Role,
+    url: String,
+    expires_at: i64,
+) -> Mail {
+    compose::link_mail(&LinkMail {
+        to: email.to_string(),
+        recipient_name: "there".into(),
+        subject: format!("{} invited you to {organization}", actor.name),
+        intro: format!(
+            "{} ({}) invited you to join {organization} on {} as {}: {}",
+            actor.name,
+            actor.email,
+            compose::PRODUCT,
+            role.label(),
+            role.description()
+        ),
+        button: format!("Join {organization}"),
+        url,
+        expiry: format!(
+            "The link works once, until {} (7 days).",
+            utc_datetime(expires_at)
+        ),
+        footer: "If you did not expect this, ignore this email: nothing happens unless you accept."
+            .into(),
+    })
+}
+
 /// Invites `email` with `role` (Owners and Admins; Admins cannot invite
 /// Owners) and mails the link. A newer invitation to the same address
 /// replaces the older one.
@@ -83,7 +112,7 @@ pub async fn invite_member(
     role: Role,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
     if role == Role::Owner {
         return Err(AppError::validation(
@@ -134,28 +163,7 @@ pub async fn invite_member(
         state.config.public_url.origin,
         token.expose()
     );
-    let mail = compose::link_mail(&LinkMail {
-        to: email.clone(),
-        recipient_name: "there".into(),
-        subject: format!("{} invited you to {}", actor.name, org.name),
-        intro: format!(
-            "{} ({}) invited you to join {} on {} as {}: {}",
-            actor.name,
-            actor.email,
-            org.name,
-            compose::PRODUCT,
-            role.label(),
-            role.description()
-        ),
-        button: format!("Join {}", org.name),
-        url,
-        expiry: format!(
-            "The link works once, until {} (7 days).",
-            utc_datetime(expires_at)
-        ),
-        footer: "If you did not expect this, ignore this email: nothing happens unless you accept."
-            .into(),
-    });
+    let mail = invitation_mail(actor, &org.name, &email, role, url, expires_at);
     state.enqueue_mail(&mail, None).await?;
     record_team_event(
         state,
@@ -175,7 +183,7 @@ pub async fn revoke_invitation(
     invitation_id: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
     let email = orgs::invitations::revoke_invitation(&state.pool, &org.id, invitation_id, now_ms())
         .await?
@@ -254,9 +262,7 @@ pub async fn accept_invitation(
             ),
         ));
     }
-    if invitation.role.requires_two_factor()
-        && active_method(&state.pool, &user.id).await?.is_none()
-    {
+    if invitation.role.requires_two_factor() && active_method(state, &user.id).await?.is_none() {
         return Err(AppError::validation(
             "token",
             format!(
@@ -279,7 +285,7 @@ pub async fn accept_invitation(
             "You already belong to an organization. Leave it before you join another.",
         ));
     }
-    let reduced = cap_keys_in(&state, &mut tx, &user.id, invitation.role).await?;
+    let reduced = cap_keys_in(state, &mut tx, &user.id, invitation.role).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     record_team_event(
         state,
@@ -291,7 +297,7 @@ pub async fn accept_invitation(
     )
     .await?;
     record_key_changes(
-        &state,
+        state,
         &user.id,
         &invitation.org_id,
         &reduced,

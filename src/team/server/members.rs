@@ -12,11 +12,8 @@ use crate::login_history::server::record::record_team_event;
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::team::server::managing_membership;
-use crate::team::server::my_membership;
-use crate::team::server::policy::cap_keys_in;
-use crate::team::server::policy::record_key_changes;
-use crate::team::server::team_notice;
+use crate::team::server::policy::{cap_keys_in, record_key_changes};
+use crate::team::server::{managing_membership, my_membership, team_notice};
 use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
 use crate::time::now_ms;
 use crate::two_factor::server::active_method;
@@ -138,7 +135,7 @@ pub async fn change_member_role(
     role: Role,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
     if !membership.role.may_manage(role) {
         return Err(AppError::Forbidden);
@@ -160,7 +157,7 @@ pub async fn change_member_role(
         return Err(needs_two_factor_first(&target.name, role));
     }
     orgs::set_role(&mut tx, &org.id, target_id, role).await?;
-    let reduced = cap_keys_in(&state, &mut tx, target_id, role).await?;
+    let reduced = cap_keys_in(state, &mut tx, target_id, role).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     record_team_event(
         state,
@@ -185,7 +182,7 @@ pub async fn change_member_role(
             )
         };
         team_notice(
-            &state,
+            state,
             (&target.email, &target.name),
             format!("Your role in {} is now {}", org.name, role.label()),
             format!(
@@ -199,7 +196,7 @@ pub async fn change_member_role(
         )
         .await?;
     }
-    record_key_changes(&state, target_id, &org.id, &reduced, Some(role), client).await
+    record_key_changes(state, target_id, &org.id, &reduced, Some(role), client).await
 }
 
 /// Takes a member out of the organization and revokes their API keys.
@@ -211,7 +208,7 @@ pub async fn remove_member(
     target_id: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(state, &actor.id).await?;
     if target_id == actor.id {
         return Err(AppError::validation(
             "user_id",
@@ -219,7 +216,7 @@ pub async fn remove_member(
         ));
     }
     let org = &membership.organization;
-    let (target, revoked) = take_out(&state, &org.id, target_id, |target, _| {
+    let (target, revoked) = take_out(state, &org.id, target_id, |target, _| {
         if membership.role.may_manage(target.role) {
             Ok(())
         } else {
@@ -237,7 +234,7 @@ pub async fn remove_member(
     )
     .await?;
     team_notice(
-        &state,
+        state,
         (&target.email, &target.name),
         format!("You were removed from {}", org.name),
         format!(
@@ -246,7 +243,7 @@ pub async fn remove_member(
         ),
     )
     .await?;
-    record_key_changes(&state, target_id, &org.id, &revoked, None, client).await
+    record_key_changes(state, target_id, &org.id, &revoked, None, client).await
 }
 
 /// Leaves the organization; the last Owner cannot. The caller's API keys
@@ -257,9 +254,9 @@ pub async fn leave_organization(
     user: &CurrentUser,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(&state, &user.id).await?;
+    let membership = my_membership(state, &user.id).await?;
     let org = &membership.organization;
-    let (left, revoked) = take_out(&state, &org.id, &user.id, |me, owners| {
+    let (left, revoked) = take_out(state, &org.id, &user.id, |me, owners| {
         if me.role == Role::Owner && owners <= 1 {
             Err(AppError::validation(
                 "organization",
@@ -282,7 +279,7 @@ pub async fn leave_organization(
         serde_json::json!({"member": user.email, "role": left.role.label()}),
     )
     .await?;
-    record_key_changes(&state, &user.id, &org.id, &revoked, None, client).await
+    record_key_changes(state, &user.id, &org.id, &revoked, None, client).await
 }
 
 /// Removes a member and revokes their API keys in one team change, once

@@ -13,14 +13,15 @@ pub mod store;
 
 /// How another room reads a membership from a row that joins `memberships m`
 /// and `organizations o`.
-pub use store::{ORG_COLUMNS, membership_from};
-
 use crate::error::AppError;
 use crate::ids::is_uuid_shaped;
-use crate::server::mail::compose::{self, LinkMail};
+use crate::server::mail::compose;
+use crate::server::mail::compose::LinkMail;
 use crate::server::state::AppState;
 use crate::team::Membership;
 use crate::team::server::store as orgs;
+
+pub use store::{ORG_COLUMNS, membership_from};
 
 /// User ids are UUIDs; anything else is refused before the database.
 pub fn check_user_id(user_id: &str) -> Result<String, AppError> {
@@ -77,7 +78,7 @@ pub async fn my_membership(state: &AppState, user_id: &str) -> Result<Membership
 
 /// The caller's membership when their role manages the team.
 pub async fn managing_membership(state: &AppState, user_id: &str) -> Result<Membership, AppError> {
-    let membership = my_membership(&state, user_id).await?;
+    let membership = my_membership(state, user_id).await?;
     if membership.role.manages_team() {
         Ok(membership)
     } else {

@@ -5,18 +5,15 @@
 use crate::account::CurrentUser;
 use crate::api_keys::server::{ChangedKey, reduce_to_cap};
 use crate::error::AppError;
-use crate::login_history::server::record::record_event_in;
-use crate::login_history::server::record::record_team_event;
+use crate::login_history::server::record::{record_event_in, record_team_event};
 use crate::login_history::{EventKind, Outcome};
 use crate::server::client::ClientMeta;
-use crate::server::mail::compose::{self, LinkMail};
+use crate::server::mail::compose;
+use crate::server::mail::compose::LinkMail;
 use crate::server::state::AppState;
-use crate::team::server::managing_membership;
-use crate::team::server::my_membership;
-use crate::team::server::store as orgs;
+use crate::team::server::{managing_membership, my_membership, store as orgs};
 use crate::team::{Organization, REMINDER_INTERVAL_MS, Role};
-use crate::time::now_ms;
-use crate::time::utc_datetime;
+use crate::time::{now_ms, utc_datetime};
 use sqlx::{Any, Transaction};
 
 /// Changes the organization's name and 2FA policy (Owners only). Turning
@@ -28,7 +25,7 @@ pub async fn update_org_policy(
     wanted: OrgPolicy,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(&state, &actor.id).await?;
+    let membership = my_membership(state, &actor.id).await?;
     if membership.role != Role::Owner {
         return Err(AppError::Forbidden);
     }
@@ -84,7 +81,7 @@ pub async fn remind_about_two_factor(
     only: Option<&str>,
     client: &ClientMeta,
 ) -> Result<usize, AppError> {
-    let membership = managing_membership(&state, &actor.id).await?;
+    let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
     let now = now_ms();
     let members = orgs::members(&state.pool, &org.id, now).await?;

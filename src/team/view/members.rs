@@ -5,11 +5,10 @@ use super::TeamActions;
 use crate::team::api::{InviteMember, RevokeInvitation};
 use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team};
 use crate::time::utc_datetime;
-use crate::ui::action_error;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{Alert, SubmitButton, Tone, action_error, field_error, form_level_error};
 use leptos::prelude::*;
 use strum::IntoEnumIterator;
 
@@ -116,7 +115,6 @@ pub fn MembersList(team: Team, actions: TeamActions, without_two_factor: usize) 
 fn MemberLine(member: MemberRow, my_role: Role, actions: TeamActions) -> impl IntoView {
     let manageable = !member.is_me && my_role.may_manage(member.role);
     let grantable: Vec<Role> = Role::iter()
-        .into_iter()
         .filter(|role| my_role.may_manage(*role))
         .collect();
     let user_id = member.user_id.clone();

@@ -4,8 +4,7 @@
 
 use crate::team::api::UpdateOrgPolicy;
 use crate::team::{MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, countdown_text};
-use crate::time::now_ms;
-use crate::time::utc_datetime;
+use crate::time::{now_ms, utc_datetime};
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{INPUT, LABEL};
 use crate::ui::time::countdown;

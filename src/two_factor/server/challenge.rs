@@ -3,7 +3,8 @@
 //! session until the second factor is passed.
 
 use super::sms::{send_sms_code, sms_resend_in};
-use super::store::{self, challenges, codes};
+use super::store;
+use super::store::{challenges, codes};
 use super::verify::{CodePurpose, sign_in_binding, verify_second_factor};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;

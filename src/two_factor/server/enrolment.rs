@@ -2,7 +2,8 @@
 //! codes and turning it off: the Security page's 2FA section on the server.
 
 use super::sms::{send_sms_code, sms_resend_in, use_sms_code_for};
-use super::store::{self, enrolments};
+use super::store;
+use super::store::enrolments;
 use super::sudo::confirm_sudo;
 use super::verify::{backup_code_mac, enrolment_binding, open_totp, seal_totp};
 use crate::error::AppError;

@@ -27,7 +27,7 @@ pub async fn use_sms_code_for(
     code: &str,
     now: i64,
 ) -> Result<bool, AppError> {
-    let mac = sms_code_mac(&state, binding, code);
+    let mac = sms_code_mac(state, binding, code);
     codes::use_sms_code(&state.pool, binding, &mac, now)
         .await
         .map_err(AppError::from)
@@ -52,7 +52,7 @@ pub async fn send_sms_code(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let now = now_ms();
-    let wait = sms_resend_in(&state, binding, now).await?;
+    let wait = sms_resend_in(state, binding, now).await?;
     if wait > 0 {
         return Err(AppError::RateLimited {
             retry_after: wait as u64,
@@ -76,7 +76,7 @@ pub async fn send_sms_code(
             "We could not send the text message. Check the number or try again in a minute.",
         ));
     }
-    let mac = sms_code_mac(&state, binding, code.expose());
+    let mac = sms_code_mac(state, binding, code.expose());
     codes::put_sms_code(
         &state.pool,
         &codes::SmsCode {

@@ -46,7 +46,7 @@ pub async fn confirm_sudo(
             )
         })?;
         verify_second_factor(
-            &state,
+            state,
             &session.user.id,
             &code,
             &sudo_binding(&session.session_id),

@@ -158,19 +158,19 @@ pub async fn verify_second_factor(
         CodeInput::Digits(code) => match method {
             Method::Totp => {
                 let sealed = record.totp_secret_sealed.as_deref().unwrap_or_default();
-                let secret = open_totp(&state, user_id, sealed)?;
-                match accept_totp(&state, user_id, &secret, code, client).await {
+                let secret = open_totp(state, user_id, sealed)?;
+                match accept_totp(state, user_id, &secret, code, client).await {
                     Ok(true) => Ok(Some(FactorUsed::Totp)),
                     Ok(false) => Ok(None),
                     Err(error) => Err(error),
                 }
             }
-            Method::Sms => use_sms_code_for(&state, sms_binding, code, now)
+            Method::Sms => use_sms_code_for(state, sms_binding, code, now)
                 .await
                 .map(|used| used.then_some(FactorUsed::Sms)),
         },
         CodeInput::Backup(code) => {
-            let mac = backup_code_mac(&state, code);
+            let mac = backup_code_mac(state, code);
             if store::use_backup_code(&state.pool, user_id, &mac, now).await? {
                 let remaining = store::unused_backup_codes(&state.pool, user_id).await?;
                 record_event(
@@ -193,9 +193,9 @@ pub async fn verify_second_factor(
             state.clear_code_attempts(user_id).await?;
             Ok(used)
         }
-        Ok(None) => Err(code_failed(&state, user_id, attempt, purpose, client).await?),
+        Ok(None) => Err(code_failed(state, user_id, attempt, purpose, client).await?),
         Err(error) => {
-            code_failed(&state, user_id, attempt, purpose, client).await?;
+            code_failed(state, user_id, attempt, purpose, client).await?;
             Err(error)
         }
     }

@@ -5,10 +5,9 @@ use crate::two_factor::api::challenge::{
     CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info,
 };
 use crate::two_factor::{ChallengeInfo, Method};
-use crate::ui::AuthFrame;
 use crate::ui::flash::last_error;
 use crate::ui::time::countdown;
-use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
+use crate::ui::{Alert, AuthFrame, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
 /// Asks the half-signed-in browser for its second factor: a code from the

@@ -13,8 +13,9 @@ use super::api::{
 use super::{EnabledFactor, LOW_BACKUP_CODES, Method, PendingEnrolment, TwoFactorStatus};
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, SubmitButton, Tone, field_error, form_level_error};
-use crate::ui::{SudoFields, action_error};
+use crate::ui::{
+    Alert, SubmitButton, SudoFields, Tone, action_error, field_error, form_level_error,
+};
 use leptos::prelude::*;
 use parts::{BackupCodesPanel, CodeField, ResendButton, Steps};
 

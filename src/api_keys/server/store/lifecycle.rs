@@ -22,7 +22,6 @@ pub async fn reduce_to_cap(
     cap: crate::api_keys::Permission,
 ) -> anyhow::Result<Vec<ChangedKey>> {
     let above: Vec<&str> = crate::api_keys::Permission::iter()
-        .into_iter()
         .filter(|permission| *permission > cap)
         .map(|permission| permission.as_str())
         .collect();

@@ -1,8 +1,12 @@
-//! Rate-limit and back-off policies on top of the database counters.
+//! Rate-limit and back-off policies on top of the database counters
+//! (`store`), shared by every instance.
+
+pub mod store;
 
 use crate::error::AppError;
+use crate::server::rate_limit::store as rate_limits;
+use crate::server::rate_limit::store::Counter;
 use crate::server::state::AppState;
-use crate::server::store::rate_limits::{self, Counter};
 
 /// A fixed-window limit: at most `limit` hits per `window_ms`.
 #[derive(Clone, Copy, Debug)]
