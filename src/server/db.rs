@@ -1,13 +1,38 @@
 //! The database pool: SQLite by default, PostgreSQL for multi-instance deployments.
 
 use anyhow::Context;
+use sqlx::any::AnyRow;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use std::str::FromStr;
 
 /// A new time-ordered id (UUIDv7) as text, the type every id column uses.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Reads a nullable text column as a typed value (a role, a method…). A
+/// value this version does not know is an error, never a silent default.
+pub fn optional_parsed<T>(row: &AnyRow, column: &str) -> anyhow::Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| {
+        text.parse()
+            .with_context(|| format!("Unknown {column} {text:?} in the database"))
+    })
+    .transpose()
+}
+
+/// Reads a text column as a typed value; see [`optional_parsed`].
+pub fn parsed<T>(row: &AnyRow, column: &str) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    optional_parsed(row, column)?.with_context(|| format!("{column} is NULL"))
 }
 
 /// Pool size when `DATABASE_MAX_CONNECTIONS` is not set: SQLite has one

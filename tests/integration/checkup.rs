@@ -49,10 +49,6 @@ async fn exec(app: &TestApp, sql: &str) {
     sqlx::query(sql).execute(&app.pool).await.unwrap();
 }
 
-fn now() -> i64 {
-    statusstack::time::now_ms()
-}
-
 async fn create_key(
     app: &TestApp,
     cookie: &str,
@@ -92,20 +88,6 @@ async fn key_times(app: &TestApp, key_id: &str) -> (Option<i64>, Option<i64>) {
         .await
         .unwrap();
     (row.get(0), row.get(1))
-}
-
-/// The six-digit code in the newest text message.
-async fn last_sms_code(app: &TestApp) -> String {
-    let body: String =
-        sqlx::query("SELECT body FROM sms_outbox ORDER BY created_at DESC, id DESC LIMIT 1")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap()
-            .get(0);
-    body.split(|c: char| !c.is_ascii_digit())
-        .find(|part| part.len() == 6)
-        .expect("a 6-digit code")
-        .to_string()
 }
 
 both_databases! {
@@ -184,7 +166,7 @@ both_databases! {
         // Switching to SMS earns less.
         let reply = app.call("start_two_factor_enrolment", &[("method", "sms"), ("phone", "+14155550123")], Some(&cookie)).await;
         assert!(reply.error().is_none(), "{}", reply.body);
-        let code = last_sms_code(&app).await;
+        let code = app.last_sms_code().await;
         let reply = app.call("confirm_two_factor_enrolment", &[("code", &code)], Some(&cookie)).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         let sms = flagged(&app, &cookie, Id::TwoFactor, CheckStatus::Warn).await;

@@ -13,10 +13,6 @@ use std::collections::HashSet;
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
-fn now() -> i64 {
-    statusstack::time::now_ms()
-}
-
 async fn user_id(app: &TestApp, email: &str) -> String {
     sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(email)

@@ -2,6 +2,7 @@
 //! highest permission it needed, for one user or a whole organization.
 
 use crate::api_keys::Permission;
+use crate::server::db::parsed;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -52,7 +53,7 @@ async fn live_usage_where(
                 KeyUsage {
                     id: row.try_get("id")?,
                     name: row.try_get("name")?,
-                    permission: row.try_get::<String, _>("permission")?.parse()?,
+                    permission: parsed(row, "permission")?,
                     created_at: row.try_get("created_at")?,
                     expires_at: row.try_get("expires_at")?,
                     rotated_at: row.try_get("rotated_at")?,

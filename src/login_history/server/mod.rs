@@ -89,7 +89,7 @@ pub async fn history_page(
 }
 
 /// Every day of the window, with zero for days without events.
-fn daily_buckets(window: (i64, i64), counts: Vec<(i64, String, i64)>) -> Vec<DayBucket> {
+fn daily_buckets(window: (i64, i64), counts: Vec<(i64, Outcome, i64)>) -> Vec<DayBucket> {
     use crate::time::DAY_MS;
     let first = window.0.div_euclid(DAY_MS);
     let last = (window.1 - 1).div_euclid(DAY_MS);
@@ -102,7 +102,7 @@ fn daily_buckets(window: (i64, i64), counts: Vec<(i64, String, i64)>) -> Vec<Day
         .collect();
     for (day, outcome, n) in counts {
         if let Some(bucket) = buckets.get_mut((day - first).max(0) as usize) {
-            if outcome == Outcome::Failure.as_str() {
+            if outcome == Outcome::Failure {
                 bucket.failures += n;
             } else {
                 bucket.successes += n;
@@ -120,11 +120,7 @@ pub fn event_row(event: StoredEvent) -> EventRow {
             .map(|k| k.label().to_string())
             .unwrap_or_else(|| event.kind.replace('_', " ")),
         category: kind.map(EventKind::category),
-        outcome: event
-            .outcome
-            .parse::<Outcome>()
-            .ok()
-            .unwrap_or(Outcome::Success),
+        outcome: event.outcome,
         detail: summarize_detail(&event.detail),
         device: if event.device.is_empty() {
             device_label(&event.user_agent).0
@@ -195,7 +191,7 @@ mod tests {
         let day = 24 * 60 * 60 * 1000;
         let buckets = daily_buckets(
             (10 * day + 5, 13 * day),
-            vec![(10, "failure".into(), 4), (12, "success".into(), 2)],
+            vec![(10, Outcome::Failure, 4), (12, Outcome::Success, 2)],
         );
         assert_eq!(buckets.len(), 3);
         assert_eq!((buckets[0].day, buckets[0].failures), (10, 4));

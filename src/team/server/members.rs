@@ -50,15 +50,9 @@ pub async fn team(state: &AppState, user_id: &str) -> Result<Option<Team>, AppEr
         .into_iter()
         .map(|member| MemberRow {
             is_me: member.user_id == user_id,
-            two_factor: manager.then(|| {
-                match member
-                    .two_factor_method
-                    .as_deref()
-                    .and_then(|method| method.parse::<crate::two_factor::Method>().ok())
-                {
-                    Some(method) => MemberTwoFactor::On(method.label().to_string()),
-                    None => MemberTwoFactor::Off,
-                }
+            two_factor: manager.then(|| match member.two_factor_method {
+                Some(method) => MemberTwoFactor::On(method.label().to_string()),
+                None => MemberTwoFactor::Off,
             }),
             last_active: member.last_active.filter(|_| manager),
             reminded_at: member.reminded_at.filter(|_| manager),

@@ -53,11 +53,7 @@ async fn pending_view(
     enrolment: &enrolments::Enrolment,
     now: i64,
 ) -> Result<PendingEnrolment, AppError> {
-    let method = enrolment
-        .method
-        .parse::<Method>()
-        .ok()
-        .ok_or_else(|| AppError::from(anyhow::anyhow!("unknown enrolment method")))?;
+    let method = enrolment.method;
     Ok(match method {
         Method::Totp => {
             let sealed = enrolment.totp_secret_sealed.as_deref().unwrap_or_default();
@@ -112,7 +108,7 @@ pub async fn start(
         user_id,
         &enrolments::Enrolment {
             id,
-            method: method.as_str().to_string(),
+            method,
             totp_secret_sealed: sealed,
             phone,
             expires_at: now + ENROLMENT_TTL_MS,
@@ -160,11 +156,7 @@ pub async fn confirm(
     let enrolment = enrolments::get_enrolment(&state.pool, user_id, now)
         .await?
         .ok_or_else(enrolment_gone)?;
-    let method = enrolment
-        .method
-        .parse::<Method>()
-        .ok()
-        .ok_or_else(enrolment_gone)?;
+    let method = enrolment.method;
     state.take_code_attempt(user_id, now).await?;
     let verified_step = match method {
         Method::Totp => {

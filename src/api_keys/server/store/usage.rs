@@ -2,7 +2,9 @@
 //! organization, in one query) and recording when and at which level it was used.
 
 use crate::api_keys::Permission;
+use crate::server::db::{optional_parsed, parsed};
 use crate::team::server::membership_from;
+use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -57,7 +59,7 @@ pub async fn find_by_secret_hash(
         .await
         .context("Failed to look up API key")?;
     let Some(row) = row else { return Ok(None) };
-    let two_factor: Option<String> = row.try_get("two_factor_method")?;
+    let two_factor: Option<Method> = optional_parsed(&row, "two_factor_method")?;
     let membership = membership_from(&row, two_factor.is_some())?;
     Ok(Some(SecretMatch {
         membership,
@@ -65,12 +67,12 @@ pub async fn find_by_secret_hash(
             name: row.try_get("owner_name")?,
             email: row.try_get("owner_email")?,
             created_at: row.try_get("owner_created_at")?,
-            two_factor: two_factor.as_deref().and_then(|method| method.parse().ok()),
+            two_factor,
         },
         key_id: row.try_get("id")?,
         key_name: row.try_get("name")?,
         user_id: row.try_get("user_id")?,
-        permission: row.try_get::<String, _>("permission")?.parse()?,
+        permission: parsed(&row, "permission")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
         valid_until: row.try_get("valid_until")?,

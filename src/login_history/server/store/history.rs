@@ -1,12 +1,14 @@
 //! Login History queries over `security_events`: keyset pages, daily counts,
 //! retention. Always scoped to one user; filters are bound, never spliced.
 
+use crate::login_history::Outcome;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
+use crate::server::db::parsed;
 use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{Any, AnyPool, FromRow, Row};
 
 /// Whose history: one person's events, or an organization's team events.
 #[derive(Clone, Copy, Debug)]
@@ -24,12 +26,14 @@ impl Scope<'_> {
     }
 }
 
-/// A stored event as the history reads it.
-#[derive(Clone, Debug)]
+/// A stored event as the history reads it. The kind stays text: an event a
+/// newer version recorded still shows, by its name.
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredEvent {
     pub id: String,
     pub kind: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: Outcome,
     pub occurred_at: i64,
     pub ip: String,
     pub user_agent: String,
@@ -130,20 +134,6 @@ fn escape_like(text: &str) -> String {
 
 const COLUMNS: &str = "id, kind, outcome, occurred_at, ip, user_agent, device, location, detail";
 
-fn read(row: &sqlx::any::AnyRow) -> anyhow::Result<StoredEvent> {
-    Ok(StoredEvent {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        outcome: row.try_get("outcome")?,
-        occurred_at: row.try_get("occurred_at")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        device: row.try_get("device")?,
-        location: row.try_get("location")?,
-        detail: row.try_get("detail")?,
-    })
-}
-
 /// Up to `limit` events at `position`, always returned newest first.
 pub async fn page(
     pool: &AnyPool,
@@ -175,7 +165,10 @@ pub async fn page(
         .fetch_all(pool)
         .await
         .context("Failed to read the login history")?;
-    let mut events = rows.iter().map(read).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut events = rows
+        .iter()
+        .map(StoredEvent::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     if order == "ASC" {
         events.reverse();
     }
@@ -231,7 +224,7 @@ pub async fn daily_counts(
     scope: Scope<'_>,
     filter: &HistoryFilter,
     window: (i64, i64),
-) -> anyhow::Result<Vec<(i64, String, i64)>> {
+) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
     if let (Scope::User(user_id), true) = (scope, filter.text.is_empty()) {
         return daily_counts_from_days(pool, user_id, filter, window).await;
     }
@@ -249,7 +242,7 @@ async fn day_counts(
     pool: &AnyPool,
     c: &Conditions,
     sql: &str,
-) -> anyhow::Result<Vec<(i64, String, i64)>> {
+) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
     let rows = c
         .bind_all(sqlx::query(sql))
         .fetch_all(pool)
@@ -259,7 +252,7 @@ async fn day_counts(
         .map(|row| {
             Ok((
                 row.try_get("day")?,
-                row.try_get("outcome")?,
+                parsed(row, "outcome")?,
                 row.try_get("n")?,
             ))
         })
@@ -271,7 +264,7 @@ async fn daily_counts_from_days(
     user_id: &str,
     filter: &HistoryFilter,
     window: (i64, i64),
-) -> anyhow::Result<Vec<(i64, String, i64)>> {
+) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
     let mut c = Conditions::new();
     let user = c.push(Bind::Text(user_id.to_string()));
     let first = c.push(Bind::Int(window.0.div_euclid(DAY_MS)));

@@ -1,6 +1,7 @@
 //! The `users` table.
 
 use crate::account::CurrentUser;
+use crate::server::db::optional_parsed;
 use crate::server::password::hashing::PasswordHashText;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
@@ -210,13 +211,12 @@ pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<S
     .context("Failed to read the security facts")?;
     let Some(row) = row else { return Ok(None) };
     let score: Option<i64> = row.try_get("password_score")?;
-    let method: Option<String> = row.try_get("two_factor_method")?;
     Ok(Some(SecurityFacts {
         password_score: score.and_then(|s| u8::try_from(s.clamp(0, 4)).ok()),
         password_changed_at: row.try_get("password_changed_at")?,
         created_at: row.try_get("created_at")?,
         sessions_reviewed_at: row.try_get("sessions_reviewed_at")?,
-        two_factor: method.as_deref().and_then(|method| method.parse().ok()),
+        two_factor: optional_parsed(&row, "two_factor_method")?,
         backup_codes_left: row.try_get("backup_codes_left")?,
     }))
 }

@@ -4,7 +4,9 @@
 
 pub mod invitations;
 
+use crate::server::db::{optional_parsed, parsed};
 use crate::team::{Membership, Organization, Role};
+use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -18,15 +20,12 @@ pub struct StoredMember {
     pub role: Role,
     pub joined_at: i64,
     pub reminded_at: Option<i64>,
-    pub two_factor_method: Option<String>,
+    pub two_factor_method: Option<Method>,
     pub last_active: Option<i64>,
 }
 
 fn role_of(row: &AnyRow) -> anyhow::Result<Role> {
-    let text: String = row.try_get("role")?;
-    text.parse::<Role>()
-        .ok()
-        .with_context(|| format!("Unknown role {text:?} in the database"))
+    parsed(row, "role")
 }
 
 fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
@@ -161,7 +160,7 @@ pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<V
                 role: role_of(row)?,
                 joined_at: row.try_get("joined_at")?,
                 reminded_at: row.try_get("reminded_at")?,
-                two_factor_method: row.try_get("two_factor_method")?,
+                two_factor_method: optional_parsed(row, "two_factor_method")?,
                 last_active: row.try_get("last_active")?,
             })
         })

@@ -1,5 +1,7 @@
 //! `two_factor_enrolments`: a method being set up, not yet verified.
 
+use crate::server::db::parsed;
+use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -7,7 +9,7 @@ use sqlx::{AnyPool, Row};
 #[derive(Clone)]
 pub struct Enrolment {
     pub id: String,
-    pub method: String,
+    pub method: Method,
     pub totp_secret_sealed: Option<String>,
     pub phone: Option<String>,
     pub expires_at: i64,
@@ -29,7 +31,7 @@ pub async fn put_enrolment(
     )
     .bind(user_id)
     .bind(&enrolment.id)
-    .bind(&enrolment.method)
+    .bind(enrolment.method.as_str())
     .bind(&enrolment.totp_secret_sealed)
     .bind(&enrolment.phone)
     .bind(now)
@@ -58,7 +60,7 @@ pub async fn get_enrolment(
     row.map(|row| {
         Ok(Enrolment {
             id: row.try_get("id")?,
-            method: row.try_get("method")?,
+            method: parsed(&row, "method")?,
             totp_secret_sealed: row.try_get("totp_secret_sealed")?,
             phone: row.try_get("phone")?,
             expires_at: row.try_get("expires_at")?,

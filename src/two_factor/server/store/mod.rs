@@ -8,7 +8,7 @@ pub mod challenges;
 pub mod codes;
 pub mod enrolments;
 
-use crate::server::db::new_id;
+use crate::server::db::{new_id, optional_parsed};
 use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 /// The user's second factor as stored; `method` is `None` while 2FA is off.
 #[derive(Clone)]
 pub struct TwoFactorRecord {
-    pub method: Option<String>,
+    pub method: Option<Method>,
     pub since: Option<i64>,
     pub totp_secret_sealed: Option<String>,
     pub sms_phone: Option<String>,
@@ -26,8 +26,6 @@ impl TwoFactorRecord {
     /// The active method, `None` while 2FA is off.
     pub fn active_method(&self) -> Option<Method> {
         self.method
-            .as_deref()
-            .and_then(|method| method.parse().ok())
     }
 
     /// The number codes go to, when the active method is SMS.
@@ -53,7 +51,7 @@ pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecor
     .await
     .context("Failed to read two-factor settings")?;
     Ok(TwoFactorRecord {
-        method: row.try_get("two_factor_method")?,
+        method: optional_parsed(&row, "two_factor_method")?,
         since: row.try_get("two_factor_since")?,
         totp_secret_sealed: row.try_get("totp_secret_sealed")?,
         sms_phone: row.try_get("sms_phone")?,

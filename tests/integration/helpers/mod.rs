@@ -3,9 +3,16 @@
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 use sqlx::{AnyPool, Connection, Row};
-use statusstack::error::AppError;
 use statusstack::server::{config::Config, router};
 use std::collections::HashMap;
+
+mod logs;
+mod wire;
+
+use logs::install_log_capture;
+pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
+use wire::send;
+pub use wire::{Reply, encode_form};
 
 pub const STRONG_PASSWORD: &str = "quantum marmalade orbits silently";
 pub const OTHER_STRONG_PASSWORD: &str = "velvet thunder juggles cobalt lanterns";
@@ -67,42 +74,6 @@ pub struct TestApp {
     postgres_db: Option<(String, String)>,
     settings: HashMap<String, String>,
     db: Db,
-}
-
-/// What a server function call returned.
-pub struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-impl Reply {
-    /// The shared error type the server sent, if the call failed.
-    pub fn error(&self) -> Option<AppError> {
-        (self.status >= 400 && self.headers.contains_key("serverfnerror"))
-            .then(|| serde_json::from_str(&self.body).unwrap_or(AppError::Internal))
-    }
-
-    pub fn location(&self) -> Option<&str> {
-        self.headers.get("location").and_then(|v| v.to_str().ok())
-    }
-
-    /// The session cookie's value from Set-Cookie, if the reply set one.
-    pub fn session_cookie(&self, name: &str) -> Option<String> {
-        self.set_cookie_line(name)
-            .and_then(|line| line.split(';').next().map(|pair| pair.trim().to_string()))
-            .filter(|pair| pair.len() > name.len() + 1)
-    }
-
-    /// The whole Set-Cookie line for `name`.
-    pub fn set_cookie_line(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|line| line.starts_with(&format!("{name}=")))
-            .map(String::from)
-    }
 }
 
 fn postgres_admin_url() -> String {
@@ -395,112 +366,6 @@ async fn start_server(
     (state, https)
 }
 
-/// Every log line the servers of this test process wrote at INFO and above
-/// (DEBUG for our own code), for tests that assert what must never be logged.
-pub fn captured_logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-}
-
-static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-/// The capture stops growing here; a test that needs it asserts it was not reached.
-pub const LOG_CAPTURE_LIMIT: usize = 256 * 1024 * 1024;
-
-struct LogCapture;
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-        if logs.len() < LOG_CAPTURE_LIMIT {
-            logs.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Server warnings and errors go to the failing test's captured output;
-/// everything from INFO (DEBUG for our code) also goes to `captured_logs`.
-fn install_log_capture() {
-    use tracing_subscriber::prelude::*;
-    use tracing_subscriber::{EnvFilter, fmt};
-    let _ = tracing_subscriber::registry()
-        .with(
-            fmt::layer()
-                .with_test_writer()
-                .with_filter(EnvFilter::new("warn,statusstack::server::sms=error")),
-        )
-        .with(
-            fmt::layer()
-                .with_ansi(false)
-                .with_writer(|| LogCapture)
-                .with_filter(EnvFilter::new("info,statusstack=debug")),
-        )
-        .try_init();
-}
-
-async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) -> Reply {
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let started = std::time::Instant::now();
-    let response = request.send().await.unwrap_or_else(|e| {
-        panic!(
-            "request failed after {:?}: {}",
-            started.elapsed(),
-            error_chain(&e)
-        )
-    });
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let url = response.url().path().to_string();
-    let body = response.text().await.unwrap_or_else(|e| {
-        panic!(
-            "reading the {status} response body of {url} failed after {:?}: {}",
-            started.elapsed(),
-            error_chain(&e)
-        )
-    });
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// An error with every cause, so a failure says whether it was a timeout,
-/// a reset connection or something else.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
-}
-
-pub fn encode_form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The GeoIP test database, built by `scripts/make-geoip-fixture.sh` on first use.
 pub fn geoip_fixture() -> String {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -514,4 +379,25 @@ pub fn geoip_fixture() -> String {
         assert!(status.success(), "building the GeoIP fixture failed");
     });
     path
+}
+
+/// Now, in Unix milliseconds, as the server's clock reads it.
+pub fn now() -> i64 {
+    statusstack::time::now_ms()
+}
+
+impl TestApp {
+    /// The six-digit code in the newest text message.
+    pub async fn last_sms_code(&self) -> String {
+        let body: String =
+            sqlx::query("SELECT body FROM sms_outbox ORDER BY created_at DESC, id DESC LIMIT 1")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap()
+                .get(0);
+        body.split(|c: char| !c.is_ascii_digit())
+            .find(|part| part.len() == 6)
+            .expect("a 6-digit code")
+            .to_string()
+    }
 }
