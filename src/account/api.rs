@@ -6,20 +6,19 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::NewAccount;
-#[cfg(feature = "ssr")]
-use super::server::sign_in::Credentials;
-#[cfg(feature = "ssr")]
 use super::{
     EMAIL_MAX_CHARS, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, email_problem, name_problem,
-    normalize_email, safe_next_path, server,
+    normalize_email, safe_next_path,
+    server::{self, NewAccount, sign_in::Credentials},
 };
 #[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, current_session, require_user, set_cookie};
-#[cfg(feature = "ssr")]
-use crate::server::password::Password;
-#[cfg(feature = "ssr")]
-use crate::team::clean_org_name;
+use crate::{
+    server::{
+        auth::{app_state, client_meta, current_session, require_user, set_cookie},
+        password::Password,
+    },
+    team::clean_org_name,
+};
 
 /// Judges a candidate password the way sign-up and password change will,
 /// for the live strength meter. Rate-limited per IP; the signed-in user's

@@ -7,13 +7,15 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{KeyRequest, check_key_id};
+use super::{
+    Expiry, Permission, RotationGrace, clean_key_name,
+    server::{self, KeyRequest, check_key_id},
+};
 #[cfg(feature = "ssr")]
-use super::{Expiry, Permission, RotationGrace, clean_key_name, server};
-#[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, require_user};
-#[cfg(feature = "ssr")]
-use crate::time::now_ms;
+use crate::{
+    server::auth::{app_state, client_meta, require_user},
+    time::now_ms,
+};
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.

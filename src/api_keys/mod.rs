@@ -29,11 +29,9 @@ pub const NAME_MAX_CHARS: usize = 64;
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
+    Deserialize
 )]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "snake_case")]
@@ -117,9 +115,8 @@ impl Expiry {
 }
 
 /// How long the old secret keeps working after a rotation.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 pub enum RotationGrace {
     #[strum(serialize = "none")]
     None,

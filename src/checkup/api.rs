@@ -8,9 +8,10 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::server;
 #[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, require_user};
-#[cfg(feature = "ssr")]
-use crate::time::now_ms;
+use crate::{
+    server::auth::{app_state, require_user},
+    time::now_ms,
+};
 
 /// The signed-in user's security checkup: a 0-100 score and the checklist
 /// (password, 2FA, backup codes, sessions, API keys), computed from the

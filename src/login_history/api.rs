@@ -6,15 +6,15 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::filter::HistoryFilter;
+use super::{
+    filter::HistoryFilter,
+    server::{history_page, store::history},
+};
 #[cfg(feature = "ssr")]
-use super::server::history_page;
-#[cfg(feature = "ssr")]
-use super::server::store::history;
-#[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, require_user};
-#[cfg(feature = "ssr")]
-use crate::team::server::managing_membership;
+use crate::{
+    server::auth::{app_state, require_user},
+    team::server::managing_membership,
+};
 
 /// One page of the signed-in user's security events for the filter in
 /// `query` (the page's URL query), newest first, with the chart of the range.

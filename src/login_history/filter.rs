@@ -11,18 +11,8 @@ pub const PAGE_SIZE: usize = 50;
 const TEXT_MAX_CHARS: usize = 100;
 
 /// The preset time ranges (and "custom").
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 pub enum Range {
     #[strum(serialize = "24h")]
     Day,

@@ -10,18 +10,8 @@ pub mod view;
 use serde::{Deserialize, Serialize};
 
 /// What happened. Adding a kind is one line here plus its label.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 pub enum EventKind {
     #[strum(serialize = "sign_up")]
     SignUp,
@@ -189,18 +179,8 @@ impl EventKind {
 }
 
 /// Whether the attempt succeeded.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[strum(serialize_all = "snake_case")]
 pub enum Outcome {
@@ -211,18 +191,8 @@ pub enum Outcome {
 crate::text_enum!(Outcome);
 
 /// The groups the Login History filters by.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Category {
     #[strum(serialize = "logins")]

@@ -5,17 +5,15 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server;
+use super::server::{self, email, links::parse_link_token, reset};
 #[cfg(feature = "ssr")]
-use super::server::links::parse_link_token;
-#[cfg(feature = "ssr")]
-use super::server::{email, reset};
-#[cfg(feature = "ssr")]
-use crate::account::{PASSWORD_MAX_CHARS, email_problem, normalize_email};
-#[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, require_user};
-#[cfg(feature = "ssr")]
-use crate::server::password::Password;
+use crate::{
+    account::{PASSWORD_MAX_CHARS, email_problem, normalize_email},
+    server::{
+        auth::{app_state, client_meta, require_user},
+        password::Password,
+    },
+};
 
 /// Asks for a reset link. Answers the same, in the same time, whether or not
 /// the address has an account: the lookup and the email happen after the

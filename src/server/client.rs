@@ -17,8 +17,10 @@ pub struct ClientMeta {
 #[derive(Clone, Debug)]
 pub struct Origin<'a> {
     pub client: &'a ClientMeta,
-    pub device: &'a str,
-    pub location: &'a str,
+    /// "Firefox on Linux".
+    pub device: String,
+    /// "London, GB", "Local network" or "Unknown location".
+    pub location: String,
 }
 
 impl AppState {
@@ -30,10 +32,14 @@ impl AppState {
         }
     }
 
-    /// The device label ("Firefox on Linux") and location a client is shown with.
-    pub fn device_and_location(&self, client: &ClientMeta) -> (String, String) {
-        let (device, _) = device_label(&client.user_agent);
-        (device, self.locate(&client.ip))
+    /// Where a client is: its device label and location, as events and
+    /// notices show it.
+    pub fn origin<'a>(&self, client: &'a ClientMeta) -> Origin<'a> {
+        Origin {
+            client,
+            device: device_label(&client.user_agent).0,
+            location: self.locate(&client.ip),
+        }
     }
 }
 

@@ -1,8 +1,7 @@
 //! The database pool: SQLite by default, PostgreSQL for multi-instance deployments.
 
 use anyhow::Context;
-use sqlx::any::AnyRow;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use std::str::FromStr;
 

@@ -59,9 +59,8 @@ pub fn session_id_problem(id: &str) -> Option<&'static str> {
 }
 
 /// Which other sessions a mass sign-out ends.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 pub enum MassRevocation {
     #[strum(serialize = "all")]
     All,
@@ -81,14 +80,16 @@ pub fn review_due(reviewed_at: Option<i64>, account_created_at: i64, now: i64) -
 }
 
 /// The first step of a sign-in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum FirstFactor {
     Password,
 }
 
 /// The second factor a sign-in passed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum SecondFactorUsed {
     Totp,

@@ -7,17 +7,17 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{check_user_id, gate, invitations, members, policy};
+use super::{
+    Role, TwoFactorRequirement, parse_grace_days,
+    server::{self, check_user_id, gate, invitations, members, policy},
+};
 #[cfg(feature = "ssr")]
-use super::{Role, TwoFactorRequirement, parse_grace_days, server};
-#[cfg(feature = "ssr")]
-use crate::recovery::server::links::parse_link_token;
-#[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, current_session, request_parts, require_user};
-#[cfg(feature = "ssr")]
-use crate::time::now_ms;
-#[cfg(feature = "ssr")]
-use crate::two_factor::server::sudo::confirm_sudo;
+use crate::{
+    recovery::server::links::parse_link_token,
+    server::auth::{app_state, client_meta, current_session, request_parts, require_user},
+    time::now_ms,
+    two_factor::server::sudo::confirm_sudo,
+};
 #[cfg(feature = "ssr")]
 use invitations::check_invitation_id;
 #[cfg(feature = "ssr")]

@@ -33,11 +33,9 @@ pub const REMINDER_INTERVAL_MS: i64 = DAY_MS;
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
-    strum::EnumString,
-    strum::IntoStaticStr,
-    strum::EnumIter,
+    Deserialize
 )]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "snake_case")]
 pub enum Role {

@@ -44,8 +44,8 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
     };
     let origin = Origin {
         client: &client,
-        device: event.device,
-        location: event.location,
+        device: event.device.to_string(),
+        location: event.location.to_string(),
     };
     let outcome = event.outcome.parse::<Outcome>().ok().unwrap();
     events::record(

@@ -55,12 +55,7 @@ pub async fn record_event_in(
     client: &ClientMeta,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    let (device, location) = state.device_and_location(client);
-    let origin = Origin {
-        client,
-        device: &device,
-        location: &location,
-    };
+    let origin = state.origin(client);
     let now = now_ms();
     let notice = match user_id {
         Some(user_id) => notice_for(state, user_id, kind, &detail, &origin).await?,

@@ -45,8 +45,8 @@ pub async fn security_notice(
         subject,
         headline,
         when: utc_datetime(now_ms()),
-        device: origin.device.to_string(),
-        location: origin.location.to_string(),
+        device: origin.device.clone(),
+        location: origin.location.clone(),
         ip: origin.client.ip.clone(),
         security_url: format!("{}/settings/security", state.config.public_url.origin),
         not_me_url: Some(not_me),
@@ -62,12 +62,7 @@ pub async fn mail_notice(
     headline: String,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let (device, location) = state.device_and_location(client);
-    let origin = Origin {
-        client,
-        device: &device,
-        location: &location,
-    };
+    let origin = state.origin(client);
     let mail = security_notice(state, to, subject, headline, &origin, "").await?;
     state.enqueue_mail(&mail, None).await?;
     Ok(())
@@ -84,7 +79,7 @@ pub async fn is_unfamiliar_sign_in(
     if !notify {
         return Ok(false);
     }
-    let (device, location) = state.device_and_location(client);
+    let origin = state.origin(client);
     let row = sqlx::query(
         "SELECT
              SUM(CASE WHEN device = $2 AND location = $3 THEN 1 ELSE 0 END) AS same,
@@ -93,8 +88,8 @@ pub async fn is_unfamiliar_sign_in(
          WHERE user_id = $1 AND kind IN ('sign_in', 'sign_up') AND outcome = 'success'",
     )
     .bind(user_id)
-    .bind(&device)
-    .bind(&location)
+    .bind(&origin.device)
+    .bind(&origin.location)
     .fetch_one(&state.pool)
     .await
     .map_err(anyhow::Error::from)?;
@@ -113,12 +108,7 @@ pub async fn notify_new_sign_in(
     let Some(account) = users::find_by_id(&state.pool, user_id).await? else {
         return Ok(());
     };
-    let (device, location) = state.device_and_location(client);
-    let origin = Origin {
-        client,
-        device: &device,
-        location: &location,
-    };
+    let origin = state.origin(client);
     let recipient = Recipient {
         user_id,
         email: &account.user.email,
@@ -128,7 +118,10 @@ pub async fn notify_new_sign_in(
         state,
         &recipient,
         "New sign-in to your account".into(),
-        format!("Your account was signed in to from a new device: {device}."),
+        format!(
+            "Your account was signed in to from a new device: {}.",
+            origin.device
+        ),
         &origin,
         session_id,
     )

@@ -5,9 +5,8 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 /// What a link is for.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
 #[strum(serialize_all = "snake_case")]
 pub enum Purpose {
     PasswordReset,

@@ -6,9 +6,10 @@ use crate::two_factor::ChallengeInfo;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta};
-#[cfg(feature = "ssr")]
-use crate::two_factor::server::challenge;
+use crate::{
+    server::auth::{app_state, client_meta},
+    two_factor::server::challenge,
+};
 
 /// What the sign-in challenge page shows this half-signed-in browser.
 #[server(endpoint = "sign_in_challenge")]

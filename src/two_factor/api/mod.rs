@@ -9,9 +9,7 @@ use crate::ui::{CodeSender, SecondFactorPrompt};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::enrolment;
-#[cfg(feature = "ssr")]
-use super::{phone, six_digits};
+use super::{phone, server::enrolment, six_digits};
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, require_user};
 
