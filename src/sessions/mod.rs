@@ -35,6 +35,8 @@ pub struct SessionInfo {
     pub last_seen_at: i64,
     /// "Password", "Password + authenticator app", …
     pub sign_in_method: String,
+    /// Whether the sign-in passed a second factor.
+    pub has_second_factor: bool,
     /// The session this list was requested from.
     pub current: bool,
 }

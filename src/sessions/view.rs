@@ -123,6 +123,7 @@ fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl
         last_seen_at,
         sign_in_method,
         current,
+        ..
     } = session;
     let label = device.clone();
     view! {

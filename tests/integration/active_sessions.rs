@@ -120,7 +120,7 @@ both_databases! {
     }
 
     async fn mass_sign_out_needs_a_recent_password(app) {
-        let here = app.sign_up("Sudo", "sudo@example.com", STRONG_PASSWORD).await;
+        let mut here = app.sign_up("Sudo", "sudo@example.com", STRONG_PASSWORD).await;
         let other = sign_in_with(&app, "sudo@example.com", SAFARI_IPHONE, None).await;
         sqlx::query("UPDATE sessions SET reauthenticated_at = 1").execute(&app.pool).await.unwrap();
         assert!(list(&app, &here).await.needs_password);
@@ -131,9 +131,12 @@ both_databases! {
         let bad_scope = app.call("revoke_other_sessions", &[("scope", "everyone"), ("password", STRONG_PASSWORD)], Some(&here)).await;
         assert!(matches!(bad_scope.error(), Some(AppError::Validation { ref field, .. }) if field == "scope"));
         assert!(app.is_signed_in(&other).await, "nothing was revoked yet");
-        let ok = app.call("revoke_other_sessions", &[("scope", "all"), ("password", STRONG_PASSWORD)], Some(&here)).await;
+        let before = here.clone();
+        let ok = app.call_rotating("revoke_other_sessions", &[("scope", "all"), ("password", STRONG_PASSWORD)], &mut here).await;
         assert_eq!(ok.body, "1");
         assert!(!app.is_signed_in(&other).await);
+        assert_ne!(here, before, "re-authenticating gives the session a new token");
+        assert!(!app.is_signed_in(&before).await, "the token from before re-authenticating is void");
         assert!(!list(&app, &here).await.needs_password, "sudo mode is open for 10 minutes");
     }
 

@@ -158,16 +158,16 @@ both_databases! {
     }
 
     async fn two_factor_fails_when_off_warns_for_sms_and_passes_with_an_app(app) {
-        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
         flagged(&app, &cookie, Id::TwoFactor, CheckStatus::Fail).await;
         let before = checkup(&app, &cookie).await.score;
-        enable_totp(&app, &cookie).await;
+        enable_totp(&app, &mut cookie).await;
         passes(&app, &cookie, Id::TwoFactor).await;
         // Switching to SMS earns less.
         let reply = app.call("start_two_factor_enrolment", &[("method", "sms"), ("phone", "+14155550123")], Some(&cookie)).await;
         assert!(reply.error().is_none(), "{}", reply.body);
         let code = app.last_sms_code().await;
-        let reply = app.call("confirm_two_factor_enrolment", &[("code", &code)], Some(&cookie)).await;
+        let reply = app.call_rotating("confirm_two_factor_enrolment", &[("code", &code)], &mut cookie).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         let sms = flagged(&app, &cookie, Id::TwoFactor, CheckStatus::Warn).await;
         assert!(sms.detail.contains("SMS counts less than an authenticator app"), "{sms:?}");
@@ -179,8 +179,8 @@ both_databases! {
     }
 
     async fn backup_codes_warn_when_low_fail_when_gone_and_clear_when_regenerated(app) {
-        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
-        let (_, _, codes) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let (_, _, codes) = enable_totp(&app, &mut cookie).await;
         passes(&app, &cookie, Id::BackupCodes).await;
         for code in &codes[..7] {
             let half = challenge(&app, "ada@example.com").await;
@@ -211,10 +211,10 @@ both_databases! {
     }
 
     async fn password_only_sessions_appear_once_two_factor_is_on_and_clear_when_signed_out(app) {
-        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
         let other = app.sign_in("ada@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
         assert!(checkup(&app, &cookie).await.item(Id::SessionsWithoutTwoFactor).is_none(), "only with 2FA on");
-        let (secret, step, _) = enable_totp(&app, &cookie).await;
+        let (secret, step, _) = enable_totp(&app, &mut cookie).await;
         let found = flagged(&app, &cookie, Id::SessionsWithoutTwoFactor, CheckStatus::Warn).await;
         assert_eq!(found.affected.len(), 1, "the caller's own session is not listed: {found:?}");
         assert!(found.affected[0].contains(" · active "), "{found:?}");

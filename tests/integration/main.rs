@@ -9,6 +9,7 @@ mod api_keys;
 mod architecture;
 mod checkup;
 mod csrf_and_headers;
+mod hardening;
 mod login_history;
 mod mail;
 mod password_change;

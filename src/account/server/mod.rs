@@ -9,11 +9,10 @@ use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::server::{count_since, recent_sign_ins};
 use crate::login_history::{EventKind, Outcome};
-use crate::server::auth::sessions::begin_session;
+use crate::server::auth::AuthSession;
+use crate::server::auth::sessions::{begin_session, rotate_session};
 use crate::server::auth::store::{sessions, users};
-use crate::server::auth::{AuthSession, set_cookie};
 use crate::server::client::ClientMeta;
-use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::password::{Password, PolicyContext};
 use crate::server::state::AppState;
@@ -188,9 +187,9 @@ pub async fn change_password(
     password::score::remember_score(state, &user.id, verdict.score).await;
     let ended =
         sessions::revoke_all_except(&state.pool, &user.id, &session.session_id, now).await?;
-    let token = RandomToken::generate();
-    sessions::rotate_token(&state.pool, &session.session_id, &token.hash(), now).await?;
-    set_cookie(&state.session_cookie(&token))?;
+    // A password change is a privilege change, but not a re-authentication
+    // for sudo mode: it asked for the password only, never the second factor.
+    rotate_session(state, session, false).await?;
     record_event(
         state,
         Some(&user.id),

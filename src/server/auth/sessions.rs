@@ -112,3 +112,24 @@ pub async fn begin_session(
     leptos_axum::redirect(next);
     Ok(())
 }
+
+/// Gives the caller's session a new token and cookie (every privilege
+/// change does, so a token copied before it is worth nothing after it).
+/// With `reauthenticated` the user has just proved every factor, which opens
+/// sudo mode.
+pub async fn rotate_session(
+    state: &AppState,
+    session: &AuthSession,
+    reauthenticated: bool,
+) -> Result<(), AppError> {
+    let token = RandomToken::generate();
+    sessions::rotate_token(
+        &state.pool,
+        &session.session_id,
+        &token.hash(),
+        now_ms(),
+        reauthenticated,
+    )
+    .await?;
+    set_cookie(&state.session_cookie(&token))
+}

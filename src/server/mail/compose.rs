@@ -62,10 +62,30 @@ pub fn notice_text(kind: EventKind, detail: &serde_json::Value) -> Option<(Strin
                 format!("The email address of your StatusStack account was changed to {to}."),
             ))
         }
-        EventKind::TwoFactorEnabled => text(
-            "Two-factor authentication was turned on",
-            "Two-factor authentication was turned on for your account.",
-        ),
+        EventKind::TwoFactorEnabled => {
+            let password_only: Vec<&str> = detail
+                .get("sessions_without_2fa")
+                .and_then(serde_json::Value::as_array)
+                .map(|sessions| {
+                    sessions
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let headline = if password_only.is_empty() {
+                "Two-factor authentication was turned on for your account.".to_string()
+            } else {
+                format!(
+                    "Two-factor authentication was turned on for your account. These sessions signed in with only your password and are still signed in: {}. If you do not recognise one, sign it out under Active Sessions on the Security page.",
+                    password_only.join("; ")
+                )
+            };
+            Some((
+                "Two-factor authentication was turned on".to_string(),
+                headline,
+            ))
+        }
         EventKind::TwoFactorDisabled => text(
             "Two-factor authentication was turned off",
             "Two-factor authentication was turned off for your account. Signing in now needs only your password.",

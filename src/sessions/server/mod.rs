@@ -63,6 +63,7 @@ pub async fn live_sessions(
                 created_at: row.created_at,
                 last_seen_at: row.last_seen_at,
                 sign_in_method: row.auth_method.label(),
+                has_second_factor: row.auth_method.has_second_factor(),
             }
         })
         .collect())

@@ -59,7 +59,7 @@ pub async fn resend_enrolment_sms() -> Result<(), AppError> {
 pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppError> {
     let session = require_user().await?;
     let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
-    enrolment::confirm(&app_state()?, &session.user.id, &code, &client_meta()?).await
+    enrolment::confirm(&app_state()?, &session, &code, &client_meta()?).await
 }
 
 /// Abandons an unfinished enrolment; 2FA stays as it was.

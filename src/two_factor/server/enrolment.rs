@@ -10,6 +10,8 @@ use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
+use crate::server::auth::sessions::rotate_session;
+use crate::server::auth::store::sessions;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::{codes, totp};
 use crate::server::db::new_id;
@@ -148,10 +150,11 @@ fn enrolment_gone() -> AppError {
 /// time they are shown.
 pub async fn confirm(
     state: &AppState,
-    user_id: &str,
+    session: &AuthSession,
     code: &str,
     client: &ClientMeta,
 ) -> Result<Option<Vec<String>>, AppError> {
+    let user_id = &session.user.id;
     let now = now_ms();
     let enrolment = enrolments::get_enrolment(&state.pool, user_id, now)
         .await?
@@ -191,15 +194,29 @@ pub async fn confirm(
         now,
     )
     .await?;
+    // A privilege change: a token copied before it is worthless after it, and
+    // no other session keeps a sudo window opened with the password alone.
+    rotate_session(state, session, true).await?;
+    sessions::end_sudo_except(&state.pool, user_id, &session.session_id).await?;
     match previous {
         None => {
+            let password_only: Vec<String> =
+                crate::sessions::server::live_sessions(state, user_id, None, now)
+                    .await?
+                    .into_iter()
+                    .filter(|listed| listed.id != session.session_id && !listed.has_second_factor)
+                    .map(|listed| format!("{}, {} ({})", listed.device, listed.location, listed.ip))
+                    .collect();
             record_event(
                 state,
                 Some(user_id),
                 EventKind::TwoFactorEnabled,
                 Outcome::Success,
                 client,
-                serde_json::json!({"method": method.as_str()}),
+                serde_json::json!({
+                    "method": method.as_str(),
+                    "sessions_without_2fa": password_only,
+                }),
             )
             .await?;
             Ok(Some(new_backup_codes(state, user_id, now).await?))
@@ -211,7 +228,7 @@ pub async fn confirm(
                 EventKind::TwoFactorMethodChanged,
                 Outcome::Success,
                 client,
-                serde_json::json!({"from": from, "to": method.as_str()}),
+                serde_json::json!({"from": from.as_str(), "to": method.as_str()}),
             )
             .await?;
             Ok(None)

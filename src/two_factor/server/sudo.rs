@@ -5,7 +5,7 @@ use super::store;
 use super::verify::{CodePurpose, sudo_binding};
 use crate::error::AppError;
 use crate::server::auth::AuthSession;
-use crate::server::auth::store::sessions;
+use crate::server::auth::sessions::rotate_session;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
 use crate::time::now_ms;
@@ -59,7 +59,5 @@ pub async fn confirm_sudo(
             other => other,
         })?;
     }
-    sessions::mark_reauthenticated(&state.pool, &session.session_id, now)
-        .await
-        .map_err(AppError::from)
+    rotate_session(state, session, true).await
 }

@@ -87,14 +87,16 @@ both_databases! {
 
     async fn an_admin_key_needs_sudo_mode_from_the_settings_page(app) {
         let app = TestApp::spawn_with(app.db(), &[("SUDO_WINDOW_MINUTES", "0")]).await;
-        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
         let admin = [("name", "root"), ("permission", "admin"), ("expiry", "30")];
         assert_eq!(create_key_with(&app, &cookie, &admin).await.err(), Some(AppError::ReauthRequired));
         let wrong = [("name", "root"), ("permission", "admin"), ("expiry", "30"), ("password", "not my password at all")];
         assert!(matches!(create_key_with(&app, &cookie, &wrong).await, Err(AppError::Validation { .. })));
         assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 0);
         let right = [("name", "root"), ("permission", "admin"), ("expiry", "30"), ("password", STRONG_PASSWORD)];
-        let issued = create_key_with(&app, &cookie, &right).await.unwrap();
+        let created = app.call_rotating("create_api_key", &right, &mut cookie).await;
+        assert_eq!(created.status, 200, "{}", created.body);
+        let issued: IssuedKey = serde_json::from_str(&created.body).unwrap();
         // Read-only keys need no password; rotating the admin key does.
         create_key(&app, &cookie, "reader", "read").await;
         let reply = app.call("rotate_api_key", &[("key_id", &issued.key.id), ("grace", "none")], Some(&cookie)).await;

@@ -25,7 +25,8 @@ pub enum Db {
 
 /// Runs each test body once per database, as `name::sqlite` and `name::postgres`.
 macro_rules! both_databases {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block)*) => {$(
+        $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -224,6 +225,21 @@ impl TestApp {
     pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
         self.call_with_headers(name, form, cookie, &[("origin", &self.base.clone())])
             .await
+    }
+
+    /// Calls a server function like `call`, and follows the browser in taking
+    /// the new session cookie when the response rotates it.
+    pub async fn call_rotating(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: &mut String,
+    ) -> Reply {
+        let reply = self.call(name, form, Some(cookie)).await;
+        if let Some(rotated) = reply.session_cookie(self.cookie_name) {
+            *cookie = rotated;
+        }
+        reply
     }
 
     pub async fn call_with_headers(

@@ -62,9 +62,9 @@ both_databases! {
         // An Admin invitation needs 2FA first.
         ok(&app.call("invite_member", &[("email", "ad@example.com"), ("role", "admin")], Some(&owner)).await);
         let admin_token = invitation_token(&app, "ad@example.com").await;
-        let ad = app.sign_up("Ad", "ad@example.com", STRONG_PASSWORD).await;
+        let mut ad = app.sign_up("Ad", "ad@example.com", STRONG_PASSWORD).await;
         assert!(message(refused(&app.call("accept_invitation", &[("token", &admin_token)], Some(&ad)).await)).contains("two-factor"));
-        enable_totp(&app, &ad).await;
+        enable_totp(&app, &mut ad).await;
         ok(&app.call("accept_invitation", &[("token", &admin_token)], Some(&ad)).await);
         assert_eq!(role_of(&app, "ad@example.com").await.as_deref(), Some("admin"));
         let kinds = app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'org_member_joined'").await;
@@ -83,12 +83,12 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing stored");
         let reply = app.call("sign_up", &[("name", "Olivia"), ("email", "o@acme.test"), ("password", STRONG_PASSWORD), ("organization", "Acme")], None).await;
         ok(&reply);
-        let owner = reply.session_cookie(app.cookie_name).unwrap();
+        let mut owner = reply.session_cookie(app.cookie_name).unwrap();
         assert_eq!(role_of(&app, "o@acme.test").await.as_deref(), Some("owner"));
         // The new Owner goes to the 2FA set-up first.
         let page = app.get("/settings/security", Some(&owner)).await;
         assert_eq!(page.location(), Some("/two-factor-setup"));
-        enable_totp(&app, &owner).await;
+        enable_totp(&app, &mut owner).await;
         ok(&app.call("invite_member", &[("email", "jo@acme.test"), ("role", "viewer")], Some(&owner)).await);
         let token = invitation_token(&app, "jo@acme.test").await;
         let next = format!("/join?token={token}");

@@ -82,8 +82,8 @@ async fn requirement(app: &TestApp, cookie: &str) -> TwoFactorRequirement {
 
 /// Signs up a person with 2FA on; returns their cookie.
 async fn secured_user(app: &TestApp, name: &str, email: &str) -> String {
-    let cookie = app.sign_up(name, email, STRONG_PASSWORD).await;
-    enable_totp(app, &cookie).await;
+    let mut cookie = app.sign_up(name, email, STRONG_PASSWORD).await;
+    enable_totp(app, &mut cookie).await;
     cookie
 }
 

@@ -30,7 +30,7 @@ both_databases! {
 
     async fn the_owner_sees_the_organization_checkup_and_each_item_follows_its_condition(app) {
         use statusstack::checkup::{CheckStatus, CheckupItemId as Id};
-        let crew = crew(&app).await;
+        let mut crew = crew(&app).await;
         for (who, cookie, expected) in [
             ("admin", &crew.admin, AppError::Forbidden),
             ("member", &crew.member, AppError::Forbidden),
@@ -54,8 +54,8 @@ both_databases! {
         assert_eq!(status(&checkup, Id::TeamTwoFactorPolicy), CheckStatus::Pass);
         assert_eq!(status(&checkup, Id::TeamMembersTwoFactor), CheckStatus::Warn);
         // …and 2FA for both clears it.
-        enable_totp(&app, &crew.member).await;
-        enable_totp(&app, &crew.viewer).await;
+        enable_totp(&app, &mut crew.member).await;
+        enable_totp(&app, &mut crew.viewer).await;
         assert_eq!(status(&org_checkup(&app, &crew.owner).await, Id::TeamMembersTwoFactor), CheckStatus::Pass);
         // A member's key without expiry shows up by member and key, and goes when revoked.
         let key = create_key_with(&app, &crew.member, &[("name", "forever"), ("permission", "read"), ("expiry", "never")]).await.unwrap();

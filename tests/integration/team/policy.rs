@@ -4,7 +4,7 @@ use super::*;
 
 both_databases! {
     async fn production_organizations_hold_members_without_two_factor_after_the_grace_period(app) {
-        let crew = crew(&app).await;
+        let mut crew = crew(&app).await;
         assert_eq!(requirement(&app, &crew.member).await, TwoFactorRequirement::None);
         ok(&app.call("update_org_policy", &[("name", "Acme"), ("production", "on"), ("grace_days", "3")], Some(&crew.owner)).await);
         // In the grace period: a countdown, and everything still works.
@@ -19,7 +19,7 @@ both_databases! {
         ok(&app.call("list_sessions", &[], Some(&crew.member)).await);
         assert_eq!(app.get("/settings/security", Some(&crew.member)).await.status, 200);
         // A member of a 2FA organization cannot turn it off either.
-        enable_totp(&app, &crew.viewer).await;
+        enable_totp(&app, &mut crew.viewer).await;
         let error = refused(&app.call("disable_two_factor", &[], Some(&crew.viewer)).await);
         assert!(message(error).contains("requires two-factor authentication for every member"));
         // After the grace period: nothing but the 2FA set-up.
@@ -36,7 +36,7 @@ both_databases! {
         assert_eq!(setup.status, 200);
         ok(&app.call("two_factor_status", &[], Some(&crew.member)).await);
         // Setting it up lets them in.
-        enable_totp(&app, &crew.member).await;
+        enable_totp(&app, &mut crew.member).await;
         assert_eq!(requirement(&app, &crew.member).await, TwoFactorRequirement::None);
         ok(&app.call("list_sessions", &[], Some(&crew.member)).await);
         assert_eq!(app.get("/settings/api-keys", Some(&crew.member)).await.status, 200);
@@ -123,7 +123,7 @@ both_databases! {
     }
 
     async fn the_api_keys_of_a_member_held_at_the_two_factor_gate_stop_working_until_it_is_on(app) {
-        let crew = crew(&app).await;
+        let mut crew = crew(&app).await;
         let key = create_key_with(&app, &crew.member, &[("name", "ci"), ("permission", "read"), ("expiry", "30")]).await.unwrap();
         assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 200);
         ok(&app.call("update_org_policy", &[("name", "Acme"), ("require_two_factor", "on"), ("grace_days", "0")], Some(&crew.owner)).await);
@@ -131,7 +131,7 @@ both_databases! {
         assert_eq!(held.status, 403, "{}", held.body);
         let body: Value = serde_json::from_str(&held.body).unwrap();
         assert_eq!(body["error"]["code"], "two_factor_required");
-        enable_totp(&app, &crew.member).await;
+        enable_totp(&app, &mut crew.member).await;
         assert_eq!(app.api(Method::GET, "/api/v1/me", &key.token).await.status, 200);
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 
 both_databases! {
     async fn an_owner_creates_an_organization_and_is_held_at_two_factor_set_up_until_it_is_on(app) {
-        let cookie = app.sign_up("Olivia Owner", "owner@acme.test", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Olivia Owner", "owner@acme.test", STRONG_PASSWORD).await;
         assert_eq!(team(&app, &cookie).await, None, "in no organization yet");
         for bad in ["", "   ", &"x".repeat(81), "Acme\u{7}"] {
             let error = refused(&app.call("create_organization", &[("name", bad)], Some(&cookie)).await);
@@ -19,7 +19,7 @@ both_databases! {
         let page = app.get("/settings/team", Some(&cookie)).await;
         assert_eq!((page.status, page.location()), (303, Some("/two-factor-setup")));
         assert_eq!(app.get("/two-factor-setup", Some(&cookie)).await.status, 200);
-        enable_totp(&app, &cookie).await;
+        enable_totp(&app, &mut cookie).await;
         assert_eq!(requirement(&app, &cookie).await, TwoFactorRequirement::None);
         let team = team(&app, &cookie).await.expect("a team");
         assert_eq!((team.organization.name.as_str(), team.my_role), ("Acme", Role::Owner));
@@ -190,7 +190,7 @@ both_databases! {
     }
 
     async fn owner_and_admin_roles_need_two_factor_and_keep_it(app) {
-        let crew = crew(&app).await;
+        let mut crew = crew(&app).await;
         let member_id = user_id(&app, "member@acme.test").await;
         for role in ["admin", "owner"] {
             let error = refused(&app.call("change_member_role", &[("user_id", &member_id), ("role", role)], Some(&crew.owner)).await);
@@ -207,7 +207,7 @@ both_databases! {
         ok(&app.call("change_member_role", &[("user_id", &admin_id), ("role", "member")], Some(&crew.owner)).await);
         ok(&app.call("disable_two_factor", &[], Some(&crew.admin)).await);
         // A member with 2FA can be promoted.
-        enable_totp(&app, &crew.member).await;
+        enable_totp(&app, &mut crew.member).await;
         ok(&app.call("change_member_role", &[("user_id", &member_id), ("role", "admin")], Some(&crew.owner)).await);
         assert_eq!(role_of(&app, "member@acme.test").await.as_deref(), Some("admin"));
     }

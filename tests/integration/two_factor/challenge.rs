@@ -5,8 +5,8 @@ use super::*;
 both_databases! {
     async fn sign_in_asks_for_the_second_factor_and_refuses_a_replayed_code(app) {
         app.sign_up("Vic", "vic@example.com", STRONG_PASSWORD).await;
-        let cookie = app.sign_in("vic@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
-        let (secret, step, _) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_in("vic@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
+        let (secret, step, _) = enable_totp(&app, &mut cookie).await;
         let first = challenge(&app, "vic@example.com").await;
         let reused = code_at_step(&secret, step, 6);
         let reply = verify(&app, &first, &reused).await;
@@ -29,8 +29,8 @@ both_databases! {
     }
 
     async fn a_backup_code_signs_in_once(app) {
-        let cookie = app.sign_up("Wes", "wes@example.com", STRONG_PASSWORD).await;
-        let (_, _, codes) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Wes", "wes@example.com", STRONG_PASSWORD).await;
+        let (_, _, codes) = enable_totp(&app, &mut cookie).await;
         let first = challenge(&app, "wes@example.com").await;
         let reply = verify(&app, &first, &codes[0].to_uppercase()).await;
         assert!(reply.error().is_none(), "{}", reply.body);
@@ -44,8 +44,8 @@ both_databases! {
     }
 
     async fn the_half_signed_in_state_reaches_nothing_else(app) {
-        let cookie = app.sign_up("Xia", "xia@example.com", STRONG_PASSWORD).await;
-        enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Xia", "xia@example.com", STRONG_PASSWORD).await;
+        enable_totp(&app, &mut cookie).await;
         let half = challenge(&app, "xia@example.com").await;
         for name in ["list_sessions", "two_factor_status", "security_overview", "mark_sessions_reviewed", "regenerate_backup_codes", "disable_two_factor"] {
             assert_eq!(app.call(name, &[], Some(&half)).await.error(), Some(AppError::Unauthenticated), "{name}");
@@ -63,8 +63,8 @@ both_databases! {
     }
 
     async fn five_wrong_codes_lock_the_challenge_for_fifteen_minutes(app) {
-        let cookie = app.sign_up("Yan", "yan@example.com", STRONG_PASSWORD).await;
-        let (secret, step, _) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Yan", "yan@example.com", STRONG_PASSWORD).await;
+        let (secret, step, _) = enable_totp(&app, &mut cookie).await;
         let half = challenge(&app, "yan@example.com").await;
         let good = code_at_step(&secret, step + 1, 6);
         let bad = if good == "111111" { "222222" } else { "111111" };
@@ -84,8 +84,8 @@ both_databases! {
     }
 
     async fn racing_one_totp_code_signs_in_exactly_once(app) {
-        let cookie = app.sign_up("Ray", "ray@example.com", STRONG_PASSWORD).await;
-        let (secret, _, _) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Ray", "ray@example.com", STRONG_PASSWORD).await;
+        let (secret, _, _) = enable_totp(&app, &mut cookie).await;
         for round in 0..50 {
             // Each round reuses the current code on a fresh counter, so only the race decides.
             sqlx::query("UPDATE users SET totp_last_step = 0").execute(&app.pool).await.unwrap();
@@ -98,8 +98,8 @@ both_databases! {
     }
 
     async fn racing_one_backup_code_signs_in_exactly_once(app) {
-        let cookie = app.sign_up("Rue", "rue@example.com", STRONG_PASSWORD).await;
-        let (_, _, mut codes) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Rue", "rue@example.com", STRONG_PASSWORD).await;
+        let (_, _, mut codes) = enable_totp(&app, &mut cookie).await;
         for round in 0..50 {
             if codes.is_empty() {
                 let reply = app.call("regenerate_backup_codes", &[], Some(&cookie)).await;

@@ -4,7 +4,7 @@ use super::*;
 
 both_databases! {
     async fn enrolment_turns_on_only_with_a_valid_code(app) {
-        let cookie = app.sign_up("Tia", "tia@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Tia", "tia@example.com", STRONG_PASSWORD).await;
         let secret = start_totp(&app, &cookie).await;
         let wrong = app.call("confirm_two_factor_enrolment", &[("code", "000000")], Some(&cookie)).await;
         let right_now = code_at_step(&secret, now_step(), 6);
@@ -13,9 +13,9 @@ both_databases! {
         }
         assert!(status(&app, &cookie).await["enabled"].is_null(), "still off");
         let far = code_at_step(&secret, now_step() + 3, 6);
-        let reply = app.call("confirm_two_factor_enrolment", &[("code", &far)], Some(&cookie)).await;
+        let reply = app.call_rotating("confirm_two_factor_enrolment", &[("code", &far)], &mut cookie).await;
         assert_eq!(reply.error(), Some(AppError::InvalidCode), "three steps ahead is outside the window");
-        let ok = app.call("confirm_two_factor_enrolment", &[("code", &right_now)], Some(&cookie)).await;
+        let ok = app.call_rotating("confirm_two_factor_enrolment", &[("code", &right_now)], &mut cookie).await;
         assert_eq!(ok.status, 200, "{}", ok.body);
         let on = status(&app, &cookie).await;
         assert_eq!(on["enabled"]["method"], "Totp");
@@ -37,18 +37,18 @@ both_databases! {
     }
 
     async fn malformed_codes_are_refused_and_change_nothing(app) {
-        let cookie = app.sign_up("Zed", "zed@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Zed", "zed@example.com", STRONG_PASSWORD).await;
         let secret = start_totp(&app, &cookie).await;
         let huge = "1".repeat(10 * 1024);
         let bad = ["abcdef", "12345", "1234567", "١٢٣٤٥٦", "１２３４５６", "12 34 5", "", huge.as_str()];
         for code in bad {
-            let reply = app.call("confirm_two_factor_enrolment", &[("code", code)], Some(&cookie)).await;
+            let reply = app.call_rotating("confirm_two_factor_enrolment", &[("code", code)], &mut cookie).await;
             assert!(matches!(reply.error(), Some(AppError::Validation { ref field, .. }) if field == "code"), "{code:.20}: {}", reply.body);
         }
         assert!(status(&app, &cookie).await["enabled"].is_null());
         assert_eq!(app.count("SELECT COUNT(*) FROM two_factor_enrolments").await, 1);
         let code = code_at_step(&secret, now_step(), 6);
-        assert_eq!(app.call("confirm_two_factor_enrolment", &[("code", &code)], Some(&cookie)).await.status, 200);
+        assert_eq!(app.call_rotating("confirm_two_factor_enrolment", &[("code", &code)], &mut cookie).await.status, 200);
         let half = challenge(&app, "zed@example.com").await;
         for code in bad.iter().chain(["abcde-fghj1", "0bcdefghjk"].iter()) {
             let reply = verify(&app, &half, code).await;
@@ -60,8 +60,8 @@ both_databases! {
     }
 
     async fn sudo_mode_guards_every_sensitive_two_factor_action(app) {
-        let cookie = app.sign_up("Sue", "sue@example.com", STRONG_PASSWORD).await;
-        let (secret, _, _) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Sue", "sue@example.com", STRONG_PASSWORD).await;
+        let (secret, _, _) = enable_totp(&app, &mut cookie).await;
         let expire_sudo = || async { sqlx::query("UPDATE sessions SET reauthenticated_at = 1").execute(&app.pool).await.unwrap(); };
         let actions: [(&str, Vec<(&str, &str)>); 4] = [
             ("regenerate_backup_codes", vec![]),
@@ -84,7 +84,7 @@ both_databases! {
             sqlx::query("UPDATE users SET totp_last_step = 0").execute(&app.pool).await.unwrap();
             let mut full = args.clone();
             full.extend([("password", STRONG_PASSWORD), ("code", code.as_str())]);
-            let reply = app.call(name, &full, Some(&cookie)).await;
+            let reply = app.call_rotating(name, &full, &mut cookie).await;
             assert!(reply.error().is_none(), "{name} with password and code: {}", reply.body);
         }
         let after = status(&app, &cookie).await;

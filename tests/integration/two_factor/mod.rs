@@ -66,17 +66,15 @@ async fn start_totp(app: &TestApp, cookie: &str) -> Vec<u8> {
     secret
 }
 
-/// Turns on the authenticator app; returns the secret, the step used and the backup codes.
-pub async fn enable_totp(app: &TestApp, cookie: &str) -> (Vec<u8>, u64, Vec<String>) {
+/// Turns on the authenticator app; returns the secret, the step used and the
+/// backup codes. `cookie` becomes the session's new token, as turning 2FA on
+/// rotates it.
+pub async fn enable_totp(app: &TestApp, cookie: &mut String) -> (Vec<u8>, u64, Vec<String>) {
     let secret = start_totp(app, cookie).await;
     let step = now_step();
     let code = code_at_step(&secret, step, 6);
     let reply = app
-        .call(
-            "confirm_two_factor_enrolment",
-            &[("code", &code)],
-            Some(cookie),
-        )
+        .call_rotating("confirm_two_factor_enrolment", &[("code", &code)], cookie)
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let codes: Option<Vec<String>> = serde_json::from_str(&reply.body).unwrap();
@@ -126,7 +124,7 @@ mod sms {
 
     both_databases! {
         async fn sms_enrolment_and_sign_in_use_codes_bound_to_their_purpose(app) {
-            let cookie = app.sign_up("Sam", "sam@example.com", STRONG_PASSWORD).await;
+            let mut cookie = app.sign_up("Sam", "sam@example.com", STRONG_PASSWORD).await;
             let reply = app.call("start_two_factor_enrolment", &[("method", "sms"), ("phone", "+1 (415) 555-0123")], Some(&cookie)).await;
             assert!(reply.error().is_none(), "{}", reply.body);
             let pending = status(&app, &cookie).await;
@@ -135,7 +133,7 @@ mod sms {
             let sms_codes = sqlx::query("SELECT code_mac, phone FROM sms_codes").fetch_one(&app.pool).await.unwrap();
             assert!(!sms_codes.get::<String, _>(0).contains(&code), "stored as a MAC");
             assert_eq!(sms_codes.get::<String, _>(1), "+14155550123");
-            let ok = app.call("confirm_two_factor_enrolment", &[("code", &code)], Some(&cookie)).await;
+            let ok = app.call_rotating("confirm_two_factor_enrolment", &[("code", &code)], &mut cookie).await;
             assert_eq!(ok.status, 200, "{}", ok.body);
             assert_eq!(status(&app, &cookie).await["enabled"]["method"], "Sms");
             let half = challenge(&app, "sam@example.com").await;

@@ -4,8 +4,8 @@ use super::*;
 
 both_databases! {
     async fn the_database_holds_no_plaintext_secret_or_code(app) {
-        let cookie = app.sign_up("Dee", "dee@example.com", STRONG_PASSWORD).await;
-        let (secret, _, codes) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Dee", "dee@example.com", STRONG_PASSWORD).await;
+        let (secret, _, codes) = enable_totp(&app, &mut cookie).await;
         let base32_key = {
             let status = app.call("two_factor_status", &[], Some(&cookie)).await;
             assert!(!status.body.contains("manual_key\":\""), "the key is never sent again: {}", status.body);
@@ -29,8 +29,8 @@ both_databases! {
     async fn every_two_factor_change_is_mailed_once_without_a_code_in_it(app) {
         let smtp = crate::mail::FakeSmtp::start().await;
         let app = crate::mail::spawn_with_smtp(app.db(), smtp.port).await;
-        let cookie = app.sign_up("Wes", "wes@example.com", STRONG_PASSWORD).await;
-        let (secret, step, _) = enable_totp(&app, &cookie).await;
+        let mut cookie = app.sign_up("Wes", "wes@example.com", STRONG_PASSWORD).await;
+        let (secret, step, _) = enable_totp(&app, &mut cookie).await;
         // A replayed code at sign-in is refused, and the owner hears of it.
         let first = challenge(&app, "wes@example.com").await;
         let replayed = code_at_step(&secret, step, 6);

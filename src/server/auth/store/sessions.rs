@@ -76,23 +76,45 @@ pub async fn touch(pool: &AnyPool, id: &str, now: i64, throttle_ms: i64) -> anyh
     Ok(())
 }
 
-/// Gives the session a new token (privilege change) and resets sudo time.
+/// Gives the session a new token (a privilege change). With
+/// `reauthenticated` the user has just proved every factor again, so sudo
+/// mode opens; a password change alone leaves it as it was.
 pub async fn rotate_token(
     pool: &AnyPool,
     id: &str,
     new_token_hash: &str,
     now: i64,
+    reauthenticated: bool,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    let sql = if reauthenticated {
         "UPDATE sessions SET token_hash = $2, reauthenticated_at = $3, last_seen_at = $3
-         WHERE id = $1 AND revoked_at IS NULL",
+         WHERE id = $1 AND revoked_at IS NULL"
+    } else {
+        "UPDATE sessions SET token_hash = $2, last_seen_at = $3
+         WHERE id = $1 AND revoked_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(new_token_hash)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to rotate session token")?;
+    Ok(())
+}
+
+/// Closes the sudo window of the user's other live sessions: after 2FA is
+/// turned on, a window opened with the password alone no longer counts.
+pub async fn end_sudo_except(pool: &AnyPool, user_id: &str, keep: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET reauthenticated_at = 0
+         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
     )
-    .bind(id)
-    .bind(new_token_hash)
-    .bind(now)
+    .bind(user_id)
+    .bind(keep)
     .execute(pool)
     .await
-    .context("Failed to rotate session token")?;
+    .context("Failed to close other sessions' sudo windows")?;
     Ok(())
 }
 
@@ -213,15 +235,4 @@ pub async fn revoke_single_factor_except(
     now: i64,
 ) -> anyhow::Result<u64> {
     revoke_others_where(pool, user_id, keep, now, "AND auth_method = 'password'").await
-}
-
-/// Marks a password re-entry: sensitive actions are allowed for a while.
-pub async fn mark_reauthenticated(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(pool)
-        .await
-        .context("Failed to record re-authentication")?;
-    Ok(())
 }

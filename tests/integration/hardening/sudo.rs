@@ -1,0 +1,73 @@
+//! Sudo mode and session tokens: a password change opens no sudo window,
+//! re-authenticating and turning 2FA on give the session a new token, and a
+//! window opened with the password alone closes when 2FA comes on.
+
+use super::*;
+
+both_databases! {
+    /// ASVS 5.0 7.5.1, 7.5.3: a password change asks for the password only,
+    /// so it must not count as the re-authentication sensitive actions need
+    /// when 2FA is on.
+    async fn a_password_change_does_not_open_sudo_mode_without_the_second_factor(app) {
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        enable_totp(&app, &mut cookie).await;
+        age_sudo_windows(&app).await;
+        let changed = app
+            .call_rotating(
+                "change_password",
+                &[("current_password", STRONG_PASSWORD), ("new_password", OTHER_STRONG_PASSWORD)],
+                &mut cookie,
+            )
+            .await;
+        assert!(changed.error().is_none(), "{}", changed.body);
+        for (name, args) in [
+            ("disable_two_factor", vec![]),
+            ("regenerate_backup_codes", vec![]),
+            ("request_email_change", vec![("new_email", "mallory@example.com")]),
+            ("create_api_key", vec![("name", "root"), ("permission", "admin"), ("expiry", "30")]),
+            ("revoke_other_sessions", vec![("scope", "all")]),
+        ] {
+            let reply = app.call(name, &args, Some(&cookie)).await;
+            assert_eq!(reply.error(), Some(AppError::ReauthRequired), "{name}: {}", reply.body);
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE two_factor_method IS NULL").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await, 0);
+    }
+
+    /// ASVS 5.0 7.2.4: re-authenticating for sudo mode gives the session a new
+    /// token; a copy of the old one (a stolen cookie) is worthless after it.
+    async fn re_authenticating_for_sudo_rotates_the_session_token(app) {
+        let mut cookie = app.sign_up("Bea", "bea@example.com", STRONG_PASSWORD).await;
+        age_sudo_windows(&app).await;
+        let stolen = cookie.clone();
+        let reply = app
+            .call_rotating("revoke_other_sessions", &[("scope", "all"), ("password", STRONG_PASSWORD)], &mut cookie)
+            .await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        assert_ne!(cookie, stolen);
+        assert!(app.is_signed_in(&cookie).await);
+        assert!(!app.is_signed_in(&stolen).await, "the old token is void");
+    }
+
+    /// ASVS 5.0 7.2.4, 7.5.1: turning 2FA on rotates the token, closes the sudo
+    /// window every other (password-only) session still had, and mails the
+    /// owner the sessions that signed in with the password alone.
+    async fn turning_two_factor_on_rotates_the_token_and_names_password_only_sessions(app) {
+        let mut cookie = app.sign_up("Cy", "cy@example.com", STRONG_PASSWORD).await;
+        let intruder = app.sign_in("cy@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
+        let before = cookie.clone();
+        enable_totp(&app, &mut cookie).await;
+        assert!(!app.is_signed_in(&before).await, "the token from before 2FA is void");
+        assert!(app.is_signed_in(&cookie).await);
+        // The other session signed in a moment ago with the password only:
+        // its sudo window must not let it turn 2FA off without a code.
+        assert!(app.is_signed_in(&intruder).await);
+        let reply = app.call("disable_two_factor", &[], Some(&intruder)).await;
+        assert_eq!(reply.error(), Some(AppError::ReauthRequired), "{}", reply.body);
+        let mail = newest_mail(&app, "cy@example.com", "Two-factor authentication was turned on")
+            .await
+            .expect("the 2FA notice");
+        assert!(mail.contains("signed in with only your password"), "{mail}");
+        assert!(mail.contains("Local network (127.0.0.1)"), "names the session: {mail}");
+    }
+}
