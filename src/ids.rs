@@ -24,6 +24,44 @@ pub fn encode_query_component(text: &str) -> String {
     out
 }
 
+/// Whether `text` is a path on this site, safe to send a browser to: it
+/// starts with one `/`, and neither it nor its percent-decoded form starts
+/// with `//` or `/\` (another host) or holds a backslash or a control
+/// character (tabs and newlines that browsers drop, turning `/\t/x` into `//x`).
+pub fn is_local_path(text: &str) -> bool {
+    let safe = |path: &str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.chars().any(|c| c.is_control() || c == '\\')
+    };
+    safe(text) && safe(&percent_decoded(text))
+}
+
+/// `text` with every `%XX` replaced by its byte (invalid UTF-8 replaced).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +72,32 @@ mod tests {
             encode_query_component("/settings/security?a=b&c"),
             "/settings/security%3Fa%3Db%26c"
         );
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_local() {
+        for good in [
+            "/",
+            "/settings/security",
+            "/login?next=%2Fsettings",
+            "/a/%2F/b",
+        ] {
+            assert!(is_local_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            "//evil.example/",
+            "/\\evil.example",
+            "/%2F%2Fevil.example",
+            "/%5Cevil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%09/evil.example",
+        ] {
+            assert!(!is_local_path(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -118,11 +118,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 /// Accepts only a local path as a post-sign-in destination (no open redirects).
 pub fn safe_next_path(next: &str) -> String {
     let next = next.trim();
-    let is_local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\');
-    if is_local {
+    if crate::ids::is_local_path(next) {
         next.to_string()
     } else {
         "/settings/security".to_string()

@@ -12,10 +12,7 @@ use super::{
     server::{self, KeyRequest, check_key_id},
 };
 #[cfg(feature = "ssr")]
-use crate::{
-    server::auth::{app_state, client_meta, require_user},
-    time::now_ms,
-};
+use crate::server::auth::{app_state, client_meta, require_user};
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.
@@ -38,19 +35,19 @@ pub async fn create_api_key(
     code: Option<String>,
 ) -> Result<IssuedKey, AppError> {
     let session = require_user().await?;
+    let (state, client) = (app_state()?, client_meta()?);
     let name = clean_key_name(&name).map_err(|message| AppError::validation("name", message))?;
     let permission = permission
         .parse::<Permission>()
         .map_err(|_| AppError::validation("permission", "Choose the key's permission."))?;
     let expires_at = Expiry::parse(&expiry, expires_on.as_deref().unwrap_or_default())
-        .and_then(|choice| choice.expires_at(now_ms()))
+        .and_then(|choice| choice.expires_at(state.now()))
         .map_err(|message| AppError::validation("expiry", message))?;
     let request = KeyRequest {
         name,
         permission,
         expires_at,
     };
-    let (state, client) = (app_state()?, client_meta()?);
     server::create_in_settings(&state, &session, request, password, code, &client).await
 }
 

@@ -8,10 +8,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::server;
 #[cfg(feature = "ssr")]
-use crate::{
-    server::auth::{app_state, require_user},
-    time::now_ms,
-};
+use crate::server::auth::{app_state, require_user};
 
 /// The signed-in user's security checkup: a 0-100 score and the checklist
 /// (password, 2FA, backup codes, sessions, API keys), computed from the
@@ -20,7 +17,8 @@ use crate::{
 pub async fn get_security_checkup() -> Result<SecurityCheckup, AppError> {
     let session = require_user().await?;
     let current = Some(session.session_id.as_str());
-    server::personal_checkup(&app_state()?, &session.user.id, current, now_ms()).await
+    let state = app_state()?;
+    server::personal_checkup(&state, &session.user.id, current, state.now()).await
 }
 
 /// The organization's security checkup (members without 2FA, the 2FA
@@ -28,5 +26,6 @@ pub async fn get_security_checkup() -> Result<SecurityCheckup, AppError> {
 #[server(endpoint = "org_checkup")]
 pub async fn get_org_checkup() -> Result<SecurityCheckup, AppError> {
     let session = require_user().await?;
-    server::team::org_checkup(&app_state()?, &session.user.id, now_ms()).await
+    let state = app_state()?;
+    server::team::org_checkup(&state, &session.user.id, state.now()).await
 }

@@ -13,6 +13,24 @@ pub struct ClientMeta {
     pub user_agent: String,
 }
 
+impl ClientMeta {
+    /// The key per-address limits count under: the address for IPv4, its
+    /// /64 network for IPv6, where one subscriber holds a whole /64 and could
+    /// otherwise take a fresh budget for every address in it.
+    pub fn ip_bucket(&self) -> String {
+        match self.ip.parse::<IpAddr>() {
+            Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+            _ => self.ip.clone(),
+        }
+    }
+}
+
 /// Where the event came from, with the device and location parsed when it is recorded.
 #[derive(Clone, Debug)]
 pub struct Origin<'a> {

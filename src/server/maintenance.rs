@@ -8,7 +8,6 @@ use crate::server::mail::queue::prune_sent;
 use crate::server::rate_limit::store as rate_limits;
 use crate::server::state::AppState;
 use crate::team::server::store as orgs;
-use crate::time::now_ms;
 use crate::two_factor::server::store as two_factor;
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ const SENT_MAIL_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// their retention, long-retired API key secrets, expired single-use links,
 /// old delivered mail and invitations expired a month ago — and counters deleted).
 pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
-    let now = now_ms();
+    let now = state.now();
     let sessions = sessions::prune(&state.pool, now, state.config.session_idle_ms).await?;
     let counters = rate_limits::prune(&state.pool, now - COUNTER_TTL_MS).await?;
     let two_factor = two_factor::prune(&state.pool, now).await?;

@@ -45,6 +45,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         api_quota: Arc::default(),
         mail: crate::server::mail::build_sender(&config.mail, &config.data_dir)?,
         mail_wakeup: Arc::default(),
+        clock: Arc::new(crate::server::clock::SystemClock),
         geo,
         pool,
         config: Arc::new(config),
@@ -121,7 +122,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::guard::page_guard,
         ))
-        .layer(axum::middleware::from_fn(middleware::flash::page_flash))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::flash::page_flash,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::flash::no_script_form_flash,
@@ -129,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::csrf::csrf_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::guard::local_redirects_only,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

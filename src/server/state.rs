@@ -22,10 +22,19 @@ pub struct AppState {
     pub mail: Arc<dyn crate::server::mail::MailSender>,
     /// Wakes the mail worker when a message is queued.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// The time every window, expiry and lockout is measured by.
+    pub clock: Arc<dyn crate::server::clock::Clock>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// Now, by the server's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
     }
 }

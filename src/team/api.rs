@@ -15,7 +15,6 @@ use super::{
 use crate::{
     recovery::server::links::parse_link_token,
     server::auth::{app_state, client_meta, current_session, request_parts, require_user},
-    time::now_ms,
     two_factor::server::sudo::confirm_sudo,
 };
 #[cfg(feature = "ssr")]
@@ -46,7 +45,7 @@ pub async fn create_organization(name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
     members::create_organization(&state, &session.user, &name, &client_meta()?).await?;
-    let next = match gate::two_factor_requirement(&state, &session.user.id, now_ms()).await? {
+    let next = match gate::two_factor_requirement(&state, &session.user.id, state.now()).await? {
         TwoFactorRequirement::Enforced { .. } => super::TWO_FACTOR_SETUP_PATH,
         _ => "/settings/team",
     };
@@ -177,7 +176,8 @@ pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement,
     {
         return Ok(resolved.0.clone());
     }
-    gate::two_factor_requirement(&app_state()?, &session.user.id, now_ms()).await
+    let state = app_state()?;
+    gate::two_factor_requirement(&state, &session.user.id, state.now()).await
 }
 
 /// Deletes the caller's organization (Owners only): `confirm` is its exact

@@ -322,7 +322,7 @@ both_databases! {
         }
         assert!(ids(&page(&app, &alice, "q=192.0.2.77").await).contains(&secret));
         assert_eq!(app.call("login_history", &[("query", "")], None).await.error(), Some(AppError::Unauthenticated));
-        let export = app.get("/settings/security/history/export?format=json", Some(&bob)).await;
+        let export = app.export("format=json", Some(&bob)).await;
         assert!(!export.body.contains(&secret));
     }
 
@@ -350,9 +350,9 @@ both_databases! {
             assert_eq!(page["events"].as_array().unwrap().len(), 0, "{query}");
         }
         assert!(app.count("SELECT COUNT(*) FROM security_events").await > 0, "nothing was dropped");
-        let bad_export = app.get("/settings/security/history/export?format=xlsx", Some(&cookie)).await;
+        let bad_export = app.export("format=xlsx", Some(&cookie)).await;
         assert_eq!(bad_export.status, 422);
-        let bad_filter_export = app.get("/settings/security/history/export?format=csv&range=custom", Some(&cookie)).await;
+        let bad_filter_export = app.export("format=csv&range=custom", Some(&cookie)).await;
         assert_eq!(bad_filter_export.status, 422);
     }
 
@@ -364,12 +364,12 @@ both_databases! {
         }
         let query = "category=failed,two_factor&range=90d";
         let view = page(&app, &cookie, query).await;
-        let json = app.get(&format!("/settings/security/history/export?format=json&{query}"), Some(&cookie)).await;
+        let json = app.export(&format!("format=json&{query}"), Some(&cookie)).await;
         assert_eq!(json.status, 200);
         assert!(json.headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"statusstack-login-history-"));
         let exported: Value = serde_json::from_str(&json.body).unwrap();
         assert_eq!(exported, view["events"], "the JSON export equals the view");
-        let csv = app.get(&format!("/settings/security/history/export?format=csv&{query}"), Some(&cookie)).await;
+        let csv = app.export(&format!("format=csv&{query}"), Some(&cookie)).await;
         assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
         let lines: Vec<&str> = csv.body.lines().collect();
         assert_eq!(lines[0], "time_utc,event,kind,result,device,location,ip,detail");
@@ -379,7 +379,7 @@ both_databases! {
             assert!(line.contains(&format!("\"{}\"", event["ip"].as_str().unwrap())), "{line}");
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'history_exported'").await, 2);
-        let signed_out = app.get("/settings/security/history/export?format=csv", None).await;
+        let signed_out = app.export("format=csv", None).await;
         assert_eq!(signed_out.status, 303, "signed-out visitors go to sign in");
     }
 
@@ -397,7 +397,7 @@ both_databases! {
             .execute(&mut *tx).await.unwrap();
         }
         tx.commit().await.unwrap();
-        let csv = app.get("/settings/security/history/export?format=csv&category=logins", Some(&cookie)).await;
+        let csv = app.export("format=csv&category=logins", Some(&cookie)).await;
         let expected = app.count("SELECT COUNT(*) FROM security_events WHERE category = 'logins'").await;
         assert_eq!(csv.body.lines().count() as i64 - 1, expected, "batches of 1000 join without loss");
     }

@@ -205,15 +205,20 @@ both_databases! {
         assert_eq!(reported.body, "1", "{}", reported.body);
         assert!(!app.is_signed_in(&intruder).await, "the new device is signed out");
         assert!(app.is_signed_in(&owner).await, "the owner's own session stays");
+        // ASVS 5.0 6.3.8: the right password gets the same answer as a wrong
+        // one, so the reply never confirms it; a reset link is mailed instead.
         let refused = app.sign_in("pat@example.com", STRONG_PASSWORD).await;
-        assert!(matches!(refused.error(), Some(AppError::Validation { message, .. }) if message.contains("needs a new password")));
+        assert_eq!(refused.error(), Some(AppError::InvalidCredentials));
         let flagged: String = sqlx::query_scalar("SELECT outcome FROM security_events WHERE kind = 'reported_not_me'").fetch_one(&app.pool).await.unwrap();
         assert_eq!(flagged, "failure");
         let again = app.call("report_not_me", &[("token", &token)], None).await;
         assert!(matches!(again.error(), Some(AppError::Validation { ref field, .. }) if field == "token"));
-        // Recovery started by itself: a reset link arrived, and it unlocks sign-in.
-        let messages = smtp.wait_for(2).await;
-        let reset = link(messages_about(&messages, "/reset-password")[0], "/reset-password");
+        // Recovery started by itself: reset links arrived (one for the report,
+        // one for the refused sign-in); the newest unlocks sign-in.
+        let messages = smtp.wait_for(3).await;
+        let resets = messages_about(&messages, "/reset-password");
+        assert_eq!(resets.len(), 2, "{messages:?}");
+        let reset = link(resets[1], "/reset-password");
         let done = app.call("reset_password", &[("token", &reset), ("new_password", NEW_PASSWORD)], None).await;
         assert!(done.error().is_none(), "{}", done.body);
         assert!(app.sign_in("pat@example.com", NEW_PASSWORD).await.error().is_none());

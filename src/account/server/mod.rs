@@ -19,7 +19,7 @@ use crate::server::state::AppState;
 use crate::server::{password, rate_limit};
 use crate::sessions::{SignInMethod, review_due};
 use crate::team::server::members::create_organization;
-use crate::time::{DAY_MS, now_ms};
+use crate::time::DAY_MS;
 use crate::two_factor::server::active_method;
 
 /// A sign-up as the form sent it, each field already checked for shape.
@@ -42,7 +42,11 @@ pub async fn password_strength(
     client: &ClientMeta,
 ) -> Result<StrengthReport, AppError> {
     state
-        .hit_limit(rate_limit::STRENGTH_CHECKS_PER_IP, &client.ip, now_ms())
+        .hit_limit(
+            rate_limit::STRENGTH_CHECKS_PER_IP,
+            &client.ip_bucket(),
+            state.now(),
+        )
         .await?;
     Ok(password::evaluate(
         password.expose(),
@@ -56,7 +60,7 @@ pub async fn sign_up(
     account: NewAccount,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
+    let now = state.now();
     let verdict = password::evaluate(
         account.password.expose(),
         &PolicyContext {
@@ -68,7 +72,7 @@ pub async fn sign_up(
         return Err(AppError::validation("password", problem));
     }
     state
-        .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip, now)
+        .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip_bucket(), now)
         .await?;
     if users::find_by_email(&state.pool, &account.email)
         .await?
@@ -123,7 +127,7 @@ pub async fn sign_out(
     session: &AuthSession,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    sessions::revoke(&state.pool, &session.session_id, now_ms()).await?;
+    sessions::revoke(&state.pool, &session.session_id, state.now()).await?;
     record_event(
         state,
         Some(&session.user.id),
@@ -144,14 +148,14 @@ pub async fn change_password(
     new_password: Password,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
+    let now = state.now();
     let user = &session.user;
     let wrong = || AppError::validation("current_password", "Your current password is incorrect.");
     if current_password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
         return Err(wrong());
     }
     if !state
-        .verify_own_password(user, current_password, &client.ip, now)
+        .verify_own_password(user, current_password, &client.ip_bucket(), now)
         .await?
     {
         record_event(
@@ -206,7 +210,7 @@ pub async fn overview(
     state: &AppState,
     session: &AuthSession,
 ) -> Result<SecurityOverview, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let user_id = &session.user.id;
     let active_sessions =
         sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms)

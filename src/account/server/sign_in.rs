@@ -5,6 +5,7 @@
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
+use crate::recovery::server::reset::{RESETS_PER_EMAIL, mail_reset_link};
 use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
 use crate::server::auth::store::users::UserWithHash;
@@ -13,7 +14,6 @@ use crate::server::password::Password;
 use crate::server::state::AppState;
 use crate::server::{password, rate_limit};
 use crate::sessions::SignInMethod;
-use crate::time::now_ms;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::challenge::start_sign_in_challenge;
 
@@ -34,10 +34,14 @@ pub async fn sign_in(
     credentials: Credentials,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
+    let now = state.now();
     let email = &credentials.email;
     state
-        .check_limit(rate_limit::SIGN_IN_FAILURES_PER_IP, &client.ip, now)
+        .check_limit(
+            rate_limit::SIGN_IN_FAILURES_PER_IP,
+            &client.ip_bucket(),
+            now,
+        )
         .await?;
     state.check_sign_in_backoff(email, now).await?;
     let account = users::find_by_email(&state.pool, email).await?;
@@ -51,15 +55,15 @@ pub async fn sign_in(
             return Err(refuse(state, email, known, client, now).await?);
         }
     };
-    state.clear_sign_in_failures(email).await?;
-    password::score::remember_strength(state, &account.user, &credentials.password).await;
     let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
     if must_reset {
-        return Err(AppError::validation(
-            "form",
-            "For your safety, this account needs a new password before anyone can sign in. Use “Forgot your password?” below; we've also emailed you a reset link.",
-        ));
+        // Answered like a wrong password, so the reply never confirms that
+        // the password was right; the owner gets a fresh reset link instead.
+        mail_reset_link_once(state, &account, client).await?;
+        return Err(refuse(state, email, Some(&account.user.id), client, now).await?);
     }
+    state.clear_sign_in_failures(email).await?;
+    password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;
     if active_method(state, user_id).await?.is_some() {
@@ -85,7 +89,9 @@ async fn refuse(
     client: &ClientMeta,
     now: i64,
 ) -> Result<AppError, AppError> {
-    let failures = state.record_sign_in_failure(email, &client.ip, now).await?;
+    let failures = state
+        .record_sign_in_failure(email, &client.ip_bucket(), now)
+        .await?;
     let reason = if user_id.is_some() {
         "wrong_password"
     } else {
@@ -114,4 +120,30 @@ async fn upgrade_hash(
         users::update_password_hash(&state.pool, &account.user.id, &fresh, None).await?;
     }
     Ok(())
+}
+
+/// Mails a reset link to an account that must reset its password before it
+/// may sign in, within the reset links' own per-address limit.
+async fn mail_reset_link_once(
+    state: &AppState,
+    account: &UserWithHash,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let user = &account.user;
+    if state
+        .hit_limit(RESETS_PER_EMAIL, &user.email, state.now())
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    mail_reset_link(
+        state,
+        &user.id,
+        &user.email,
+        &user.name,
+        client,
+        "must_reset",
+    )
+    .await
 }

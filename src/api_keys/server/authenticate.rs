@@ -15,7 +15,7 @@ use crate::server::rest::ApiError;
 use crate::server::state::AppState;
 use crate::team::TwoFactorRequirement;
 use crate::team::server::gate::requirement_for;
-use crate::time::{now_ms, utc_datetime};
+use crate::time::utc_datetime;
 use http::StatusCode;
 
 /// A key's last use is written at most this often.
@@ -47,7 +47,7 @@ pub async fn authenticate(
     token: &ApiToken,
     client: &ClientMeta,
 ) -> Result<KeyHolder, ApiError> {
-    let now = now_ms();
+    let now = state.now();
     let invalid = |message: &str| ApiError::unauthorized(message, Some("invalid_token"));
     let found = usage::find_by_secret_hash(&state.pool, &token.hash())
         .await?
@@ -154,7 +154,7 @@ pub async fn require_permission(
             &state.pool,
             &key.key_id,
             needed,
-            now_ms(),
+            state.now(),
             LAST_USED_THROTTLE_MS,
         )
         .await?;
@@ -209,7 +209,7 @@ async fn record_refusal(
     reason: &str,
 ) {
     if state
-        .hit_limit(REFUSAL_EVENTS_PER_KEY, key.key_id, now_ms())
+        .hit_limit(REFUSAL_EVENTS_PER_KEY, key.key_id, state.now())
         .await
         .is_err()
     {

@@ -18,7 +18,6 @@ use crate::server::client::{ClientMeta, device_label};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::check_key_permission;
-use crate::time::now_ms;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 use store::{LiveSecret, NewKey, StoredKey};
@@ -49,7 +48,7 @@ pub fn check_key_id(key_id: &str) -> Result<String, AppError> {
 
 /// The user's keys that are not revoked, newest first, with their badges.
 pub async fn list_api_keys(state: &AppState, user_id: &str) -> Result<Vec<ApiKeyInfo>, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let keys = store::list_for_user(&state.pool, user_id).await?;
     let secrets = store::live_secrets(&state.pool, user_id, now).await?;
     Ok(keys
@@ -77,7 +76,7 @@ pub async fn issue_api_key(
         ));
     }
     let token = ApiToken::generate();
-    let now = now_ms();
+    let now = state.now();
     let id = new_id();
     store::insert(
         &state.pool,
@@ -140,7 +139,7 @@ pub async fn rotate_api_key(
     client: &ClientMeta,
 ) -> Result<IssuedKey, AppError> {
     let token = ApiToken::generate();
-    let now = now_ms();
+    let now = state.now();
     let stored = store::rotate_own(
         &state.pool,
         user_id,
@@ -180,7 +179,7 @@ pub async fn revoke_api_key(
     key_id: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let revoked = store::revoke_own(&state.pool, user_id, key_id, now_ms())
+    let revoked = store::revoke_own(&state.pool, user_id, key_id, state.now())
         .await?
         .ok_or(AppError::NotFound)?;
     record_event(
@@ -239,7 +238,7 @@ pub async fn overview(
 ) -> Result<ApiKeysOverview, AppError> {
     Ok(ApiKeysOverview {
         keys: list_api_keys(state, &session.user.id).await?,
-        needs_password: session.require_recent_auth(now_ms()).is_err(),
+        needs_password: session.require_recent_auth(state.now()).is_err(),
         sudo_factor: active_method(state, &session.user.id).await?,
     })
 }

@@ -6,7 +6,6 @@ use crate::api_keys::{ApiKeyInfo, Expiry, IssuedKey, Permission, clean_key_name}
 use crate::server::rest::auth::ApiCaller;
 use crate::server::rest::{ApiError, ApiResult, ErrorBody};
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -93,7 +92,7 @@ pub async fn create_api_key(
     let expires_at = match body.expires_in_days {
         None => None,
         Some(days) if (1..=365).contains(&days) => Expiry::Days(days)
-            .expires_at(now_ms())
+            .expires_at(state.now())
             .map_err(|message| ApiError::invalid("expires_in_days", message))?,
         Some(_) => {
             return Err(ApiError::invalid(

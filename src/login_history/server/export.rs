@@ -10,7 +10,7 @@ use crate::login_history::server::store::history;
 use crate::login_history::{EventKind, EventRow, Outcome};
 use crate::server::auth::{ResolvedSession, client_meta_from};
 use crate::server::state::AppState;
-use crate::time::{iso_date, now_ms, utc_datetime};
+use crate::time::{iso_date, utc_datetime};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +42,18 @@ async fn start_export(
     state: &AppState,
     request: &http::request::Parts,
 ) -> Result<Response, AppError> {
+    // Exporting records an event: a GET with a side effect, so only our own
+    // page (or the address bar) may start one, never a cross-site link or image.
+    let site = request
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if !matches!(site, Some("same-origin" | "none")) {
+        return Err(AppError::validation(
+            "export",
+            "Start the export from the Login History on your Security page.",
+        ));
+    }
     let session = request
         .extensions
         .get::<ResolvedSession>()
@@ -51,7 +63,7 @@ async fn start_export(
     let format = export_format(query)?;
     let filter = HistoryFilter::from_query(query)
         .map_err(|message| AppError::validation("filter", message))?;
-    let now = now_ms();
+    let now = state.now();
     let window = filter.window(now);
     let peer = request
         .extensions

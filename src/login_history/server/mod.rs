@@ -11,7 +11,6 @@ use super::{DayBucket, EventKind, EventRow, HistoryPage, Outcome};
 use crate::error::AppError;
 use crate::server::client::device_label;
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use store::history;
 use store::history::StoredEvent;
 
@@ -23,7 +22,7 @@ pub async fn history_page(
     filter: HistoryFilter,
     with_chart: bool,
 ) -> Result<HistoryPage, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let window = filter.window(now);
     let pool = &state.pool;
     // One extra row tells whether a further page exists in the direction read.

@@ -9,7 +9,6 @@ use crate::server::auth::store::users;
 use crate::server::client::{ClientMeta, Origin};
 use crate::server::mail::{Mail, compose};
 use crate::server::state::AppState;
-use crate::time::now_ms;
 
 /// Appends one security event, stamped now.
 pub async fn record_event(
@@ -56,9 +55,9 @@ pub async fn record_event_in(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let origin = state.origin(client);
-    let now = now_ms();
+    let now = state.now();
     let notice = match user_id {
-        Some(user_id) => notice_for(state, user_id, kind, &detail, &origin).await?,
+        Some(user_id) => notice_for(state, user_id, kind, outcome, &detail, &origin).await?,
         None => None,
     };
     events::record(
@@ -84,10 +83,11 @@ async fn notice_for(
     state: &AppState,
     user_id: &str,
     kind: EventKind,
+    outcome: Outcome,
     detail: &serde_json::Value,
     origin: &Origin<'_>,
 ) -> Result<Option<Mail>, AppError> {
-    let Some((subject, headline)) = compose::notice_text(kind, detail) else {
+    let Some((subject, headline)) = compose::notice_text(kind, outcome, detail) else {
         return Ok(None);
     };
     let Some(user) = users::find_by_id(&state.pool, user_id).await? else {

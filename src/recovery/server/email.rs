@@ -14,7 +14,6 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::mail::compose::{LinkMail, link_mail};
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 
@@ -136,7 +135,7 @@ pub async fn settings(state: &AppState, session: &AuthSession) -> Result<EmailSe
     Ok(EmailSettings {
         email: session.user.email.clone(),
         new_sign_in_notices: notify,
-        needs_password: session.require_recent_auth(now_ms()).is_err(),
+        needs_password: session.require_recent_auth(state.now()).is_err(),
         sudo_factor: active_method(state, &session.user.id).await?,
     })
 }

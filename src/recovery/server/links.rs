@@ -6,7 +6,7 @@ use super::store::{Purpose, TokenUse};
 use crate::error::AppError;
 use crate::server::crypto::RandomToken;
 use crate::server::state::AppState;
-use crate::time::{DAY_MS, MINUTE_MS, now_ms};
+use crate::time::{DAY_MS, MINUTE_MS};
 
 /// How long a password-reset link works.
 pub const RESET_TTL_MS: i64 = 30 * MINUTE_MS;
@@ -51,7 +51,7 @@ pub async fn issue_link(
     ttl_ms: i64,
 ) -> Result<String, AppError> {
     let token = RandomToken::generate();
-    let now = now_ms();
+    let now = state.now();
     store::insert(
         &state.pool,
         &token.hash(),
@@ -76,7 +76,7 @@ pub async fn consume_link(
     purpose: Purpose,
     token: &RandomToken,
 ) -> Result<Option<TokenUse>, AppError> {
-    store::consume(&state.pool, &token.hash(), purpose, now_ms())
+    store::consume(&state.pool, &token.hash(), purpose, state.now())
         .await
         .map_err(AppError::from)
 }
@@ -87,7 +87,7 @@ pub async fn peek_link(
     purpose: Purpose,
     token: &RandomToken,
 ) -> Result<Option<TokenUse>, AppError> {
-    store::peek(&state.pool, &token.hash(), purpose, now_ms())
+    store::peek(&state.pool, &token.hash(), purpose, state.now())
         .await
         .map_err(AppError::from)
 }

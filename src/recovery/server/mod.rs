@@ -14,7 +14,6 @@ use crate::server::auth::store::{sessions, users};
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use links::{consume_link, spent_link};
 use reset::mail_reset_link;
 use store::Purpose;
@@ -30,7 +29,7 @@ pub async fn report_not_me(
     let used = consume_link(state, Purpose::NotMe, token)
         .await?
         .ok_or_else(|| spent_link("“This wasn't me”"))?;
-    let now = now_ms();
+    let now = state.now();
     let ended = if used.subject.is_empty() {
         sessions::revoke_all_except(&state.pool, &used.user_id, "", now).await?
     } else {

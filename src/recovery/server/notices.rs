@@ -10,7 +10,7 @@ use crate::server::auth::store::users;
 use crate::server::client::{ClientMeta, Origin};
 use crate::server::mail::{Mail, compose};
 use crate::server::state::AppState;
-use crate::time::{now_ms, utc_datetime};
+use crate::time::utc_datetime;
 use sqlx::Row;
 
 /// Who a security notice goes to.
@@ -44,7 +44,7 @@ pub async fn security_notice(
         recipient_name: to.name.to_string(),
         subject,
         headline,
-        when: utc_datetime(now_ms()),
+        when: utc_datetime(state.now()),
         device: origin.device.clone(),
         location: origin.location.clone(),
         ip: origin.client.ip.clone(),

@@ -17,7 +17,7 @@ use crate::server::password::score::remember_score;
 use crate::server::password::{Password, PolicyContext};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
-use crate::time::{HOUR_MS, now_ms};
+use crate::time::HOUR_MS;
 
 /// Reset requests per email address, whether or not it has an account.
 pub const RESETS_PER_EMAIL: WindowLimit = WindowLimit {
@@ -40,8 +40,10 @@ pub async fn request_reset(
     email: String,
     client: ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
-    state.hit_limit(RESETS_PER_IP, &client.ip, now).await?;
+    let now = state.now();
+    state
+        .hit_limit(RESETS_PER_IP, &client.ip_bucket(), now)
+        .await?;
     state.hit_limit(RESETS_PER_EMAIL, &email, now).await?;
     tokio::spawn(async move {
         if let Err(error) = send_password_reset(&state, &email, &client).await {
@@ -84,7 +86,7 @@ pub async fn mail_reset_link(
     client: &ClientMeta,
     reason: &str,
 ) -> Result<(), AppError> {
-    store::retire_unused(&state.pool, user_id, Purpose::PasswordReset, now_ms()).await?;
+    store::retire_unused(&state.pool, user_id, Purpose::PasswordReset, state.now()).await?;
     let url = issue_link(state, Purpose::PasswordReset, user_id, "", RESET_TTL_MS).await?;
     let mail = compose::link_mail(&LinkMail {
         to: email.to_string(),
@@ -148,7 +150,7 @@ pub async fn reset_password(
     let used = consume_link(state, Purpose::PasswordReset, token)
         .await?
         .ok_or_else(spent)?;
-    let now = now_ms();
+    let now = state.now();
     users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now)).await?;
     users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
     remember_score(state, &used.user_id, verdict.score).await;

@@ -11,7 +11,6 @@ use crate::server::client::{ClientMeta, client_ip};
 use crate::server::password::{Password, verify_password};
 use crate::server::state::AppState;
 use crate::team::server::gate::two_factor_requirement;
-use crate::time::now_ms;
 use axum::extract::ConnectInfo;
 use http::header::{SET_COOKIE, USER_AGENT};
 use http::request::Parts;
@@ -137,9 +136,10 @@ pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
 pub async fn require_user() -> Result<AuthSession, AppError> {
     let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
     let parts = request_parts()?;
+    let state = app_state()?;
     if crate::team::server::gate::held_at_gate(parts.uri.path())
         && let crate::team::TwoFactorRequirement::Enforced { .. } =
-            two_factor_requirement(&app_state()?, &session.user.id, now_ms()).await?
+            two_factor_requirement(&state, &session.user.id, state.now()).await?
     {
         return Err(AppError::TwoFactorRequired);
     }

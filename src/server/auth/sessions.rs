@@ -11,7 +11,6 @@ use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::sessions::SignInMethod;
-use crate::time::now_ms;
 use http::HeaderMap;
 
 /// `last_seen_at` is written at most this often per session.
@@ -27,7 +26,7 @@ impl AppState {
         let Some(token) = self.token_from_headers(headers) else {
             return Ok(None);
         };
-        let now = now_ms();
+        let now = self.now();
         let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash()).await? else {
             return Ok(None);
         };
@@ -58,7 +57,7 @@ impl AppState {
         auth_method: SignInMethod,
     ) -> Result<(RandomToken, String), AppError> {
         let token = RandomToken::generate();
-        let now = now_ms();
+        let now = self.now();
         let id = new_id();
         let token_hash = token.hash();
         let location = self.locate(&client.ip);
@@ -92,7 +91,7 @@ pub async fn begin_session(
     next: &str,
 ) -> Result<(), AppError> {
     if let Some(previous) = current_session().await? {
-        sessions::revoke(&state.pool, &previous.session_id, now_ms()).await?;
+        sessions::revoke(&state.pool, &previous.session_id, state.now()).await?;
     }
     let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
     set_cookie(&state.session_cookie(&token))?;
@@ -127,7 +126,7 @@ pub async fn rotate_session(
         &state.pool,
         &session.session_id,
         &token.hash(),
-        now_ms(),
+        state.now(),
         reauthenticated,
     )
     .await?;

@@ -3,7 +3,7 @@
 //! it was not the account's owner. No code, key or password ever goes in.
 
 use super::Mail;
-use crate::login_history::EventKind;
+use crate::login_history::{EventKind, Outcome};
 
 /// The product name every message carries.
 pub const PRODUCT: &str = "StatusStack";
@@ -41,8 +41,21 @@ pub struct LinkMail {
 }
 
 /// The subject and headline for events the owner is told about by email;
-/// `None` for the rest. `detail` is the event's JSON detail.
-pub fn notice_text(kind: EventKind, detail: &serde_json::Value) -> Option<(String, String)> {
+/// `None` for the rest. A change is told only when it happened; of failed
+/// attempts, only the alarms (a replayed code, the 2FA lock after a right
+/// password) are. `detail` is the event's JSON detail.
+pub fn notice_text(
+    kind: EventKind,
+    outcome: Outcome,
+    detail: &serde_json::Value,
+) -> Option<(String, String)> {
+    let alarm = matches!(
+        kind,
+        EventKind::TotpReuseRefused | EventKind::TwoFactorLockout
+    );
+    if (outcome == Outcome::Failure) != alarm {
+        return None;
+    }
     let text = |subject: &str, headline: &str| Some((subject.to_string(), headline.to_string()));
     match kind {
         EventKind::PasswordChanged => text(
@@ -115,6 +128,14 @@ pub fn notice_text(kind: EventKind, detail: &serde_json::Value) -> Option<(Strin
                     ),
                 )
             })
+        }
+        EventKind::TwoFactorLockout
+            if detail.get("purpose").and_then(serde_json::Value::as_str) == Some("sign_in") =>
+        {
+            text(
+                "Someone knows your password",
+                "Someone signed in to your account with your password, then entered wrong two-factor codes until the sign-in locked. Your second factor stopped them, but they know your password: change it on the Security page now.",
+            )
         }
         EventKind::TotpReuseRefused => text(
             "A reused authenticator code was refused",
@@ -296,15 +317,23 @@ mod tests {
 
     #[test]
     fn only_security_changes_are_mailed() {
-        assert!(notice_text(EventKind::PasswordChanged, &json!({})).is_some());
-        assert!(notice_text(EventKind::SignIn, &json!({})).is_none());
-        assert!(notice_text(EventKind::BackupCodeUsed, &json!({"remaining": 4})).is_none());
+        let ok = Outcome::Success;
+        assert!(notice_text(EventKind::PasswordChanged, ok, &json!({})).is_some());
+        assert!(
+            notice_text(EventKind::PasswordChanged, Outcome::Failure, &json!({})).is_none(),
+            "a failed change changed nothing"
+        );
+        assert!(notice_text(EventKind::SignIn, ok, &json!({})).is_none());
+        assert!(notice_text(EventKind::BackupCodeUsed, ok, &json!({"remaining": 4})).is_none());
         let (subject, _) =
-            notice_text(EventKind::BackupCodeUsed, &json!({"remaining": 1})).unwrap();
+            notice_text(EventKind::BackupCodeUsed, ok, &json!({"remaining": 1})).unwrap();
         assert_eq!(subject, "Only 1 backup code left");
-        assert!(notice_text(EventKind::ApiKeyCreated, &json!({"permission": "read"})).is_none());
+        assert!(
+            notice_text(EventKind::ApiKeyCreated, ok, &json!({"permission": "read"})).is_none()
+        );
         let (_, headline) = notice_text(
             EventKind::ApiKeyCreated,
+            ok,
             &json!({"permission": "admin", "name": "ci"}),
         )
         .unwrap();

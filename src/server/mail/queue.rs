@@ -5,7 +5,6 @@
 use super::Mail;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
@@ -146,13 +145,13 @@ pub fn backoff_ms(base: Duration, attempts: i64) -> i64 {
 /// Delivers what is due now; returns how many went out.
 pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
     let mut sent = 0;
-    for queued in due(&state.pool, now_ms()).await? {
-        if !claim(&state.pool, &queued, now_ms()).await? {
+    for queued in due(&state.pool, state.now()).await? {
+        if !claim(&state.pool, &queued, state.now()).await? {
             continue;
         }
         match state.mail.send(&queued.id, &queued.mail).await {
             Ok(()) => {
-                mark_sent(&state.pool, &queued.id, now_ms()).await?;
+                mark_sent(&state.pool, &queued.id, state.now()).await?;
                 sent += 1;
             }
             Err(error) => {
@@ -165,7 +164,7 @@ pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
                     "mail delivery failed; it stays queued"
                 );
                 let message: String = format!("{error:#}").chars().take(500).collect();
-                mark_failed(&state.pool, &queued.id, now_ms() + wait, &message).await?;
+                mark_failed(&state.pool, &queued.id, state.now() + wait, &message).await?;
             }
         }
     }
@@ -192,7 +191,7 @@ impl AppState {
         mail: &Mail,
         dedupe_key: Option<&str>,
     ) -> anyhow::Result<bool> {
-        let queued = enqueue(&self.pool, mail, dedupe_key, now_ms()).await?;
+        let queued = enqueue(&self.pool, mail, dedupe_key, self.now()).await?;
         self.mail_wakeup.notify_one();
         Ok(queued)
     }

@@ -16,8 +16,20 @@ use http::header::{ACCEPT, LOCATION, SET_COOKIE};
 use http::{HeaderValue, Method, StatusCode};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
-/// Name of the flash cookie.
-pub const FLASH_COOKIE: &str = "ss_flash";
+/// The flash cookie over plain HTTP (development).
+pub const FLASH_COOKIE_HTTP: &str = "ss_flash";
+/// Over HTTPS the `__Host-` prefix keeps a sibling subdomain from planting
+/// form-error text on our pages.
+pub const FLASH_COOKIE_HTTPS: &str = "__Host-ss_flash";
+
+/// The flash cookie's name and attributes for this deployment.
+fn flash_cookie(state: &AppState) -> (&'static str, &'static str) {
+    if state.config.public_url.https {
+        (FLASH_COOKIE_HTTPS, "; Secure")
+    } else {
+        (FLASH_COOKIE_HTTP, "")
+    }
+}
 
 /// For forms posted before the Wasm has loaded: turns the server function's
 /// outcome into a short-lived flash cookie that the page shows after the redirect.
@@ -59,13 +71,9 @@ pub async fn no_script_form_flash(
     }
     let flash = FormFlash { action, error };
     if let Ok(json) = serde_json::to_vec(&flash) {
-        let secure = if state.config.public_url.https {
-            "; Secure"
-        } else {
-            ""
-        };
+        let (name, secure) = flash_cookie(&state);
         let cookie = format!(
-            "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{secure}",
+            "{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{secure}",
             URL_SAFE_NO_PAD.encode(json)
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -85,12 +93,16 @@ pub async fn no_script_form_flash(
 
 /// Hands a page request's flash cookie to the render, which shows it once,
 /// and clears the cookie with the response.
-pub async fn page_flash(mut request: Request, next: Next) -> Response {
+pub async fn page_flash(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     let is_page =
         request.method() == Method::GET && !path.starts_with("/pkg/") && !path.starts_with("/api/");
     let Some(value) = is_page
-        .then(|| cookie_values(request.headers(), FLASH_COOKIE).next())
+        .then(|| cookie_values(request.headers(), flash_cookie(&state).0).next())
         .flatten()
     else {
         return next.run(request).await;
@@ -103,9 +115,10 @@ pub async fn page_flash(mut request: Request, next: Next) -> Response {
         request.extensions_mut().insert(flash);
     }
     let mut response = next.run(request).await;
-    response.headers_mut().append(
-        SET_COOKIE,
-        HeaderValue::from_static("ss_flash=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    let (name, secure) = flash_cookie(&state);
+    let clearing = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+    if let Ok(value) = HeaderValue::from_str(&clearing) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
     response
 }

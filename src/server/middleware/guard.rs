@@ -4,12 +4,11 @@
 //! only the set-up.
 
 use crate::error::AppError;
-use crate::ids::encode_query_component;
+use crate::ids::{encode_query_component, is_local_path};
 use crate::server::auth::{AuthSession, ResolvedSession};
 use crate::server::state::AppState;
 use crate::team::TwoFactorRequirement;
 use crate::team::server::gate::{ResolvedRequirement, two_factor_requirement};
-use crate::time::now_ms;
 use crate::two_factor::server::challenge::{CHALLENGE_PATH, challenge_from_headers};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -21,6 +20,52 @@ fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// Keeps every redirect on this site: a `Location` that is neither a local
+/// path nor this site's own origin becomes `/`. Whatever built it (a page, a
+/// server function, a proxy-supplied value), no answer sends a browser to
+/// another host.
+pub async fn local_redirects_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let mut response = next.run(request).await;
+    let Some(location) = response
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap_or("//").to_string())
+    else {
+        return response;
+    };
+    let scheme = if state.config.public_url.https {
+        "https"
+    } else {
+        "http"
+    };
+    let own_origins = [
+        Some(state.config.public_url.origin.clone()),
+        host.map(|host| format!("{scheme}://{host}")),
+    ];
+    let local = is_local_path(&location)
+        || own_origins.iter().flatten().any(|origin| {
+            location
+                .strip_prefix(origin.as_str())
+                .is_some_and(|rest| rest.is_empty() || is_local_path(rest))
+        });
+    if !local {
+        tracing::warn!(location = %location.escape_debug(), "refused a redirect to another site");
+        response
+            .headers_mut()
+            .insert(LOCATION, HeaderValue::from_static("/"));
     }
     response
 }
@@ -59,7 +104,8 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
         .path_and_query()
         .and_then(|pq| without_action_error_params(pq.as_str()))
     {
-        return see_other(&clean);
+        // `//evil.example/?__err=x` must not send the browser to another host.
+        return see_other(if is_local_path(&clean) { &clean } else { "/" });
     }
     let path = request.uri().path();
     let protected = path == "/settings"
@@ -117,7 +163,7 @@ async fn into_settings(
     next: Next,
 ) -> Response {
     if request.uri().path() != crate::team::TWO_FACTOR_SETUP_PATH {
-        match two_factor_requirement(state, &session.user.id, now_ms()).await {
+        match two_factor_requirement(state, &session.user.id, state.now()).await {
             Ok(TwoFactorRequirement::Enforced { .. }) => {
                 return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
             }

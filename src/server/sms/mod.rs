@@ -2,7 +2,6 @@
 //! leaves the machine) or a Twilio-compatible REST API.
 
 use crate::server::db::new_id;
-use crate::time::now_ms;
 use crate::two_factor::phone::normalize_e164;
 use anyhow::{Context, anyhow};
 use sqlx::AnyPool;
@@ -53,7 +52,7 @@ impl OutboxSms {
         .bind(new_id())
         .bind(to_e164)
         .bind(body)
-        .bind(now_ms())
+        .bind(crate::time::now_ms())
         .execute(&self.pool)
         .await
         .context("writing the SMS to sms_outbox failed")?;

@@ -12,7 +12,6 @@ use crate::server::auth::AuthSession;
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::{ClientMeta, device_label};
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 
@@ -22,7 +21,7 @@ pub async fn overview(
     state: &AppState,
     session: &AuthSession,
 ) -> Result<SessionsOverview, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let user = &session.user;
     let listed = live_sessions(state, &user.id, Some(&session.session_id), now).await?;
     let reviewed_at = users::sessions_reviewed_at(&state.pool, &user.id).await?;
@@ -88,7 +87,7 @@ pub async fn revoke_one(
             "This is the session you are using. Use Sign out to end it.",
         ));
     }
-    let revoked = sessions::revoke_own(&state.pool, user_id, &session_id, now_ms())
+    let revoked = sessions::revoke_own(&state.pool, user_id, &session_id, state.now())
         .await?
         .ok_or(AppError::NotFound)?;
     let (device, _) = device_label(&revoked.user_agent);
@@ -120,7 +119,7 @@ pub async fn revoke_others(
     client: &ClientMeta,
 ) -> Result<u64, AppError> {
     confirm_sudo(state, session, password, code, client).await?;
-    let now = now_ms();
+    let now = state.now();
     let (user, keep) = (&session.user.id, &session.session_id);
     let ended = match scope {
         MassRevocation::All => sessions::revoke_all_except(&state.pool, user, keep, now).await,
@@ -142,5 +141,5 @@ pub async fn revoke_others(
 
 /// Records that the user looked through the list ("Review sessions monthly").
 pub async fn mark_reviewed(state: &AppState, user_id: &str) -> Result<(), AppError> {
-    Ok(users::mark_sessions_reviewed(&state.pool, user_id, now_ms()).await?)
+    Ok(users::mark_sessions_reviewed(&state.pool, user_id, state.now()).await?)
 }

@@ -5,7 +5,6 @@ use crate::server::rest::auth::ApiCaller;
 use crate::server::rest::{ApiError, ApiResult, ErrorBody};
 use crate::server::state::AppState;
 use crate::sessions::SessionInfo;
-use crate::time::now_ms;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::routing::{delete, get};
@@ -42,7 +41,7 @@ pub async fn list_sessions(
     caller
         .require(&state, Permission::Read, "GET /api/v1/sessions")
         .await?;
-    let sessions = super::live_sessions(&state, &caller.user_id, None, now_ms()).await?;
+    let sessions = super::live_sessions(&state, &caller.user_id, None, state.now()).await?;
     Ok(Json(SessionList { sessions }))
 }
 

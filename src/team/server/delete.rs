@@ -12,7 +12,6 @@ use crate::server::state::AppState;
 use crate::team::Role;
 use crate::team::server::policy::record_key_changes;
 use crate::team::server::{my_membership, store as orgs, team_notice};
-use crate::time::now_ms;
 
 /// Deletes the caller's organization. `confirm` must be its exact name;
 /// sudo mode is checked by the server function first.
@@ -34,7 +33,7 @@ pub async fn delete_organization(
             format!("Type the organization's name, {}, to confirm.", org.name),
         ));
     }
-    let now = now_ms();
+    let now = state.now();
     let members = orgs::members(&state.pool, &org.id, now).await?;
     let mut tx = orgs::lock_team(&state.pool, &org.id).await?;
     let mut revoked = Vec::new();

@@ -17,7 +17,7 @@ use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::store::invitations::{NewInvitation, StoredInvitation};
 use crate::team::server::{managing_membership, store as orgs};
 use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
-use crate::time::{DAY_MS, now_ms, utc_datetime};
+use crate::time::{DAY_MS, utc_datetime};
 use crate::two_factor::server::active_method;
 
 /// How many invitations one organization may send a day.
@@ -127,7 +127,7 @@ pub async fn invite_member(
     if let Some(problem) = email_problem(&email) {
         return Err(AppError::validation("email", problem));
     }
-    let now = now_ms();
+    let now = state.now();
     let members = orgs::members(&state.pool, &org.id, now).await?;
     if members.iter().any(|member| member.email == email) {
         return Err(AppError::validation(
@@ -185,9 +185,10 @@ pub async fn revoke_invitation(
 ) -> Result<(), AppError> {
     let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
-    let email = orgs::invitations::revoke_invitation(&state.pool, &org.id, invitation_id, now_ms())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let email =
+        orgs::invitations::revoke_invitation(&state.pool, &org.id, invitation_id, state.now())
+            .await?
+            .ok_or(AppError::NotFound)?;
     record_team_event(
         state,
         &actor.id,
@@ -206,7 +207,7 @@ pub async fn preview_invitation(
     token: &RandomToken,
     signed_in: Option<&CurrentUser>,
 ) -> Result<InvitationPreview, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let invitation = orgs::invitations::invitation_by_token(&state.pool, &token.hash()).await?;
     if let Some(error) = unusable(invitation.as_ref(), now) {
         return Err(error);
@@ -237,7 +238,7 @@ pub async fn accept_invitation(
     token: &RandomToken,
     client: &ClientMeta,
 ) -> Result<String, AppError> {
-    let now = now_ms();
+    let now = state.now();
     let invitation = orgs::invitations::invitation_by_token(&state.pool, &token.hash()).await?;
     if let Some(error) = unusable(invitation.as_ref(), now) {
         return Err(error);

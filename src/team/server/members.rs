@@ -15,7 +15,6 @@ use crate::server::state::AppState;
 use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::{managing_membership, my_membership, team_notice};
 use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
-use crate::time::now_ms;
 use crate::two_factor::server::active_method;
 
 /// The refusal for a role that needs 2FA, given to someone without it.
@@ -42,7 +41,7 @@ pub async fn team(state: &AppState, user_id: &str) -> Result<Option<Team>, AppEr
     let Some(membership) = orgs::membership(&state.pool, user_id).await? else {
         return Ok(None);
     };
-    let now = now_ms();
+    let now = state.now();
     let org_id = &membership.organization.id;
     let manager = membership.role.manages_team();
     let members = orgs::members(&state.pool, org_id, now)
@@ -100,7 +99,8 @@ pub async fn create_organization(
 ) -> Result<(), AppError> {
     let name = clean_org_name(name).map_err(|message| AppError::validation("name", message))?;
     let org_id = new_id();
-    let created = orgs::create_with_owner(&state.pool, &org_id, &name, &user.id, now_ms()).await?;
+    let created =
+        orgs::create_with_owner(&state.pool, &org_id, &name, &user.id, state.now()).await?;
     if !created {
         return Err(AppError::validation(
             "name",
@@ -289,7 +289,7 @@ async fn take_out(
     let member = member.ok_or(AppError::NotFound)?;
     allowed(&member, owners)?;
     orgs::remove(&mut tx, org_id, user_id).await?;
-    let revoked = revoke_all_in(&mut tx, user_id, now_ms()).await?;
+    let revoked = revoke_all_in(&mut tx, user_id, state.now()).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok((member, revoked))
 }

@@ -13,7 +13,7 @@ use crate::server::mail::compose::LinkMail;
 use crate::server::state::AppState;
 use crate::team::server::{managing_membership, my_membership, store as orgs};
 use crate::team::{Organization, REMINDER_INTERVAL_MS, Role};
-use crate::time::{now_ms, utc_datetime};
+use crate::time::utc_datetime;
 use sqlx::{Any, Transaction};
 
 /// Changes the organization's name and 2FA policy (Owners only). Turning
@@ -30,7 +30,7 @@ pub async fn update_org_policy(
         return Err(AppError::Forbidden);
     }
     let before = membership.organization;
-    let now = now_ms();
+    let now = state.now();
     let was_on = before.requires_two_factor_for_all();
     let mut after = Organization {
         name: wanted.name,
@@ -83,7 +83,7 @@ pub async fn remind_about_two_factor(
 ) -> Result<usize, AppError> {
     let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
-    let now = now_ms();
+    let now = state.now();
     let members = orgs::members(&state.pool, &org.id, now).await?;
     if let Some(only) = only
         && !members.iter().any(|member| member.user_id == only)

@@ -18,7 +18,6 @@ use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::sessions::SignInMethod;
-use crate::time::now_ms;
 use crate::two_factor::{ChallengeInfo, phone};
 
 /// Where a half-signed-in browser enters its second factor.
@@ -54,7 +53,7 @@ pub async fn challenge_from_headers(
     let Some(token) = state.challenge_token_from_headers(headers) else {
         return Ok(None);
     };
-    challenges::find_challenge(&state.pool, &token.hash(), now_ms())
+    challenges::find_challenge(&state.pool, &token.hash(), state.now())
         .await
         .map_err(AppError::from)
 }
@@ -70,7 +69,7 @@ async fn current_challenge(state: &AppState) -> Result<challenges::Challenge, Ap
 /// What the challenge page shows the calling half-signed-in browser.
 pub async fn info(state: &AppState) -> Result<ChallengeInfo, AppError> {
     let challenge = current_challenge(state).await?;
-    let now = now_ms();
+    let now = state.now();
     let user = users::find_by_id(&state.pool, &challenge.user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;

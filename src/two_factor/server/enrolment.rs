@@ -17,7 +17,7 @@ use crate::server::crypto::{codes, totp};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::check_may_turn_off_two_factor;
-use crate::time::{DAY_MS, now_ms};
+use crate::time::DAY_MS;
 use crate::two_factor::{EnabledFactor, Method, PendingEnrolment, TwoFactorStatus, phone};
 
 /// How long an unfinished enrolment can be resumed.
@@ -26,7 +26,7 @@ const ENROLMENT_TTL_MS: i64 = DAY_MS;
 /// The Two-Factor section's state: the active method, or the enrolment in progress.
 pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactorStatus, AppError> {
     let user = &session.user;
-    let now = now_ms();
+    let now = state.now();
     let record = store::get(&state.pool, &user.id).await?;
     let enabled = match record.active_method() {
         Some(method) => Some(EnabledFactor {
@@ -96,7 +96,7 @@ pub async fn start(
     if record.method.is_some() {
         confirm_sudo(state, session, password, code, client).await?;
     }
-    let now = now_ms();
+    let now = state.now();
     let id = new_id();
     let sealed = match method {
         Method::Totp => Some(seal_totp(state, user_id, &totp::TotpSecret::generate())?),
@@ -127,7 +127,7 @@ pub async fn resend_sms(
     user_id: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let enrolment = enrolments::get_enrolment(&state.pool, user_id, now_ms())
+    let enrolment = enrolments::get_enrolment(&state.pool, user_id, state.now())
         .await?
         .ok_or_else(enrolment_gone)?;
     let number = enrolment.phone.as_deref().ok_or_else(enrolment_gone)?;
@@ -155,7 +155,7 @@ pub async fn confirm(
     client: &ClientMeta,
 ) -> Result<Option<Vec<String>>, AppError> {
     let user_id = &session.user.id;
-    let now = now_ms();
+    let now = state.now();
     let enrolment = enrolments::get_enrolment(&state.pool, user_id, now)
         .await?
         .ok_or_else(enrolment_gone)?;
@@ -270,7 +270,7 @@ pub async fn regenerate_backup_codes(
 ) -> Result<Vec<String>, AppError> {
     require_enabled(state, &session.user.id).await?;
     confirm_sudo(state, session, password, code, client).await?;
-    let codes = new_backup_codes(state, &session.user.id, now_ms()).await?;
+    let codes = new_backup_codes(state, &session.user.id, state.now()).await?;
     record_event(
         state,
         Some(&session.user.id),

@@ -9,7 +9,6 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::codes::generate_sms_code;
 use crate::server::rate_limit;
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use crate::two_factor::{SMS_CODE_MINUTES, SMS_RESEND_SECS};
 
 const SMS_CODE_PURPOSE: &str = "sms-code";
@@ -51,7 +50,7 @@ pub async fn send_sms_code(
     binding: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
+    let now = state.now();
     let wait = sms_resend_in(state, binding, now).await?;
     if wait > 0 {
         return Err(AppError::RateLimited {

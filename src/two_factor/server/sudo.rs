@@ -8,7 +8,6 @@ use crate::server::auth::AuthSession;
 use crate::server::auth::sessions::rotate_session;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
-use crate::time::now_ms;
 use crate::two_factor::server::verify::verify_second_factor;
 
 /// Sudo mode: passes while the session re-authenticated within the window;
@@ -21,7 +20,7 @@ pub async fn confirm_sudo(
     code: Option<String>,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let now = now_ms();
+    let now = state.now();
     let password = password.filter(|p| !p.is_empty());
     let Some(password) = password else {
         return session.require_recent_auth(now);
@@ -31,7 +30,7 @@ pub async fn confirm_sudo(
         return Err(wrong_password());
     }
     if !state
-        .verify_own_password(&session.user, &password, &client.ip, now)
+        .verify_own_password(&session.user, &password, &client.ip_bucket(), now)
         .await?
     {
         return Err(wrong_password());

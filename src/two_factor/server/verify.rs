@@ -12,7 +12,6 @@ use crate::server::crypto::{sealing, totp};
 use crate::server::rate_limit;
 use crate::server::state::AppState;
 use crate::sessions::SecondFactorUsed;
-use crate::time::now_ms;
 use crate::two_factor::server::sms::use_sms_code_for;
 use crate::two_factor::{CodeInput, Method, classify_code};
 
@@ -111,7 +110,7 @@ pub async fn accept_totp(
     code: &str,
     client: &ClientMeta,
 ) -> Result<bool, AppError> {
-    let unix_secs = (now_ms() / 1000).max(0) as u64;
+    let unix_secs = (state.now() / 1000).max(0) as u64;
     let Some(step) = totp::matching_step(secret, code, unix_secs) else {
         return Ok(false);
     };
@@ -152,7 +151,7 @@ pub async fn verify_second_factor(
             "Two-factor authentication is not turned on.",
         ));
     };
-    let now = now_ms();
+    let now = state.now();
     let attempt = state.take_code_attempt(user_id, now).await?;
     let outcome = match &input {
         CodeInput::Digits(code) => match method {

@@ -125,7 +125,7 @@ both_databases! {
         responses.push(app.call("login_history", &[("query", "range=90d")], Some(&cookie)).await.body);
         responses.push(app.get("/settings/api-keys", Some(&cookie)).await.body);
         responses.push(app.get("/settings/security", Some(&cookie)).await.body);
-        responses.push(app.get(&format!("{}?format=json&range=90d", "/settings/security/history/export"), Some(&cookie)).await.body);
+        responses.push(app.export("format=json&range=90d", Some(&cookie)).await.body);
         let logs = captured_logs();
         assert!(logs.len() < LOG_CAPTURE_LIMIT, "the log capture filled up");
         for token in &tokens {

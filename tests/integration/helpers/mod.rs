@@ -5,11 +5,14 @@ use reqwest::redirect::Policy;
 use sqlx::{AnyPool, Connection, Row};
 use statusstack::server::{config::Config, router};
 use std::collections::HashMap;
+use std::sync::Arc;
 
+mod clock;
 mod logs;
 mod wire;
 
 use logs::install_log_capture;
+pub use clock::TestClock;
 pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
 use wire::send;
 pub use wire::{Reply, encode_form};
@@ -71,6 +74,8 @@ pub struct TestApp {
     /// The server's state, for calling housekeeping directly.
     pub state: statusstack::server::state::AppState,
     pub cookie_name: &'static str,
+    /// The servers' clock: the system's, unless a test freezes or moves it.
+    pub clock: Arc<TestClock>,
     dir: std::path::PathBuf,
     postgres_db: Option<(String, String)>,
     settings: HashMap<String, String>,
@@ -138,7 +143,8 @@ impl TestApp {
         for (k, v) in extra {
             settings.insert(k.to_string(), v.to_string());
         }
-        let (state, https) = start_server(listener, &settings).await;
+        let clock = Arc::new(TestClock::default());
+        let (state, https) = start_server(listener, &settings, &clock).await;
         let pool = state.pool.clone();
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
@@ -152,6 +158,7 @@ impl TestApp {
             http,
             pool,
             state,
+            clock,
             cookie_name: if https {
                 "__Host-ss_session"
             } else {
@@ -179,7 +186,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut settings = self.settings.clone();
         settings.insert("BIND_ADDR".into(), addr.to_string());
-        start_server(listener, &settings).await;
+        start_server(listener, &settings, &self.clock).await;
         format!("http://{addr}")
     }
 
@@ -270,6 +277,17 @@ impl TestApp {
             );
         }
         send(request.headers(all), cookie).await
+    }
+
+    /// Downloads the Login History export as the page's own link does (a
+    /// same-origin navigation); `query` is everything after the `?`.
+    pub async fn export(&self, query: &str, cookie: Option<&str>) -> Reply {
+        let url = format!("{}/settings/security/history/export?{query}", self.base);
+        send(
+            self.http.get(url).header("sec-fetch-site", "same-origin"),
+            cookie,
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
@@ -371,10 +389,12 @@ impl Drop for TestApp {
 async fn start_server(
     listener: tokio::net::TcpListener,
     settings: &HashMap<String, String>,
+    clock: &Arc<TestClock>,
 ) -> (statusstack::server::state::AppState, bool) {
     let config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
     let https = config.public_url.https;
-    let state = router::build_state(config).await.expect("server state");
+    let mut state = router::build_state(config).await.expect("server state");
+    state.clock = clock.clone();
     let served = state.clone();
     tokio::spawn(async move {
         let _ = router::serve(listener, served).await;
