@@ -203,7 +203,7 @@ async fn outbox_stores_the_message() {
     sqlx::query(table).execute(&pool).await.unwrap();
     let sender = build_sender(SmsSettings::Outbox, pool.clone()).unwrap();
     assert_eq!(sender.name(), "outbox");
-    let before = now_ms();
+    let before = crate::time::now_ms();
     sender.send("+14155550123", CODE_TEXT).await.unwrap();
     let query = "SELECT id, to_number, body, created_at FROM sms_outbox";
     let rows: Vec<(String, String, String, i64)> =
@@ -213,5 +213,5 @@ async fn outbox_stores_the_message() {
     };
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     assert_eq!((to.as_str(), body.as_str()), ("+14155550123", CODE_TEXT));
-    assert!((before..=now_ms()).contains(created_at));
+    assert!((before..=crate::time::now_ms()).contains(created_at));
 }
