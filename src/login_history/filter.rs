@@ -178,7 +178,7 @@ impl HistoryFilter {
     /// The time window `[from, to)` in Unix ms for `now`.
     pub fn window(&self, now: i64) -> (i64, i64) {
         let days = |n: i64| now - n * DAY_MS;
-        match self.range {
+        let (start, end) = match self.range {
             Range::Day => (days(1), now + 1),
             Range::Week => (days(7), now + 1),
             Range::Month => (days(30), now + 1),
@@ -187,6 +187,27 @@ impl HistoryFilter {
                 self.from_day.unwrap_or(0) * DAY_MS,
                 (self.to_day.unwrap_or(0) + 1) * DAY_MS,
             ),
+        };
+        (start, end.min(now + 1))
+    }
+
+    /// Refuses a custom range outside the days the history keeps (the last
+    /// `retention_days` up to today), so no request asks for more than that.
+    pub fn check_range(&self, now: i64, retention_days: i64) -> Result<(), String> {
+        if self.range != Range::Custom {
+            return Ok(());
+        }
+        let today = now.div_euclid(DAY_MS);
+        let first = today - retention_days + 1;
+        let inside = |day: Option<i64>| day.is_none_or(|day| (first..=today).contains(&day));
+        if inside(self.from_day) && inside(self.to_day) {
+            Ok(())
+        } else {
+            Err(format!(
+                "The Login History keeps {retention_days} days: choose dates from {} to {}.",
+                iso_date(first * DAY_MS),
+                iso_date(today * DAY_MS)
+            ))
         }
     }
 

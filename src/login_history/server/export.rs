@@ -64,7 +64,7 @@ async fn start_export(
     let filter = HistoryFilter::from_query(query)
         .map_err(|message| AppError::validation("filter", message))?;
     let now = state.now();
-    let window = filter.window(now);
+    let window = super::checked_window(state, &filter, now)?;
     let peer = request
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

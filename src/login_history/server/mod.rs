@@ -11,6 +11,7 @@ use super::{DayBucket, EventKind, EventRow, HistoryPage, Outcome};
 use crate::error::AppError;
 use crate::server::client::device_label;
 use crate::server::state::AppState;
+use crate::time::DAY_MS;
 use store::history;
 use store::history::StoredEvent;
 
@@ -23,7 +24,7 @@ pub async fn history_page(
     with_chart: bool,
 ) -> Result<HistoryPage, AppError> {
     let now = state.now();
-    let window = filter.window(now);
+    let window = checked_window(state, &filter, now)?;
     let pool = &state.pool;
     // One extra row tells whether a further page exists in the direction read.
     let mut rows = history::page(
@@ -85,6 +86,22 @@ pub async fn history_page(
         older,
         window,
     })
+}
+
+/// The filter's time window, refused with a clear message when a custom
+/// range reaches past the days the history keeps; presets never start
+/// before them either, so no window holds more days than that.
+pub fn checked_window(
+    state: &AppState,
+    filter: &HistoryFilter,
+    now: i64,
+) -> Result<(i64, i64), AppError> {
+    let retention_days = state.config.event_retention_ms / DAY_MS;
+    filter
+        .check_range(now, retention_days)
+        .map_err(|message| AppError::validation("filter", message))?;
+    let (start, end) = filter.window(now);
+    Ok((start.max(now - state.config.event_retention_ms), end))
 }
 
 /// Every day of the window, with zero for days without events.
