@@ -23,6 +23,10 @@ pub enum AppError {
     ReauthRequired,
     /// The caller is not signed in (or the session ended).
     Unauthenticated,
+    /// The server is too busy for this now; try again after this many seconds.
+    Unavailable {
+        retry_after: u64,
+    },
     NotFound,
     Forbidden,
     /// The caller's organization requires two-factor authentication and the
@@ -75,6 +79,10 @@ impl fmt::Display for AppError {
                 write!(f, "Please confirm your password to continue.")
             }
             AppError::Unauthenticated => write!(f, "Please sign in to continue."),
+            AppError::Unavailable { retry_after } => write!(
+                f,
+                "The server is busy right now. Try again in {retry_after} seconds."
+            ),
             AppError::NotFound => write!(f, "Not found."),
             AppError::Forbidden => write!(f, "You do not have permission to do that."),
             AppError::TwoFactorRequired => write!(
@@ -105,6 +113,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

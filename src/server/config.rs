@@ -40,6 +40,10 @@ directory is read first, if present):
                          (default 400)
   API_RATE_LIMIT_PER_MINUTE  requests each API key may make per minute, shared by all
                          instances, 1-10000000 (default 600)
+  PASSWORD_HASH_THREADS  password hashes (argon2id) computed at once, 1-64 (default:
+                         one less than the CPUs, at least 1)
+  PASSWORD_HASH_QUEUE    hashes that may wait for a slot before requests get 503,
+                         0-1000 (default 8 per thread)
   MAIL_PROVIDER          outbox (default: messages are written as .eml files under
                          DATA_DIR/outbox and logged, never delivered) or smtp
   MAIL_FROM              sender, e.g. \"StatusStack <security@example.com>\"
@@ -122,6 +126,10 @@ pub struct Config {
     pub sms: crate::server::sms::SmsSettings,
     /// Requests per minute each API key may make.
     pub api_rate_limit_per_minute: i64,
+    /// Password hashes computed at once (`PASSWORD_HASH_THREADS`).
+    pub password_hash_threads: usize,
+    /// Password hashes that may wait for a slot before 503 (`PASSWORD_HASH_QUEUE`).
+    pub password_hash_queue: usize,
     /// Where mail goes: the outbox under DATA_DIR or SMTP.
     pub mail: crate::server::mail::MailSettings,
 }
@@ -172,6 +180,8 @@ impl Config {
                 "SESSION_IDLE_DAYS: must not exceed SESSION_ABSOLUTE_DAYS".into(),
             ));
         }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        let hash_threads = number_setting(lookup, "PASSWORD_HASH_THREADS", (cpus - 1).max(1), 1..=64)?;
         Ok(Config {
             geoip_db: geoip_db(lookup)?,
             trust_proxy_headers: flag_setting(lookup, "TRUST_PROXY_HEADERS", false)?,
@@ -183,6 +193,9 @@ impl Config {
                 600,
                 1..=10_000_000,
             )?,
+            password_hash_threads: hash_threads as usize,
+            password_hash_queue: number_setting(lookup, "PASSWORD_HASH_QUEUE", 8 * hash_threads, 0..=1000)?
+                as usize,
             mail: mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms: sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             database_url,

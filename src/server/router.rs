@@ -46,6 +46,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         mail: crate::server::mail::build_sender(&config.mail, &config.data_dir)?,
         mail_wakeup: Arc::default(),
         clock: Arc::new(crate::server::clock::SystemClock),
+        password_gate: Arc::new(crate::server::password::gate::HashGate::new(
+            config.password_hash_threads,
+            config.password_hash_queue,
+        )),
         geo,
         pool,
         config: Arc::new(config),

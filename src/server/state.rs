@@ -22,6 +22,8 @@ pub struct AppState {
     pub mail: Arc<dyn crate::server::mail::MailSender>,
     /// Wakes the mail worker when a message is queued.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// The slots argon2 runs in.
+    pub password_gate: Arc<crate::server::password::gate::HashGate>,
     /// The time every window, expiry and lockout is measured by.
     pub clock: Arc<dyn crate::server::clock::Clock>,
 }

@@ -80,7 +80,7 @@ pub async fn sign_up(
     {
         return Err(duplicate_email());
     }
-    let hash = password::hash_password(account.password).await?;
+    let hash = password::hash_password(&state.password_gate, account.password).await?;
     let user = CurrentUser {
         id: new_id(),
         name: account.name,
@@ -185,8 +185,7 @@ pub async fn change_password(
     if let Some(problem) = verdict.problem {
         return Err(AppError::validation("new_password", problem));
     }
-    state.clear_sign_in_failures(&user.email).await?;
-    let hash = password::hash_password(new_password).await?;
+    let hash = password::hash_password(&state.password_gate, new_password).await?;
     users::update_password_hash(&state.pool, &user.id, &hash, Some(now)).await?;
     password::score::remember_score(state, &user.id, verdict.score).await;
     let ended =

@@ -12,7 +12,7 @@ use crate::server::auth::store::users::UserWithHash;
 use crate::server::client::ClientMeta;
 use crate::server::password::Password;
 use crate::server::state::AppState;
-use crate::server::{password, rate_limit};
+use crate::server::password;
 use crate::sessions::SignInMethod;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::challenge::start_sign_in_challenge;
@@ -36,23 +36,19 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     let now = state.now();
     let email = &credentials.email;
-    state
-        .check_limit(
-            rate_limit::SIGN_IN_FAILURES_PER_IP,
-            &client.ip_bucket(),
-            now,
-        )
+    // Counted before the password is checked, so parallel guesses share one budget.
+    let attempt = state
+        .take_password_attempt(email, &client.ip_bucket(), now)
         .await?;
-    state.check_sign_in_backoff(email, now).await?;
     let account = users::find_by_email(&state.pool, email).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
     let matches =
-        password::verify_password(Password::new(&credentials.password), stored_hash).await?;
+        password::verify_password(&state.password_gate, Password::new(&credentials.password), stored_hash).await?;
     let account = match account {
         Some(account) if matches => account,
         unmatched => {
             let known = unmatched.as_ref().map(|a| a.user.id.as_str());
-            return Err(refuse(state, email, known, client, now).await?);
+            return Err(refuse(state, known, attempt, client).await?);
         }
     };
     let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
@@ -60,9 +56,11 @@ pub async fn sign_in(
         // Answered like a wrong password, so the reply never confirms that
         // the password was right; the owner gets a fresh reset link instead.
         mail_reset_link_once(state, &account, client).await?;
-        return Err(refuse(state, email, Some(&account.user.id), client, now).await?);
+        return Err(refuse(state, Some(&account.user.id), attempt, client).await?);
     }
-    state.clear_sign_in_failures(email).await?;
+    state
+        .password_accepted(email, &client.ip_bucket(), now)
+        .await?;
     password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;
@@ -80,18 +78,15 @@ pub async fn sign_in(
     .await
 }
 
-/// Counts a failed sign-in against the email and the IP, records it, and
-/// gives the one answer every failure gets.
+/// Records a failed sign-in (already counted as attempt `attempt` of its
+/// run) and gives the one answer every failure gets.
 async fn refuse(
     state: &AppState,
-    email: &str,
     user_id: Option<&str>,
+    attempt: i64,
     client: &ClientMeta,
-    now: i64,
 ) -> Result<AppError, AppError> {
-    let failures = state
-        .record_sign_in_failure(email, &client.ip_bucket(), now)
-        .await?;
+    let failures = attempt;
     let reason = if user_id.is_some() {
         "wrong_password"
     } else {
@@ -116,7 +111,7 @@ async fn upgrade_hash(
     password: &str,
 ) -> Result<(), AppError> {
     if password::needs_rehash(&account.password_hash) {
-        let fresh = password::hash_password(Password::new(password)).await?;
+        let fresh = password::hash_password(&state.password_gate, Password::new(password)).await?;
         users::update_password_hash(&state.pool, &account.user.id, &fresh, None).await?;
     }
     Ok(())

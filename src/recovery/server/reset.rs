@@ -145,7 +145,7 @@ pub async fn reset_password(
     if let Some(problem) = verdict.problem {
         return Err(AppError::validation("new_password", problem));
     }
-    let hash = password::hash_password(new_password).await?;
+    let hash = password::hash_password(&state.password_gate, new_password).await?;
     // Only now is the link used up: a refused password leaves it working.
     let used = consume_link(state, Purpose::PasswordReset, token)
         .await?
@@ -154,7 +154,7 @@ pub async fn reset_password(
     users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now)).await?;
     users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
     remember_score(state, &used.user_id, verdict.score).await;
-    state.clear_sign_in_failures(&account.user.email).await?;
+    state.clear_password_attempts(&account.user.email).await?;
     let ended = if sign_out_everywhere {
         sessions::revoke_all_except(&state.pool, &used.user_id, "", now).await?
     } else {

@@ -46,7 +46,7 @@ impl AuthSession {
 
 impl AppState {
     /// Checks the signed-in user's own password (password change, sudo mode)
-    /// under the same back-off as sign-in; a wrong one counts as a failed sign-in.
+    /// under the same budget as sign-in: the attempt counts before the check.
     pub async fn verify_own_password(
         &self,
         user: &CurrentUser,
@@ -54,13 +54,15 @@ impl AppState {
         ip: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        self.check_sign_in_backoff(&user.email, now).await?;
+        self.take_password_attempt(&user.email, ip, now).await?;
         let stored = users::find_by_id(&self.pool, &user.id)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let matches = verify_password(Password::new(password), Some(stored.password_hash)).await?;
-        if !matches {
-            self.record_sign_in_failure(&user.email, ip, now).await?;
+        let password = Password::new(password);
+        let matches =
+            verify_password(&self.password_gate, password, Some(stored.password_hash)).await?;
+        if matches {
+            self.password_accepted(&user.email, ip, now).await?;
         }
         Ok(matches)
     }

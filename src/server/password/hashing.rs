@@ -1,6 +1,8 @@
 //! argon2id hashing at (at least) the OWASP parameters, off the async runtime.
 
 use super::Password;
+use super::gate::HashGate;
+use crate::error::AppError;
 use anyhow::Context;
 use argon2::password_hash::SaltString;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
@@ -34,22 +36,26 @@ fn hash_blocking(password: &str) -> anyhow::Result<PasswordHashText> {
 static DUMMY_HASH: LazyLock<Option<PasswordHashText>> =
     LazyLock::new(|| hash_blocking(&uuid::Uuid::now_v7().to_string()).ok());
 
-/// Hashes a new password on the blocking pool.
+/// Hashes a new password on the blocking pool, through `gate`.
 #[tracing::instrument(skip_all)]
-pub async fn hash_password(password: Password) -> anyhow::Result<PasswordHashText> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
+pub async fn hash_password(gate: &HashGate, password: Password) -> Result<PasswordHashText, AppError> {
+    let _slot = gate.enter().await?;
+    let hash = tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
         .await
-        .context("Failed to join the hashing task")?
+        .context("Failed to join the hashing task")??;
+    Ok(hash)
 }
 
 /// Checks a password against a stored hash, or against a dummy hash when there
 /// is none (unknown account), so timing does not reveal which.
 #[tracing::instrument(skip_all)]
 pub async fn verify_password(
+    gate: &HashGate,
     password: Password,
     stored: Option<PasswordHashText>,
-) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+) -> Result<bool, AppError> {
+    let _slot = gate.enter().await?;
+    let verdict = tokio::task::spawn_blocking(move || {
         let is_real = stored.is_some();
         let Some(hash) = stored.or_else(|| DUMMY_HASH.clone()) else {
             anyhow::bail!("dummy hash unavailable");
@@ -62,7 +68,8 @@ pub async fn verify_password(
         Ok(is_real && matches)
     })
     .await
-    .context("Failed to join the verification task")?
+    .context("Failed to join the verification task")??;
+    Ok(verdict)
 }
 
 /// True when the stored hash was made with weaker settings than today's, so
@@ -84,9 +91,14 @@ pub fn needs_rehash(stored: &PasswordHashText) -> bool {
 mod tests {
     use super::*;
 
+    fn gate() -> HashGate {
+        HashGate::new(1, 4)
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_use_owasp_parameters() {
-        let hash = hash_password(Password::new("correct horse battery staple"))
+        let gate = gate();
+        let hash = hash_password(&gate, Password::new("correct horse battery staple"))
             .await
             .unwrap();
         assert!(
@@ -97,6 +109,7 @@ mod tests {
         assert!(!needs_rehash(&hash));
         assert!(
             verify_password(
+                &gate,
                 Password::new("correct horse battery staple"),
                 Some(hash.clone())
             )
@@ -104,7 +117,7 @@ mod tests {
             .unwrap()
         );
         assert!(
-            !verify_password(Password::new("correct horse battery stapl"), Some(hash))
+            !verify_password(&gate, Password::new("correct horse battery stapl"), Some(hash))
                 .await
                 .unwrap()
         );
@@ -113,7 +126,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_accounts_never_verify() {
         assert!(
-            !verify_password(Password::new("anything at all"), None)
+            !verify_password(&gate(), Password::new("anything at all"), None)
                 .await
                 .unwrap()
         );

@@ -2,6 +2,7 @@
 //! the strength score the checkup shows, recorded whenever a password is
 //! seen in clear.
 
+pub mod gate;
 pub mod hashing;
 pub mod policy;
 pub mod score;

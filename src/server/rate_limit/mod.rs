@@ -16,8 +16,8 @@ pub struct WindowLimit {
     pub window_ms: i64,
 }
 
-/// Failed sign-ins from one IP address.
-pub const SIGN_IN_FAILURES_PER_IP: WindowLimit = WindowLimit {
+/// Wrong passwords from one address (an IPv6 /64).
+pub const SIGN_IN_ATTEMPTS_PER_IP: WindowLimit = WindowLimit {
     name: "sign-in-ip",
     limit: 50,
     window_ms: 15 * 60 * 1000,
@@ -38,7 +38,7 @@ pub const STRENGTH_CHECKS_PER_IP: WindowLimit = WindowLimit {
 /// Consecutive failed sign-ins per email, for the back-off.
 const SIGN_IN_EMAIL_BUCKET: &str = "sign-in-email";
 
-/// Consecutive failures on one email before back-off starts.
+/// Attempts in a row on one email before back-off starts.
 pub const FREE_FAILURES: i64 = 5;
 const FIRST_BACKOFF_MS: i64 = 30 * 1000;
 const MAX_BACKOFF_MS: i64 = 60 * 60 * 1000;
@@ -114,43 +114,39 @@ impl AppState {
         }
     }
 
-    /// Refuses a sign-in attempt for an email that is backing off.
-    pub async fn check_sign_in_backoff(&self, email: &str, now: i64) -> Result<(), AppError> {
-        let counter =
-            rate_limits::get(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email)).await?;
-        if let Some(counter) = counter {
-            let until = counter.updated_at + backoff_ms(counter.hits);
-            if until > now {
-                return Err(AppError::RateLimited {
-                    retry_after: retry_after_secs(until, now),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts a failed sign-in against the email and the IP address.
-    pub async fn record_sign_in_failure(
+    /// Takes one password attempt for `email` from `ip`, before the password
+    /// is checked: counted against the address's window and the email's
+    /// back-off at once, so parallel guesses share one budget. Returns the
+    /// attempt's number in the email's run of attempts without a right password.
+    pub async fn take_password_attempt(
         &self,
         email: &str,
         ip: &str,
         now: i64,
     ) -> Result<i64, AppError> {
-        let failures = rate_limits::hit_consecutive(
-            &self.pool,
-            &self.bucket(SIGN_IN_EMAIL_BUCKET, email),
-            now,
-        )
-        .await?;
-        self.count_hit(SIGN_IN_FAILURES_PER_IP, ip, now).await?;
-        Ok(failures)
+        self.hit_limit(SIGN_IN_ATTEMPTS_PER_IP, ip, now).await?;
+        let bucket = self.bucket(SIGN_IN_EMAIL_BUCKET, email);
+        match rate_limits::take_backoff_attempt(&self.pool, &bucket, now, backoff_ms).await? {
+            Ok(attempt) => Ok(attempt),
+            Err(until) => Err(AppError::RateLimited {
+                retry_after: retry_after_secs(until, now),
+            }),
+        }
     }
 
-    /// A successful sign-in ends the email's back-off.
-    pub async fn clear_sign_in_failures(&self, email: &str) -> Result<(), AppError> {
-        rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email))
-            .await
-            .map_err(AppError::from)
+    /// Ends the email's run of attempts (a password reset through its link).
+    pub async fn clear_password_attempts(&self, email: &str) -> Result<(), AppError> {
+        Ok(rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email)).await?)
+    }
+
+    /// A right password ends the email's run and gives the address its
+    /// attempt back: the per-address window counts wrong passwords only.
+    pub async fn password_accepted(&self, email: &str, ip: &str, now: i64) -> Result<(), AppError> {
+        rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email)).await?;
+        let window_start = now - now.rem_euclid(SIGN_IN_ATTEMPTS_PER_IP.window_ms);
+        let bucket = self.bucket(SIGN_IN_ATTEMPTS_PER_IP.name, ip);
+        rate_limits::add_in_window(&self.pool, &bucket, window_start, -1, now).await?;
+        Ok(())
     }
 }
 

@@ -132,3 +132,53 @@ pub async fn take_attempt(
     .context("Failed to count an attempt")?;
     Ok((row.try_get("hits")?, row.try_get("updated_at")?))
 }
+
+/// Takes one attempt from a run that backs off: refused (with the time it
+/// may go on) while `updated_at + backoff(hits)` is still ahead, otherwise
+/// counted. The count moves by compare-and-swap, so of parallel attempts
+/// each sees the count the one before it left: a burst gets no more tries
+/// than attempts made one at a time would.
+pub async fn take_backoff_attempt(
+    pool: &AnyPool,
+    bucket: &str,
+    now: i64,
+    backoff: impl Fn(i64) -> i64,
+) -> anyhow::Result<Result<i64, i64>> {
+    // A few rounds settle any realistic burst; past them, refuse briefly.
+    for _ in 0..16 {
+        let Some(counter) = get(pool, bucket).await? else {
+            let inserted = sqlx::query(
+                "INSERT INTO rate_limits (bucket, hits, window_start, updated_at)
+                 VALUES ($1, 1, $2, $2) ON CONFLICT (bucket) DO NOTHING",
+            )
+            .bind(bucket)
+            .bind(now)
+            .execute(pool)
+            .await
+            .context("Failed to start an attempt count")?;
+            if inserted.rows_affected() == 1 {
+                return Ok(Ok(1));
+            }
+            continue;
+        };
+        let until = counter.updated_at + backoff(counter.hits);
+        if until > now {
+            return Ok(Err(until));
+        }
+        let swapped = sqlx::query(
+            "UPDATE rate_limits SET hits = hits + 1, updated_at = $2
+             WHERE bucket = $1 AND hits = $3 AND updated_at = $4",
+        )
+        .bind(bucket)
+        .bind(now)
+        .bind(counter.hits)
+        .bind(counter.updated_at)
+        .execute(pool)
+        .await
+        .context("Failed to count an attempt")?;
+        if swapped.rows_affected() == 1 {
+            return Ok(Ok(counter.hits + 1));
+        }
+    }
+    Ok(Err(now + 1000))
+}

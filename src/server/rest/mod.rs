@@ -109,6 +109,10 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated | AppError::InvalidCredentials => {
                 ApiError::unauthorized(message, Some("invalid_token"))
             }
+            AppError::Unavailable { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(status, "unavailable", message)
+            },
             AppError::Internal => ApiError::new(status, "internal", message),
         }
     }

@@ -21,8 +21,9 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 }
 
 /// Starts setting up a method: a new authenticator secret, or a phone number
-/// that gets a code by SMS. Switching method or number while 2FA is on needs
-/// sudo mode (`password`, and `code` from the current factor).
+/// that gets a code by SMS. Needs sudo mode (`password`, and `code` from the
+/// current factor when 2FA is on); the set-up belongs to this session and
+/// lasts 15 minutes.
 #[server(endpoint = "start_two_factor_enrolment")]
 pub async fn start_enrolment(
     method: String,
@@ -50,7 +51,7 @@ pub async fn start_enrolment(
 #[server(endpoint = "resend_two_factor_enrolment_sms")]
 pub async fn resend_enrolment_sms() -> Result<(), AppError> {
     let session = require_user().await?;
-    enrolment::resend_sms(&app_state()?, &session.user.id, &client_meta()?).await
+    enrolment::resend_sms(&app_state()?, &session, &client_meta()?).await
 }
 
 /// Finishes the enrolment with a code from the new factor; only then is 2FA

@@ -17,11 +17,12 @@ use crate::server::crypto::{codes, totp};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::check_may_turn_off_two_factor;
-use crate::time::DAY_MS;
+use crate::time::MINUTE_MS;
 use crate::two_factor::{EnabledFactor, Method, PendingEnrolment, TwoFactorStatus, phone};
 
-/// How long an unfinished enrolment can be resumed.
-const ENROLMENT_TTL_MS: i64 = DAY_MS;
+/// How long an unfinished enrolment can be resumed (its secret stays
+/// readable through the status until then, to this session only).
+const ENROLMENT_TTL_MS: i64 = 15 * MINUTE_MS;
 
 /// The Two-Factor section's state: the active method, or the enrolment in progress.
 pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactorStatus, AppError> {
@@ -37,7 +38,7 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
         }),
         None => None,
     };
-    let pending = match enrolments::get_enrolment(&state.pool, &user.id, now).await? {
+    let pending = match enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now).await? {
         Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),
         None => None,
     };
@@ -80,8 +81,8 @@ async fn pending_view(
 }
 
 /// Starts setting up `method`: a new authenticator secret, or `phone` (E.164)
-/// that gets a code by SMS. Switching method or number while 2FA is on needs
-/// sudo mode.
+/// that gets a code by SMS. Always in sudo mode: a stolen session must not
+/// enrol its own authenticator or phone, the first time or any other.
 pub async fn start(
     state: &AppState,
     session: &AuthSession,
@@ -92,10 +93,7 @@ pub async fn start(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let user_id = &session.user.id;
-    let record = store::get(&state.pool, user_id).await?;
-    if record.method.is_some() {
-        confirm_sudo(state, session, password, code, client).await?;
-    }
+    confirm_sudo(state, session, password, code, client).await?;
     let now = state.now();
     let id = new_id();
     let sealed = match method {
@@ -108,6 +106,7 @@ pub async fn start(
     enrolments::put_enrolment(
         &state.pool,
         user_id,
+        &session.session_id,
         &enrolments::Enrolment {
             id,
             method,
@@ -124,10 +123,11 @@ pub async fn start(
 /// Sends the enrolment's SMS code again (after the countdown), replacing the old one.
 pub async fn resend_sms(
     state: &AppState,
-    user_id: &str,
+    session: &AuthSession,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let enrolment = enrolments::get_enrolment(&state.pool, user_id, state.now())
+    let user_id = &session.user.id;
+    let enrolment = enrolments::get_enrolment(&state.pool, user_id, &session.session_id, state.now())
         .await?
         .ok_or_else(enrolment_gone)?;
     let number = enrolment.phone.as_deref().ok_or_else(enrolment_gone)?;
@@ -156,7 +156,7 @@ pub async fn confirm(
 ) -> Result<Option<Vec<String>>, AppError> {
     let user_id = &session.user.id;
     let now = state.now();
-    let enrolment = enrolments::get_enrolment(&state.pool, user_id, now)
+    let enrolment = enrolments::get_enrolment(&state.pool, user_id, &session.session_id, now)
         .await?
         .ok_or_else(enrolment_gone)?;
     let method = enrolment.method;

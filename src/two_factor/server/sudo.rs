@@ -35,7 +35,6 @@ pub async fn confirm_sudo(
     {
         return Err(wrong_password());
     }
-    state.clear_sign_in_failures(&session.user.email).await?;
     let record = store::get(&state.pool, &session.user.id).await?;
     if record.method.is_some() {
         let code = code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {

@@ -124,7 +124,9 @@ fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions) -> impl IntoVi
 #[component]
 fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -> impl IntoView {
     let error = action_error(actions.start);
-    let needs_sudo = factor.is_some() && sudo;
+    // Every set-up asks for the password (and the current factor) unless
+    // this session confirmed it within the last few minutes.
+    let needs_sudo = sudo;
     view! {
         {move || form_level_error(error.get()).map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
         <div class="grid gap-4 lg:grid-cols-2">

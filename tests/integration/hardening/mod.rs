@@ -6,6 +6,7 @@ mod history;
 mod notices;
 mod requests;
 mod sudo;
+mod throttling;
 
 use crate::helpers::*;
 use crate::two_factor::enable_totp;

@@ -70,4 +70,57 @@ both_databases! {
         assert!(mail.contains("signed in with only your password"), "{mail}");
         assert!(mail.contains("Local network (127.0.0.1)"), "names the session: {mail}");
     }
+
+    /// ASVS 5.0 6.3.x, 7.5.1: turning 2FA on the first time needs sudo mode
+    /// too, or a weeks-old stolen session would enrol the thief's
+    /// authenticator (and get the backup codes) and lock the owner out.
+    async fn a_stale_session_cannot_enrol_a_second_factor(app) {
+        let stolen = app.sign_up("Gil", "gil@example.com", STRONG_PASSWORD).await;
+        age_sudo_windows(&app).await;
+        for args in [vec![("method", "totp")], vec![("method", "sms"), ("phone", "+14155550123")]] {
+            let reply = app.call("start_two_factor_enrolment", &args, Some(&stolen)).await;
+            assert_eq!(reply.error(), Some(AppError::ReauthRequired), "{args:?}: {}", reply.body);
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM two_factor_enrolments").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_outbox").await, 0, "no text went out");
+        let mut owner = stolen.clone();
+        let reply = app
+            .call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut owner)
+            .await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+    }
+
+    /// ASVS 5.0 6.3.x: a set-up in progress belongs to the session that
+    /// started it: another session neither reads its secret nor finishes it,
+    /// and after 15 minutes it is gone.
+    async fn a_pending_enrolment_is_bound_to_its_session_and_expires(app) {
+        let owner = app.sign_up("Hal", "hal@example.com", STRONG_PASSWORD).await;
+        let other = app.sign_in("hal@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
+        let reply = app.call("start_two_factor_enrolment", &[("method", "totp")], Some(&owner)).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let mine: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&owner)).await.body).unwrap();
+        let secret = mine["pending"]["manual_key"].as_str().expect("the owner sees the key").to_string();
+        let theirs = app.call("two_factor_status", &[], Some(&other)).await;
+        assert!(!theirs.body.contains(&secret), "another session never sees the secret");
+        let theirs: serde_json::Value = serde_json::from_str(&theirs.body).unwrap();
+        assert!(theirs["pending"].is_null());
+        let secret = crate::two_factor::decode_base32(&secret);
+        let code = statusstack::server::crypto::totp::code_at_step(&secret, (now() / 30_000) as u64, 6);
+        let stolen = app.call("confirm_two_factor_enrolment", &[("code", &code)], Some(&other)).await;
+        assert!(matches!(stolen.error(), Some(AppError::Validation { ref message, .. }) if message.contains("expired")), "{}", stolen.body);
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE two_factor_method IS NOT NULL").await, 0);
+        app.clock.advance(16 * 60 * 1000);
+        let later: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&owner)).await.body).unwrap();
+        assert!(later["pending"].is_null(), "15 minutes later the set-up is gone");
+        let late = code_in(&secret, &app);
+        let reply = app.call("confirm_two_factor_enrolment", &[("code", &late)], Some(&owner)).await;
+        assert!(matches!(reply.error(), Some(AppError::Validation { .. })), "{}", reply.body);
+    }
+}
+
+/// The authenticator's code at the servers' clock.
+fn code_in(secret: &[u8], app: &TestApp) -> String {
+    use statusstack::server::clock::Clock;
+    let step = (app.clock.now_ms() / 30_000) as u64;
+    statusstack::server::crypto::totp::code_at_step(secret, step, 6)
 }

@@ -18,7 +18,7 @@ fn now_step() -> u64 {
     (statusstack::time::now_ms() / 1000 / 30) as u64
 }
 
-fn decode_base32(text: &str) -> Vec<u8> {
+pub fn decode_base32(text: &str) -> Vec<u8> {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut bits, mut value, mut out) = (0u32, 0u32, Vec::new());
     for c in text.bytes().filter(|c| *c != b' ') {

@@ -1,4 +1,6 @@
-//! `two_factor_enrolments`: a method being set up, not yet verified.
+//! `two_factor_enrolments`: a method being set up, not yet verified. An
+//! enrolment belongs to the session that started it: no other session (a
+//! stolen one) sees its secret or finishes it.
 
 use crate::server::db::parsed;
 use crate::two_factor::Method;
@@ -15,19 +17,21 @@ pub struct Enrolment {
     pub expires_at: i64,
 }
 
-/// Starts (or restarts) the user's enrolment; a previous one is replaced.
+/// Starts (or restarts) the user's enrolment in `session_id`; a previous
+/// one, of any session, is replaced.
 pub async fn put_enrolment(
     pool: &AnyPool,
     user_id: &str,
+    session_id: &str,
     enrolment: &Enrolment,
     now: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO two_factor_enrolments
-             (user_id, id, method, totp_secret_sealed, phone, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+             (user_id, id, method, totp_secret_sealed, phone, created_at, expires_at, session_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (user_id) DO UPDATE SET id = $2, method = $3, totp_secret_sealed = $4,
-             phone = $5, created_at = $6, expires_at = $7",
+             phone = $5, created_at = $6, expires_at = $7, session_id = $8",
     )
     .bind(user_id)
     .bind(&enrolment.id)
@@ -36,24 +40,27 @@ pub async fn put_enrolment(
     .bind(&enrolment.phone)
     .bind(now)
     .bind(enrolment.expires_at)
+    .bind(session_id)
     .execute(pool)
     .await
     .context("Failed to store the enrolment")?;
     Ok(())
 }
 
-/// The user's unexpired enrolment, if any.
+/// The user's unexpired enrolment that `session_id` started, if any.
 pub async fn get_enrolment(
     pool: &AnyPool,
     user_id: &str,
+    session_id: &str,
     now: i64,
 ) -> anyhow::Result<Option<Enrolment>> {
     let row = sqlx::query(
         "SELECT id, method, totp_secret_sealed, phone, expires_at FROM two_factor_enrolments
-         WHERE user_id = $1 AND expires_at > $2",
+         WHERE user_id = $1 AND session_id = $3 AND expires_at > $2",
     )
     .bind(user_id)
     .bind(now)
+    .bind(session_id)
     .fetch_optional(pool)
     .await
     .context("Failed to read the enrolment")?;
