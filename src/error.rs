@@ -67,7 +67,10 @@ impl fmt::Display for AppError {
             AppError::InvalidCredentials => write!(f, "Email or password is incorrect."),
             AppError::RateLimited { retry_after } => {
                 let minutes = retry_after.div_ceil(60);
-                if *retry_after < 60 {
+                let hours = retry_after.div_ceil(3600);
+                if *retry_after > 2 * 3600 {
+                    write!(f, "Too many attempts. Try again in {hours} hours.")
+                } else if *retry_after < 60 {
                     write!(f, "Too many attempts. Try again in {retry_after} seconds.")
                 } else if minutes == 1 {
                     write!(f, "Too many attempts. Try again in a minute.")

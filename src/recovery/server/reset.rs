@@ -155,6 +155,7 @@ pub async fn reset_password(
     users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
     remember_score(state, &used.user_id, verdict.score).await;
     state.clear_password_attempts(&account.user.email).await?;
+    state.lift_code_locks(&used.user_id).await?;
     let ended = if sign_out_everywhere {
         sessions::revoke_all_except(&state.pool, &used.user_id, "", now).await?
     } else {

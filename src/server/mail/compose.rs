@@ -132,10 +132,16 @@ pub fn notice_text(
         EventKind::TwoFactorLockout
             if detail.get("purpose").and_then(serde_json::Value::as_str) == Some("sign_in") =>
         {
-            text(
-                "Someone knows your password",
-                "Someone signed in to your account with your password, then entered wrong two-factor codes until the sign-in locked. Your second factor stopped them, but they know your password: change it on the Security page now.",
-            )
+            let escalated = detail.get("escalated").and_then(serde_json::Value::as_bool) == Some(true);
+            let lock = if escalated {
+                " This has happened again and again, so two-factor sign-in now stays locked for 24 hours; resetting your password with the link below unlocks it at once."
+            } else {
+                ""
+            };
+            Some((
+                "Someone knows your password".to_string(),
+                format!("Someone signed in to your account with your password, then entered wrong two-factor codes until the sign-in locked. Your second factor stopped them, but they know your password: change it on the Security page now.{lock}"),
+            ))
         }
         EventKind::TotpReuseRefused => text(
             "A reused authenticator code was refused",

@@ -155,6 +155,13 @@ pub const CODE_ATTEMPTS: i64 = 5;
 /// How long the two-factor check stays locked after `CODE_ATTEMPTS` failures.
 pub const CODE_LOCK_MS: i64 = 15 * 60 * 1000;
 const CODE_ATTEMPTS_BUCKET: &str = "2fa-attempts";
+/// Locks in one run of `LOCK_RUN_MS` after which the check stays locked
+/// for `ESCALATED_LOCK_MS` (or until a password reset by email): without
+/// it the budget refills after every lock, 480 guesses a day, forever.
+pub const LOCKS_BEFORE_ESCALATION: i64 = 3;
+pub const LOCK_RUN_MS: i64 = 24 * 60 * 60 * 1000;
+pub const ESCALATED_LOCK_MS: i64 = 24 * 60 * 60 * 1000;
+const CODE_LOCKS_BUCKET: &str = "2fa-locks";
 
 /// SMS codes sent per user.
 pub const SMS_SENDS_PER_USER: WindowLimit = WindowLimit {
@@ -174,6 +181,17 @@ impl AppState {
     /// locked. Returns the attempt's number in the current run of failures.
     /// Counting before checking the code makes racing guesses share one budget.
     pub async fn take_code_attempt(&self, user_id: &str, now: i64) -> Result<i64, AppError> {
+        let locks = rate_limits::get(&self.pool, &self.bucket(CODE_LOCKS_BUCKET, user_id)).await?;
+        if let Some(Counter {
+            hits, updated_at, ..
+        }) = locks
+            && hits >= LOCKS_BEFORE_ESCALATION
+            && updated_at + ESCALATED_LOCK_MS > now
+        {
+            return Err(AppError::RateLimited {
+                retry_after: retry_after_secs(updated_at + ESCALATED_LOCK_MS, now),
+            });
+        }
         let (attempt, last_allowed) = rate_limits::take_attempt(
             &self.pool,
             &self.bucket(CODE_ATTEMPTS_BUCKET, user_id),
@@ -188,6 +206,26 @@ impl AppState {
             });
         }
         Ok(attempt)
+    }
+
+    /// Counts a lock of the account's two-factor check; returns how long the
+    /// check now stays locked: the short lock, or the escalated one once
+    /// `LOCKS_BEFORE_ESCALATION` locks fell in one run.
+    pub async fn record_code_lock(&self, user_id: &str, now: i64) -> Result<i64, AppError> {
+        let bucket = self.bucket(CODE_LOCKS_BUCKET, user_id);
+        let locks = rate_limits::hit_in_run(&self.pool, &bucket, now, LOCK_RUN_MS).await?;
+        Ok(if locks >= LOCKS_BEFORE_ESCALATION {
+            ESCALATED_LOCK_MS
+        } else {
+            CODE_LOCK_MS
+        })
+    }
+
+    /// Lifts every two-factor lock of the account (a password reset through
+    /// the emailed link proved the owner holds the mailbox).
+    pub async fn lift_code_locks(&self, user_id: &str) -> Result<(), AppError> {
+        rate_limits::clear(&self.pool, &self.bucket(CODE_LOCKS_BUCKET, user_id)).await?;
+        self.clear_code_attempts(user_id).await
     }
 
     /// A correct code ends the run of failures.

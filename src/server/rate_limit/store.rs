@@ -98,6 +98,33 @@ pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
     Ok(result.rows_affected())
 }
 
+/// Atomically counts one hit in a run that starts at its first hit and
+/// lasts `span_ms` (a hit after the run starts a new one); returns the hits
+/// in the run.
+pub async fn hit_in_run(
+    pool: &AnyPool,
+    bucket: &str,
+    now: i64,
+    span_ms: i64,
+) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, 1, $2, $2)
+         ON CONFLICT (bucket) DO UPDATE SET
+             hits = CASE WHEN rate_limits.window_start + $3 > $2 THEN rate_limits.hits + 1 ELSE 1 END,
+             window_start = CASE WHEN rate_limits.window_start + $3 > $2
+                 THEN rate_limits.window_start ELSE $2 END,
+             updated_at = $2
+         RETURNING hits",
+    )
+    .bind(bucket)
+    .bind(now)
+    .bind(span_ms)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count a hit in a run")?;
+    Ok(row.try_get("hits")?)
+}
+
 /// Takes one attempt from a budget of `max` in a row, atomically: past the
 /// budget the counter keeps counting without moving `updated_at` until `lock_ms`
 /// after the last allowed attempt, then starts again. Returns (attempt number,

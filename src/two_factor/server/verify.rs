@@ -221,15 +221,21 @@ async fn code_failed(
     if attempt < rate_limit::CODE_ATTEMPTS {
         return Ok(AppError::InvalidCode);
     }
-    record_event(state,
+    let locked_ms = state.record_code_lock(user_id, state.now()).await?;
+    record_event(
+        state,
         Some(user_id),
         EventKind::TwoFactorLockout,
         Outcome::Failure,
         client,
-        serde_json::json!({"purpose": purpose.as_str(), "minutes": rate_limit::CODE_LOCK_MS / 60_000}),
+        serde_json::json!({
+            "purpose": purpose.as_str(),
+            "minutes": locked_ms / 60_000,
+            "escalated": locked_ms > rate_limit::CODE_LOCK_MS,
+        }),
     )
     .await?;
     Ok(AppError::RateLimited {
-        retry_after: (rate_limit::CODE_LOCK_MS / 1000) as u64,
+        retry_after: (locked_ms / 1000) as u64,
     })
 }

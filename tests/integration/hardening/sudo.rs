@@ -112,15 +112,9 @@ both_databases! {
         app.clock.advance(16 * 60 * 1000);
         let later: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&owner)).await.body).unwrap();
         assert!(later["pending"].is_null(), "15 minutes later the set-up is gone");
-        let late = code_in(&secret, &app);
+        let late = code_at(&secret, &app);
         let reply = app.call("confirm_two_factor_enrolment", &[("code", &late)], Some(&owner)).await;
         assert!(matches!(reply.error(), Some(AppError::Validation { .. })), "{}", reply.body);
     }
 }
 
-/// The authenticator's code at the servers' clock.
-fn code_in(secret: &[u8], app: &TestApp) -> String {
-    use statusstack::server::clock::Clock;
-    let step = (app.clock.now_ms() / 30_000) as u64;
-    statusstack::server::crypto::totp::code_at_step(secret, step, 6)
-}

@@ -65,4 +65,65 @@ both_databases! {
         assert!(reply.error().is_none(), "{}", reply.body);
         assert!(reply.session_cookie(app.cookie_name).is_some());
     }
+
+    /// ASVS 5.0 6.3.5, 6.6.3: the 2FA guess budget tightens: after three
+    /// locks in a day the challenge stays locked for 24 hours whatever the
+    /// code, the owner is told someone knows their password (with where
+    /// from), and only a reset through the emailed link lifts it early.
+    async fn repeated_two_factor_locks_escalate_and_tell_the_owner(app) {
+        let mut cookie = app.sign_up("Lou", "lou@example.com", STRONG_PASSWORD).await;
+        let (secret, _, _) = enable_totp(&app, &mut cookie).await;
+        app.clock.freeze_at(now());
+        let wrong = "zzzzz-zzzzz";
+        for lock in 1..=3 {
+            let half = challenge(&app, "lou@example.com").await;
+            for _ in 1..5 {
+                assert_eq!(verify(&app, &half, wrong).await.error(), Some(AppError::InvalidCode), "lock {lock}");
+            }
+            let expected = if lock < 3 { 15 * 60 } else { 24 * 60 * 60 };
+            assert_eq!(verify(&app, &half, wrong).await.error(), Some(AppError::RateLimited { retry_after: expected }), "lock {lock}");
+            app.clock.advance(16 * 60 * 1000);
+        }
+        let mail = newest_mail(&app, "lou@example.com", "Someone knows your password").await.expect("the alarm");
+        assert!(mail.contains("stays locked for 24 hours"), "{mail}");
+        assert!(mail.contains("127.0.0.1"), "the mail says where from: {mail}");
+        let alarms = app.count("SELECT COUNT(*) FROM mail_queue WHERE subject LIKE '%Someone knows your password'").await;
+        assert_eq!(alarms, 3, "one alarm per lock");
+
+        // Sixteen minutes after the third lock the right code is still refused.
+        let half = challenge(&app, "lou@example.com").await;
+        let right = code_at(&secret, &app);
+        assert!(matches!(verify(&app, &half, &right).await.error(), Some(AppError::RateLimited { retry_after }) if retry_after > 23 * 3600));
+
+        // A reset through the emailed link lifts the lock at once.
+        app.call("request_password_reset", &[("email", "lou@example.com")], None).await;
+        let token = link_token(&wait_for_mail(&app, "lou@example.com", "Reset").await, "/reset-password");
+        let reply = app.call("reset_password", &[("token", &token), ("new_password", OTHER_STRONG_PASSWORD)], None).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let reply = app.sign_in("lou@example.com", OTHER_STRONG_PASSWORD).await;
+        let half = reply.session_cookie(CHALLENGE).expect("a challenge");
+        let reply = verify(&app, &half, &code_at(&secret, &app)).await;
+        assert!(reply.error().is_none(), "unlocked by the reset: {}", reply.body);
+    }
+
+    /// ASVS 5.0 6.3.5: the escalated lock ends by itself after 24 hours.
+    async fn an_escalated_two_factor_lock_ends_after_a_day(app) {
+        let mut cookie = app.sign_up("Mo", "mo@example.com", STRONG_PASSWORD).await;
+        let (secret, _, _) = enable_totp(&app, &mut cookie).await;
+        app.clock.freeze_at(now());
+        for _ in 1..=3 {
+            let half = challenge(&app, "mo@example.com").await;
+            for _ in 1..=5 {
+                verify(&app, &half, "zzzzz-zzzzz").await;
+            }
+            app.clock.advance(16 * 60 * 1000);
+        }
+        app.clock.advance(23 * 60 * 60 * 1000);
+        let half = challenge(&app, "mo@example.com").await;
+        assert!(matches!(verify(&app, &half, &code_at(&secret, &app)).await.error(), Some(AppError::RateLimited { .. })), "23 hours on");
+        app.clock.advance(60 * 60 * 1000);
+        let half = challenge(&app, "mo@example.com").await;
+        let reply = verify(&app, &half, &code_at(&secret, &app)).await;
+        assert!(reply.error().is_none(), "24 hours on: {}", reply.body);
+    }
 }

@@ -12,7 +12,7 @@ use sqlx::Row;
 use statusstack::error::AppError;
 use statusstack::server::crypto::totp::code_at_step;
 
-const CHALLENGE: &str = "ss_challenge";
+pub(crate) const CHALLENGE: &str = "ss_challenge";
 
 fn now_step() -> u64 {
     (statusstack::time::now_ms() / 1000 / 30) as u64
