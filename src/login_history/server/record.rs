@@ -7,6 +7,7 @@ use crate::login_history::{EventKind, Outcome};
 use crate::recovery::server::notices::security_notice;
 use crate::server::auth::store::users;
 use crate::server::client::{ClientMeta, Origin};
+use crate::server::mail::queue::SealedMail;
 use crate::server::mail::{Mail, compose};
 use crate::server::state::AppState;
 
@@ -60,6 +61,9 @@ pub async fn record_event_in(
         Some(user_id) => notice_for(state, user_id, kind, outcome, &detail, &origin).await?,
         None => None,
     };
+    let notice = notice
+        .map(|mail| SealedMail::seal(&state.key, &mail))
+        .transpose()?;
     events::record(
         &state.pool,
         user_id,

@@ -1,8 +1,11 @@
 //! The mail queue: `enqueue` from requests, a worker that delivers due
 //! messages with exponential back-off, and a claim that keeps two instances
-//! from sending the same message.
+//! from sending the same message. Bodies hold single-use links, so they are
+//! sealed with the server key while queued and erased once delivered.
 
 use super::Mail;
+use crate::server::crypto::keys::ServerKey;
+use crate::server::crypto::sealing;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use anyhow::Context;
@@ -18,6 +21,38 @@ const MAX_BACKOFF_MS: i64 = 60 * 60 * 1000;
 /// Messages one round picks up.
 const BATCH: i64 = 20;
 
+const BODY_SEAL_PURPOSE: &str = "mail-body";
+
+/// A message ready for the queue: its bodies sealed to its row id.
+pub struct SealedMail {
+    id: String,
+    to: String,
+    subject: String,
+    text: String,
+    html: String,
+}
+
+impl SealedMail {
+    /// Seals both bodies of `mail` under the server key, bound to a fresh
+    /// queue id, so a copy of the database reads no link.
+    pub fn seal(key: &ServerKey, mail: &Mail) -> anyhow::Result<SealedMail> {
+        let id = new_id();
+        let seal = |body: &str| sealing::seal(key, BODY_SEAL_PURPOSE, id.as_bytes(), body.as_bytes());
+        Ok(SealedMail {
+            text: seal(&mail.text)?,
+            html: seal(&mail.html)?,
+            to: mail.to.clone(),
+            subject: mail.subject.clone(),
+            id,
+        })
+    }
+}
+
+fn open_body(key: &ServerKey, id: &str, sealed: &str) -> anyhow::Result<String> {
+    let bytes = sealing::open(key, BODY_SEAL_PURPOSE, id.as_bytes(), sealed)?;
+    String::from_utf8(bytes).context("a sealed mail body is not UTF-8")
+}
+
 /// A queued message as the worker reads it.
 pub struct QueuedMail {
     pub id: String,
@@ -30,17 +65,17 @@ pub struct QueuedMail {
 /// dropped (returns false). Never fails because SMTP is slow or down.
 pub async fn enqueue<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    mail: &Mail,
+    mail: &SealedMail,
     dedupe_key: Option<&str>,
     now: i64,
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(
         "INSERT INTO mail_queue (id, recipient, subject, text_body, html_body, dedupe_key,
-             created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+             created_at, next_attempt_at, sealed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
-    .bind(new_id())
+    .bind(&mail.id)
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(&mail.text)
@@ -53,9 +88,9 @@ pub async fn enqueue<'e>(
     Ok(result.rows_affected() == 1)
 }
 
-async fn due(pool: &AnyPool, now: i64) -> anyhow::Result<Vec<QueuedMail>> {
+async fn due(pool: &AnyPool, key: &ServerKey, now: i64) -> anyhow::Result<Vec<QueuedMail>> {
     let rows = sqlx::query(
-        "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at
+        "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at, sealed
          FROM mail_queue WHERE sent_at IS NULL AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT $2",
     )
@@ -66,16 +101,24 @@ async fn due(pool: &AnyPool, now: i64) -> anyhow::Result<Vec<QueuedMail>> {
     .context("Failed to read due mail")?;
     rows.iter()
         .map(|row| {
+            let id: String = row.try_get("id")?;
+            let (text, html): (String, String) = (row.try_get("text_body")?, row.try_get("html_body")?);
+            // Rows queued before sealing began are read as they were stored.
+            let (text, html) = if row.try_get::<i64, _>("sealed")? == 1 {
+                (open_body(key, &id, &text)?, open_body(key, &id, &html)?)
+            } else {
+                (text, html)
+            };
             Ok(QueuedMail {
-                id: row.try_get("id")?,
                 attempts: row.try_get("attempts")?,
                 next_attempt_at: row.try_get("next_attempt_at")?,
                 mail: Mail {
                     to: row.try_get("recipient")?,
                     subject: row.try_get("subject")?,
-                    text: row.try_get("text_body")?,
-                    html: row.try_get("html_body")?,
+                    text,
+                    html,
                 },
+                id,
             })
         })
         .collect()
@@ -96,8 +139,13 @@ async fn claim(pool: &AnyPool, queued: &QueuedMail, now: i64) -> anyhow::Result<
     Ok(result.rows_affected() == 1)
 }
 
+/// Marks a message delivered and erases its bodies: the row stays as the
+/// record of what was sent to whom, without the links.
 async fn mark_sent(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE mail_queue SET sent_at = $2, attempts = attempts + 1 WHERE id = $1")
+    sqlx::query(
+        "UPDATE mail_queue SET sent_at = $2, attempts = attempts + 1, text_body = '', html_body = ''
+         WHERE id = $1",
+    )
         .bind(id)
         .bind(now)
         .execute(pool)
@@ -145,7 +193,7 @@ pub fn backoff_ms(base: Duration, attempts: i64) -> i64 {
 /// Delivers what is due now; returns how many went out.
 pub async fn deliver_due(state: &AppState) -> anyhow::Result<usize> {
     let mut sent = 0;
-    for queued in due(&state.pool, state.now()).await? {
+    for queued in due(&state.pool, &state.key, state.now()).await? {
         if !claim(&state.pool, &queued, state.now()).await? {
             continue;
         }
@@ -191,7 +239,8 @@ impl AppState {
         mail: &Mail,
         dedupe_key: Option<&str>,
     ) -> anyhow::Result<bool> {
-        let queued = enqueue(&self.pool, mail, dedupe_key, self.now()).await?;
+        let sealed = SealedMail::seal(&self.key, mail)?;
+        let queued = enqueue(&self.pool, &sealed, dedupe_key, self.now()).await?;
         self.mail_wakeup.notify_one();
         Ok(queued)
     }

@@ -64,9 +64,7 @@ both_databases! {
         assert!(app.is_signed_in(&intruder).await);
         let reply = app.call("disable_two_factor", &[], Some(&intruder)).await;
         assert_eq!(reply.error(), Some(AppError::ReauthRequired), "{}", reply.body);
-        let mail = newest_mail(&app, "cy@example.com", "Two-factor authentication was turned on")
-            .await
-            .expect("the 2FA notice");
+        let mail = app.mail_to("cy@example.com", "Two-factor authentication was turned on").await;
         assert!(mail.contains("signed in with only your password"), "{mail}");
         assert!(mail.contains("Local network (127.0.0.1)"), "names the session: {mail}");
     }

@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 mod clock;
 mod logs;
+mod outbox;
 mod wire;
 
 use logs::install_log_capture;
 pub use clock::TestClock;
 pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
+pub use outbox::link_token;
 use wire::send;
 pub use wire::{Reply, encode_form};
 
@@ -420,20 +422,4 @@ pub fn geoip_fixture() -> String {
 /// Now, in Unix milliseconds, as the server's clock reads it.
 pub fn now() -> i64 {
     statusstack::time::now_ms()
-}
-
-impl TestApp {
-    /// The six-digit code in the newest text message.
-    pub async fn last_sms_code(&self) -> String {
-        let body: String =
-            sqlx::query("SELECT body FROM sms_outbox ORDER BY created_at DESC, id DESC LIMIT 1")
-                .fetch_one(&self.pool)
-                .await
-                .unwrap()
-                .get(0);
-        body.split(|c: char| !c.is_ascii_digit())
-            .find(|part| part.len() == 6)
-            .expect("a 6-digit code")
-            .to_string()
-    }
 }

@@ -51,21 +51,7 @@ pub async fn user_id(app: &TestApp, email: &str) -> String {
 
 /// The invitation link's token from the newest mail to `email`.
 pub async fn invitation_token(app: &TestApp, email: &str) -> String {
-    let body: String = sqlx::query(
-        "SELECT text_body FROM mail_queue WHERE recipient = $1 AND subject LIKE '%invited you%'
-         ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(email)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap()
-    .try_get("text_body")
-    .unwrap();
-    let start = body.find("/join?token=").expect("an invitation link") + "/join?token=".len();
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
+    link_token(&app.mail_to(email, "invited you").await, "/join")
 }
 
 async fn team(app: &TestApp, cookie: &str) -> Option<Team> {

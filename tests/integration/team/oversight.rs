@@ -86,7 +86,7 @@ both_databases! {
         let key = create_key_with(&app, &crew.member, &[("name", "rw"), ("permission", "write"), ("expiry", "30")]).await.unwrap();
         ok(&app.call("change_member_role", &[("user_id", &member_id), ("role", "viewer")], Some(&crew.admin)).await);
         assert_eq!(mails_to(&app, "member@acme.test", "Your role in Acme is now Viewer").await, 1);
-        let body: String = sqlx::query("SELECT text_body FROM mail_queue WHERE subject LIKE '%is now Viewer%'").fetch_one(&app.pool).await.unwrap().get("text_body");
+        let body = app.mail_to("member@acme.test", "is now Viewer").await;
         assert!(body.contains("from Member to Viewer") && body.contains("lowered to Read-only"), "{body}");
         assert!(!body.contains(&key.token));
         ok(&app.call("remove_member", &[("user_id", &member_id)], Some(&crew.owner)).await);

@@ -21,7 +21,7 @@ pub async fn record(
     origin: &Origin<'_>,
     detail: serde_json::Value,
     now: i64,
-    notice: Option<&crate::server::mail::Mail>,
+    notice: Option<&crate::server::mail::queue::SealedMail>,
 ) -> anyhow::Result<String> {
     let id = new_id();
     // The event and its day count change together or not at all.
