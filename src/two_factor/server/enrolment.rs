@@ -219,7 +219,9 @@ pub async fn confirm(
                 }),
             )
             .await?;
-            Ok(Some(new_backup_codes(state, user_id, now).await?))
+            Ok(Some(
+                new_backup_codes(state, user_id, &session.session_id, now).await?,
+            ))
         }
         Some(from) => {
             record_event(
@@ -236,18 +238,20 @@ pub async fn confirm(
     }
 }
 
-/// Generates, stores (as MACs) and returns a fresh set of backup codes.
+/// Generates, stores (as MACs) and returns a fresh set of backup codes,
+/// made by `session_id`.
 async fn new_backup_codes(
     state: &AppState,
     user_id: &str,
+    session_id: &str,
     now: i64,
 ) -> Result<Vec<String>, AppError> {
     let fresh = codes::generate_backup_codes();
     let macs: Vec<String> = fresh
         .iter()
-        .map(|code| backup_code_mac(state, code.expose()))
+        .map(|code| backup_code_mac(state, user_id, code.expose()))
         .collect();
-    store::replace_backup_codes(&state.pool, user_id, &macs, now).await?;
+    store::replace_backup_codes(&state.pool, user_id, session_id, &macs, now).await?;
     Ok(fresh
         .iter()
         .map(|code| codes::display_backup_code(code.expose()))
@@ -270,7 +274,8 @@ pub async fn regenerate_backup_codes(
 ) -> Result<Vec<String>, AppError> {
     require_enabled(state, &session.user.id).await?;
     confirm_sudo(state, session, password, code, client).await?;
-    let codes = new_backup_codes(state, &session.user.id, state.now()).await?;
+    let codes =
+        new_backup_codes(state, &session.user.id, &session.session_id, state.now()).await?;
     record_event(
         state,
         Some(&session.user.id),

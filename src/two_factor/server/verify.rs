@@ -16,7 +16,8 @@ use crate::two_factor::server::sms::use_sms_code_for;
 use crate::two_factor::{CodeInput, Method, classify_code};
 
 const TOTP_SEAL_PURPOSE: &str = "totp-secret";
-const BACKUP_CODE_PURPOSE: &str = "backup-code";
+const BACKUP_CODE_PURPOSE: &str = "backup-code-of-user";
+const LEGACY_BACKUP_CODE_PURPOSE: &str = "backup-code";
 
 /// Which factor a verified code was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,11 +95,18 @@ pub fn open_totp(
         .ok_or_else(|| AppError::from(anyhow::anyhow!("sealed TOTP secret has the wrong length")))
 }
 
-/// The MAC under which a backup code is stored.
-pub fn backup_code_mac(state: &AppState, normalized_code: &str) -> String {
+/// The MAC under which a backup code of `user_id` is stored. The user id is
+/// in it, so one pass over the ~2^50 codes cracks one account, not all.
+pub fn backup_code_mac(state: &AppState, user_id: &str, normalized_code: &str) -> String {
+    let bound = format!("{user_id}\n{normalized_code}");
+    state.key.mac_hex(BACKUP_CODE_PURPOSE, bound.as_bytes())
+}
+
+/// The MAC of codes stored before they were bound to their user.
+fn legacy_backup_code_mac(state: &AppState, normalized_code: &str) -> String {
     state
         .key
-        .mac_hex(BACKUP_CODE_PURPOSE, normalized_code.as_bytes())
+        .mac_hex(LEGACY_BACKUP_CODE_PURPOSE, normalized_code.as_bytes())
 }
 
 /// Checks a TOTP code against `secret` and accepts its time step once only.
@@ -169,8 +177,9 @@ pub async fn verify_second_factor(
                 .map(|used| used.then_some(FactorUsed::Sms)),
         },
         CodeInput::Backup(code) => {
-            let mac = backup_code_mac(state, code);
-            if store::use_backup_code(&state.pool, user_id, &mac, now).await? {
+            let bound = backup_code_mac(state, user_id, code);
+            let legacy = legacy_backup_code_mac(state, code);
+            if store::use_backup_code(&state.pool, user_id, &bound, &legacy, now).await? {
                 let remaining = store::unused_backup_codes(&state.pool, user_id).await?;
                 record_event(
                     state,

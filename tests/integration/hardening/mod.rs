@@ -2,6 +2,7 @@
 //! against the running server, on SQLite and PostgreSQL, and shows it now
 //! fails. The ASVS 5.0 requirement each one checks is named in its comment.
 
+mod at_rest;
 mod history;
 mod notices;
 mod requests;

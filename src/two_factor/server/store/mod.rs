@@ -126,10 +126,12 @@ pub async fn deactivate(pool: &AnyPool, user_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Replaces all of the user's backup codes with these MACs, in one transaction.
+/// Replaces all of the user's backup codes with these MACs (bound to the
+/// user) in one transaction, remembering the session that made them.
 pub async fn replace_backup_codes(
     pool: &AnyPool,
     user_id: &str,
+    session_id: &str,
     code_macs: &[String],
     now: i64,
 ) -> anyhow::Result<()> {
@@ -141,13 +143,14 @@ pub async fn replace_backup_codes(
         .context("Failed to delete old backup codes")?;
     for mac in code_macs {
         sqlx::query(
-            "INSERT INTO backup_codes (id, user_id, code_mac, created_at, used_at)
-             VALUES ($1, $2, $3, $4, NULL)",
+            "INSERT INTO backup_codes (id, user_id, code_mac, created_at, used_at, bound, session_id)
+             VALUES ($1, $2, $3, $4, NULL, 1, $5)",
         )
         .bind(new_id())
         .bind(user_id)
         .bind(mac)
         .bind(now)
+        .bind(session_id)
         .execute(&mut *tx)
         .await
         .context("Failed to store a backup code")?;
@@ -156,19 +159,24 @@ pub async fn replace_backup_codes(
     Ok(())
 }
 
-/// Marks the unused backup code with this MAC used; true for exactly one caller.
+/// Marks the unused backup code with this MAC used (`bound_mac` for rows
+/// bound to the user, `legacy_mac` for rows from before); true for exactly
+/// one caller.
 pub async fn use_backup_code(
     pool: &AnyPool,
     user_id: &str,
-    code_mac: &str,
+    bound_mac: &str,
+    legacy_mac: &str,
     now: i64,
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(
-        "UPDATE backup_codes SET used_at = $3
-         WHERE user_id = $1 AND code_mac = $2 AND used_at IS NULL",
+        "UPDATE backup_codes SET used_at = $4
+         WHERE user_id = $1 AND used_at IS NULL
+           AND ((bound = 1 AND code_mac = $2) OR (bound = 0 AND code_mac = $3))",
     )
     .bind(user_id)
-    .bind(code_mac)
+    .bind(bound_mac)
+    .bind(legacy_mac)
     .bind(now)
     .execute(pool)
     .await
