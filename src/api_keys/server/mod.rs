@@ -17,16 +17,17 @@ use crate::server::auth::AuthSession;
 use crate::server::client::{ClientMeta, device_label};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::team::server::gate::check_key_permission;
+use crate::team::server::gate::hold_key_permission;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 use store::{LiveSecret, NewKey, StoredKey};
 use token::ApiToken;
 
+pub use store::KeyCreator;
 pub use store::lifecycle::{ChangedKey, reduce_to_cap, revoke_all_in};
 
 /// How many keys one account may hold at once.
-pub const MAX_KEYS_PER_USER: usize = 100;
+pub const MAX_KEYS_PER_USER: i64 = 100;
 
 /// A validated request for a new key.
 #[derive(Clone, Debug)]
@@ -63,11 +64,19 @@ pub async fn issue_api_key(
     state: &AppState,
     user_id: &str,
     request: KeyRequest,
+    creator: KeyCreator<'_>,
     client: &ClientMeta,
 ) -> Result<IssuedKey, AppError> {
-    check_key_permission(state, user_id, request.permission).await?;
-    let existing = store::list_for_user(&state.pool, user_id).await?;
-    if existing.len() >= MAX_KEYS_PER_USER {
+    let token = ApiToken::generate();
+    let now = state.now();
+    let id = new_id();
+    // The role's cap and the key limit are checked inside the inserting
+    // transaction, after it locked the team's and the owner's rows: a
+    // concurrent demotion or creation waits for it or it for them.
+    let mut tx = state.pool.begin().await.map_err(anyhow::Error::from)?;
+    hold_key_permission(&mut tx, user_id, request.permission).await?;
+    store::lock_owner(&mut tx, user_id).await?;
+    if store::count_live(&mut tx, user_id).await? >= MAX_KEYS_PER_USER {
         return Err(AppError::validation(
             "name",
             format!(
@@ -75,11 +84,8 @@ pub async fn issue_api_key(
             ),
         ));
     }
-    let token = ApiToken::generate();
-    let now = state.now();
-    let id = new_id();
     store::insert(
-        &state.pool,
+        &mut tx,
         &NewKey {
             id: &id,
             user_id,
@@ -90,9 +96,13 @@ pub async fn issue_api_key(
             prefix: token.visible_prefix(),
             now,
         },
+        creator,
     )
     .await?;
-    record_event(state, Some(user_id),
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    record_event(
+        state,
+        Some(user_id),
         EventKind::ApiKeyCreated,
         Outcome::Success,
         client,
@@ -255,7 +265,8 @@ pub async fn create_in_settings(
     if request.permission == Permission::Admin {
         confirm_sudo(state, session, password, code, client).await?;
     }
-    issue_api_key(state, &session.user.id, request, client).await
+    let creator = KeyCreator::Session(&session.session_id);
+    issue_api_key(state, &session.user.id, request, creator, client).await
 }
 
 /// Rotates one of the user's keys from the settings page: an Admin key

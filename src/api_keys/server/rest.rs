@@ -1,7 +1,7 @@
 //! `/api/v1/api-keys`: list, create (the token is in the response, once) and
 //! revoke the owner's keys. Admin keys only.
 
-use crate::api_keys::server::{KeyRequest, check_key_id, issue_api_key};
+use crate::api_keys::server::{KeyCreator, KeyRequest, check_key_id, issue_api_key};
 use crate::api_keys::{ApiKeyInfo, Expiry, IssuedKey, Permission, clean_key_name};
 use crate::server::rest::auth::ApiCaller;
 use crate::server::rest::{ApiError, ApiResult, ErrorBody};
@@ -109,6 +109,7 @@ pub async fn create_api_key(
             permission: body.permission,
             expires_at,
         },
+        KeyCreator::Key(&caller.key_id),
         &caller.client,
     )
     .await?;

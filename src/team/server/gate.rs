@@ -9,6 +9,7 @@ use crate::server::state::AppState;
 use crate::team::{Membership, TwoFactorRequirement};
 use crate::{account, team, two_factor};
 use leptos::server_fn::ServerFn;
+use sqlx::{Any, Transaction};
 
 /// Server functions a member held at the 2FA gate may still call: setting up
 /// 2FA, reading who they are and what is required, and signing out. Named
@@ -122,25 +123,26 @@ pub async fn check_may_turn_off_two_factor(
     Ok(())
 }
 
-/// Refuses a key permission above what the user's role allows.
-pub async fn check_key_permission(
-    state: &AppState,
+/// Inside a key's creating transaction: locks the user's organization row
+/// (a role change holds it too) and refuses a permission above what the
+/// role allows as it stands now.
+pub async fn hold_key_permission(
+    tx: &mut Transaction<'static, Any>,
     user_id: &str,
     permission: Permission,
 ) -> Result<(), AppError> {
-    let Some(membership) = orgs::membership(&state.pool, user_id).await? else {
+    let Some((role, organization)) = orgs::lock_membership(tx, user_id).await? else {
         return Ok(());
     };
-    let cap = membership.role.key_permission_cap();
+    let cap = role.key_permission_cap();
     if permission <= cap {
         Ok(())
     } else {
         Err(AppError::validation(
             "permission",
             format!(
-                "As {} of {}, you can create {} keys at most.",
-                membership.role.label(),
-                membership.organization.name,
+                "As {} of {organization}, you can create {} keys at most.",
+                role.label(),
                 cap.label()
             ),
         ))

@@ -5,6 +5,7 @@
 mod at_rest;
 mod history;
 mod notices;
+mod races;
 mod requests;
 mod sudo;
 mod throttling;

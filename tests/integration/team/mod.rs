@@ -74,7 +74,7 @@ async fn secured_user(app: &TestApp, name: &str, email: &str) -> String {
 }
 
 /// Signs up an Owner with 2FA and their organization.
-async fn owner_of(app: &TestApp, org: &str, email: &str) -> String {
+pub(crate) async fn owner_of(app: &TestApp, org: &str, email: &str) -> String {
     let cookie = secured_user(app, "Olivia Owner", email).await;
     ok(&app
         .call("create_organization", &[("name", org)], Some(&cookie))
@@ -83,7 +83,7 @@ async fn owner_of(app: &TestApp, org: &str, email: &str) -> String {
 }
 
 /// Invites `email` as `role` and accepts as that (new) person.
-async fn join(app: &TestApp, inviter: &str, cookie: &str, email: &str, role: &str) {
+pub(crate) async fn join(app: &TestApp, inviter: &str, cookie: &str, email: &str, role: &str) {
     ok(&app
         .call(
             "invite_member",

@@ -47,12 +47,48 @@ pub struct LiveSecret {
 const KEY_COLUMNS: &str = "id, user_id, name, permission, created_at, expires_at, rotated_at,
     last_used_at, last_used_ip, last_used_user_agent";
 
-/// Stores a key and its first secret together.
-pub async fn insert(pool: &AnyPool, key: &NewKey<'_>) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+/// Who made a key: a signed-in session (settings page) or another key (the
+/// JSON API). Recovery revokes what a disowned session made.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyCreator<'a> {
+    Session(&'a str),
+    Key(&'a str),
+}
+
+/// Takes the owner's row lock for the rest of `tx`: two key creations of
+/// one account run one after the other, so the count they check holds.
+pub async fn lock_owner(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET email = email WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("Failed to lock the key owner")?;
+    Ok(())
+}
+
+/// How many keys that are not revoked the user holds, read in `tx`.
+pub async fn count_live(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .fetch_one(&mut **tx)
+        .await
+        .context("Failed to count API keys")
+}
+
+/// Stores a key and its first secret in `tx`, with who made it.
+pub async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    key: &NewKey<'_>,
+    creator: KeyCreator<'_>,
+) -> anyhow::Result<()> {
+    let (session_id, key_id) = match creator {
+        KeyCreator::Session(id) => (Some(id), None),
+        KeyCreator::Key(id) => (None, Some(id)),
+    };
     sqlx::query(
-        "INSERT INTO api_keys (id, user_id, name, permission, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_keys (id, user_id, name, permission, created_at, expires_at,
+             created_session_id, created_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(key.id)
     .bind(key.user_id)
@@ -60,12 +96,12 @@ pub async fn insert(pool: &AnyPool, key: &NewKey<'_>) -> anyhow::Result<()> {
     .bind(key.permission.as_str())
     .bind(key.now)
     .bind(key.expires_at)
-    .execute(&mut *tx)
+    .bind(session_id)
+    .bind(key_id)
+    .execute(&mut **tx)
     .await
     .context("Failed to insert API key")?;
-    insert_secret(&mut tx, key.id, key.secret_hash, key.prefix, key.now).await?;
-    tx.commit().await.context("Failed to commit API key")?;
-    Ok(())
+    insert_secret(tx, key.id, key.secret_hash, key.prefix, key.now).await
 }
 
 async fn insert_secret(

@@ -132,6 +132,32 @@ async fn membership_on(
     .transpose()
 }
 
+/// Locks the user's organization row for the rest of `tx` (as `lock_team`
+/// does) and reads the user's role and organization name after the lock.
+pub async fn lock_membership(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+) -> anyhow::Result<Option<(Role, String)>> {
+    sqlx::query(
+        "UPDATE organizations SET name = name
+         WHERE id IN (SELECT org_id FROM memberships WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await
+    .context("Failed to lock the organization")?;
+    let row = sqlx::query(
+        "SELECT m.role, o.name FROM memberships m JOIN organizations o ON o.id = m.org_id
+         WHERE m.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("Failed to read the membership")?;
+    row.map(|row| Ok((role_of(&row)?, row.try_get("name")?)))
+        .transpose()
+}
+
 /// Everyone in the organization with their 2FA method and last activity,
 /// owners first.
 pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<Vec<StoredMember>> {
