@@ -7,9 +7,6 @@ ALTER TABLE users ADD COLUMN email_verified_at BIGINT;
 UPDATE users SET email_verified_at = created_at;
 -- An organization asked for at sign-up, created once the address is confirmed.
 ALTER TABLE users ADD COLUMN pending_organization TEXT;
--- The session that turned 2FA on or changed its method, so a recovery can
--- undo what a disowned session did.
-ALTER TABLE users ADD COLUMN two_factor_session_id TEXT;
 
 -- An enrolment belongs to the session that started it.
 ALTER TABLE two_factor_enrolments ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
@@ -23,8 +20,11 @@ ALTER TABLE backup_codes ADD COLUMN session_id TEXT;
 ALTER TABLE api_keys ADD COLUMN created_session_id TEXT;
 ALTER TABLE api_keys ADD COLUMN created_key_id TEXT;
 
--- The session that asked for a single-use link (an email change).
+-- The session that asked for a single-use link (an email change), and the
+-- address the link was mailed to: a recovery through a link mailed to an
+-- address the account had before undoes a recent change away from it.
 ALTER TABLE account_tokens ADD COLUMN session_id TEXT;
+ALTER TABLE account_tokens ADD COLUMN sent_to TEXT NOT NULL DEFAULT '';
 
 -- Email changes, kept so that a recovery can undo a recent one.
 CREATE TABLE email_changes (

@@ -3,6 +3,7 @@
 use crate::account::view::{LoginPage, SignupPage};
 use crate::checkup::view::SecurityCheckup;
 use crate::login_history::view::{HistoryScope, LoginHistory};
+use crate::recovery::view::links;
 use crate::team::view::TeamPage;
 use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
@@ -47,10 +48,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/signup") view=SignupPage/>
                 <Route path=path!("/login/two-factor") view=crate::two_factor::view::challenge::ChallengePage/>
-                <Route path=path!("/forgot-password") view=crate::recovery::view::ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=crate::recovery::view::ResetPasswordPage/>
-                <Route path=path!("/confirm-email") view=crate::recovery::view::ConfirmEmailPage/>
-                <Route path=path!("/this-wasnt-me") view=crate::recovery::view::NotMePage/>
+                <Route path=path!("/verify-email") view=crate::account::view::VerifyEmailPage/>
+                <Route path=path!("/forgot-password") view=links::ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=links::ResetPasswordPage/>
+                <Route path=path!("/confirm-email") view=links::ConfirmEmailPage/>
+                <Route path=path!("/cancel-email-change") view=links::CancelEmailChangePage/>
+                <Route path=path!("/this-wasnt-me") view=links::NotMePage/>
+                <Route path=path!("/recovered") view=links::RecoveredPage/>
                 <Route path=path!("/join") view=crate::team::view::join::JoinPage/>
                 <Route path=path!("/two-factor-setup") view=crate::two_factor::view::setup::TwoFactorSetupPage/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout>

@@ -32,6 +32,9 @@ pub enum AppError {
     /// The caller's organization requires two-factor authentication and the
     /// grace period is over: only setting it up is allowed.
     TwoFactorRequired,
+    /// The account's email address is not confirmed yet, and the action
+    /// (API keys, teams, SMS) needs a confirmed one.
+    EmailUnverified,
     /// One input was refused; `field` names the form field.
     Validation {
         field: String,
@@ -92,6 +95,10 @@ impl fmt::Display for AppError {
                 f,
                 "Your organization requires two-factor authentication. Set it up to continue."
             ),
+            AppError::EmailUnverified => write!(
+                f,
+                "Confirm your email address first: open the link we sent you, or send a new one from the banner at the top."
+            ),
             AppError::Validation { message, .. } => write!(f, "{message}"),
             AppError::Internal => write!(
                 f,
@@ -112,9 +119,10 @@ impl AppError {
             AppError::InvalidCode | AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::ReauthRequired | AppError::Forbidden | AppError::TwoFactorRequired => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::ReauthRequired
+            | AppError::Forbidden
+            | AppError::TwoFactorRequired
+            | AppError::EmailUnverified => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

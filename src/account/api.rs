@@ -1,7 +1,7 @@
 //! Account server functions: the public HTTP API of sign-up, sign-in,
 //! sign-out, password change and the account overview.
 
-use super::{CurrentUser, SecurityOverview, StrengthReport};
+use super::{ConfirmedAddress, CurrentUser, SecurityOverview, StrengthReport};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -13,6 +13,7 @@ use super::{
 };
 #[cfg(feature = "ssr")]
 use crate::{
+    recovery::server::links::parse_link_token,
     server::{
         auth::{app_state, client_meta, current_session, require_user, set_cookie},
         password::Password,
@@ -46,9 +47,11 @@ pub async fn password_strength(
     server::password_strength(&app_state()?, &password, &email, &name, &client_meta()?).await
 }
 
-/// Creates an account and signs it in, then sends the browser to `next`
-/// (the security page by default). With `organization`, the account also
-/// creates that organization and becomes its Owner.
+/// Creates an account and mails the link that confirms its address (or,
+/// when the address already has an account, mails that instead: the answer
+/// is the same). Signs nobody in: the browser goes to the sign-in page,
+/// which says to check the inbox, keeping `next`. With `organization`, the
+/// account creates that organization, as its Owner, once confirmed.
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(
     name: String,
@@ -71,14 +74,44 @@ pub async fn sign_up(
     if let Some(problem) = email_problem(&email) {
         return Err(AppError::validation("email", problem));
     }
+    let next = safe_next_path(next.as_deref().unwrap_or_default());
     let account = NewAccount {
         name,
         email,
         password: Password::new(&password),
         organization,
-        next: safe_next_path(next.as_deref().unwrap_or_default()),
+        next: next.clone(),
     };
-    server::sign_up(&app_state()?, account, &client_meta()?).await
+    server::sign_up(&app_state()?, account, &client_meta()?).await?;
+    leptos_axum::redirect(&sign_in_after_sign_up(&next));
+    Ok(())
+}
+
+/// The sign-in page that tells a new account to check its inbox.
+#[cfg(feature = "ssr")]
+fn sign_in_after_sign_up(next: &str) -> String {
+    if next == super::DEFAULT_NEXT_PATH {
+        "/login?signup=sent".to_string()
+    } else {
+        format!(
+            "/login?signup=sent&next={}",
+            crate::ids::encode_query_component(next)
+        )
+    }
+}
+
+/// Confirms the account's address with the mailed link.
+#[server(endpoint = "confirm_email_address")]
+pub async fn confirm_email_address(token: String) -> Result<ConfirmedAddress, AppError> {
+    let token = parse_link_token(&token)?;
+    server::verification::confirm_address(&app_state()?, &token, &client_meta()?).await
+}
+
+/// Mails the signed-in account a new link to confirm its address.
+#[server(endpoint = "resend_email_verification")]
+pub async fn resend_email_verification() -> Result<(), AppError> {
+    let session = require_user().await?;
+    server::verification::resend_verification(&app_state()?, &session).await
 }
 
 /// Signs in with email and password. Failures say only "Email or password is

@@ -16,6 +16,20 @@ pub struct CurrentUser {
     /// Unix milliseconds.
     pub password_changed_at: i64,
     pub created_at: i64,
+    /// Whether a mailed link confirmed the address; until then no API keys,
+    /// teams or SMS.
+    pub email_verified: bool,
+}
+
+impl CurrentUser {
+    /// Refuses an action that needs a confirmed address.
+    pub fn require_verified_email(&self) -> Result<(), crate::error::AppError> {
+        if self.email_verified {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::EmailUnverified)
+        }
+    }
 }
 
 /// The server's verdict on a candidate password, shown live by the meter.
@@ -115,14 +129,23 @@ pub fn name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// Where signing in leads when nothing else was asked for.
+pub const DEFAULT_NEXT_PATH: &str = "/settings/security";
+
 /// Accepts only a local path as a post-sign-in destination (no open redirects).
 pub fn safe_next_path(next: &str) -> String {
     let next = next.trim();
     if crate::ids::is_local_path(next) {
         next.to_string()
     } else {
-        "/settings/security".to_string()
+        DEFAULT_NEXT_PATH.to_string()
     }
+}
+
+/// An address a mailed link just confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmedAddress {
+    pub email: String,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Settings layout (header, sidebar) and the Security page.
 
 use crate::account::api::{SignOut, get_current_user};
-use crate::account::view::ChangePasswordForm;
+use crate::account::view::{ChangePasswordForm, VerifyEmailBanner};
 use crate::account::view::overview::AccountOverview;
 use crate::error::AppError;
 use crate::ids::encode_query_component;
@@ -100,6 +100,16 @@ pub fn SettingsLayout() -> impl IntoView {
                     </Transition>
                 </div>
             </header>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) if !user.email_verified => {
+                            view! { <VerifyEmailBanner email=user.email/> }.into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
             <div class="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-6 sm:px-6 md:flex-row md:gap-10 md:py-10">
                 <nav aria-label="Settings" class="md:w-56 md:shrink-0">
                     <p class="mb-3 hidden px-3 text-xs font-semibold uppercase tracking-wider text-slate-500 md:block">"Settings"</p>

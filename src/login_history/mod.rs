@@ -31,6 +31,10 @@ pub enum EventKind {
     EmailChangeRequested,
     #[strum(serialize = "email_changed")]
     EmailChanged,
+    #[strum(serialize = "email_change_cancelled")]
+    EmailChangeCancelled,
+    #[strum(serialize = "email_verified")]
+    EmailVerified,
     #[strum(serialize = "reported_not_me")]
     ReportedNotMe,
     #[strum(serialize = "session_revoked")]
@@ -112,6 +116,8 @@ impl EventKind {
             EventKind::PasswordReset => "Password reset",
             EventKind::EmailChangeRequested => "Email change requested",
             EventKind::EmailChanged => "Email address changed",
+            EventKind::EmailChangeCancelled => "Email change cancelled",
+            EventKind::EmailVerified => "Email address confirmed",
             EventKind::ReportedNotMe => "Reported: “This wasn't me”",
             EventKind::SessionRevoked => "Session revoked",
             EventKind::TwoFactorEnabled => "Two-factor authentication turned on",
@@ -154,7 +160,9 @@ impl EventKind {
             SignUp | SignIn | SignOut => Category::Logins,
             SignInFailed => Category::FailedAttempts,
             PasswordChanged | PasswordResetRequested | PasswordReset => Category::Password,
-            EmailChangeRequested | EmailChanged => Category::Password,
+            EmailChangeRequested | EmailChanged | EmailChangeCancelled | EmailVerified => {
+                Category::Password
+            }
             ReportedNotMe => Category::Sessions,
             TwoFactorEnabled
             | TwoFactorDisabled

@@ -1,6 +1,7 @@
 //! Recovery server functions: forgot password and reset, change email and
 //! its confirmation, "This wasn't me", and the new-sign-in notice preference.
 
+use super::{CancelledEmailChange, RecoveryReport};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -10,7 +11,7 @@ use super::server::{self, email, links::parse_link_token, reset};
 use crate::{
     account::{PASSWORD_MAX_CHARS, email_problem, normalize_email},
     server::{
-        auth::{app_state, client_meta, require_user},
+        auth::{app_state, client_meta, posted_without_script, require_user},
         password::Password,
     },
 };
@@ -35,13 +36,15 @@ pub async fn check_reset_link(token: String) -> Result<(), AppError> {
 
 /// Sets a new password with a reset link. The policy is the sign-up one; the
 /// link works once. Signs nobody in: the next sign-in still asks for 2FA.
-/// `sign_out_everywhere` ("on", the form's default) ends every session.
+/// `sign_out_everywhere` ("on", the form's default) ends every session and
+/// undoes what they made. Returns what was undone; a form posted without
+/// the Wasm goes to the page that lists it.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(
     token: String,
     new_password: String,
     sign_out_everywhere: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<RecoveryReport, AppError> {
     let token = parse_link_token(&token)?;
     if new_password.chars().count() > PASSWORD_MAX_CHARS {
         return Err(AppError::validation(
@@ -51,7 +54,7 @@ pub async fn reset_password(
     }
     let sign_out = sign_out_everywhere.is_some_and(|v| v == "on" || v == "true");
     let (state, client) = (app_state()?, client_meta()?);
-    reset::reset_password(
+    let report = reset::reset_password(
         &state,
         &token,
         Password::new(&new_password),
@@ -59,17 +62,32 @@ pub async fn reset_password(
         &client,
     )
     .await?;
-    leptos_axum::redirect("/login?reset=done");
-    Ok(())
+    if posted_without_script() {
+        leptos_axum::redirect(&format!("/recovered?{}", report.to_query()));
+    }
+    Ok(report)
 }
 
-/// "This wasn't me": ends the session the notice named (or all), requires a
-/// password reset before the next sign-in, and mails a reset link. Returns
-/// how many sessions ended.
+/// "This wasn't me": ends the session the notice named (or all), undoes
+/// what the ended sessions made, requires a password reset before the next
+/// sign-in, and mails a reset link. Returns what was undone; a form posted
+/// without the Wasm goes to the page that lists it.
 #[server(endpoint = "report_not_me")]
-pub async fn report_not_me(token: String) -> Result<u64, AppError> {
+pub async fn report_not_me(token: String) -> Result<RecoveryReport, AppError> {
     let token = parse_link_token(&token)?;
-    server::report_not_me(&app_state()?, &token, &client_meta()?).await
+    let report = server::report_not_me(&app_state()?, &token, &client_meta()?).await?;
+    if posted_without_script() {
+        leptos_axum::redirect(&format!("/recovered?{}", report.to_query()));
+    }
+    Ok(report)
+}
+
+/// Cancels a requested email change with the link mailed to the current
+/// address; signs out the session that asked for it.
+#[server(endpoint = "cancel_email_change")]
+pub async fn cancel_email_change(token: String) -> Result<CancelledEmailChange, AppError> {
+    let token = parse_link_token(&token)?;
+    email::cancel_change(&app_state()?, &token, &client_meta()?).await
 }
 
 /// Starts changing the account's email (sudo mode): a confirmation link goes

@@ -58,6 +58,8 @@ directory is read first, if present):
   TWILIO_AUTH_TOKEN      with SMS_PROVIDER=twilio: the auth token
   TWILIO_FROM            with SMS_PROVIDER=twilio: sender number (E.164) or MG... service SID
   TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
+  SMS_DAILY_LIMIT        text messages the whole service sends per UTC day (default 1000);
+                         past it SMS sends stop and the log shows an ERROR alert
 ";
 
 /// A setting that could not be used; the message names it.
@@ -124,6 +126,9 @@ pub struct Config {
     pub event_retention_ms: i64,
     /// Where SMS codes go: the local outbox or a Twilio-compatible API.
     pub sms: crate::server::sms::SmsSettings,
+    /// Text messages the whole service sends in a UTC day (`SMS_DAILY_LIMIT`);
+    /// past it sending stops with an alert in the log.
+    pub sms_daily_limit: i64,
     /// Requests per minute each API key may make.
     pub api_rate_limit_per_minute: i64,
     /// Password hashes computed at once (`PASSWORD_HASH_THREADS`).
@@ -198,6 +203,7 @@ impl Config {
                 as usize,
             mail: mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms: sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
+            sms_daily_limit: number_setting(lookup, "SMS_DAILY_LIMIT", 1000, 0..=10_000_000)?,
             database_url,
             database_max_connections,
             bind_addr,

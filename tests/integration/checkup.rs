@@ -138,7 +138,9 @@ both_databases! {
         exec(&app, "UPDATE users SET password_score = 0").await;
         flagged(&app, &cookie, Id::PasswordStrength, CheckStatus::Fail).await;
         let user_id: String = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.pool).await.unwrap();
-        let url = statusstack::recovery::server::links::issue_link(&app.state, statusstack::recovery::server::store::Purpose::PasswordReset, &user_id, "", 60_000).await.unwrap();
+        use statusstack::recovery::server::{links::{LinkRequest, issue_link}, store::Purpose};
+        let link = LinkRequest { purpose: Purpose::PasswordReset, user_id: &user_id, subject: "", sent_to: "ada@example.com", session_id: None, ttl_ms: 60_000 };
+        let url = issue_link(&app.state, &link).await.unwrap();
         let token = url.split("token=").nth(1).unwrap();
         let reply = app.call("reset_password", &[("token", token), ("new_password", STRONG_PASSWORD)], None).await;
         assert!(reply.error().is_none(), "{}", reply.body);

@@ -4,7 +4,8 @@ use crate::helpers::*;
 
 both_databases! {
     async fn the_session_cookie_is_http_only_lax_and_host_wide(app) {
-        let reply = app.call("sign_up", &[("name", "Flag"), ("email", "flag@example.com"), ("password", STRONG_PASSWORD)], None).await;
+        app.sign_up("Flag", "flag@example.com", STRONG_PASSWORD).await;
+        let reply = app.sign_in("flag@example.com", STRONG_PASSWORD).await;
         let line = reply.set_cookie_line("ss_session").unwrap();
         assert!(line.contains("HttpOnly"), "{line}");
         assert!(line.contains("SameSite=Lax"), "{line}");
@@ -90,7 +91,7 @@ mod over_https {
         for db in [Db::Sqlite, Db::Postgres] {
             let app =
                 TestApp::spawn_with(db, &[("PUBLIC_URL", "https://status.example.com")]).await;
-            let reply = app
+            let sign_up = app
                 .call_with_headers(
                     "sign_up",
                     &[
@@ -98,6 +99,16 @@ mod over_https {
                         ("email", "sec@example.com"),
                         ("password", STRONG_PASSWORD),
                     ],
+                    None,
+                    &[("origin", "https://status.example.com")],
+                )
+                .await;
+            assert!(sign_up.error().is_none(), "{}", sign_up.body);
+            app.confirm_address("sec@example.com").await;
+            let reply = app
+                .call_with_headers(
+                    "sign_in",
+                    &[("email", "sec@example.com"), ("password", STRONG_PASSWORD)],
                     None,
                     &[("origin", "https://status.example.com")],
                 )

@@ -20,18 +20,57 @@ async fn refused_field(app: &TestApp, name: &str, email: &str, password: &str) -
 }
 
 both_databases! {
-    async fn a_new_account_is_created_signed_in_and_recorded(app) {
+    async fn a_new_account_is_created_confirmed_by_mail_and_recorded(app) {
         let reply = app
             .call("sign_up", &[("name", "Ada Lovelace"), ("email", "  Ada@Example.COM "), ("password", STRONG_PASSWORD)], None)
             .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
-        assert_eq!(reply.location(), Some("/settings/security"));
-        let cookie = reply.session_cookie(app.cookie_name).expect("session cookie");
-        assert!(app.is_signed_in(&cookie).await);
-        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'ada@example.com'").await, 1);
-        assert_eq!(app.event_kinds().await, ["sign_up", "sign_in"]);
-        let page = app.get("/settings/security", Some(&cookie)).await;
+        assert_eq!(reply.location(), Some("/login?signup=sent"));
+        assert!(reply.session_cookie(app.cookie_name).is_none(), "no session before the address is confirmed");
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'ada@example.com' AND email_verified_at IS NULL").await, 1);
+        let mail = app.mail_to("ada@example.com", "Confirm your email address").await;
+        assert!(!mail.contains("Ada Lovelace"), "no text the sign-up chose goes to an address that has not opted in: {mail}");
+        let page = app.get("/login?signup=sent", None).await;
+        assert!(page.body.contains("Check your inbox"), "{}", page.body.chars().take(2000).collect::<String>());
+
+        // Signed in before confirming: the banner, and nothing that needs a confirmed address.
+        let early = app.sign_in("ada@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).expect("sign-in works");
+        let page = app.get("/settings/security", Some(&early)).await;
+        assert!(page.body.contains("verify-email-banner"), "the banner shows");
+        let key = app.call("create_api_key", &[("name", "ci"), ("permission", "read"), ("expiry", "30")], Some(&early)).await;
+        assert_eq!(key.error(), Some(AppError::EmailUnverified));
+        let org = app.call("create_organization", &[("name", "Analytical Engines")], Some(&early)).await;
+        assert_eq!(org.error(), Some(AppError::EmailUnverified));
+        let sms = app.call("start_two_factor_enrolment", &[("method", "sms"), ("phone", "+14155550123"), ("password", STRONG_PASSWORD)], Some(&early)).await;
+        assert_eq!(sms.error(), Some(AppError::EmailUnverified));
+        assert_eq!(app.count("SELECT COUNT(*) FROM api_keys").await + app.count("SELECT COUNT(*) FROM organizations").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_outbox").await, 0, "no text message to an unconfirmed account");
+
+        app.confirm_address("ada@example.com").await;
+        let page = app.get("/settings/security", Some(&early)).await;
         assert!(page.body.contains("Ada Lovelace"), "{} {}", page.status, page.body.chars().take(3000).collect::<String>());
+        assert!(!page.body.contains("verify-email-banner"), "the banner is gone");
+        assert_eq!(app.event_kinds().await, ["sign_up", "sign_in", "email_verified"]);
+        let key = app.call("create_api_key", &[("name", "ci"), ("permission", "read"), ("expiry", "30")], Some(&early)).await;
+        assert!(key.error().is_none(), "{}", key.body);
+    }
+
+    /// ASVS 5.0 6.3.8: the confirmation link works once, and only for the
+    /// address it was sent to; malformed and unknown tokens change nothing.
+    async fn confirmation_links_work_once_and_bad_ones_change_nothing(app) {
+        app.try_sign_up("Bea", "bea@example.com", STRONG_PASSWORD).await;
+        let token = link_token(&app.mail_to("bea@example.com", "Confirm your email address").await, "/verify-email");
+        for bad in ["", "short", &"A".repeat(43), &format!("{token}x")] {
+            let reply = app.call("confirm_email_address", &[("token", bad)], None).await;
+            assert!(matches!(reply.error(), Some(AppError::Validation { ref field, .. }) if field == "token"), "{bad}: {}", reply.body);
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 0);
+        let reply = app.call("confirm_email_address", &[("token", &token)], None).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let again = app.call("confirm_email_address", &[("token", &token)], None).await;
+        assert!(matches!(again.error(), Some(AppError::Validation { .. })), "single use: {}", again.body);
+        let page = app.get(&format!("/verify-email?token={token}"), None).await;
+        assert_eq!(page.headers["referrer-policy"], "no-referrer");
     }
 
     async fn each_password_rule_is_refused_with_its_reason_and_nothing_stored(app) {
@@ -54,12 +93,20 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
     }
 
-    async fn a_duplicate_email_is_refused_whatever_its_case(app) {
+    /// ASVS 5.0 6.3.8: a sign-up with a taken address answers exactly as a
+    /// new one does (no enumeration), creates nothing and mails the address's
+    /// owner instead.
+    async fn a_taken_address_answers_like_a_new_one_and_mails_its_owner(app) {
         app.sign_up("First", "dup@example.com", STRONG_PASSWORD).await;
-        let (field, message) = refused_field(&app, "Second", "DUP@example.com ", OTHER_STRONG_PASSWORD).await;
-        assert_eq!(field, "email");
-        assert!(message.contains("already exists"));
-        assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+        let fresh = app.try_sign_up("Second", "new@example.com", OTHER_STRONG_PASSWORD).await;
+        let taken = app.try_sign_up("Second", "DUP@example.com ", OTHER_STRONG_PASSWORD).await;
+        assert_eq!((taken.status, &taken.body, taken.location()), (fresh.status, &fresh.body, fresh.location()));
+        assert!(taken.session_cookie(app.cookie_name).is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'dup@example.com'").await, 1);
+        let mail = app.mail_to("dup@example.com", "Someone tried to sign up with your address").await;
+        assert!(!mail.contains("Second"), "the attempt's name is not repeated: {mail}");
+        assert!(mail.contains("/forgot-password"), "{mail}");
+        assert!(app.sign_in("dup@example.com", OTHER_STRONG_PASSWORD).await.error().is_some(), "the second password is no key");
     }
 
     async fn malformed_and_oversized_fields_are_refused(app) {
@@ -92,7 +139,7 @@ both_databases! {
             let report: statusstack::account::StrengthReport = serde_json::from_str(&reply.body).unwrap();
             assert_eq!(report.acceptable, acceptable, "{password}: {report:?}");
             let signup = app.call("sign_up", &[("name", "M"), ("email", "m@example.com"), ("password", password)], None).await;
-            assert_eq!(signup.error().is_none(), acceptable, "{password}");
+            assert_eq!(signup.error().is_none(), acceptable, "{password}: {}", signup.body);
         }
     }
 

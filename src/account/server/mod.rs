@@ -1,8 +1,9 @@
-//! Accounts on the server: sign-up, sign-in, sign-out, password changes and
-//! the account overview.
+//! Accounts on the server: sign-up and confirming its address, sign-in,
+//! sign-out, password changes and the account overview.
 
 pub mod rest;
 pub mod sign_in;
+pub mod verification;
 
 use crate::account::{CurrentUser, SecurityOverview, StrengthReport};
 use crate::error::AppError;
@@ -10,15 +11,14 @@ use crate::login_history::server::record::record_event;
 use crate::login_history::server::{count_since, recent_sign_ins};
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
-use crate::server::auth::sessions::{begin_session, rotate_session};
+use crate::server::auth::sessions::rotate_session;
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::password::{Password, PolicyContext};
 use crate::server::state::AppState;
 use crate::server::{password, rate_limit};
-use crate::sessions::{SignInMethod, review_due};
-use crate::team::server::members::create_organization;
+use crate::sessions::review_due;
 use crate::time::DAY_MS;
 use crate::two_factor::server::active_method;
 
@@ -54,7 +54,12 @@ pub async fn password_strength(
     ))
 }
 
-/// Creates an account (and its organization, when asked) and signs it in.
+/// Creates an account whose address a mailed link confirms (with the
+/// organization to create once it is), or, when the address already has an
+/// account, mails that address instead. Either way it answers alike, in
+/// about the same time (the password is hashed in both), and signs nobody
+/// in: the page says to check the inbox. Limited per IP, and the mails per
+/// address and on the whole service.
 pub async fn sign_up(
     state: &AppState,
     account: NewAccount,
@@ -74,22 +79,41 @@ pub async fn sign_up(
     state
         .hit_limit(rate_limit::SIGN_UPS_PER_IP, &client.ip_bucket(), now)
         .await?;
-    if users::find_by_email(&state.pool, &account.email)
-        .await?
-        .is_some()
-    {
-        return Err(duplicate_email());
-    }
+    state
+        .hit_limit(verification::SIGN_UP_MAILS_GLOBAL, "all", now)
+        .await?;
     let hash = password::hash_password(&state.password_gate, account.password).await?;
+    // Past the per-address limit the answer stays the same; only the mail stops.
+    let may_mail = state
+        .hit_limit(verification::SIGN_UP_MAILS_PER_EMAIL, &account.email, now)
+        .await
+        .is_ok();
     let user = CurrentUser {
         id: new_id(),
         name: account.name,
         email: account.email,
         password_changed_at: now,
         created_at: now,
+        email_verified: false,
     };
-    if !users::insert(&state.pool, &user, &hash).await? {
-        return Err(duplicate_email());
+    let inserted = users::insert(&state.pool, &user, &hash, account.organization.as_deref()).await?;
+    if !inserted {
+        let Some(existing) = users::find_by_email(&state.pool, &user.email).await? else {
+            return Err(AppError::Internal);
+        };
+        record_event(
+            state,
+            Some(&existing.user.id),
+            EventKind::SignUp,
+            Outcome::Failure,
+            client,
+            serde_json::json!({"reason": "address_taken"}),
+        )
+        .await?;
+        if may_mail {
+            verification::mail_address_taken(state, &existing, client).await?;
+        }
+        return Ok(());
     }
     password::score::remember_score(state, &user.id, verdict.score).await;
     record_event(
@@ -101,24 +125,10 @@ pub async fn sign_up(
         serde_json::json!({}),
     )
     .await?;
-    if let Some(organization) = account.organization {
-        create_organization(state, &user, &organization, client).await?;
+    if may_mail {
+        verification::mail_verification_link(state, &user, &account.next).await?;
     }
-    begin_session(
-        state,
-        &user.id,
-        client,
-        SignInMethod::PASSWORD,
-        &account.next,
-    )
-    .await
-}
-
-fn duplicate_email() -> AppError {
-    AppError::validation(
-        "email",
-        "An account with this email already exists. Sign in instead.",
-    )
+    Ok(())
 }
 
 /// Ends `session` on the server; the caller clears the cookie.

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
-use crate::recovery::server::reset::{RESETS_PER_EMAIL, mail_reset_link};
+use crate::recovery::server::reset::{RESETS_PER_EMAIL, ResetMail, mail_reset_link};
 use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
 use crate::server::auth::store::users::UserWithHash;
@@ -132,13 +132,12 @@ async fn mail_reset_link_once(
     {
         return Ok(());
     }
-    mail_reset_link(
-        state,
-        &user.id,
-        &user.email,
-        &user.name,
-        client,
-        "must_reset",
-    )
-    .await
+    let mailing = ResetMail {
+        user_id: &user.id,
+        to: &user.email,
+        name: &user.name,
+        reason: "must_reset",
+        undone: &[],
+    };
+    mail_reset_link(state, &mailing, client).await
 }

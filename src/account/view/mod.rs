@@ -3,11 +3,15 @@
 
 pub mod overview;
 
-use super::api::{ChangePassword, SignIn, SignUp, password_strength};
+use super::api::{
+    ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp,
+    password_strength,
+};
 use crate::ids::encode_query_component;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::{
-    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, field_error, form_level_error,
+    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
+    form_level_error,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -35,6 +39,11 @@ pub fn LoginPage() -> impl IntoView {
                 })}
                 {move || (error.get().is_none() && query.with(|q| q.get("reset")).as_deref() == Some("done")).then(|| view! {
                     <Alert tone=Tone::Success>"Your password was changed. Sign in with the new one."</Alert>
+                })}
+                {move || (error.get().is_none() && query.with(|q| q.get("signup")).as_deref() == Some("sent")).then(|| view! {
+                    <div data-testid="sign-up-sent">
+                        <Alert tone=Tone::Success>"Check your inbox: we sent a link to confirm your address. Open it, then sign in here. If you already had an account, the email tells you what to do instead."</Alert>
+                    </div>
                 })}
                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                 <input type="hidden" name="next" prop:value=next/>
@@ -91,6 +100,66 @@ pub fn SignupPage() -> impl IntoView {
                 <a href="/login" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
             </p>
         </AuthFrame>
+    }
+}
+
+/// `/verify-email?token=…`: one click confirms the address the account
+/// signed up with (a click, not the visit: mail scanners open links).
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token")).unwrap_or_default();
+    let sign_in_href = move || match query.with(|q| q.get("next")) {
+        Some(next) if crate::ids::is_local_path(&next) => {
+            format!("/login?next={}", encode_query_component(&next))
+        }
+        _ => "/login".to_string(),
+    };
+    let action = ServerAction::<ConfirmEmailAddress>::new();
+    let error = action_error(action);
+    let done = move || action.value().get().and_then(Result::ok);
+    view! {
+        <AuthFrame title="Confirm your email address" subtitle="One click, and your account is ready.">
+            {move || match done() {
+                Some(confirmed) => view! {
+                    <div class="space-y-4" data-testid="email-verified">
+                        <Alert tone=Tone::Success>{format!("Thanks: {} is confirmed.", confirmed.email)}</Alert>
+                        <a href=sign_in_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <ActionForm action attr:class="space-y-4">
+                        {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                        <input type="hidden" name="token" prop:value=token/>
+                        <SubmitButton label="Confirm my address" busy_label="Confirming…" pending=action.pending() full_width=true/>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </AuthFrame>
+    }
+}
+
+/// The banner over every settings page while the address is unconfirmed,
+/// with a button that sends the link again.
+#[component]
+pub fn VerifyEmailBanner(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendEmailVerification>::new();
+    let error = action_error(resend);
+    let sent = move || matches!(resend.value().get(), Some(Ok(())));
+    view! {
+        <div class="border-b border-amber-200 bg-amber-50 dark:border-amber-900 dark:bg-amber-950" data-testid="verify-email-banner">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3 text-sm text-amber-900 sm:px-6 dark:text-amber-100">
+                <p>
+                    "Confirm your email address: we sent a link to " <strong>{email}</strong>
+                    ". Until you do, you cannot create API keys, join or create a team, or use text messages."
+                </p>
+                <ActionForm action=resend attr:class="flex items-center gap-3">
+                    {move || sent().then(|| view! { <span>"Sent. Check your inbox."</span> })}
+                    {move || error.get().map(|error| view! { <span class="text-red-700 dark:text-red-300">{error.to_string()}</span> })}
+                    <button type="submit" class="rounded-md bg-amber-600 px-3 py-1.5 font-medium text-white hover:bg-amber-500 disabled:opacity-60" disabled=move || resend.pending().get()>"Send the link again"</button>
+                </ActionForm>
+            </div>
+        </div>
     }
 }
 

@@ -3,6 +3,7 @@
 //! their authentication and their SQL.
 
 pub mod authenticate;
+pub mod disown;
 pub mod rest;
 pub mod store;
 pub mod token;
@@ -262,6 +263,7 @@ pub async fn create_in_settings(
     code: Option<String>,
     client: &ClientMeta,
 ) -> Result<IssuedKey, AppError> {
+    session.user.require_verified_email()?;
     if request.permission == Permission::Admin {
         confirm_sudo(state, session, password, code, client).await?;
     }

@@ -5,7 +5,7 @@
 use super::links::NOT_ME_TTL_MS;
 use super::store::Purpose;
 use crate::error::AppError;
-use crate::recovery::server::links::issue_link;
+use crate::recovery::server::links::{LinkRequest, issue_link};
 use crate::server::auth::store::users;
 use crate::server::client::{ClientMeta, Origin};
 use crate::server::mail::{Mail, compose};
@@ -33,10 +33,14 @@ pub async fn security_notice(
 ) -> Result<Mail, AppError> {
     let not_me = issue_link(
         state,
-        Purpose::NotMe,
-        to.user_id,
-        not_me_session,
-        NOT_ME_TTL_MS,
+        &LinkRequest {
+            purpose: Purpose::NotMe,
+            user_id: to.user_id,
+            subject: not_me_session,
+            sent_to: to.email,
+            session_id: None,
+            ttl_ms: NOT_ME_TTL_MS,
+        },
     )
     .await?;
     Ok(compose::security_notice(&compose::Notice {

@@ -1,9 +1,12 @@
 //! Forgot password: the reset link (asked for without revealing whether the
 //! address has an account) and setting a new password with it.
 
-use super::links::{RESET_TTL_MS, consume_link, issue_link, peek_link, spent_link};
+use super::email_changes;
+use super::links::{LinkRequest, RESET_TTL_MS, consume_link, issue_link, peek_link, spent_link};
 use super::store;
 use super::store::Purpose;
+use super::undo::{EMAIL_UNDO_WINDOW_MS, Intrusion, undo_intrusion};
+use crate::recovery::RecoveryReport;
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
@@ -53,46 +56,94 @@ pub async fn request_reset(
     Ok(())
 }
 
-/// Sends a reset link if `email` has an account; otherwise does nothing.
+/// Sends a reset link if `email` has an account, or was an account's
+/// address until a change in the last 72 hours (the link then also undoes
+/// that change); otherwise does nothing.
 #[tracing::instrument(skip_all)]
 async fn send_password_reset(
     state: &AppState,
     email: &str,
     client: &ClientMeta,
 ) -> anyhow::Result<()> {
-    let Some(account) = users::find_by_email(&state.pool, email).await? else {
+    let account = match users::find_by_email(&state.pool, email).await? {
+        Some(account) => Some(account),
+        None => {
+            let since = state.now() - EMAIL_UNDO_WINDOW_MS;
+            match email_changes::account_that_left(&state.pool, email, since).await? {
+                Some(user_id) => users::find_by_id(&state.pool, &user_id).await?,
+                None => None,
+            }
+        }
+    };
+    let Some(account) = account else {
         return Ok(());
     };
     let user = account.user;
-    mail_reset_link(
-        state,
-        &user.id,
-        &user.email,
-        &user.name,
-        client,
-        "requested",
-    )
-    .await
-    .map_err(|error| anyhow::anyhow!("could not send the reset link: {error}"))?;
+    let mailing = ResetMail {
+        user_id: &user.id,
+        to: email,
+        name: &user.name,
+        reason: "requested",
+        undone: &[],
+    };
+    mail_reset_link(state, &mailing, client)
+        .await
+        .map_err(|error| anyhow::anyhow!("could not send the reset link: {error}"))?;
     Ok(())
+}
+
+/// The reset reason of a sign-up with the address of an account that was
+/// never confirmed: the link lets the address's owner take it over.
+pub const UNCONFIRMED_SIGN_UP: &str = "unconfirmed_sign_up";
+
+/// A reset link about to be mailed.
+pub struct ResetMail<'a> {
+    pub user_id: &'a str,
+    /// The address it goes to: the account's, or the one it had until a
+    /// recent change.
+    pub to: &'a str,
+    pub name: &'a str,
+    /// Why, for the history: "requested", "reported_not_me", "must_reset",
+    /// `UNCONFIRMED_SIGN_UP`.
+    pub reason: &'a str,
+    /// What a recovery already undid, told in the same mail.
+    pub undone: &'a [String],
 }
 
 /// Retires older reset links, mails a new one and records the request.
 pub async fn mail_reset_link(
     state: &AppState,
-    user_id: &str,
-    email: &str,
-    name: &str,
+    mailing: &ResetMail<'_>,
     client: &ClientMeta,
-    reason: &str,
 ) -> Result<(), AppError> {
-    store::retire_unused(&state.pool, user_id, Purpose::PasswordReset, state.now()).await?;
-    let url = issue_link(state, Purpose::PasswordReset, user_id, "", RESET_TTL_MS).await?;
+    store::retire_unused(&state.pool, mailing.user_id, Purpose::PasswordReset, state.now()).await?;
+    let url = issue_link(
+        state,
+        &LinkRequest {
+            purpose: Purpose::PasswordReset,
+            user_id: mailing.user_id,
+            subject: "",
+            sent_to: mailing.to,
+            session_id: None,
+            ttl_ms: RESET_TTL_MS,
+        },
+    )
+    .await?;
+    let intro = if mailing.reason == UNCONFIRMED_SIGN_UP {
+        "Someone tried to sign up with this address, which already has a StatusStack account that was never confirmed. If it was you, choose a password with this link: it confirms the address and removes everything set up on the account before, with whatever password.".to_string()
+    } else if mailing.undone.is_empty() {
+        "Someone, hopefully you, asked to reset the password of your StatusStack account. Choose a new one with this link:".to_string()
+    } else {
+        format!(
+            "You reported that someone else used your StatusStack account. We have already done this: {} Now choose a new password with this link; until you do, nobody can sign in:",
+            mailing.undone.join(" ")
+        )
+    };
     let mail = compose::link_mail(&LinkMail {
-        to: email.to_string(),
-        recipient_name: name.to_string(),
+        to: mailing.to.to_string(),
+        recipient_name: mailing.name.to_string(),
         subject: "Reset your password".into(),
-        intro: "Someone, hopefully you, asked to reset the password of your StatusStack account. Choose a new one with this link:".into(),
+        intro,
         button: "Choose a new password".into(),
         url,
         expiry: "The link works once, for 30 minutes.".into(),
@@ -101,11 +152,11 @@ pub async fn mail_reset_link(
     state.enqueue_mail(&mail, None).await?;
     record_event(
         state,
-        Some(user_id),
+        Some(mailing.user_id),
         EventKind::PasswordResetRequested,
         Outcome::Success,
         client,
-        serde_json::json!({ "reason": reason }),
+        serde_json::json!({ "reason": mailing.reason }),
     )
     .await
 }
@@ -120,14 +171,17 @@ pub async fn check_link(state: &AppState, token: &RandomToken) -> Result<(), App
 
 /// Sets `new_password` with the reset link `token`. The policy is the
 /// sign-up one; the link is used up only once the password is accepted.
-/// `sign_out_everywhere` ends every session.
+/// `sign_out_everywhere` ends every session, and what those sessions made
+/// is undone with them (see `undo`). An account whose address was never
+/// confirmed loses everything set up on it, whatever was asked: the link
+/// proves the mailbox, and a pre-hijacker's sessions, keys and 2FA must go.
 pub async fn reset_password(
     state: &AppState,
     token: &RandomToken,
     new_password: Password,
     sign_out_everywhere: bool,
     client: &ClientMeta,
-) -> Result<(), AppError> {
+) -> Result<RecoveryReport, AppError> {
     let spent = || spent_link("password reset");
     let pending = peek_link(state, Purpose::PasswordReset, token)
         .await?
@@ -151,23 +205,37 @@ pub async fn reset_password(
         .await?
         .ok_or_else(spent)?;
     let now = state.now();
-    users::update_password_hash(&state.pool, &used.user_id, &hash, Some(now)).await?;
-    users::set_must_reset_password(&state.pool, &used.user_id, false).await?;
-    remember_score(state, &used.user_id, verdict.score).await;
+    let user_id = used.user_id.as_str();
+    let unconfirmed = !account.user.email_verified;
+    users::update_password_hash(&state.pool, user_id, &hash, Some(now)).await?;
+    users::set_must_reset_password(&state.pool, user_id, false).await?;
+    remember_score(state, user_id, verdict.score).await;
     state.clear_password_attempts(&account.user.email).await?;
-    state.lift_code_locks(&used.user_id).await?;
-    let ended = if sign_out_everywhere {
-        sessions::revoke_all_except(&state.pool, &used.user_id, "", now).await?
+    state.lift_code_locks(user_id).await?;
+    let ended = if sign_out_everywhere || unconfirmed {
+        sessions::revoke_all_returning(&state.pool, user_id, now).await?
     } else {
-        0
+        Vec::new()
     };
+    let intrusion = Intrusion {
+        user_id,
+        ended_sessions: &ended,
+        unknown_since: None,
+        mailed_to: &used.sent_to,
+        clear_everything: unconfirmed,
+    };
+    let report = undo_intrusion(state, &intrusion, client).await?;
+    if unconfirmed {
+        users::confirm_email(&state.pool, user_id, &used.sent_to, now).await?;
+    }
     record_event(
         state,
-        Some(&used.user_id),
+        Some(user_id),
         EventKind::PasswordReset,
         Outcome::Success,
         client,
-        serde_json::json!({"sessions_ended": ended}),
+        serde_json::json!({"sessions_ended": ended.len(), "undone": report.lines()}),
     )
-    .await
+    .await?;
+    Ok(report)
 }

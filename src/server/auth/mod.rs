@@ -117,6 +117,19 @@ pub fn client_meta() -> Result<ClientMeta, AppError> {
     Ok(client_meta_from(&parts.headers, peer, trust_proxy))
 }
 
+/// Whether this server function was called by a form posted before the
+/// Wasm loaded (a browser navigation), not by the page's own fetch: its
+/// answer is then a page to go to, not data.
+pub fn posted_without_script() -> bool {
+    request_parts().is_ok_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// A session the page guard already resolved for this request, so rendering
 /// the page does not look it up again.
 #[derive(Clone, Debug)]
@@ -180,6 +193,7 @@ mod tests {
                 email: "e@x.io".into(),
                 password_changed_at: 0,
                 created_at: 0,
+                email_verified: true,
             },
             created_at: 0,
             reauthenticated_at: 1_000,

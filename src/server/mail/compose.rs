@@ -62,14 +62,27 @@ pub fn notice_text(
             "Your password was changed",
             "The password of your StatusStack account was changed.",
         ),
-        EventKind::PasswordReset => text(
-            "Your password was reset",
-            "The password of your StatusStack account was reset with a link sent to this address.",
-        ),
+        EventKind::PasswordReset => Some((
+            "Your password was reset".to_string(),
+            format!(
+                "The password of your StatusStack account was reset with a link sent to this address.{}",
+                undone_text(detail)
+            ),
+        )),
         EventKind::EmailChanged => {
             let to = detail
                 .get("new_email")
                 .and_then(serde_json::Value::as_str)?;
+            if detail.get("undone").and_then(serde_json::Value::as_bool) == Some(true) {
+                let from = detail
+                    .get("old_email")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("another address");
+                return Some((
+                    "Your email address was restored".to_string(),
+                    format!("The email address of your StatusStack account is {to} again: the recent change to {from} was undone by your recovery."),
+                ));
+            }
             Some((
                 "Your email address was changed".to_string(),
                 format!("The email address of your StatusStack account was changed to {to}."),
@@ -165,6 +178,20 @@ pub fn notice_text(
     }
 }
 
+/// " It also: …" with the lines of what a recovery undid (`detail.undone`).
+fn undone_text(detail: &serde_json::Value) -> String {
+    let lines: Vec<&str> = detail
+        .get("undone")
+        .and_then(serde_json::Value::as_array)
+        .map(|lines| lines.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(" The reset also undid what an intruder could have left: {}", lines.join(" "))
+    }
+}
+
 /// Lays a notice out as a message with both parts.
 pub fn security_notice(notice: &Notice) -> Mail {
     let Notice {
@@ -240,17 +267,24 @@ pub fn link_mail(link: &LinkMail) -> Mail {
 }
 
 /// The frame every message shares: subject prefix, greeting and signature
-/// around the plain-text body, the HTML document and header around the HTML body.
+/// around the plain-text body, the HTML document and header around the HTML
+/// body. An empty `recipient_name` greets without a name: mail to an address
+/// that has not opted in carries no text another user chose.
 fn framed(to: &str, recipient_name: &str, subject: &str, text: &str, html: &str) -> Mail {
+    let greeting = if recipient_name.is_empty() {
+        "Hello".to_string()
+    } else {
+        format!("Hi {recipient_name}")
+    };
     Mail {
         to: to.to_string(),
         subject: format!("[{PRODUCT}] {subject}"),
-        text: format!("Hi {recipient_name},\n\n{text}\n\n— {PRODUCT} Security\n"),
+        text: format!("{greeting},\n\n{text}\n\n— {PRODUCT} Security\n"),
         html: format!(
             "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5\">\
              <p style=\"font-weight:600;color:#4f46e5\">{PRODUCT} Security</p>\
-             <p>Hi {},</p>{html}</body></html>",
-            html_escape(recipient_name)
+             <p>{},</p>{html}</body></html>",
+            html_escape(&greeting)
         ),
     }
 }

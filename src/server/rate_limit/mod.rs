@@ -169,6 +169,15 @@ pub const SMS_SENDS_PER_USER: WindowLimit = WindowLimit {
     limit: 5,
     window_ms: 60 * 60 * 1000,
 };
+/// SMS codes sent per IP address (an IPv6 /64).
+pub const SMS_SENDS_PER_IP: WindowLimit = WindowLimit {
+    name: "sms-ip",
+    limit: 20,
+    window_ms: 60 * 60 * 1000,
+};
+/// The name of the service-wide daily SMS count (its limit is configured).
+pub const SMS_DAILY_BUCKET: &str = "sms-all";
+
 /// SMS codes sent per phone number, whoever asks (SMS cost abuse).
 pub const SMS_SENDS_PER_PHONE: WindowLimit = WindowLimit {
     name: "sms-phone",

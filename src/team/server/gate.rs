@@ -226,11 +226,13 @@ mod tests {
     /// function fails this test until it is added here, on purpose.
     const EXPECTED: &[(&str, AtGate)] = &[
         ("accept_invitation", AtGate::Held),
+        ("cancel_email_change", AtGate::SignedOut),
         ("cancel_sign_in_challenge", AtGate::SignedOut),
         ("cancel_two_factor_enrolment", AtGate::Allowed),
         ("change_member_role", AtGate::Held),
         ("change_password", AtGate::Held),
         ("check_reset_link", AtGate::SignedOut),
+        ("confirm_email_address", AtGate::SignedOut),
         ("confirm_email_change", AtGate::SignedOut),
         ("confirm_two_factor_enrolment", AtGate::Allowed),
         ("create_api_key", AtGate::Held),
@@ -256,6 +258,7 @@ mod tests {
         ("report_not_me", AtGate::SignedOut),
         ("request_email_change", AtGate::Held),
         ("request_password_reset", AtGate::SignedOut),
+        ("resend_email_verification", AtGate::Held),
         ("resend_two_factor_enrolment_sms", AtGate::Allowed),
         ("reset_password", AtGate::SignedOut),
         ("revoke_api_key", AtGate::Held),

@@ -17,7 +17,8 @@ use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::store::invitations::{NewInvitation, StoredInvitation};
 use crate::team::server::{managing_membership, store as orgs};
 use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
-use crate::time::{DAY_MS, utc_datetime};
+use crate::server::rate_limit::WindowLimit;
+use crate::time::{DAY_MS, HOUR_MS, utc_datetime};
 use crate::two_factor::server::active_method;
 
 /// How many invitations one organization may send a day.
@@ -69,10 +70,12 @@ fn email_hint(email: &str) -> String {
     }
 }
 
-/// The invitation email: who invites, to what and as what, and the link.
+/// The invitation email: who invites (by their confirmed address), as what,
+/// and the link. The invitee has not opted in to anything, so no text the
+/// inviter chose (their name, the organization's name) goes in; the page
+/// the link opens shows those.
 fn invitation_mail(
     actor: &CurrentUser,
-    organization: &str,
     email: &str,
     role: Role,
     url: String,
@@ -80,17 +83,16 @@ fn invitation_mail(
 ) -> Mail {
     compose::link_mail(&LinkMail {
         to: email.to_string(),
-        recipient_name: "there".into(),
-        subject: format!("{} invited you to {organization}", actor.name),
+        recipient_name: String::new(),
+        subject: "You are invited to join a team".into(),
         intro: format!(
-            "{} ({}) invited you to join {organization} on {} as {}: {}",
-            actor.name,
+            "{} invited you to join their organization on {} as {}: {} The link shows the organization before you decide.",
             actor.email,
             compose::PRODUCT,
             role.label(),
             role.description()
         ),
-        button: format!("Join {organization}"),
+        button: "See the invitation".into(),
         url,
         expiry: format!(
             "The link works once, until {} (7 days).",
@@ -100,6 +102,26 @@ fn invitation_mail(
             .into(),
     })
 }
+
+/// Invitations one account may send; with the per-IP and service-wide
+/// limits, no fresh account or organization can turn them into a mail relay.
+pub const INVITATIONS_PER_ACCOUNT: WindowLimit = WindowLimit {
+    name: "invite-user",
+    limit: 20,
+    window_ms: HOUR_MS,
+};
+/// Invitations sent from one IP address (an IPv6 /64).
+pub const INVITATIONS_PER_IP: WindowLimit = WindowLimit {
+    name: "invite-ip",
+    limit: 40,
+    window_ms: HOUR_MS,
+};
+/// Invitations sent on the whole service.
+pub const INVITATIONS_GLOBAL: WindowLimit = WindowLimit {
+    name: "invite-all",
+    limit: 1000,
+    window_ms: HOUR_MS,
+};
 
 /// Invites `email` with `role` (Owners and Admins; Admins cannot invite
 /// Owners) and mails the link. A newer invitation to the same address
@@ -112,6 +134,7 @@ pub async fn invite_member(
     role: Role,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
+    actor.require_verified_email()?;
     let membership = managing_membership(state, &actor.id).await?;
     let org = &membership.organization;
     if role == Role::Owner {
@@ -142,6 +165,9 @@ pub async fn invite_member(
             retry_after: 60 * 60,
         });
     }
+    state.hit_limit(INVITATIONS_PER_ACCOUNT, &actor.id, now).await?;
+    state.hit_limit(INVITATIONS_PER_IP, &client.ip_bucket(), now).await?;
+    state.hit_limit(INVITATIONS_GLOBAL, "all", now).await?;
     let token = RandomToken::generate();
     let expires_at = now + INVITATION_TTL_MS;
     orgs::invitations::insert_invitation(
@@ -163,7 +189,7 @@ pub async fn invite_member(
         state.config.public_url.origin,
         token.expose()
     );
-    let mail = invitation_mail(actor, &org.name, &email, role, url, expires_at);
+    let mail = invitation_mail(actor, &email, role, url, expires_at);
     state.enqueue_mail(&mail, None).await?;
     record_team_event(
         state,
@@ -174,6 +200,12 @@ pub async fn invite_member(
         serde_json::json!({"email": email, "role": role.label()}),
     )
     .await
+}
+
+/// Withdraws every pending invitation `user_id` sent (a recovery: an
+/// intruder must not keep a way in for someone else); returns how many.
+pub async fn withdraw_invitations_sent_by(state: &AppState, user_id: &str) -> Result<u64, AppError> {
+    Ok(orgs::invitations::revoke_sent_by(&state.pool, user_id, state.now()).await?)
 }
 
 /// Withdraws a pending invitation (Owners and Admins).
@@ -238,6 +270,7 @@ pub async fn accept_invitation(
     token: &RandomToken,
     client: &ClientMeta,
 ) -> Result<String, AppError> {
+    user.require_verified_email()?;
     let now = state.now();
     let invitation = orgs::invitations::invitation_by_token(&state.pool, &token.hash()).await?;
     if let Some(error) = unusable(invitation.as_ref(), now) {

@@ -97,6 +97,7 @@ pub async fn create_organization(
     name: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
+    user.require_verified_email()?;
     let name = clean_org_name(name).map_err(|message| AppError::validation("name", message))?;
     let org_id = new_id();
     let created =

@@ -93,6 +93,9 @@ pub async fn start(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let user_id = &session.user.id;
+    if method == Method::Sms {
+        session.user.require_verified_email()?;
+    }
     confirm_sudo(state, session, password, code, client).await?;
     let now = state.now();
     let id = new_id();

@@ -18,3 +18,22 @@ use crate::two_factor::Method;
 pub async fn active_method(state: &AppState, user_id: &str) -> Result<Option<Method>, AppError> {
     Ok(store::active_method(&state.pool, user_id).await?)
 }
+
+/// Deletes the unused backup codes that one of `sessions` made (a recovery
+/// disowns them); returns how many.
+pub async fn remove_backup_codes_made_by(
+    state: &AppState,
+    user_id: &str,
+    sessions: &[String],
+) -> Result<u64, AppError> {
+    Ok(store::delete_backup_codes_made_by(&state.pool, user_id, sessions).await?)
+}
+
+/// Removes every second factor and backup code of an account whose address
+/// was never confirmed, when its real owner takes it over by email: nothing
+/// a pre-hijacker set up may stay. Returns whether 2FA was on.
+pub async fn remove_all_factors(state: &AppState, user_id: &str) -> Result<bool, AppError> {
+    let was_on = store::active_method(&state.pool, user_id).await?.is_some();
+    store::deactivate(&state.pool, user_id).await?;
+    Ok(was_on)
+}

@@ -9,6 +9,7 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::codes::generate_sms_code;
 use crate::server::rate_limit;
 use crate::server::state::AppState;
+use crate::time::DAY_MS;
 use crate::two_factor::{SMS_CODE_MINUTES, SMS_RESEND_SECS};
 
 const SMS_CODE_PURPOSE: &str = "sms-code";
@@ -40,6 +41,32 @@ pub async fn sms_resend_in(state: &AppState, binding: &str, now: i64) -> Result<
         .unwrap_or(0))
 }
 
+/// Counts one text message against the service's daily cap. Past it
+/// nothing is sent, and every refusal logs an alert: a burst that reaches
+/// the cap is toll fraud or a fault, and someone must look.
+async fn take_daily_sms(state: &AppState, now: i64) -> Result<(), AppError> {
+    let daily = rate_limit::WindowLimit {
+        name: rate_limit::SMS_DAILY_BUCKET,
+        limit: state.config.sms_daily_limit,
+        window_ms: DAY_MS,
+    };
+    match state.hit_limit(daily, "all", now).await {
+        Ok(()) => Ok(()),
+        Err(AppError::RateLimited { .. }) => {
+            tracing::error!(
+                limit = state.config.sms_daily_limit,
+                alert = "sms_daily_limit",
+                "ALERT: the daily SMS limit is reached; no text message is sent until midnight UTC"
+            );
+            Err(AppError::validation(
+                "phone",
+                "Text messages are paused for today. Use your authenticator app or a backup code, or try again tomorrow.",
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Sends a fresh 6-digit code to `phone` for `binding`, replacing the
 /// previous one; refused inside the resend countdown and past the per-user
 /// and per-number limits.
@@ -61,8 +88,12 @@ pub async fn send_sms_code(
         .hit_limit(rate_limit::SMS_SENDS_PER_USER, user_id, now)
         .await?;
     state
+        .hit_limit(rate_limit::SMS_SENDS_PER_IP, &client.ip_bucket(), now)
+        .await?;
+    state
         .hit_limit(rate_limit::SMS_SENDS_PER_PHONE, phone, now)
         .await?;
+    take_daily_sms(state, now).await?;
     let code = generate_sms_code();
     let body = format!(
         "Your StatusStack code is {}. It expires in {SMS_CODE_MINUTES} minutes. Never share it.",

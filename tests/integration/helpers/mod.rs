@@ -306,7 +306,8 @@ impl TestApp {
         .await
     }
 
-    /// Signs up and returns the session cookie pair (`name=value`).
+    /// Signs up, confirms the address with the mailed link, signs in and
+    /// returns the session cookie pair (`name=value`).
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> String {
         let reply = self.try_sign_up(name, email, password).await;
         assert!(
@@ -315,9 +316,13 @@ impl TestApp {
             reply.status,
             reply.body
         );
+        assert!(reply.session_cookie(self.cookie_name).is_none(), "no session before the address is confirmed");
+        self.confirm_address(email).await;
+        let reply = self.sign_in(email, password).await;
+        assert!(reply.error().is_none(), "sign-in after sign-up failed: {}", reply.body);
         reply
             .session_cookie(self.cookie_name)
-            .expect("sign-up sets a session cookie")
+            .expect("signing in sets a session cookie")
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Reply {

@@ -6,6 +6,37 @@ use sqlx::Row;
 use std::time::Duration;
 
 impl TestApp {
+    /// Confirms the address `email` signed up with by the link mailed to it.
+    /// Over SMTP (where only the test's SMTP server sees the message) a
+    /// fresh link is issued the same way the sign-up issued its own.
+    pub async fn confirm_address(&self, email: &str) {
+        let token = if self.settings.get("MAIL_PROVIDER").map(String::as_str) == Some("smtp") {
+            use statusstack::recovery::server::links::{LinkRequest, VERIFY_TTL_MS, issue_link};
+            use statusstack::recovery::server::store::Purpose;
+            let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            let link = LinkRequest {
+                purpose: Purpose::EmailVerification,
+                user_id: &user_id,
+                subject: email,
+                sent_to: email,
+                session_id: None,
+                ttl_ms: VERIFY_TTL_MS,
+            };
+            let url = issue_link(&self.state, &link).await.unwrap();
+            link_token(&url, "/verify-email")
+        } else {
+            link_token(&self.mail_to(email, "Confirm your email address").await, "/verify-email")
+        };
+        let reply = self
+            .call("confirm_email_address", &[("token", &token)], None)
+            .await;
+        assert!(reply.error().is_none(), "confirming {email} failed: {}", reply.body);
+    }
+
     /// The six-digit code in the newest text message.
     pub async fn last_sms_code(&self) -> String {
         let body: String =
@@ -36,8 +67,15 @@ impl TestApp {
         .unwrap()?;
         let id: String = newest.get("id");
         let path = self.data_dir().join("outbox").join(format!("{id}.eml"));
+        // The worker marks a message sent once its file is written whole.
         for _ in 0..200 {
-            if let Ok(message) = std::fs::read_to_string(&path) {
+            let sent: Option<i64> = sqlx::query_scalar("SELECT sent_at FROM mail_queue WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            if sent.is_some() {
+                let message = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 return Some(
                     message
                         .replace("=\r\n", "")

@@ -83,8 +83,10 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "nothing stored");
         let reply = app.call("sign_up", &[("name", "Olivia"), ("email", "o@acme.test"), ("password", STRONG_PASSWORD), ("organization", "Acme")], None).await;
         ok(&reply);
-        let mut owner = reply.session_cookie(app.cookie_name).unwrap();
+        assert_eq!(role_of(&app, "o@acme.test").await, None, "the organization waits for the confirmed address");
+        app.confirm_address("o@acme.test").await;
         assert_eq!(role_of(&app, "o@acme.test").await.as_deref(), Some("owner"));
+        let mut owner = app.sign_in("o@acme.test", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
         // The new Owner goes to the 2FA set-up first.
         let page = app.get("/settings/security", Some(&owner)).await;
         assert_eq!(page.location(), Some("/two-factor-setup"));
@@ -94,9 +96,13 @@ both_databases! {
         let next = format!("/join?token={token}");
         let joined = app.call("sign_up", &[("name", "Jo"), ("email", "jo@acme.test"), ("password", STRONG_PASSWORD), ("next", &next)], None).await;
         ok(&joined);
-        assert_eq!(joined.location(), Some(next.as_str()));
+        let encoded = format!("/login?signup=sent&next={}", statusstack::ids::encode_query_component(&next));
+        assert_eq!(joined.location(), Some(encoded.as_str()));
+        // The confirmation link carries the invitation on to the sign-in.
+        let confirm = app.mail_to("jo@acme.test", "Confirm your email address").await;
+        assert!(confirm.contains(&format!("&next={}", statusstack::ids::encode_query_component(&next))), "{confirm}");
         // Only local paths are followed.
         let away = app.call("sign_up", &[("name", "Ev"), ("email", "ev@acme.test"), ("password", STRONG_PASSWORD), ("next", "https://evil.test/")], None).await;
-        assert_eq!(away.location(), Some("/settings/security"));
+        assert_eq!(away.location(), Some("/login?signup=sent"));
     }
 }

@@ -51,7 +51,7 @@ pub async fn user_id(app: &TestApp, email: &str) -> String {
 
 /// The invitation link's token from the newest mail to `email`.
 pub async fn invitation_token(app: &TestApp, email: &str) -> String {
-    link_token(&app.mail_to(email, "invited you").await, "/join")
+    link_token(&app.mail_to(email, "invited to join").await, "/join")
 }
 
 async fn team(app: &TestApp, cookie: &str) -> Option<Team> {

@@ -90,3 +90,50 @@ pub async fn revoke_all_in(
         })
         .collect()
 }
+
+/// Where a live key came from, for a recovery.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Provenance {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub created_session_id: Option<String>,
+    pub created_key_id: Option<String>,
+}
+
+/// The user's live keys with where each came from.
+pub async fn provenance(pool: &sqlx::AnyPool, user_id: &str) -> anyhow::Result<Vec<Provenance>> {
+    sqlx::query_as(
+        "SELECT id, name, created_at, created_session_id, created_key_id FROM api_keys
+         WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .context("Failed to read where the keys came from")
+}
+
+/// Revokes these keys of the user; returns how many were still live.
+pub async fn revoke_ids(
+    pool: &sqlx::AnyPool,
+    user_id: &str,
+    ids: &[String],
+    now: i64,
+) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut revoked = 0;
+    for id in ids {
+        let result = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to revoke a key")?;
+        revoked += result.rows_affected();
+    }
+    tx.commit().await.context("Failed to commit")?;
+    Ok(revoked)
+}

@@ -2,7 +2,7 @@
 
 use crate::sessions::SignInMethod;
 use anyhow::Context;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 
 /// A row to insert at sign-in.
 pub struct NewSession<'a> {
@@ -136,6 +136,25 @@ pub async fn revoke_all_except(
     now: i64,
 ) -> anyhow::Result<u64> {
     revoke_others_where(pool, user_id, keep, now, "").await
+}
+
+/// Revokes every session of the user; returns the ids of those it ended.
+pub async fn revoke_all_returning(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
+    let rows = sqlx::query(
+        "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+    .context("Failed to revoke the sessions")?;
+    rows.iter()
+        .map(|row| row.try_get("id").context("Failed to read a session id"))
+        .collect()
 }
 
 async fn revoke_others_where(

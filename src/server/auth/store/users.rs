@@ -12,7 +12,8 @@ pub struct UserWithHash {
     pub password_hash: PasswordHashText,
 }
 
-const COLUMNS: &str = "id, name, email, password_changed_at, created_at, password_hash";
+const COLUMNS: &str =
+    "id, name, email, password_changed_at, created_at, password_hash, email_verified_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
     Ok(UserWithHash {
@@ -22,20 +23,27 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
             email: row.try_get("email")?,
             password_changed_at: row.try_get("password_changed_at")?,
             created_at: row.try_get("created_at")?,
+            email_verified: row
+                .try_get::<Option<i64>, _>("email_verified_at")?
+                .is_some(),
         },
         password_hash: PasswordHashText(row.try_get("password_hash")?),
     })
 }
 
-/// Inserts a user; `Ok(false)` when the email is taken (also under a race).
+/// Inserts a user whose address is not confirmed yet, with the organization
+/// to create once it is; `Ok(false)` when the email is taken (also under a
+/// race).
 pub async fn insert(
     pool: &AnyPool,
     user: &CurrentUser,
     hash: &PasswordHashText,
+    pending_organization: Option<&str>,
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, password_changed_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING",
+        "INSERT INTO users (id, email, name, password_hash, password_changed_at, created_at,
+             pending_organization)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
     )
     .bind(&user.id)
     .bind(&user.email)
@@ -43,6 +51,7 @@ pub async fn insert(
     .bind(&hash.0)
     .bind(user.password_changed_at)
     .bind(user.created_at)
+    .bind(pending_organization)
     .execute(pool)
     .await
     .context("Failed to insert user")?;
@@ -150,8 +159,9 @@ pub async fn set_notify_new_sign_in(pool: &AnyPool, id: &str, value: bool) -> an
     Ok(())
 }
 
-/// Changes the email; `Ok(false)` when another account has it (also under a race).
-pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Result<bool> {
+/// Changes the email to one a mailed link just confirmed; `Ok(false)` when
+/// another account has it (also under a race).
+pub async fn update_email(pool: &AnyPool, id: &str, email: &str, now: i64) -> anyhow::Result<bool> {
     let taken = sqlx::query("SELECT 1 AS one FROM users WHERE email = $1 AND id <> $2")
         .bind(email)
         .bind(id)
@@ -161,9 +171,11 @@ pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Resu
     if taken.is_some() {
         return Ok(false);
     }
-    match sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+    // The new address was confirmed by the link that brought it.
+    match sqlx::query("UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1")
         .bind(id)
         .bind(email)
+        .bind(now)
         .execute(pool)
         .await
     {
@@ -171,6 +183,37 @@ pub async fn update_email(pool: &AnyPool, id: &str, email: &str) -> anyhow::Resu
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Ok(false),
         Err(error) => Err(error).context("Failed to change the email"),
     }
+}
+
+/// Marks the address confirmed if it is still the account's; returns
+/// whether it was, and takes the organization asked for at sign-up.
+pub async fn confirm_email(
+    pool: &AnyPool,
+    id: &str,
+    email: &str,
+    now: i64,
+) -> anyhow::Result<Option<Option<String>>> {
+    let row = sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3)
+         WHERE id = $1 AND email = $2
+         RETURNING pending_organization",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to confirm the address")?;
+    let Some(row) = row else { return Ok(None) };
+    let pending: Option<String> = row.try_get("pending_organization")?;
+    if pending.is_some() {
+        sqlx::query("UPDATE users SET pending_organization = NULL WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .context("Failed to clear the pending organization")?;
+    }
+    Ok(Some(pending))
 }
 
 /// Records the zxcvbn score (0-4) of the password the user just used or chose.

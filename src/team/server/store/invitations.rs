@@ -168,6 +168,20 @@ pub async fn revoke_invitation(
         .transpose()
 }
 
+/// Withdraws every pending invitation `user_id` sent; returns how many.
+pub async fn revoke_sent_by(pool: &AnyPool, user_id: &str, now: i64) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE invitations SET revoked_at = $2
+         WHERE invited_by = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to withdraw the invitations")?;
+    Ok(result.rows_affected())
+}
+
 /// How many invitations the organization sent since `since`.
 pub async fn invitations_since(pool: &AnyPool, org_id: &str, since: i64) -> anyhow::Result<i64> {
     let row =

@@ -126,6 +126,28 @@ pub async fn deactivate(pool: &AnyPool, user_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Deletes the user's unused backup codes that one of `sessions` made;
+/// returns how many.
+pub async fn delete_backup_codes_made_by(
+    pool: &AnyPool,
+    user_id: &str,
+    sessions: &[String],
+) -> anyhow::Result<u64> {
+    let mut deleted = 0;
+    for session_id in sessions {
+        let result = sqlx::query(
+            "DELETE FROM backup_codes WHERE user_id = $1 AND session_id = $2 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(session_id)
+        .execute(pool)
+        .await
+        .context("Failed to delete backup codes")?;
+        deleted += result.rows_affected();
+    }
+    Ok(deleted)
+}
+
 /// Replaces all of the user's backup codes with these MACs (bound to the
 /// user) in one transaction, remembering the session that made them.
 pub async fn replace_backup_codes(

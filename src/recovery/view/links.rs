@@ -1,17 +1,17 @@
-//! Recovery pages (forgot password, reset, confirm email, "This wasn't me")
-//! and the Security page's email and notifications section.
+//! The pages the mailed links open: forgot password and reset, confirming
+//! and cancelling an email change, "This wasn't me", and the page that
+//! lists what a recovery undid.
 
-use super::EmailSettings;
-use super::api::{
-    ConfirmEmailChange, ReportNotMe, RequestEmailChange, RequestPasswordReset, ResetPassword,
-    SetNewSignInNotices, check_reset_link, get_email_settings,
+use crate::recovery::RecoveryReport;
+use crate::recovery::api::{
+    CancelEmailChange, ConfirmEmailChange, ReportNotMe, RequestPasswordReset, ResetPassword,
+    check_reset_link,
 };
-use crate::two_factor::api::sudo_prompt;
 use crate::ui::flash::{last_error, last_succeeded};
-use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY};
+use crate::ui::style::BUTTON_DANGER;
 use crate::ui::{
-    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, SudoFields, Tone, action_error,
-    field_error, form_level_error,
+    Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
+    form_level_error,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -21,6 +21,44 @@ const LINK: &str = "font-medium text-indigo-600 hover:text-indigo-500 dark:text-
 fn query_token() -> Signal<String> {
     let query = use_query_map();
     Signal::derive(move || query.with(|q| q.get("token")).unwrap_or_default())
+}
+
+/// The things a recovery undid, one per line.
+#[component]
+pub fn UndoneList(report: RecoveryReport) -> impl IntoView {
+    let lines = report.lines();
+    (!lines.is_empty()).then(|| {
+        view! {
+            <ul class="list-disc space-y-1 pl-5 text-sm text-slate-700 dark:text-slate-200" data-testid="undone">
+                {lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// A finished password reset: what it undid and the way to sign in.
+#[component]
+fn RecoveryDone(report: RecoveryReport) -> impl IntoView {
+    view! {
+        <div class="space-y-4" data-testid="reset-done">
+            <Alert tone=Tone::Success>"Your password was changed. Sign in with the new one; two-factor authentication still applies."</Alert>
+            <UndoneList report/>
+            <a href="/login" class=LINK>"Sign in"</a>
+        </div>
+    }
+}
+
+/// `/recovered?…`: where a reset or "This wasn't me" posted without the
+/// Wasm lands; the counts of what it undid come in the address.
+#[component]
+pub fn RecoveredPage() -> impl IntoView {
+    let query = use_query_map();
+    let report = move || RecoveryReport::from_query(|name| query.with(|q| q.get(name)));
+    view! {
+        <AuthFrame title="Your account is secured" subtitle="We've emailed you the details too.">
+            {move || view! { <RecoveryDone report=report()/> }}
+        </AuthFrame>
+    }
 }
 
 /// `/forgot-password`: asks for the email; the answer never says whether it has an account.
@@ -57,12 +95,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = query_token();
     let valid = Resource::new(move || token.get(), check_reset_link);
     let action = ServerAction::<ResetPassword>::new();
-    let error = last_error(action);
+    let error = action_error(action);
+    let done = move || action.value().get().and_then(Result::ok);
     let password = RwSignal::new(String::new());
     view! {
         <AuthFrame title="Choose a new password" subtitle="At least 12 characters. You'll sign in with it afterwards; two-factor authentication still applies.">
             <Transition fallback=|| view! { <div class="h-40 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
                 {move || Suspend::new(async move {
+                    if let Some(report) = done() {
+                        return view! { <RecoveryDone report/> }.into_any();
+                    }
                     match valid.await {
                         Err(problem) => view! {
                             <Alert tone=Tone::Error>{problem.to_string()}</Alert>
@@ -128,12 +170,10 @@ pub fn NotMePage() -> impl IntoView {
     view! {
         <AuthFrame title="This wasn't me" subtitle="Lock out whoever did this and take your account back.">
             {move || match done() {
-                Some(ended) => view! {
+                Some(report) => view! {
                     <div class="space-y-3" data-testid="not-me-done">
-                        <Alert tone=Tone::Success>{format!(
-                            "Done. {} signed out, and we've emailed you a link to choose a new password. Until you do, nobody can sign in with the old one.",
-                            match ended { 0 => "That session had already ended; nothing else was".to_string(), 1 => "1 session was".to_string(), n => format!("{n} sessions were") }
-                        )}</Alert>
+                        <Alert tone=Tone::Success>"Done. We've emailed you a link to choose a new password; until you do, nobody can sign in."</Alert>
+                        <UndoneList report/>
                         <p class="text-sm text-slate-600 dark:text-slate-300">"Then turn on two-factor authentication and review your API keys."</p>
                     </div>
                 }.into_any(),
@@ -142,7 +182,8 @@ pub fn NotMePage() -> impl IntoView {
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                         <input type="hidden" name="token" prop:value=move || token.get()/>
                         <ul class="list-disc space-y-1 pl-5 text-sm text-slate-700 dark:text-slate-200">
-                            <li>"The session the email was about is signed out (all sessions, for a change notice)."</li>
+                            <li>"The session the email was about is signed out (all sessions, for a change notice), and the API keys and backup codes it made are revoked."</li>
+                            <li>"Links sent earlier stop working, and an email change of the last 72 hours away from the address this came to is undone."</li>
                             <li>"Your password must be reset before anyone can sign in again; we email you the link."</li>
                             <li>"The report is recorded in your Login History."</li>
                         </ul>
@@ -154,65 +195,39 @@ pub fn NotMePage() -> impl IntoView {
     }
 }
 
-/// The Security page's email address (change it, confirmed by a link) and
-/// the one notice that can be turned off.
+/// `/cancel-email-change?token=…`: one click stops a requested change of
+/// the account's address and signs out the session that asked.
 #[component]
-pub fn EmailAndNotices() -> impl IntoView {
-    let change = ServerAction::<RequestEmailChange>::new();
-    let preference = ServerAction::<SetNewSignInNotices>::new();
-    let settings = Resource::new(
-        move || (change.version().get(), preference.version().get()),
-        |_| get_email_settings(),
-    );
+pub fn CancelEmailChangePage() -> impl IntoView {
+    let token = query_token();
+    let action = ServerAction::<CancelEmailChange>::new();
+    let error = action_error(action);
+    let done = move || action.value().get().and_then(Result::ok);
     view! {
-        <Transition fallback=|| view! { <div class="h-24 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(data) => view! { <EmailSettingsForms data change preference/> }.into_any(),
-                    Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn EmailSettingsForms(
-    data: EmailSettings,
-    change: ServerAction<RequestEmailChange>,
-    preference: ServerAction<SetNewSignInNotices>,
-) -> impl IntoView {
-    let error = last_error(change);
-    let requested = last_succeeded(change);
-    let factor = data.sudo_factor;
-    let needs_password = data.needs_password;
-    view! {
-        <div class="space-y-6">
-            <div class="space-y-3">
-                <p class="text-sm text-slate-700 dark:text-slate-200">"Your email: " <strong data-testid="account-email">{data.email.clone()}</strong></p>
-                {move || requested.get().then(|| view! {
-                    <Alert tone=Tone::Success>"Check the new address: the change happens when you follow the link we sent there. We told your current address too."</Alert>
-                })}
-                <details class="group">
-                    <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none [&::-webkit-details-marker]:hidden")>"Change email"</summary>
-                    <ActionForm action=change attr:class="mt-3 max-w-md space-y-3">
-                        {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                        <Field name="new_email" label="New email address" input_type="email" autocomplete="email" maxlength=254
-                            error=Signal::derive(move || field_error(&error.get(), "new_email"))/>
-                        {needs_password.then(|| view! { <SudoFields id="change-email" second_factor=sudo_prompt(factor) error/> })}
-                        <button type="submit" class=BUTTON_SECONDARY disabled=move || change.pending().get()>"Send confirmation link"</button>
+        <AuthFrame title="Cancel the email change" subtitle="Your account keeps this address.">
+            {move || match done() {
+                Some(cancelled) => view! {
+                    <div class="space-y-3" data-testid="email-change-cancelled">
+                        <Alert tone=Tone::Success>{format!(
+                            "Cancelled: the account will not move to {}.{}",
+                            cancelled.new_email,
+                            if cancelled.session_ended { " The session that asked for it was signed out." } else { "" }
+                        )}</Alert>
+                        <p class="text-sm text-slate-600 dark:text-slate-300">
+                            "If you did not ask for the change, someone knew your password: "
+                            <a href="/forgot-password" class=LINK>"choose a new one"</a>
+                            " and turn on two-factor authentication."
+                        </p>
+                    </div>
+                }.into_any(),
+                None => view! {
+                    <ActionForm action attr:class="space-y-4">
+                        {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                        <input type="hidden" name="token" prop:value=move || token.get()/>
+                        <button type="submit" class=format!("{BUTTON_DANGER} w-full") disabled=move || action.pending().get()>"Cancel the change"</button>
                     </ActionForm>
-                </details>
-            </div>
-            <ActionForm action=preference attr:class="space-y-2 border-t border-slate-100 pt-4 dark:border-slate-800">
-                <label class="flex items-start gap-3 text-sm text-slate-700 dark:text-slate-200">
-                    <input type="checkbox" name="enabled" value="on" checked=data.new_sign_in_notices class="mt-0.5 accent-indigo-600" data-testid="new-sign-in-notices"/>
-                    <span>"Email me when a new device signs in"
-                        <span class="block text-slate-500 dark:text-slate-400">"Emails about password, email address and two-factor changes are always sent."</span>
-                    </span>
-                </label>
-                <button type="submit" class=BUTTON_SECONDARY>"Save notification setting"</button>
-            </ActionForm>
-        </div>
+                }.into_any(),
+            }}
+        </AuthFrame>
     }
 }
