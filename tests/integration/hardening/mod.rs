@@ -2,10 +2,12 @@
 //! against the running server, on SQLite and PostgreSQL, and shows it now
 //! fails. The ASVS 5.0 requirement each one checks is named in its comment.
 
+mod abuse;
 mod at_rest;
 mod history;
 mod notices;
 mod races;
+mod recovery;
 mod requests;
 mod sudo;
 mod throttling;

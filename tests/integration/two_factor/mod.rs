@@ -71,7 +71,11 @@ async fn start_totp(app: &TestApp, cookie: &str) -> Vec<u8> {
 /// rotates it.
 pub async fn enable_totp(app: &TestApp, cookie: &mut String) -> (Vec<u8>, u64, Vec<String>) {
     let secret = start_totp(app, cookie).await;
-    let step = now_step();
+    // The servers' clock, which a test may have set.
+    let step = {
+        use statusstack::server::clock::Clock;
+        (app.clock.now_ms() / 1000 / 30) as u64
+    };
     let code = code_at_step(&secret, step, 6);
     let reply = app
         .call_rotating("confirm_two_factor_enrolment", &[("code", &code)], cookie)
