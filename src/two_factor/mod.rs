@@ -51,6 +51,9 @@ pub struct TwoFactorStatus {
     pub pending: Option<PendingEnrolment>,
     /// Sensitive actions would ask for the password (and a code) first.
     pub needs_sudo: bool,
+    /// The backup codes of a set-up confirmed by a form posted without the
+    /// Wasm, shown on the page it led to; this once only.
+    pub revealed_backup_codes: Option<Vec<String>>,
 }
 
 /// The active second factor.

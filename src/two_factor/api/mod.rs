@@ -9,15 +9,28 @@ use crate::ui::{CodeSender, SecondFactorPrompt};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{phone, server::enrolment, six_digits};
+use super::{
+    phone,
+    server::{enrolment, reveal},
+    six_digits,
+};
 #[cfg(feature = "ssr")]
-use crate::server::auth::{app_state, client_meta, require_user};
+use crate::server::auth::{
+    app_state, client_meta, posted_without_script, request_parts, require_user, set_cookie,
+};
 
 /// The Two-Factor section's state: the active method, or the enrolment in progress.
 #[server(endpoint = "two_factor_status")]
 pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     let session = require_user().await?;
-    enrolment::status(&app_state()?, &session).await
+    let state = app_state()?;
+    let mut status = enrolment::status(&state, &session).await?;
+    let headers = request_parts()?.headers;
+    if let Some((codes, clearing)) = reveal::take_for_this_page(&state, &session, &headers).await? {
+        set_cookie(&clearing)?;
+        status.revealed_backup_codes = Some(codes);
+    }
+    Ok(status)
 }
 
 /// Starts setting up a method: a new authenticator secret, or a phone number
@@ -60,7 +73,16 @@ pub async fn resend_enrolment_sms() -> Result<(), AppError> {
 pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppError> {
     let session = require_user().await?;
     let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
-    enrolment::confirm(&app_state()?, &session, &code, &client_meta()?).await
+    let state = app_state()?;
+    let codes = enrolment::confirm(&state, &session, &code, &client_meta()?).await?;
+    // Without the Wasm this answer is a redirect: the page it leads to shows
+    // the codes, which wait there sealed for a minute.
+    if let Some(codes) = &codes
+        && posted_without_script()
+    {
+        set_cookie(&reveal::keep_for_next_page(&state, &session, codes).await?)?;
+    }
+    Ok(codes)
 }
 
 /// Abandons an unfinished enrolment; 2FA stays as it was.

@@ -46,6 +46,7 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
         enabled,
         pending,
         needs_sudo: session.require_recent_auth(now).is_err(),
+        revealed_backup_codes: None,
     })
 }
 

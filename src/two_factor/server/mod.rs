@@ -4,6 +4,7 @@
 
 pub mod challenge;
 pub mod enrolment;
+pub mod reveal;
 pub mod sms;
 pub mod store;
 pub mod sudo;

@@ -76,12 +76,20 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
             revealed.set(Some(codes));
         }
     });
+    // Codes a form posted without the Wasm confirmed come with the status,
+    // once; "Done" dismisses them like the ones an action returned.
+    let dismissed = RwSignal::new(false);
     view! {
         <Transition fallback=|| view! { <div class="h-40 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
             {move || Suspend::new(async move {
                 let status = status.await;
-                match (status, revealed.get()) {
-                    (_, Some(codes)) => view! { <RevealStep codes revealed/> }.into_any(),
+                let from_page = status
+                    .as_ref()
+                    .ok()
+                    .and_then(|status| status.revealed_backup_codes.clone())
+                    .filter(|_| !dismissed.get());
+                match (status, revealed.get().or(from_page)) {
+                    (_, Some(codes)) => view! { <RevealStep codes revealed dismissed/> }.into_any(),
                     (Ok(status), None) => view! { <StatusView status actions/> }.into_any(),
                     (Err(error), None) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
                 }
@@ -91,12 +99,19 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
 }
 
 #[component]
-fn RevealStep(codes: Vec<String>, revealed: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+fn RevealStep(
+    codes: Vec<String>,
+    revealed: RwSignal<Option<Vec<String>>>,
+    dismissed: RwSignal<bool>,
+) -> impl IntoView {
     view! {
         <Steps current=4 method=None/>
         <h3 class="text-base font-semibold text-slate-900 dark:text-white">"Save your backup codes"</h3>
         <p class="mb-4 mt-1 text-sm text-slate-600 dark:text-slate-300">"Two-factor authentication is on. These codes are your way in if you lose your device."</p>
-        <BackupCodesPanel codes on_done=Callback::new(move |_| revealed.set(None))/>
+        <BackupCodesPanel codes on_done=Callback::new(move |_| {
+            revealed.set(None);
+            dismissed.set(true);
+        })/>
         <p class="mt-4 text-sm text-slate-600 dark:text-slate-300">
             "Next: "
             <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"sign out sessions that did not use 2FA"</a>

@@ -72,10 +72,16 @@ pub fn BackupCodesPanel(codes: Vec<String>, on_done: Callback<()>) -> impl IntoV
                 <CopyButton text=all select_id="backup-code-list" label="Copy all"/>
                 <a href=href download="statusstack-backup-codes.txt" class=BUTTON_SECONDARY>"Download .txt"</a>
                 <button type="button" class=BUTTON_SECONDARY on:click=print>"Print"</button>
-                <button type="button" on:click=move |_| on_done.run(())
+                // A link, so that without the Wasm it reloads the page, which
+                // then shows the codes no more.
+                <a href="/settings/security" data-testid="codes-saved"
+                    on:click=move |event| {
+                        event.prevent_default();
+                        on_done.run(());
+                    }
                     class="inline-flex items-center rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600">
                     "I have saved my codes"
-                </button>
+                </a>
             </div>
         </div>
     }

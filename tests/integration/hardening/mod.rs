@@ -5,6 +5,7 @@
 mod abuse;
 mod at_rest;
 mod history;
+mod no_script;
 mod notices;
 mod races;
 mod recovery;

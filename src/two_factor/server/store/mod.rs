@@ -220,7 +220,12 @@ pub async fn unused_backup_codes(pool: &AnyPool, user_id: &str) -> anyhow::Resul
 /// Deletes expired enrolments, challenges and SMS codes.
 pub async fn prune(pool: &AnyPool, now: i64) -> anyhow::Result<u64> {
     let mut deleted = 0;
-    for table in ["two_factor_enrolments", "sign_in_challenges", "sms_codes"] {
+    for table in [
+        "two_factor_enrolments",
+        "sign_in_challenges",
+        "sms_codes",
+        "one_time_reveals",
+    ] {
         let result = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
             .bind(now)
             .execute(pool)

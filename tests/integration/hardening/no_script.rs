@@ -1,0 +1,73 @@
+//! Forms that work before the Wasm has loaded (or without it) lose nothing.
+
+use super::*;
+
+/// `Cookie` header value of several `name=value` pairs.
+fn cookies(pairs: &[&str]) -> String {
+    pairs.join("; ")
+}
+
+both_databases! {
+    /// ASVS 5.0 6.5.2 (the one showing of recovery codes): confirming a 2FA
+    /// set-up with a plain form post (JavaScript blocked) shows the backup
+    /// codes on the page it leads to, once, and only to that session.
+    async fn a_set_up_confirmed_without_javascript_shows_the_backup_codes_once(app) {
+        let mut cookie = app.sign_up("Nia", "nia@example.com", STRONG_PASSWORD).await;
+        app.call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut cookie).await;
+        let status: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&cookie)).await.body).unwrap();
+        let secret = crate::two_factor::decode_base32(status["pending"]["manual_key"].as_str().unwrap());
+        let page = format!("{}/settings/security", app.base);
+        let posted = app
+            .call_with_headers(
+                "confirm_two_factor_enrolment",
+                &[("code", &code_at(&secret, &app))],
+                Some(&cookie),
+                &[("origin", app.base.as_str()), ("accept", "text/html"), ("referer", &page)],
+            )
+            .await;
+        assert_eq!(posted.status, 302, "{}", posted.body);
+        assert!(posted.location().is_some_and(|to| to.starts_with(&page)), "back to the page: {:?}", posted.location());
+        let session = posted.session_cookie(app.cookie_name).expect("turning 2FA on rotates the token");
+        let reveal = posted.session_cookie("ss_reveal").expect("the codes wait for the page");
+        assert!(posted.set_cookie_line("ss_reveal").unwrap().contains("HttpOnly"));
+        let stored: String = sqlx::query_scalar("SELECT sealed FROM one_time_reveals").fetch_one(&app.pool).await.unwrap();
+        assert!(stored.starts_with("v1."), "sealed at rest");
+
+        // Another session with the cookie gets nothing.
+        let other = app.sign_in("nia@example.com", STRONG_PASSWORD).await.session_cookie(crate::two_factor::CHALLENGE).unwrap();
+        let elsewhere = app.get("/settings/security", Some(&cookies(&[&other, &reveal]))).await;
+        assert!(!elsewhere.body.contains("data-testid=\"backup-code\""));
+
+        let shown = app.get("/settings/security", Some(&cookies(&[&session, &reveal]))).await;
+        assert_eq!(shown.status, 200);
+        assert_eq!(shown.body.matches("data-testid=\"backup-code\"").count(), 10, "all ten codes on the page");
+        let again = app.get("/settings/security", Some(&cookies(&[&session, &reveal]))).await;
+        assert_eq!(again.body.matches("data-testid=\"backup-code\"").count(), 0, "shown once");
+        assert_eq!(app.count("SELECT COUNT(*) FROM one_time_reveals").await, 0);
+
+        // The page's own fetch gets the codes in the answer and no cookie.
+        assert!(app.count("SELECT COUNT(*) FROM backup_codes WHERE used_at IS NULL").await == 10);
+    }
+
+    /// The codes wait one minute at most.
+    async fn backup_codes_kept_for_a_page_expire_after_a_minute(app) {
+        let mut cookie = app.sign_up("Oli", "oli@example.com", STRONG_PASSWORD).await;
+        app.clock.freeze_at(now());
+        app.call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut cookie).await;
+        let status: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&cookie)).await.body).unwrap();
+        let secret = crate::two_factor::decode_base32(status["pending"]["manual_key"].as_str().unwrap());
+        let posted = app
+            .call_with_headers(
+                "confirm_two_factor_enrolment",
+                &[("code", &code_at(&secret, &app))],
+                Some(&cookie),
+                &[("origin", app.base.as_str()), ("accept", "text/html"), ("referer", &format!("{}/settings/security", app.base))],
+            )
+            .await;
+        let session = posted.session_cookie(app.cookie_name).unwrap();
+        let reveal = posted.session_cookie("ss_reveal").unwrap();
+        app.clock.advance(61 * 1000);
+        let late = app.get("/settings/security", Some(&cookies(&[&session, &reveal]))).await;
+        assert_eq!(late.body.matches("data-testid=\"backup-code\"").count(), 0);
+    }
+}
