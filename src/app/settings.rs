@@ -1,8 +1,8 @@
 //! Settings layout (header, sidebar) and the Security page.
 
 use crate::account::api::{SignOut, get_current_user};
-use crate::account::view::{ChangePasswordForm, VerifyEmailBanner};
 use crate::account::view::overview::AccountOverview;
+use crate::account::view::{ChangePasswordForm, VerifyEmailBanner};
 use crate::error::AppError;
 use crate::ids::encode_query_component;
 use crate::login_history::view::LoginHistory;

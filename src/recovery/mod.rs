@@ -103,7 +103,11 @@ impl RecoveryReport {
         if self.invitations_withdrawn > 0 {
             lines.push(format!(
                 "Withdrew {} sent from the account.",
-                plural(self.invitations_withdrawn, "team invitation", "team invitations")
+                plural(
+                    self.invitations_withdrawn,
+                    "team invitation",
+                    "team invitations"
+                )
             ));
         }
         lines
@@ -160,18 +164,29 @@ mod tests {
             unconfirmed_account_cleared: false,
         };
         let query = report.to_query();
-        assert!(!query.contains("owner") && !query.contains("deploy"), "{query}");
+        assert!(
+            !query.contains("owner") && !query.contains("deploy"),
+            "{query}"
+        );
         let pairs: Vec<(String, String)> = query
             .split('&')
             .filter_map(|pair| pair.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let back = RecoveryReport::from_query(|name| {
-            pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         });
         assert_eq!(back.lines().len(), report.lines().len());
         assert!(back.lines()[2].starts_with("Revoked 1 API key created"));
         assert!(report.lines()[2].contains("“deploy”"));
-        assert_eq!(RecoveryReport::from_query(|_| Some("-5".into())).lines().len(), 0);
+        assert_eq!(
+            RecoveryReport::from_query(|_| Some("-5".into()))
+                .lines()
+                .len(),
+            0
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! The server's clock, held by the state so that tests set the time instead
 //! of racing it: windows, expiries and lockouts all read `AppState::now`.
 
-
 /// Where the server reads the time from.
 pub trait Clock: Send + Sync {
     /// Now, in Unix milliseconds UTC.

@@ -186,7 +186,8 @@ impl Config {
             ));
         }
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
-        let hash_threads = number_setting(lookup, "PASSWORD_HASH_THREADS", (cpus - 1).max(1), 1..=64)?;
+        let hash_threads =
+            number_setting(lookup, "PASSWORD_HASH_THREADS", (cpus - 1).max(1), 1..=64)?;
         Ok(Config {
             geoip_db: geoip_db(lookup)?,
             trust_proxy_headers: flag_setting(lookup, "TRUST_PROXY_HEADERS", false)?,
@@ -199,8 +200,12 @@ impl Config {
                 1..=10_000_000,
             )?,
             password_hash_threads: hash_threads as usize,
-            password_hash_queue: number_setting(lookup, "PASSWORD_HASH_QUEUE", 8 * hash_threads, 0..=1000)?
-                as usize,
+            password_hash_queue: number_setting(
+                lookup,
+                "PASSWORD_HASH_QUEUE",
+                8 * hash_threads,
+                0..=1000,
+            )? as usize,
             mail: mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms: sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms_daily_limit: number_setting(lookup, "SMS_DAILY_LIMIT", 1000, 0..=10_000_000)?,

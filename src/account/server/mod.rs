@@ -96,7 +96,8 @@ pub async fn sign_up(
         created_at: now,
         email_verified: false,
     };
-    let inserted = users::insert(&state.pool, &user, &hash, account.organization.as_deref()).await?;
+    let inserted =
+        users::insert(&state.pool, &user, &hash, account.organization.as_deref()).await?;
     if !inserted {
         let Some(existing) = users::find_by_email(&state.pool, &user.email).await? else {
             return Err(AppError::Internal);

@@ -10,9 +10,9 @@ use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
 use crate::server::auth::store::users::UserWithHash;
 use crate::server::client::ClientMeta;
+use crate::server::password;
 use crate::server::password::Password;
 use crate::server::state::AppState;
-use crate::server::password;
 use crate::sessions::SignInMethod;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::challenge::start_sign_in_challenge;
@@ -42,8 +42,12 @@ pub async fn sign_in(
         .await?;
     let account = users::find_by_email(&state.pool, email).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    let matches =
-        password::verify_password(&state.password_gate, Password::new(&credentials.password), stored_hash).await?;
+    let matches = password::verify_password(
+        &state.password_gate,
+        Password::new(&credentials.password),
+        stored_hash,
+    )
+    .await?;
     let account = match account {
         Some(account) if matches => account,
         unmatched => {

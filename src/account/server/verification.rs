@@ -165,7 +165,11 @@ pub async fn resend_verification(state: &AppState, session: &AuthSession) -> Res
         ));
     }
     state
-        .hit_limit(VERIFICATION_RESENDS_PER_ACCOUNT, &session.user.id, state.now())
+        .hit_limit(
+            VERIFICATION_RESENDS_PER_ACCOUNT,
+            &session.user.id,
+            state.now(),
+        )
         .await?;
     mail_verification_link(state, &session.user, crate::account::DEFAULT_NEXT_PATH).await
 }

@@ -4,8 +4,7 @@
 pub mod overview;
 
 use super::api::{
-    ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp,
-    password_strength,
+    ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp, password_strength,
 };
 use crate::ids::encode_query_component;
 use crate::ui::flash::{last_error, last_succeeded};

@@ -62,8 +62,12 @@ pub async fn request_change(
     }
     let user = &session.user;
     let now = state.now();
-    state.hit_limit(EMAIL_CHANGES_PER_ACCOUNT, &user.id, now).await?;
-    state.hit_limit(EMAIL_CHANGES_PER_IP, &client.ip_bucket(), now).await?;
+    state
+        .hit_limit(EMAIL_CHANGES_PER_ACCOUNT, &user.id, now)
+        .await?;
+    state
+        .hit_limit(EMAIL_CHANGES_PER_IP, &client.ip_bucket(), now)
+        .await?;
     state.hit_limit(EMAIL_CHANGES_GLOBAL, "all", now).await?;
     confirm_sudo(state, session, password, code, client).await?;
     // A newer request replaces the older one, and its cancel link with it.

@@ -89,7 +89,11 @@ pub async fn issue_link(state: &AppState, link: &LinkRequest<'_>) -> Result<Stri
 }
 
 /// Retires the user's unused links of `purpose` (a newer one replaces them).
-pub async fn retire_links(state: &AppState, user_id: &str, purpose: Purpose) -> Result<(), AppError> {
+pub async fn retire_links(
+    state: &AppState,
+    user_id: &str,
+    purpose: Purpose,
+) -> Result<(), AppError> {
     Ok(store::retire_unused(&state.pool, user_id, purpose, state.now()).await?)
 }
 

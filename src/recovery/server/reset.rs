@@ -6,10 +6,10 @@ use super::links::{LinkRequest, RESET_TTL_MS, consume_link, issue_link, peek_lin
 use super::store;
 use super::store::Purpose;
 use super::undo::{EMAIL_UNDO_WINDOW_MS, Intrusion, undo_intrusion};
-use crate::recovery::RecoveryReport;
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
+use crate::recovery::RecoveryReport;
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
@@ -116,7 +116,13 @@ pub async fn mail_reset_link(
     mailing: &ResetMail<'_>,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    store::retire_unused(&state.pool, mailing.user_id, Purpose::PasswordReset, state.now()).await?;
+    store::retire_unused(
+        &state.pool,
+        mailing.user_id,
+        Purpose::PasswordReset,
+        state.now(),
+    )
+    .await?;
     let url = issue_link(
         state,
         &LinkRequest {
@@ -147,7 +153,8 @@ pub async fn mail_reset_link(
         button: "Choose a new password".into(),
         url,
         expiry: "The link works once, for 30 minutes.".into(),
-        footer: "If you did not ask for this, ignore this email: your password stays as it is.".into(),
+        footer: "If you did not ask for this, ignore this email: your password stays as it is."
+            .into(),
     });
     state.enqueue_mail(&mail, None).await?;
     record_event(

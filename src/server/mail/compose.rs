@@ -80,7 +80,9 @@ pub fn notice_text(
                     .unwrap_or("another address");
                 return Some((
                     "Your email address was restored".to_string(),
-                    format!("The email address of your StatusStack account is {to} again: the recent change to {from} was undone by your recovery."),
+                    format!(
+                        "The email address of your StatusStack account is {to} again: the recent change to {from} was undone by your recovery."
+                    ),
                 ));
             }
             Some((
@@ -145,7 +147,8 @@ pub fn notice_text(
         EventKind::TwoFactorLockout
             if detail.get("purpose").and_then(serde_json::Value::as_str) == Some("sign_in") =>
         {
-            let escalated = detail.get("escalated").and_then(serde_json::Value::as_bool) == Some(true);
+            let escalated =
+                detail.get("escalated").and_then(serde_json::Value::as_bool) == Some(true);
             let lock = if escalated {
                 " This has happened again and again, so two-factor sign-in now stays locked for 24 hours; resetting your password with the link below unlocks it at once."
             } else {
@@ -153,7 +156,9 @@ pub fn notice_text(
             };
             Some((
                 "Someone knows your password".to_string(),
-                format!("Someone signed in to your account with your password, then entered wrong two-factor codes until the sign-in locked. Your second factor stopped them, but they know your password: change it on the Security page now.{lock}"),
+                format!(
+                    "Someone signed in to your account with your password, then entered wrong two-factor codes until the sign-in locked. Your second factor stopped them, but they know your password: change it on the Security page now.{lock}"
+                ),
             ))
         }
         EventKind::TotpReuseRefused => text(
@@ -188,7 +193,10 @@ fn undone_text(detail: &serde_json::Value) -> String {
     if lines.is_empty() {
         String::new()
     } else {
-        format!(" The reset also undid what an intruder could have left: {}", lines.join(" "))
+        format!(
+            " The reset also undid what an intruder could have left: {}",
+            lines.join(" ")
+        )
     }
 }
 

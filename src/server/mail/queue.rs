@@ -37,7 +37,8 @@ impl SealedMail {
     /// queue id, so a copy of the database reads no link.
     pub fn seal(key: &ServerKey, mail: &Mail) -> anyhow::Result<SealedMail> {
         let id = new_id();
-        let seal = |body: &str| sealing::seal(key, BODY_SEAL_PURPOSE, id.as_bytes(), body.as_bytes());
+        let seal =
+            |body: &str| sealing::seal(key, BODY_SEAL_PURPOSE, id.as_bytes(), body.as_bytes());
         Ok(SealedMail {
             text: seal(&mail.text)?,
             html: seal(&mail.html)?,
@@ -102,7 +103,8 @@ async fn due(pool: &AnyPool, key: &ServerKey, now: i64) -> anyhow::Result<Vec<Qu
     rows.iter()
         .map(|row| {
             let id: String = row.try_get("id")?;
-            let (text, html): (String, String) = (row.try_get("text_body")?, row.try_get("html_body")?);
+            let (text, html): (String, String) =
+                (row.try_get("text_body")?, row.try_get("html_body")?);
             // Rows queued before sealing began are read as they were stored.
             let (text, html) = if row.try_get::<i64, _>("sealed")? == 1 {
                 (open_body(key, &id, &text)?, open_body(key, &id, &html)?)

@@ -39,8 +39,12 @@ pub async fn security_headers(
     // Pages opened from emailed single-use links must not leak them onward.
     let holds_link_token = matches!(
         request.uri().path(),
-        "/reset-password" | "/confirm-email" | "/cancel-email-change" | "/verify-email"
-            | "/this-wasnt-me" | "/join"
+        "/reset-password"
+            | "/confirm-email"
+            | "/cancel-email-change"
+            | "/verify-email"
+            | "/this-wasnt-me"
+            | "/join"
     );
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -31,7 +31,8 @@ pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
         .unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
-        if let AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } = error {
+        if let AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } = error
+        {
             parts
                 .headers
                 .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));

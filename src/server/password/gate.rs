@@ -62,7 +62,10 @@ mod tests {
     async fn a_full_queue_refuses_at_once_and_a_freed_slot_serves_again() {
         let gate = HashGate::new(1, 0);
         let held = gate.enter().await.expect("the free slot");
-        assert!(matches!(gate.enter().await, Err(AppError::Unavailable { retry_after: 2 })));
+        assert!(matches!(
+            gate.enter().await,
+            Err(AppError::Unavailable { retry_after: 2 })
+        ));
         drop(held);
         assert!(gate.enter().await.is_ok());
     }

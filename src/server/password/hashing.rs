@@ -38,7 +38,10 @@ static DUMMY_HASH: LazyLock<Option<PasswordHashText>> =
 
 /// Hashes a new password on the blocking pool, through `gate`.
 #[tracing::instrument(skip_all)]
-pub async fn hash_password(gate: &HashGate, password: Password) -> Result<PasswordHashText, AppError> {
+pub async fn hash_password(
+    gate: &HashGate,
+    password: Password,
+) -> Result<PasswordHashText, AppError> {
     let _slot = gate.enter().await?;
     let hash = tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
         .await
@@ -117,9 +120,13 @@ mod tests {
             .unwrap()
         );
         assert!(
-            !verify_password(&gate, Password::new("correct horse battery stapl"), Some(hash))
-                .await
-                .unwrap()
+            !verify_password(
+                &gate,
+                Password::new("correct horse battery stapl"),
+                Some(hash)
+            )
+            .await
+            .unwrap()
         );
     }
 

@@ -12,12 +12,12 @@ use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::mail::compose::LinkMail;
 use crate::server::mail::{Mail, compose};
+use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::store::invitations::{NewInvitation, StoredInvitation};
 use crate::team::server::{managing_membership, store as orgs};
 use crate::team::{INVITATION_TTL_MS, InvitationPreview, Role};
-use crate::server::rate_limit::WindowLimit;
 use crate::time::{DAY_MS, HOUR_MS, utc_datetime};
 use crate::two_factor::server::active_method;
 
@@ -165,8 +165,12 @@ pub async fn invite_member(
             retry_after: 60 * 60,
         });
     }
-    state.hit_limit(INVITATIONS_PER_ACCOUNT, &actor.id, now).await?;
-    state.hit_limit(INVITATIONS_PER_IP, &client.ip_bucket(), now).await?;
+    state
+        .hit_limit(INVITATIONS_PER_ACCOUNT, &actor.id, now)
+        .await?;
+    state
+        .hit_limit(INVITATIONS_PER_IP, &client.ip_bucket(), now)
+        .await?;
     state.hit_limit(INVITATIONS_GLOBAL, "all", now).await?;
     let token = RandomToken::generate();
     let expires_at = now + INVITATION_TTL_MS;
@@ -204,7 +208,10 @@ pub async fn invite_member(
 
 /// Withdraws every pending invitation `user_id` sent (a recovery: an
 /// intruder must not keep a way in for someone else); returns how many.
-pub async fn withdraw_invitations_sent_by(state: &AppState, user_id: &str) -> Result<u64, AppError> {
+pub async fn withdraw_invitations_sent_by(
+    state: &AppState,
+    user_id: &str,
+) -> Result<u64, AppError> {
     Ok(orgs::invitations::revoke_sent_by(&state.pool, user_id, state.now()).await?)
 }
 

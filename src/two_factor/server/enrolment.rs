@@ -38,7 +38,9 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
         }),
         None => None,
     };
-    let pending = match enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now).await? {
+    let pending = match enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now)
+        .await?
+    {
         Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),
         None => None,
     };
@@ -131,9 +133,10 @@ pub async fn resend_sms(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let user_id = &session.user.id;
-    let enrolment = enrolments::get_enrolment(&state.pool, user_id, &session.session_id, state.now())
-        .await?
-        .ok_or_else(enrolment_gone)?;
+    let enrolment =
+        enrolments::get_enrolment(&state.pool, user_id, &session.session_id, state.now())
+            .await?
+            .ok_or_else(enrolment_gone)?;
     let number = enrolment.phone.as_deref().ok_or_else(enrolment_gone)?;
     send_sms_code(
         state,
@@ -278,8 +281,7 @@ pub async fn regenerate_backup_codes(
 ) -> Result<Vec<String>, AppError> {
     require_enabled(state, &session.user.id).await?;
     confirm_sudo(state, session, password, code, client).await?;
-    let codes =
-        new_backup_codes(state, &session.user.id, &session.session_id, state.now()).await?;
+    let codes = new_backup_codes(state, &session.user.id, &session.session_id, state.now()).await?;
     record_event(
         state,
         Some(&session.user.id),

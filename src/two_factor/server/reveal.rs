@@ -41,7 +41,12 @@ pub async fn keep_for_next_page(
 ) -> Result<String, AppError> {
     let token = RandomToken::generate();
     let plain = serde_json::to_vec(codes).map_err(anyhow::Error::from)?;
-    let sealed = sealing::seal(&state.key, SEAL_PURPOSE, session.session_id.as_bytes(), &plain)?;
+    let sealed = sealing::seal(
+        &state.key,
+        SEAL_PURPOSE,
+        session.session_id.as_bytes(),
+        &plain,
+    )?;
     sqlx::query(
         "INSERT INTO one_time_reveals (token_hash, user_id, session_id, sealed, expires_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -95,7 +100,12 @@ pub async fn take_for_this_page(
         return Ok(None);
     };
     let sealed: String = row.try_get("sealed").map_err(anyhow::Error::from)?;
-    let plain = sealing::open(&state.key, SEAL_PURPOSE, session.session_id.as_bytes(), &sealed)?;
+    let plain = sealing::open(
+        &state.key,
+        SEAL_PURPOSE,
+        session.session_id.as_bytes(),
+        &sealed,
+    )?;
     let codes: Vec<String> = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
     Ok(Some((codes, clearing)))
 }

@@ -6,23 +6,41 @@ use super::*;
 use crate::api_keys::create_key_with;
 use reqwest::Method;
 
-const INTRUDER_UA: &str = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+const INTRUDER_UA: &str =
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
 /// Signs in from the intruder's browser; returns its session cookie.
 async fn intruder_signs_in(app: &TestApp, email: &str) -> String {
     let reply = app
-        .call_with_headers("sign_in", &[("email", email), ("password", STRONG_PASSWORD)], None, &[("origin", app.base.as_str()), ("user-agent", INTRUDER_UA)])
+        .call_with_headers(
+            "sign_in",
+            &[("email", email), ("password", STRONG_PASSWORD)],
+            None,
+            &[("origin", app.base.as_str()), ("user-agent", INTRUDER_UA)],
+        )
         .await;
-    reply.session_cookie(app.cookie_name).unwrap_or_else(|| panic!("the intruder gets in: {}", reply.body))
+    reply
+        .session_cookie(app.cookie_name)
+        .unwrap_or_else(|| panic!("the intruder gets in: {}", reply.body))
 }
 
 /// A read key made by `cookie`'s session; returns its token.
 async fn key_of(app: &TestApp, cookie: &str, name: &str) -> String {
-    create_key_with(app, cookie, &[("name", name), ("permission", "read"), ("expiry", "30")]).await.unwrap().token
+    create_key_with(
+        app,
+        cookie,
+        &[("name", name), ("permission", "read"), ("expiry", "30")],
+    )
+    .await
+    .unwrap()
+    .token
 }
 
 async fn email_of_account(app: &TestApp) -> String {
-    sqlx::query_scalar("SELECT email FROM users WHERE name = 'Pat'").fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar("SELECT email FROM users WHERE name = 'Pat'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 both_databases! {

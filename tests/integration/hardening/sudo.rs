@@ -115,4 +115,3 @@ both_databases! {
         assert!(matches!(reply.error(), Some(AppError::Validation { .. })), "{}", reply.body);
     }
 }
-

@@ -5,22 +5,39 @@ use super::*;
 
 /// Sends `count` sign-ins at once: `email_of(n)` with a wrong password, from
 /// one address. Returns the errors the replies carried.
-async fn burst(app: &TestApp, count: usize, email_of: impl Fn(usize) -> String) -> Vec<Option<AppError>> {
+async fn burst(
+    app: &TestApp,
+    count: usize,
+    email_of: impl Fn(usize) -> String,
+) -> Vec<Option<AppError>> {
     let calls = (0..count).map(|n| {
         let email = email_of(n);
         async move {
-            app.call("sign_in", &[("email", &email), ("password", "definitely not it")], None)
-                .await
-                .error()
+            app.call(
+                "sign_in",
+                &[("email", &email), ("password", "definitely not it")],
+                None,
+            )
+            .await
+            .error()
         }
     });
     futures::future::join_all(calls).await
 }
 
 fn tally(errors: &[Option<AppError>]) -> (usize, usize, usize) {
-    let wrong = errors.iter().filter(|e| matches!(e, Some(AppError::InvalidCredentials))).count();
-    let limited = errors.iter().filter(|e| matches!(e, Some(AppError::RateLimited { .. }))).count();
-    let busy = errors.iter().filter(|e| matches!(e, Some(AppError::Unavailable { .. }))).count();
+    let wrong = errors
+        .iter()
+        .filter(|e| matches!(e, Some(AppError::InvalidCredentials)))
+        .count();
+    let limited = errors
+        .iter()
+        .filter(|e| matches!(e, Some(AppError::RateLimited { .. })))
+        .count();
+    let busy = errors
+        .iter()
+        .filter(|e| matches!(e, Some(AppError::Unavailable { .. })))
+        .count();
     (wrong, limited, busy)
 }
 

@@ -12,8 +12,8 @@ mod logs;
 mod outbox;
 mod wire;
 
-use logs::install_log_capture;
 pub use clock::TestClock;
+use logs::install_log_capture;
 pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
 pub use outbox::link_token;
 use wire::send;
@@ -316,10 +316,17 @@ impl TestApp {
             reply.status,
             reply.body
         );
-        assert!(reply.session_cookie(self.cookie_name).is_none(), "no session before the address is confirmed");
+        assert!(
+            reply.session_cookie(self.cookie_name).is_none(),
+            "no session before the address is confirmed"
+        );
         self.confirm_address(email).await;
         let reply = self.sign_in(email, password).await;
-        assert!(reply.error().is_none(), "sign-in after sign-up failed: {}", reply.body);
+        assert!(
+            reply.error().is_none(),
+            "sign-in after sign-up failed: {}",
+            reply.body
+        );
         reply
             .session_cookie(self.cookie_name)
             .expect("signing in sets a session cookie")

@@ -29,12 +29,19 @@ impl TestApp {
             let url = issue_link(&self.state, &link).await.unwrap();
             link_token(&url, "/verify-email")
         } else {
-            link_token(&self.mail_to(email, "Confirm your email address").await, "/verify-email")
+            link_token(
+                &self.mail_to(email, "Confirm your email address").await,
+                "/verify-email",
+            )
         };
         let reply = self
             .call("confirm_email_address", &[("token", &token)], None)
             .await;
-        assert!(reply.error().is_none(), "confirming {email} failed: {}", reply.body);
+        assert!(
+            reply.error().is_none(),
+            "confirming {email} failed: {}",
+            reply.body
+        );
     }
 
     /// The six-digit code in the newest text message.
@@ -69,13 +76,15 @@ impl TestApp {
         let path = self.data_dir().join("outbox").join(format!("{id}.eml"));
         // The worker marks a message sent once its file is written whole.
         for _ in 0..200 {
-            let sent: Option<i64> = sqlx::query_scalar("SELECT sent_at FROM mail_queue WHERE id = $1")
-                .bind(&id)
-                .fetch_one(&self.pool)
-                .await
-                .unwrap();
+            let sent: Option<i64> =
+                sqlx::query_scalar("SELECT sent_at FROM mail_queue WHERE id = $1")
+                    .bind(&id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap();
             if sent.is_some() {
-                let message = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let message = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 return Some(
                     message
                         .replace("=\r\n", "")

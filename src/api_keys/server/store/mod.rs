@@ -57,7 +57,10 @@ pub enum KeyCreator<'a> {
 
 /// Takes the owner's row lock for the rest of `tx`: two key creations of
 /// one account run one after the other, so the count they check holds.
-pub async fn lock_owner(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> anyhow::Result<()> {
+pub async fn lock_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET email = email WHERE id = $1")
         .bind(user_id)
         .execute(&mut **tx)
@@ -67,7 +70,10 @@ pub async fn lock_owner(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str
 }
 
 /// How many keys that are not revoked the user holds, read in `tx`.
-pub async fn count_live(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> anyhow::Result<i64> {
+pub async fn count_live(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id)
         .fetch_one(&mut **tx)
