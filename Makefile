@@ -28,12 +28,14 @@ check-postgres:
 	@scripts/check-postgres.sh
 
 ## Throughput and latency of the signed-in security page against a static
-## file; /api/v1/me with a key against /healthz on SQLite and PostgreSQL;
-## then Login History queries at a million rows on both databases.
+## file; the same page while 16 clients sign in; /api/v1/me with a key
+## against /healthz on SQLite and PostgreSQL; then Login History queries at
+## a million rows on both databases.
 bench:
 	@scripts/setup.sh --bench
 	cargo leptos build --release
 	scripts/bench.sh
+	scripts/bench-signin.sh
 	@scripts/check-postgres.sh
 	scripts/bench-api.sh
 	cargo bench --features ssr --bench history

@@ -50,18 +50,56 @@ new_postgres_database() {
   pg_url="${postgres_admin%/*}/$pg_database"
 }
 
-# sign_up BASE NAME EMAIL: creates an account and prints its session cookie (name=value).
+# sign_up BASE NAME EMAIL: creates an account, confirms its address with the
+# link the server wrote to its outbox, signs in and prints the session
+# cookie (name=value).
 sign_up() {
-  local base=$1 name=$2 email=$3 cookie
-  cookie=$(curl -fs -D - -o /dev/null -H "Origin: $base" -H "Accept: application/json" \
+  local base=$1 name=$2 email=$3 token cookie
+  curl -fs -o /dev/null -H "Origin: $base" -H "Accept: application/json" \
     --data-urlencode "name=$name" --data-urlencode "email=$email" \
-    --data-urlencode "password=$bench_password" "$base/api/sign_up" |
-    tr -d '\r' | awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^ss_session=/ { print $2 }')
+    --data-urlencode "password=$bench_password" "$base/api/sign_up"
+  token=$(outbox_link_token "$email" /verify-email)
+  curl -fs -o /dev/null -H "Origin: $base" -H "Accept: application/json" \
+    --data-urlencode "token=$token" "$base/api/confirm_email_address"
+  cookie=$(sign_in "$base" "$email")
   if [ -z "$cookie" ]; then
     echo "could not sign up $email" >&2
     return 1
   fi
   echo "$cookie"
+}
+
+# sign_in BASE EMAIL: signs in with the bench password; prints the session cookie.
+sign_in() {
+  local base=$1 email=$2
+  curl -fs -D - -o /dev/null -H "Origin: $base" -H "Accept: application/json" \
+    --data-urlencode "email=$email" --data-urlencode "password=$bench_password" \
+    "$base/api/sign_in" |
+    tr -d '\r' | awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^ss_session=/ { print $2 }'
+}
+
+# outbox_link_token EMAIL PATH: the token of the newest link to PATH in the
+# mail the server wrote to $data_dir/outbox for EMAIL (waits up to 10 s).
+outbox_link_token() {
+  local email=$1 path=$2
+  python3 - "$data_dir/outbox" "$email" "$path" <<'PY'
+import email, email.policy, pathlib, re, sys, time
+outbox, to, path = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+for _ in range(100):
+    found = []
+    for file in outbox.glob("*.eml") if outbox.exists() else []:
+        message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+        if message["To"] == to:
+            text = message.get_body(("plain",)).get_content()
+            match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", text)
+            if match:
+                found.append((file.stat().st_mtime, match.group(1)))
+    if found:
+        print(max(found)[1])
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(f"no {path} link for {to} in {outbox}")
+PY
 }
 
 # create_key BASE COOKIE NAME PERMISSION: prints the new key's token. Right

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, hydrated } from "./support";
+import { STRONG, confirmAndSignIn, hydrated } from "./support";
 
 const NEWER = "velvet thunder juggles cobalt lanterns";
 
@@ -26,8 +26,8 @@ test("a new user signs up, signs out, signs back in and changes the password", a
   await signUp(page, "Erin Example", email, STRONG);
   await expect(page.getByTestId("strength-meter")).toContainText(/Strong password|Good password/);
   await page.getByRole("button", { name: "Create account" }).click();
-
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
+  await hydrated(page);
   await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
   await expect(page.getByTestId("user-name")).toHaveText("Erin Example");
   await expect(page.getByRole("heading", { name: "Two-Factor Authentication" })).toBeVisible();
@@ -84,16 +84,17 @@ test.describe("before the Wasm loads", () => {
     await page.getByLabel("Work email").fill(email);
     await page.getByLabel("Password", { exact: true }).fill(STRONG);
     await page.getByRole("button", { name: "Create account" }).click();
-    await expect(page).toHaveURL(/\/settings\/security$/);
+    await confirmAndSignIn(page, email);
     await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
   });
 });
 
 test("the security page reads well on a phone", async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 812 });
-  await signUp(page, "Phoebe Phone", uniqueEmail("phone"), STRONG);
+  const email = uniqueEmail("phone");
+  await signUp(page, "Phoebe Phone", email, STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: "end2end/test-results/security-phone.png", fullPage: true });

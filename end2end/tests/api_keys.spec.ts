@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, hydrated } from "./support";
+import { STRONG, confirmAndSignIn, hydrated } from "./support";
 
 test("a Read-only key: created, copied once, hidden after the countdown, honoured by the API, revoked", async ({
   browser,
@@ -14,7 +14,7 @@ test("a Read-only key: created, copied once, hidden after the countdown, honoure
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
 
   // A controllable clock, so the two-minute countdown takes no real time.
   await page.clock.install();

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, hydrated } from "./support";
+import { STRONG, confirmAndSignIn, hydrated } from "./support";
 
 test("login history shows failed and successful sign-ins, filters through the URL and pages", async ({ page }) => {
   const email = `history-${Date.now()}@example.com`;
@@ -9,7 +9,7 @@ test("login history shows failed and successful sign-ins, filters through the UR
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
 

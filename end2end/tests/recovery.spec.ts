@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, hydrated, linkFromOutbox } from "./support";
+import { STRONG, confirmAndSignIn, hydrated, linkFromOutbox } from "./support";
 
 const NEW_PASSWORD = "copper giraffes negotiate thunder quietly";
 const IPHONE =
@@ -12,7 +12,7 @@ async function signUp(page: Page, email: string) {
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
 }
 
 test("forgot password: the link from the outbox sets a new password, then sign in", async ({ page }) => {
@@ -35,8 +35,9 @@ test("forgot password: the link from the outbox sets a new password, then sign i
   await expect(page.getByLabel("Sign out of all sessions")).toBeChecked();
   await page.getByLabel("New password").fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Set new password" }).click();
-  await expect(page).toHaveURL(/\/login\?reset=done$/);
-  await expect(page.getByText("Your password was changed. Sign in with the new one.")).toBeVisible();
+  await expect(page.getByTestId("reset-done")).toContainText("Your password was changed.");
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login$/);
 
   await hydrated(page);
   await page.getByLabel("Email address").fill(email);
@@ -70,7 +71,7 @@ test("a sign-in from a new device is mailed, and its 'This wasn't me' link signs
   await owner.goto(`/this-wasnt-me?token=${token}`);
   await hydrated(owner);
   await owner.getByRole("button", { name: "Sign it out and secure my account" }).click();
-  await expect(owner.getByTestId("not-me-done")).toContainText("1 session was signed out");
+  await expect(owner.getByTestId("undone")).toContainText("Signed out 1 session.");
 
   await intruder.reload();
   await expect(intruder).toHaveURL(/\/login/);

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, hydrated } from "./support";
+import { STRONG, confirmAndSignIn, hydrated } from "./support";
 
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
@@ -18,7 +18,7 @@ test("two devices: the first sees both and revokes the second, which is signed o
   await first.getByLabel("Work email").fill(email);
   await first.getByLabel("Password", { exact: true }).fill(STRONG);
   await first.getByRole("button", { name: "Create account" }).click();
-  await expect(first).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(first, email);
 
   await second.goto("/login");
   await hydrated(second);

@@ -3,7 +3,7 @@
 import { createHmac } from "node:crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { Page } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 
 export const STRONG = "quantum marmalade orbits silently";
 // The server of this suite writes mail to its outbox (see playwright.config.ts).
@@ -63,4 +63,30 @@ export async function linkFromOutbox(to: string, linkPath: string): Promise<stri
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no ${linkPath} link for ${to} in ${OUTBOX}`);
+}
+
+/**
+ * Finishes a sign-up the page just submitted, as a new user does: the sign-in
+ * page says to check the inbox, the link from the outbox confirms the address,
+ * then signing in lands on `landing`.
+ */
+export async function confirmAndSignIn(
+  page: Page,
+  email: string,
+  password: string = STRONG,
+  landing: RegExp = /\/settings\/security$/,
+) {
+  await expect(page).toHaveURL(/\/login\?signup=sent/);
+  await expect(page.getByTestId("sign-up-sent")).toBeVisible();
+  const token = await linkFromOutbox(email, "/verify-email");
+  const next = new URL(page.url()).searchParams.get("next");
+  await page.goto(`/verify-email?token=${token}${next ? `&next=${encodeURIComponent(next)}` : ""}`);
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(page.getByTestId("email-verified")).toBeVisible();
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(landing);
 }

@@ -1,17 +1,18 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, hydrated, base32Decode, totp, linkFromOutbox } from "./support";
+import { STRONG, confirmAndSignIn, hydrated, base32Decode, totp, linkFromOutbox } from "./support";
 
 /** On the held-at-the-gate page: turn on the authenticator app and save the codes. */
 async function setUpAuthenticator(page: Page) {
   await expect(page).toHaveURL(/\/two-factor-setup$/);
   await hydrated(page);
   await expect(page.getByTestId("two-factor-required")).toBeVisible();
+  await page.locator("#start-totp-password").fill(STRONG);
   await page.getByRole("button", { name: "Set up authenticator app" }).click();
   const key = (await page.getByTestId("manual-key").innerText()).trim();
   await page.getByLabel("Enter the 6-digit code to turn it on").fill(totp(base32Decode(key)));
   await page.getByRole("button", { name: "Verify and turn on" }).click();
   await expect(page.getByTestId("backup-code")).toHaveCount(10);
-  await page.getByRole("button", { name: "I have saved my codes" }).click();
+  await page.getByRole("link", { name: "I have saved my codes" }).click();
   await expect(page.getByTestId("two-factor-done")).toBeVisible();
   await page.getByRole("link", { name: "Continue to settings" }).click();
   await expect(page).toHaveURL(/\/settings\/security$/);
@@ -42,7 +43,7 @@ test("an owner builds a team; production access sends a member without 2FA to se
   await owner.getByLabel("Work email").fill(ownerEmail);
   await owner.getByLabel("Password", { exact: true }).fill(STRONG);
   await owner.getByRole("button", { name: "Create account" }).click();
-  await expect(owner).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(owner, ownerEmail);
   await owner.goto("/settings/team");
   await hydrated(owner);
   await owner.getByLabel("Organization name").fill(`Acme ${stamp}`);
@@ -72,7 +73,7 @@ test("an owner builds a team; production access sends a member without 2FA to se
   await member.getByLabel("Work email").fill(memberEmail);
   await member.getByLabel("Password", { exact: true }).fill(STRONG);
   await member.getByRole("button", { name: "Create account" }).click();
-  await expect(member).toHaveURL(/\/join\?token=/);
+  await confirmAndSignIn(member, memberEmail, STRONG, /\/join\?token=/);
   await hydrated(member);
   await member.getByRole("button", { name: "Accept invitation" }).click();
   await expect(member).toHaveURL(/\/settings\/team\?joined=1$/);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, hydrated, base32Decode, totp } from "./support";
+import { STRONG, confirmAndSignIn, hydrated, base32Decode, totp } from "./support";
 
 async function signIn(page: Page, email: string) {
   await page.goto("/login");
@@ -21,11 +21,12 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/settings\/security$/);
+  await confirmAndSignIn(page, email);
   await hydrated(page);
   await expect(page.getByTestId("two-factor-badge")).toHaveText("Two-factor authentication is off");
 
-  // Step 1 → 2: choose the app; the QR code and the manual key appear.
+  // Step 1 → 2: confirm it's you, choose the app; the QR code and the manual key appear.
+  await page.locator("#start-totp-password").fill(STRONG);
   await page.getByRole("button", { name: "Set up authenticator app" }).click();
   await expect(page.getByTestId("qr-code").locator("svg")).toBeVisible();
   const key = (await page.getByTestId("manual-key").innerText()).trim();
@@ -49,7 +50,7 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
     "download",
     "statusstack-backup-codes.txt",
   );
-  await page.getByRole("button", { name: "I have saved my codes" }).click();
+  await page.getByRole("link", { name: "I have saved my codes" }).click();
   await expect(page.getByTestId("two-factor-enabled")).toBeVisible();
   await expect(page.getByTestId("two-factor-badge")).toContainText("is on");
   await expect(page.getByTestId("backup-codes-left")).toHaveText("10 of 10 backup codes left");
@@ -82,4 +83,33 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
   await page.getByRole("button", { name: "Turn off two-factor authentication" }).click();
   await expect(page.getByTestId("two-factor-badge")).toHaveText("Two-factor authentication is off");
   await expect(page.getByRole("button", { name: "Set up authenticator app" })).toBeVisible();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("turning on the authenticator app with plain forms still shows the backup codes, once", async ({ page }) => {
+    const email = `nojs-tfa-${Date.now()}@example.com`;
+    await page.goto("/signup");
+    await page.getByLabel("Full name").fill("Nadia Noscript");
+    await page.getByLabel("Work email").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(STRONG);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await confirmAndSignIn(page, email);
+
+    await page.locator("#start-totp-password").fill(STRONG);
+    await page.getByRole("button", { name: "Set up authenticator app" }).click();
+    const key = (await page.getByTestId("manual-key").innerText()).trim();
+    await page.getByLabel("Enter the 6-digit code to turn it on").fill(totp(base32Decode(key)));
+    await page.getByRole("button", { name: "Verify and turn on" }).click();
+
+    // The form post's answer is a redirect; the page it leads to shows the codes.
+    await expect(page).toHaveURL(/\/settings\/security/);
+    await expect(page.getByTestId("backup-code")).toHaveCount(10);
+    await page.getByRole("link", { name: "I have saved my codes" }).click();
+    await expect(page.getByTestId("two-factor-badge")).toContainText("is on");
+    await expect(page.getByTestId("backup-code")).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByTestId("backup-code")).toHaveCount(0);
+  });
 });

@@ -7,12 +7,13 @@ use super::api::{
     ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp, password_strength,
 };
 use crate::ids::encode_query_component;
-use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::flash::{flash_for, last_error, last_succeeded};
 use crate::ui::{
     Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
     form_level_error,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 /// `/login`: email and password; returns to `?next=` afterwards.
@@ -115,14 +116,30 @@ pub fn VerifyEmailPage() -> impl IntoView {
         _ => "/login".to_string(),
     };
     let action = ServerAction::<ConfirmEmailAddress>::new();
-    let error = action_error(action);
-    let done = move || action.value().get().and_then(Result::ok);
+    // Posted without the Wasm, the outcome comes back in the flash.
+    let flashed = flash_for(<ConfirmEmailAddress as ServerFn>::PATH);
+    let flashed_ok = flashed.as_ref().is_some_and(|flash| flash.error.is_none());
+    let flashed_error = flashed.and_then(|flash| flash.error);
+    let action_failed = action_error(action);
+    let error = Signal::derive(move || action_failed.get().or_else(|| flashed_error.clone()));
+    let done = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|confirmed| confirmed.email)
+            .or_else(|| flashed_ok.then(String::new))
+    };
     view! {
         <AuthFrame title="Confirm your email address" subtitle="One click, and your account is ready.">
             {move || match done() {
-                Some(confirmed) => view! {
+                Some(email) => view! {
                     <div class="space-y-4" data-testid="email-verified">
-                        <Alert tone=Tone::Success>{format!("Thanks: {} is confirmed.", confirmed.email)}</Alert>
+                        <Alert tone=Tone::Success>{if email.is_empty() {
+                            "Thanks: your address is confirmed.".to_string()
+                        } else {
+                            format!("Thanks: {email} is confirmed.")
+                        }}</Alert>
                         <a href=sign_in_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
                     </div>
                 }.into_any(),

@@ -7,13 +7,14 @@ use crate::recovery::api::{
     CancelEmailChange, ConfirmEmailChange, ReportNotMe, RequestPasswordReset, ResetPassword,
     check_reset_link,
 };
-use crate::ui::flash::{last_error, last_succeeded};
+use crate::ui::flash::{flash_for, last_error, last_succeeded};
 use crate::ui::style::BUTTON_DANGER;
 use crate::ui::{
     Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
     form_level_error,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 const LINK: &str = "font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400";
@@ -201,18 +202,33 @@ pub fn NotMePage() -> impl IntoView {
 pub fn CancelEmailChangePage() -> impl IntoView {
     let token = query_token();
     let action = ServerAction::<CancelEmailChange>::new();
-    let error = action_error(action);
-    let done = move || action.value().get().and_then(Result::ok);
+    // Posted without the Wasm, the outcome comes back in the flash.
+    let flashed = flash_for(<CancelEmailChange as ServerFn>::PATH);
+    let flashed_ok = flashed.as_ref().is_some_and(|flash| flash.error.is_none());
+    let flashed_error = flashed.and_then(|flash| flash.error);
+    let action_failed = action_error(action);
+    let error = Signal::derive(move || action_failed.get().or_else(|| flashed_error.clone()));
+    let done = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|cancelled| {
+                let ended = if cancelled.session_ended {
+                    " The session that asked for it was signed out."
+                } else {
+                    ""
+                };
+                format!("Cancelled: the account will not move to {}.{ended}", cancelled.new_email)
+            })
+            .or_else(|| flashed_ok.then(|| "Cancelled: the account keeps this address.".to_string()))
+    };
     view! {
         <AuthFrame title="Cancel the email change" subtitle="Your account keeps this address.">
             {move || match done() {
-                Some(cancelled) => view! {
+                Some(message) => view! {
                     <div class="space-y-3" data-testid="email-change-cancelled">
-                        <Alert tone=Tone::Success>{format!(
-                            "Cancelled: the account will not move to {}.{}",
-                            cancelled.new_email,
-                            if cancelled.session_ended { " The session that asked for it was signed out." } else { "" }
-                        )}</Alert>
+                        <Alert tone=Tone::Success>{message}</Alert>
                         <p class="text-sm text-slate-600 dark:text-slate-300">
                             "If you did not ask for the change, someone knew your password: "
                             <a href="/forgot-password" class=LINK>"choose a new one"</a>
