@@ -7,7 +7,7 @@ use reqwest::Method;
 const HUGE: &str = "range=custom&from=1970-01-01&to=9999-12-31";
 
 both_databases! {
-    /// ASVS 5.0 2.2.1, 15.1.3: a custom range is capped at the retention
+    /// ASVS 5.0 2.2.1, 15.2.2: a custom range is capped at the retention
     /// period on the page, the server function, the export and the API, with
     /// a clear message, so no request's work or memory grows with the dates
     /// asked for.
@@ -35,7 +35,7 @@ both_databases! {
         assert!(recent.error().is_none(), "{}", recent.body);
     }
 
-    /// ASVS 15.1.3: with a short retention period even a preset range never
+    /// ASVS 5.0 15.2.2: with a short retention period even a preset range never
     /// reaches before it: the chart has no more days than the history keeps.
     async fn presets_never_reach_before_the_retention_period(app) {
         let app = TestApp::spawn_with(app.db(), &[("EVENT_RETENTION_DAYS", "30")]).await;

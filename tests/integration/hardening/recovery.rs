@@ -177,7 +177,7 @@ both_databases! {
         assert!(matches!(too_late.error(), Some(AppError::Validation { ref message, .. }) if message.contains("This wasn't me")), "{}", too_late.body);
     }
 
-    /// ASVS 6.3.8 (pre-hijacking): whoever registers someone else's address
+    /// ASVS 5.0 6.3.8, 6.4.1 (pre-hijacking): whoever registers someone else's address
     /// first gets an unconfirmed account that can make no keys or teams, and
     /// when the address's owner resets by the emailed link, every session,
     /// factor and link the pre-hijacker left is gone.

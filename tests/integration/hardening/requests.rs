@@ -69,7 +69,7 @@ both_databases! {
         assert_eq!(exported().await, 1);
     }
 
-    /// ASVS 5.0 3.3.1: a per-address limit counts a whole IPv6 /64 as one
+    /// ASVS 5.0 2.4.1, 15.3.4: a per-address limit counts a whole IPv6 /64 as one
     /// address, so hopping between addresses of one network gains nothing.
     async fn an_ipv6_network_shares_one_per_address_budget(app) {
         let app = TestApp::spawn_with(app.db(), &[("TRUST_PROXY_HEADERS", "true")]).await;

@@ -69,7 +69,7 @@ both_databases! {
         assert!(mail.contains("Local network (127.0.0.1)"), "names the session: {mail}");
     }
 
-    /// ASVS 5.0 6.3.x, 7.5.1: turning 2FA on the first time needs sudo mode
+    /// ASVS 5.0 7.5.1: turning 2FA on the first time needs sudo mode
     /// too, or a weeks-old stolen session would enrol the thief's
     /// authenticator (and get the backup codes) and lock the owner out.
     async fn a_stale_session_cannot_enrol_a_second_factor(app) {
@@ -88,7 +88,7 @@ both_databases! {
         assert!(reply.error().is_none(), "{}", reply.body);
     }
 
-    /// ASVS 5.0 6.3.x: a set-up in progress belongs to the session that
+    /// ASVS 5.0 7.5.1: a set-up in progress belongs to the session that
     /// started it: another session neither reads its secret nor finishes it,
     /// and after 15 minutes it is gone.
     async fn a_pending_enrolment_is_bound_to_its_session_and_expires(app) {
