@@ -15,7 +15,10 @@ use super::{
 use crate::{
     recovery::server::links::parse_link_token,
     server::{
-        auth::{app_state, client_meta, current_session, require_user, set_cookie},
+        auth::{
+            app_state, client_meta, current_session, posted_without_script, require_user,
+            set_cookie,
+        },
         password::Password,
     },
     team::clean_org_name,
@@ -83,28 +86,40 @@ pub async fn sign_up(
         next: next.clone(),
     };
     server::sign_up(&app_state()?, account, &client_meta()?).await?;
-    leptos_axum::redirect(&sign_in_after_sign_up(&next));
+    leptos_axum::redirect(&sign_in_after(&next, "signup=sent"));
     Ok(())
 }
 
-/// The sign-in page that tells a new account to check its inbox.
+/// The sign-in page with a notice (`signup=sent`: check the inbox;
+/// `verified=1`: the address is confirmed), keeping where to go next.
 #[cfg(feature = "ssr")]
-fn sign_in_after_sign_up(next: &str) -> String {
+fn sign_in_after(next: &str, notice: &str) -> String {
     if next == super::DEFAULT_NEXT_PATH {
-        "/login?signup=sent".to_string()
+        format!("/login?{notice}")
     } else {
         format!(
-            "/login?signup=sent&next={}",
+            "/login?{notice}&next={}",
             crate::ids::encode_query_component(next)
         )
     }
 }
 
-/// Confirms the account's address with the mailed link.
+/// Confirms the account's address with the mailed link. A form posted
+/// without the Wasm goes on to the sign-in page (keeping `next`): the link's
+/// page sends no referrer to come back to.
 #[server(endpoint = "confirm_email_address")]
-pub async fn confirm_email_address(token: String) -> Result<ConfirmedAddress, AppError> {
+pub async fn confirm_email_address(
+    token: String,
+    next: Option<String>,
+) -> Result<ConfirmedAddress, AppError> {
     let token = parse_link_token(&token)?;
-    server::verification::confirm_address(&app_state()?, &token, &client_meta()?).await
+    let confirmed =
+        server::verification::confirm_address(&app_state()?, &token, &client_meta()?).await?;
+    if posted_without_script() {
+        let next = safe_next_path(next.as_deref().unwrap_or_default());
+        leptos_axum::redirect(&sign_in_after(&next, "verified=1"));
+    }
+    Ok(confirmed)
 }
 
 /// Mails the signed-in account a new link to confirm its address.

@@ -87,7 +87,12 @@ pub async fn report_not_me(token: String) -> Result<RecoveryReport, AppError> {
 #[server(endpoint = "cancel_email_change")]
 pub async fn cancel_email_change(token: String) -> Result<CancelledEmailChange, AppError> {
     let token = parse_link_token(&token)?;
-    email::cancel_change(&app_state()?, &token, &client_meta()?).await
+    let cancelled = email::cancel_change(&app_state()?, &token, &client_meta()?).await?;
+    // The link's page sends no referrer for a plain form post to come back to.
+    if posted_without_script() {
+        leptos_axum::redirect("/cancel-email-change?cancelled=1");
+    }
+    Ok(cancelled)
 }
 
 /// Starts changing the account's email (sudo mode): a confirmation link goes

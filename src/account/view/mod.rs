@@ -40,6 +40,11 @@ pub fn LoginPage() -> impl IntoView {
                 {move || (error.get().is_none() && query.with(|q| q.get("reset")).as_deref() == Some("done")).then(|| view! {
                     <Alert tone=Tone::Success>"Your password was changed. Sign in with the new one."</Alert>
                 })}
+                {move || (error.get().is_none() && query.with(|q| q.get("verified")).as_deref() == Some("1")).then(|| view! {
+                    <div data-testid="address-confirmed">
+                        <Alert tone=Tone::Success>"Your address is confirmed. Sign in to continue."</Alert>
+                    </div>
+                })}
                 {move || (error.get().is_none() && query.with(|q| q.get("signup")).as_deref() == Some("sent")).then(|| view! {
                     <div data-testid="sign-up-sent">
                         <Alert tone=Tone::Success>"Check your inbox: we sent a link to confirm your address. Open it, then sign in here. If you already had an account, the email tells you what to do instead."</Alert>
@@ -147,6 +152,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     <ActionForm action attr:class="space-y-4">
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                         <input type="hidden" name="token" prop:value=token/>
+                        <input type="hidden" name="next" prop:value=move || query.with(|q| q.get("next")).unwrap_or_default()/>
                         <SubmitButton label="Confirm my address" busy_label="Confirming…" pending=action.pending() full_width=true/>
                     </ActionForm>
                 }.into_any(),

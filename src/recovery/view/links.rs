@@ -202,9 +202,15 @@ pub fn NotMePage() -> impl IntoView {
 pub fn CancelEmailChangePage() -> impl IntoView {
     let token = query_token();
     let action = ServerAction::<CancelEmailChange>::new();
-    // Posted without the Wasm, the outcome comes back in the flash.
+    // Posted without the Wasm, the outcome comes back in the flash, or as
+    // `?cancelled=1` when the post had no referrer to return to.
     let flashed = flash_for(<CancelEmailChange as ServerFn>::PATH);
-    let flashed_ok = flashed.as_ref().is_some_and(|flash| flash.error.is_none());
+    let arrived_cancelled = use_query_map()
+        .with_untracked(|q| q.get("cancelled"))
+        .as_deref()
+        == Some("1");
+    let flashed_ok =
+        arrived_cancelled || flashed.as_ref().is_some_and(|flash| flash.error.is_none());
     let flashed_error = flashed.and_then(|flash| flash.error);
     let action_failed = action_error(action);
     let error = Signal::derive(move || action_failed.get().or_else(|| flashed_error.clone()));
@@ -219,9 +225,14 @@ pub fn CancelEmailChangePage() -> impl IntoView {
                 } else {
                     ""
                 };
-                format!("Cancelled: the account will not move to {}.{ended}", cancelled.new_email)
+                format!(
+                    "Cancelled: the account will not move to {}.{ended}",
+                    cancelled.new_email
+                )
             })
-            .or_else(|| flashed_ok.then(|| "Cancelled: the account keeps this address.".to_string()))
+            .or_else(|| {
+                flashed_ok.then(|| "Cancelled: the account keeps this address.".to_string())
+            })
     };
     view! {
         <AuthFrame title="Cancel the email change" subtitle="Your account keeps this address.">

@@ -70,4 +70,39 @@ both_databases! {
         let late = app.get("/settings/security", Some(&cookies(&[&session, &reveal]))).await;
         assert_eq!(late.body.matches("data-testid=\"backup-code\"").count(), 0);
     }
+
+    /// The mailed-link pages send no referrer, so a plain form post on them
+    /// goes on to a page that says what happened: a confirmed address to the
+    /// sign-in page (keeping where to go next), a cancelled email change
+    /// back to its page with the outcome.
+    async fn link_pages_posted_without_javascript_land_on_a_page_that_says_what_happened(app) {
+        app.try_sign_up("Lia", "lia@example.com", STRONG_PASSWORD).await;
+        let token = link_token(&app.mail_to("lia@example.com", "Confirm your email address").await, "/verify-email");
+        let plain_form = [("origin", app.base.as_str()), ("accept", "text/html")];
+        let confirmed = app
+            .call_with_headers("confirm_email_address", &[("token", &token), ("next", "/settings/api-keys")], None, &plain_form)
+            .await;
+        assert_eq!(confirmed.status, 302, "{}", confirmed.body);
+        assert_eq!(confirmed.location(), Some("/login?verified=1&next=/settings/api-keys"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_verified_at IS NOT NULL").await, 1);
+        let page = app.get("/login?verified=1", None).await;
+        assert!(page.body.contains("address-confirmed"), "the sign-in page says so");
+
+        app.try_sign_up("Eve", "eve@example.com", STRONG_PASSWORD).await;
+        let token = link_token(&app.mail_to("eve@example.com", "Confirm your email address").await, "/verify-email");
+        let offsite = app
+            .call_with_headers("confirm_email_address", &[("token", &token), ("next", "//evil.example/")], None, &plain_form)
+            .await;
+        assert_eq!(offsite.location(), Some("/login?verified=1"), "no redirect leaves the site");
+
+        let mut owner = app.sign_in("lia@example.com", STRONG_PASSWORD).await.session_cookie(app.cookie_name).unwrap();
+        app.call_rotating("request_email_change", &[("new_email", "lia@new.test"), ("password", STRONG_PASSWORD)], &mut owner).await;
+        let cancel = link_token(&app.mail_to("lia@example.com", "about to change").await, "/cancel-email-change");
+        let cancelled = app.call_with_headers("cancel_email_change", &[("token", &cancel)], None, &plain_form).await;
+        assert_eq!(cancelled.status, 302, "{}", cancelled.body);
+        assert_eq!(cancelled.location(), Some("/cancel-email-change?cancelled=1"));
+        let page = app.get("/cancel-email-change?cancelled=1", None).await;
+        assert!(page.body.contains("email-change-cancelled"), "the page says it is cancelled");
+        assert!(app.event_kinds().await.contains(&"email_change_cancelled".to_string()));
+    }
 }
