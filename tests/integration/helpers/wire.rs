@@ -55,13 +55,24 @@ pub async fn send(mut request: reqwest::RequestBuilder, cookie: Option<&str>) ->
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let url = response.url().path().to_string();
-    let body = response.text().await.unwrap_or_else(|e| {
-        panic!(
-            "reading the {status} response body of {url} failed after {:?}: {}",
-            started.elapsed(),
-            error_chain(&e)
-        )
-    });
+    let mut response = response;
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => break,
+            // What arrived before the stall names the part of the page that never came.
+            Err(e) => panic!(
+                "reading the {status} response body of {url} failed after {:?}: {}\n\
+                 the last of the {} bytes that arrived:\n{}",
+                started.elapsed(),
+                error_chain(&e),
+                bytes.len(),
+                String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(3000)..])
+            ),
+        }
+    }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     Reply {
         status,
         headers,
