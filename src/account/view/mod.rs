@@ -51,7 +51,7 @@ pub fn LoginPage() -> impl IntoView {
                     </div>
                 })}
                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254
                     error=Signal::derive(move || field_error(&error.get(), "email"))/>
                 <Field name="password" label="Password" input_type="password" autocomplete="current-password" maxlength=128
@@ -97,7 +97,7 @@ pub fn SignupPage() -> impl IntoView {
                 <Field name="organization" label="Organization (optional)" autocomplete="organization" maxlength=80
                     required=false hint="Creates your team's organization with you as its Owner. You can also create or join one later."
                     error=Signal::derive(move || field_error(&error.get(), "organization"))/>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <SubmitButton label="Create account" busy_label="Creating account…" pending=action.pending() full_width=true/>
             </ActionForm>
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
@@ -151,8 +151,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 None => view! {
                     <ActionForm action attr:class="space-y-4">
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                        <input type="hidden" name="token" prop:value=token/>
-                        <input type="hidden" name="next" prop:value=move || query.with(|q| q.get("next")).unwrap_or_default()/>
+                        <input type="hidden" name="token" value=token/>
+                        <input type="hidden" name="next" value=move || query.with(|q| q.get("next")).unwrap_or_default()/>
                         <SubmitButton label="Confirm my address" busy_label="Confirming…" pending=action.pending() full_width=true/>
                     </ActionForm>
                 }.into_any(),

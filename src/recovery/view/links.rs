@@ -114,7 +114,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         Ok(()) => view! {
                             <ActionForm action attr:class="space-y-5" attr:novalidate="">
                                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                                <input type="hidden" name="token" prop:value=move || token.get()/>
+                                <input type="hidden" name="token" value=move || token.get()/>
                                 <Field name="new_password" label="New password" input_type="password" autocomplete="new-password" maxlength=128
                                     on_input=Callback::new(move |v| password.set(v))
                                     error=Signal::derive(move || field_error(&error.get(), "new_password"))/>
@@ -152,7 +152,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                 None => view! {
                     <ActionForm action attr:class="space-y-5">
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                        <input type="hidden" name="token" prop:value=move || token.get()/>
+                        <input type="hidden" name="token" value=move || token.get()/>
                         <SubmitButton label="Confirm this address" busy_label="Confirming…" pending=action.pending() full_width=true/>
                     </ActionForm>
                 }.into_any(),
@@ -181,7 +181,7 @@ pub fn NotMePage() -> impl IntoView {
                 None => view! {
                     <ActionForm action attr:class="space-y-4">
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                        <input type="hidden" name="token" prop:value=move || token.get()/>
+                        <input type="hidden" name="token" value=move || token.get()/>
                         <ul class="list-disc space-y-1 pl-5 text-sm text-slate-700 dark:text-slate-200">
                             <li>"The session the email was about is signed out (all sessions, for a change notice), and the API keys and backup codes it made are revoked."</li>
                             <li>"Links sent earlier stop working, and an email change of the last 72 hours away from the address this came to is undone."</li>
@@ -250,7 +250,7 @@ pub fn CancelEmailChangePage() -> impl IntoView {
                 None => view! {
                     <ActionForm action attr:class="space-y-4">
                         {move || form_level_error(error.get()).or_else(|| field_error(&error.get(), "token")).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                        <input type="hidden" name="token" prop:value=move || token.get()/>
+                        <input type="hidden" name="token" value=move || token.get()/>
                         <button type="submit" class=format!("{BUTTON_DANGER} w-full") disabled=move || action.pending().get()>"Cancel the change"</button>
                     </ActionForm>
                 }.into_any(),

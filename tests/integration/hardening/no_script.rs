@@ -105,4 +105,25 @@ both_databases! {
         assert!(page.body.contains("email-change-cancelled"), "the page says it is cancelled");
         assert!(app.event_kinds().await.contains(&"email_change_cancelled".to_string()));
     }
+
+    /// Before the Wasm loads, a mailed link's page is a plain form: the
+    /// served HTML itself must carry the link's token (and where to go
+    /// next), or the form posts nothing and the link cannot be used.
+    async fn the_served_link_pages_carry_their_token_in_the_form(app) {
+        app.try_sign_up("Kai", "kai@example.com", STRONG_PASSWORD).await;
+        let token = link_token(&app.mail_to("kai@example.com", "Confirm your email address").await, "/verify-email");
+        let page = app.get(&format!("/verify-email?token={token}&next=/settings/api-keys"), None).await;
+        assert!(page.body.contains(&format!("name=\"token\" value=\"{token}\"")), "{}", page.body);
+        assert!(page.body.contains("name=\"next\" value=\"/settings/api-keys\""));
+        app.confirm_address("kai@example.com").await;
+        app.call("request_password_reset", &[("email", "kai@example.com")], None).await;
+        let reset = link_token(&app.mail_to("kai@example.com", "Reset your password").await, "/reset-password");
+        let any = "A".repeat(43);
+        for (path, token) in [("reset-password", reset.as_str()), ("confirm-email", &any), ("cancel-email-change", &any), ("this-wasnt-me", &any)] {
+            let page = app.get(&format!("/{path}?token={token}"), None).await;
+            assert!(page.body.contains(&format!("name=\"token\" value=\"{token}\"")), "/{path}: {}", page.body);
+        }
+        let login = app.get("/login?next=/settings/api-keys", None).await;
+        assert!(login.body.contains("name=\"next\" value=\"/settings/api-keys\""));
+    }
 }
