@@ -10,7 +10,7 @@ use crate::ui::flash::provide_page_flash;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 use settings::{ComingSoonPage, SecurityPage, SettingsLayout};
 
 mod settings;
@@ -36,6 +36,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The application: routes for the signed-out pages and the settings area.
+/// Every page streams in order: each section is in the HTML where it
+/// belongs, so a browser without the Wasm (or before it loads) sees the
+/// whole page, not the fallbacks that out-of-order streaming fills in with
+/// a script.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -45,19 +49,19 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/signup") view=SignupPage/>
-                <Route path=path!("/login/two-factor") view=crate::two_factor::view::challenge::ChallengePage/>
-                <Route path=path!("/verify-email") view=crate::account::view::VerifyEmailPage/>
-                <Route path=path!("/forgot-password") view=links::ForgotPasswordPage/>
-                <Route path=path!("/reset-password") view=links::ResetPasswordPage/>
-                <Route path=path!("/confirm-email") view=links::ConfirmEmailPage/>
-                <Route path=path!("/cancel-email-change") view=links::CancelEmailChangePage/>
-                <Route path=path!("/this-wasnt-me") view=links::NotMePage/>
-                <Route path=path!("/recovered") view=links::RecoveredPage/>
-                <Route path=path!("/join") view=crate::team::view::join::JoinPage/>
-                <Route path=path!("/two-factor-setup") view=crate::two_factor::view::setup::TwoFactorSetupPage/>
-                <ParentRoute path=path!("/settings") view=SettingsLayout>
+                <Route path=path!("/login") ssr=SsrMode::InOrder view=LoginPage/>
+                <Route path=path!("/signup") ssr=SsrMode::InOrder view=SignupPage/>
+                <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view=crate::two_factor::view::challenge::ChallengePage/>
+                <Route path=path!("/verify-email") ssr=SsrMode::InOrder view=crate::account::view::VerifyEmailPage/>
+                <Route path=path!("/forgot-password") ssr=SsrMode::InOrder view=links::ForgotPasswordPage/>
+                <Route path=path!("/reset-password") ssr=SsrMode::InOrder view=links::ResetPasswordPage/>
+                <Route path=path!("/confirm-email") ssr=SsrMode::InOrder view=links::ConfirmEmailPage/>
+                <Route path=path!("/cancel-email-change") ssr=SsrMode::InOrder view=links::CancelEmailChangePage/>
+                <Route path=path!("/this-wasnt-me") ssr=SsrMode::InOrder view=links::NotMePage/>
+                <Route path=path!("/recovered") ssr=SsrMode::InOrder view=links::RecoveredPage/>
+                <Route path=path!("/join") ssr=SsrMode::InOrder view=crate::team::view::join::JoinPage/>
+                <Route path=path!("/two-factor-setup") ssr=SsrMode::InOrder view=crate::two_factor::view::setup::TwoFactorSetupPage/>
+                <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
                     <Route path=path!("api-keys") view=crate::api_keys::view::ApiKeysPage/>

@@ -126,4 +126,21 @@ both_databases! {
         let login = app.get("/login?next=/settings/api-keys", None).await;
         assert!(login.body.contains("name=\"next\" value=\"/settings/api-keys\""));
     }
+
+    /// Without JavaScript nothing moves a streamed section into place: every
+    /// section must be in the HTML where it belongs, in order, not in
+    /// `<template>`s appended after the page for a script to place.
+    async fn pages_arrive_whole_for_a_browser_without_javascript(app) {
+        let cookie = app.sign_up("Ola", "ola@example.com", STRONG_PASSWORD).await;
+        let page = app.get("/settings/security", Some(&cookie)).await;
+        assert!(!page.body.contains("<template"), "no out-of-order chunks");
+        let badge = page.body.find("data-testid=\"two-factor-badge\"").expect("the 2FA section is rendered");
+        let sessions = page.body.find("data-testid=\"session-row\"").expect("the sessions are rendered");
+        let heading = page.body.find(">Active Sessions<").expect("the sessions card");
+        assert!(badge < heading && heading < sessions, "each section sits in its card");
+        for path in ["/settings/api-keys", "/settings/team", "/login", "/join?token=AAAA"] {
+            let page = app.get(path, Some(&cookie)).await;
+            assert!(!page.body.contains("<template"), "{path}: no out-of-order chunks");
+        }
+    }
 }
