@@ -86,7 +86,7 @@ export async function confirmAndSignIn(
   // the sign-in page, which says so there.
   await expect(page.getByTestId("email-verified").or(page.getByTestId("address-confirmed"))).toBeVisible();
   if (await page.getByTestId("email-verified").isVisible()) {
-    await page.getByRole("link", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Continue to your account" }).click();
   }
   await expect(page).toHaveURL(/\/login/);
   await page.getByLabel("Email address").fill(email);

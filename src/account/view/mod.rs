@@ -114,11 +114,13 @@ pub fn SignupPage() -> impl IntoView {
 pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token")).unwrap_or_default();
-    let sign_in_href = move || match query.with(|q| q.get("next")) {
+    // The sign-in page sends a browser that is already signed in straight on
+    // to `next`.
+    let continue_href = move || match query.with(|q| q.get("next")) {
         Some(next) if crate::ids::is_local_path(&next) => {
-            format!("/login?next={}", encode_query_component(&next))
+            format!("/login?verified=1&next={}", encode_query_component(&next))
         }
-        _ => "/login".to_string(),
+        _ => "/login?verified=1".to_string(),
     };
     let action = ServerAction::<ConfirmEmailAddress>::new();
     // Posted without the Wasm, the outcome comes back in the flash.
@@ -145,7 +147,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         } else {
                             format!("Thanks: {email} is confirmed.")
                         }}</Alert>
-                        <a href=sign_in_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Sign in"</a>
+                        <a href=continue_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Continue to your account →"</a>
                     </div>
                 }.into_any(),
                 None => view! {

@@ -123,7 +123,7 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
     };
     match (session, protected) {
         (None, true) => to_sign_in(&state, &request),
-        (Some(_), false) => see_other("/settings/security"),
+        (Some(_), false) => see_other(&already_signed_in_target(&request)),
         (None, false) if path == CHALLENGE_PATH => {
             match challenge_from_headers(&state, request.headers()).await {
                 Ok(Some(_)) => next.run(request).await,
@@ -138,6 +138,16 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
 
 /// Sends a signed-out visitor of a settings page to sign in, remembering
 /// where they were going, and clears a session cookie that no longer works.
+/// Where a signed-in visitor of the sign-in (or sign-up) page goes: the
+/// page it was asked to continue to, when that is on this site.
+fn already_signed_in_target(request: &Request) -> String {
+    axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(request.uri())
+        .ok()
+        .and_then(|query| query.0.get("next").cloned())
+        .filter(|next| is_local_path(next))
+        .unwrap_or_else(|| "/settings/security".to_string())
+}
+
 fn to_sign_in(state: &AppState, request: &Request) -> Response {
     let target = request
         .uri()

@@ -44,6 +44,13 @@ both_databases! {
         if let Some(location) = reply.location() {
             assert!(stays_here(&app, location), "{location}");
         }
+        // A signed-in visit of the sign-in page goes on to a local `next` only.
+        for next in ["https://evil.example/", "//evil.example", "/\\evil.example", "/%2F%2Fevil.example"] {
+            let reply = app.get(&format!("/login?{}", encode_form(&[("next", next)])), Some(&cookie)).await;
+            assert_eq!(reply.location(), Some("/settings/security"), "next={next:?}");
+        }
+        let reply = app.get("/login?verified=1&next=%2Fsettings%2Fapi-keys", Some(&cookie)).await;
+        assert_eq!(reply.location(), Some("/settings/api-keys"), "a local next is kept");
         assert!(app.is_signed_in(&cookie).await);
     }
 
