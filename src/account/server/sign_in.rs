@@ -36,18 +36,18 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     let now = state.now();
     let email = &credentials.email;
+    // A hashing slot first: when the queue is full the answer is 503 at once,
+    // before any database work.
+    let slot = state.password_gate.enter().await?;
     // Counted before the password is checked, so parallel guesses share one budget.
     let attempt = state
         .take_password_attempt(email, &client.ip_bucket(), now)
         .await?;
     let account = users::find_by_email(&state.pool, email).await?;
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    let matches = password::verify_password(
-        &state.password_gate,
-        Password::new(&credentials.password),
-        stored_hash,
-    )
-    .await?;
+    let matches =
+        password::verify_password_in(slot, Password::new(&credentials.password), stored_hash)
+            .await?;
     let account = match account {
         Some(account) if matches => account,
         unmatched => {

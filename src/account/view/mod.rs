@@ -147,7 +147,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         } else {
                             format!("Thanks: {email} is confirmed.")
                         }}</Alert>
-                        <a href=continue_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Continue to your account →"</a>
+                        // A full page load (rel="external"), so the server sends a signed-in browser past the sign-in page.
+                        <a href=continue_href rel="external" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Continue to your account →"</a>
                     </div>
                 }.into_any(),
                 None => view! {

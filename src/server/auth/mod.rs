@@ -101,7 +101,9 @@ pub fn app_state() -> Result<AppState, AppError> {
 /// The incoming request's head, inside a server function or SSR render.
 pub fn request_parts() -> Result<Parts, AppError> {
     use_context::<Parts>().ok_or_else(|| {
-        tracing::error!("request parts missing from context");
+        // Seen when a client goes away mid-render: the page's owner (and the
+        // request in it) is disposed while one of its resources still runs.
+        tracing::debug!("no request in context: the client went away mid-render");
         AppError::Internal
     })
 }

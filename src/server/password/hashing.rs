@@ -1,7 +1,7 @@
 //! argon2id hashing at (at least) the OWASP parameters, off the async runtime.
 
 use super::Password;
-use super::gate::HashGate;
+use super::gate::{HashGate, HashSlot};
 use crate::error::AppError;
 use anyhow::Context;
 use argon2::password_hash::SaltString;
@@ -43,11 +43,44 @@ pub async fn hash_password(
     password: Password,
 ) -> Result<PasswordHashText, AppError> {
     let _slot = gate.enter().await?;
-    let hash = tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
-        .await
-        .context("Failed to join the hashing task")??;
+    let hash = at_low_priority(move || hash_blocking(password.expose())).await??;
     Ok(hash)
 }
+
+/// How much lower than the server's own the hashing threads' CPU priority is.
+const HASHING_NICENESS: i32 = 10;
+
+/// Runs `work` on a thread of its own at a lower CPU priority, so that under
+/// a sign-in flood the pages of people already signed in win the CPU; when
+/// nothing else runs, hashing still gets all of it. The gate bounds how many
+/// such threads exist at once.
+async fn at_low_priority<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("argon2".into())
+        .spawn(move || {
+            lower_this_threads_priority();
+            let _ = done.send(work());
+        })
+        .context("Failed to start a hashing thread")?;
+    result.await.context("The hashing thread stopped")
+}
+
+/// On Linux the nice value is per thread: this one only.
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: setpriority only reads its integer arguments; `who` 0 is the
+    // calling thread. A failure leaves the priority as it was.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICENESS) };
+    if result != 0 {
+        tracing::debug!("could not lower the hashing thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 /// Checks a password against a stored hash, or against a dummy hash when there
 /// is none (unknown account), so timing does not reveal which.
@@ -57,8 +90,20 @@ pub async fn verify_password(
     password: Password,
     stored: Option<PasswordHashText>,
 ) -> Result<bool, AppError> {
-    let _slot = gate.enter().await?;
-    let verdict = tokio::task::spawn_blocking(move || {
+    let slot = gate.enter().await?;
+    verify_password_in(slot, password, stored).await
+}
+
+/// `verify_password` in a hashing slot the caller already holds: sign-in
+/// takes it before counting the attempt, so a request refused for a full
+/// queue costs no database write.
+#[tracing::instrument(skip_all)]
+pub async fn verify_password_in(
+    _slot: HashSlot<'_>,
+    password: Password,
+    stored: Option<PasswordHashText>,
+) -> Result<bool, AppError> {
+    let verdict = at_low_priority(move || {
         let is_real = stored.is_some();
         let Some(hash) = stored.or_else(|| DUMMY_HASH.clone()) else {
             anyhow::bail!("dummy hash unavailable");
@@ -70,8 +115,7 @@ pub async fn verify_password(
             .is_ok();
         Ok(is_real && matches)
     })
-    .await
-    .context("Failed to join the verification task")??;
+    .await??;
     Ok(verdict)
 }
 

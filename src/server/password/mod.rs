@@ -9,7 +9,9 @@ pub mod score;
 
 use unicode_normalization::UnicodeNormalization;
 
-pub use hashing::{PasswordHashText, hash_password, needs_rehash, verify_password};
+pub use hashing::{
+    PasswordHashText, hash_password, needs_rehash, verify_password, verify_password_in,
+};
 pub use policy::{PolicyContext, evaluate, strength_score};
 
 /// A password as typed, NFC-normalised. Not `Debug`-printable, not `Serialize`.

@@ -73,8 +73,10 @@ both_databases! {
         let app = TestApp::spawn_with(app.db(), &[("PASSWORD_HASH_THREADS", "1"), ("PASSWORD_HASH_QUEUE", "0")]).await;
         app.sign_up("Jo", "jo@example.com", STRONG_PASSWORD).await;
         let held = app.state.password_gate.try_enter().expect("the only slot");
+        let counted = app.count("SELECT CAST(COUNT(*) + COALESCE(SUM(hits), 0) AS BIGINT) FROM rate_limits").await;
         let reply = app.sign_in("jo@example.com", STRONG_PASSWORD).await;
         assert_eq!(reply.status, 503, "{}", reply.body);
+        assert_eq!(app.count("SELECT CAST(COUNT(*) + COALESCE(SUM(hits), 0) AS BIGINT) FROM rate_limits").await, counted, "refused before any database write");
         assert!(matches!(reply.error(), Some(AppError::Unavailable { .. })), "{}", reply.body);
         assert_eq!(reply.headers["retry-after"], "2");
         drop(held);
