@@ -50,7 +50,8 @@ fn EmailSettingsForms(
                 {move || requested.get().then(|| view! {
                     <Alert tone=Tone::Success>"Check the new address: the change happens when you follow the link we sent there. Your current address got a link that cancels it."</Alert>
                 })}
-                <details class="group">
+                // Closes once a change is requested (the notice above says what next); stays open on an error.
+                <details class="group" prop:open=move || change.value().with(|result| matches!(result, Some(Err(_))))>
                     <summary class=format!("{BUTTON_SECONDARY} cursor-pointer list-none [&::-webkit-details-marker]:hidden")>"Change email"</summary>
                     <ActionForm action=change attr:class="mt-3 max-w-md space-y-3">
                         {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
