@@ -124,6 +124,15 @@ impl TestApp {
                     .execute(&mut conn)
                     .await
                     .expect("create the test database");
+                // A statement stuck behind a lock fails after 10 s with an
+                // error, and PostgreSQL's log names both sides, instead of a
+                // page that stalls until the client gives up.
+                for setting in ["lock_timeout = '10s'", "log_lock_waits = on"] {
+                    sqlx::query(&format!("ALTER DATABASE {name} SET {setting}"))
+                        .execute(&mut conn)
+                        .await
+                        .expect("configure the test database");
+                }
                 (with_database(&admin, &name), Some((admin, name)))
             }
         };
