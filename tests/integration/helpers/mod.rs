@@ -2,7 +2,7 @@
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
-use sqlx::{AnyPool, Connection, Row};
+use sqlx::{AnyPool, Row};
 use statusstack::server::{config::Config, router};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 mod clock;
 mod logs;
 mod outbox;
+mod postgres;
 mod wire;
 
 pub use clock::TestClock;
@@ -65,9 +66,6 @@ pub async fn bounded<F: std::future::Future<Output = ()>>(body: F) {
     }
 }
 
-/// How long dropping a test's PostgreSQL database may take.
-const DROP_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
-
 /// A running server with its own database.
 pub struct TestApp {
     pub base: String,
@@ -82,20 +80,6 @@ pub struct TestApp {
     postgres_db: Option<(String, String)>,
     settings: HashMap<String, String>,
     db: Db,
-}
-
-fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
-    format!("{prefix}/{database}{query}")
 }
 
 impl TestApp {
@@ -113,27 +97,8 @@ impl TestApp {
         let (database_url, postgres_db) = match db {
             Db::Sqlite => (format!("sqlite://{}/test.db?mode=rwc", dir.display()), None),
             Db::Postgres => {
-                let admin = postgres_admin_url();
-                let name = format!("ss_test_{id}");
-                let mut conn = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("PostgreSQL is not reachable at TEST_POSTGRES_URL={admin}: {e}")
-                    });
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create the test database");
-                // A statement stuck behind a lock fails after 10 s with an
-                // error, and PostgreSQL's log names both sides, instead of a
-                // page that stalls until the client gives up.
-                for setting in ["lock_timeout = '10s'", "log_lock_waits = on"] {
-                    sqlx::query(&format!("ALTER DATABASE {name} SET {setting}"))
-                        .execute(&mut conn)
-                        .await
-                        .expect("configure the test database");
-                }
-                (with_database(&admin, &name), Some((admin, name)))
+                let (admin, name) = postgres::create_test_database(&id).await;
+                (postgres::with_database(&admin, &name), Some((admin, name)))
             }
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -380,30 +345,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some((admin, name)) = self.postgres_db.take() {
-            // Drop the per-test database from a separate runtime: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                // Bounded: a database left behind is cleaned up by the next run,
-                // a drop that waits forever would stall the whole suite.
-                let drop_database = async move {
-                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                        let _ = sqlx::query("SET lock_timeout = '5s'")
-                            .execute(&mut conn)
-                            .await;
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
-                    }
-                };
-                runtime.block_on(async move {
-                    let _ = tokio::time::timeout(DROP_TIME_LIMIT, drop_database).await;
-                });
-            })
-            .join();
+            postgres::drop_test_database(admin, name);
         }
     }
 }
