@@ -86,22 +86,8 @@ pub async fn sign_up(
         next: next.clone(),
     };
     server::sign_up(&app_state()?, account, &client_meta()?).await?;
-    leptos_axum::redirect(&sign_in_after(&next, "signup=sent"));
+    leptos_axum::redirect(&super::sign_in_after(&next, "signup=sent"));
     Ok(())
-}
-
-/// The sign-in page with a notice (`signup=sent`: check the inbox;
-/// `verified=1`: the address is confirmed), keeping where to go next.
-#[cfg(feature = "ssr")]
-fn sign_in_after(next: &str, notice: &str) -> String {
-    if next == super::DEFAULT_NEXT_PATH {
-        format!("/login?{notice}")
-    } else {
-        format!(
-            "/login?{notice}&next={}",
-            crate::ids::encode_query_component(next)
-        )
-    }
 }
 
 /// Confirms the account's address with the mailed link. A form posted
@@ -117,7 +103,7 @@ pub async fn confirm_email_address(
         server::verification::confirm_address(&app_state()?, &token, &client_meta()?).await?;
     if posted_without_script() {
         let next = safe_next_path(next.as_deref().unwrap_or_default());
-        leptos_axum::redirect(&sign_in_after(&next, "verified=1"));
+        leptos_axum::redirect(&super::sign_in_after(&next, "verified=1"));
     }
     Ok(confirmed)
 }

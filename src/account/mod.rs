@@ -142,6 +142,20 @@ pub fn safe_next_path(next: &str) -> String {
     }
 }
 
+/// The sign-in page with a notice (`signup=sent`: check the inbox;
+/// `verified=1`: the address is confirmed), keeping where to go next
+/// (`next` already made safe by `safe_next_path`).
+pub fn sign_in_after(next: &str, notice: &str) -> String {
+    if next == DEFAULT_NEXT_PATH {
+        format!("/login?{notice}")
+    } else {
+        format!(
+            "/login?{notice}&next={}",
+            crate::ids::encode_query_component(next)
+        )
+    }
+}
+
 /// An address a mailed link just confirmed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmedAddress {

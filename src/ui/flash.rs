@@ -43,15 +43,21 @@ pub fn flash_for(action: &str) -> Option<FormFlash> {
 /// or from the flash cookie when the form was posted without it.
 pub fn last_error<A>(action: ServerAction<A>) -> Signal<Option<AppError>>
 where
-    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-    A::Output: Send + Sync + 'static,
+    A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
 {
     let flash = flash_for(A::PATH).and_then(|flash| flash.error);
     Signal::derive(move || match action.value().get() {
         Some(Err(error)) => Some(error),
-        Some(Ok(())) => None,
+        Some(Ok(_)) => None,
         None => flash.clone(),
     })
+}
+
+/// Whether this page carries a successful outcome of `A`, posted without
+/// the Wasm.
+pub fn flashed_success<A: ServerFn>() -> bool {
+    flash_for(A::PATH).is_some_and(|flash| flash.error.is_none())
 }
 
 /// Whether the action's last run succeeded (either path).
@@ -59,7 +65,7 @@ pub fn last_succeeded<A>(action: ServerAction<A>) -> Signal<bool>
 where
     A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
-    let flashed_ok = flash_for(A::PATH).is_some_and(|flash| flash.error.is_none());
+    let flashed_ok = flashed_success::<A>();
     Signal::derive(move || match action.value().get() {
         Some(result) => result.is_ok(),
         None => flashed_ok,

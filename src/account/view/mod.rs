@@ -7,13 +7,12 @@ use super::api::{
     ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp, password_strength,
 };
 use crate::ids::encode_query_component;
-use crate::ui::flash::{flash_for, last_error, last_succeeded};
+use crate::ui::flash::{flashed_success, last_error, last_succeeded};
 use crate::ui::{
     Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
     form_level_error,
 };
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 /// `/login`: email and password; returns to `?next=` afterwards.
@@ -116,19 +115,14 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let token = move || query.with(|q| q.get("token")).unwrap_or_default();
     // The sign-in page sends a browser that is already signed in straight on
     // to `next`.
-    let continue_href = move || match query.with(|q| q.get("next")) {
-        Some(next) if crate::ids::is_local_path(&next) => {
-            format!("/login?verified=1&next={}", encode_query_component(&next))
-        }
-        _ => "/login?verified=1".to_string(),
+    let continue_href = move || {
+        let next = query.with(|q| q.get("next")).unwrap_or_default();
+        super::sign_in_after(&super::safe_next_path(&next), "verified=1")
     };
     let action = ServerAction::<ConfirmEmailAddress>::new();
     // Posted without the Wasm, the outcome comes back in the flash.
-    let flashed = flash_for(<ConfirmEmailAddress as ServerFn>::PATH);
-    let flashed_ok = flashed.as_ref().is_some_and(|flash| flash.error.is_none());
-    let flashed_error = flashed.and_then(|flash| flash.error);
-    let action_failed = action_error(action);
-    let error = Signal::derive(move || action_failed.get().or_else(|| flashed_error.clone()));
+    let flashed_ok = flashed_success::<ConfirmEmailAddress>();
+    let error = last_error(action);
     let done = move || {
         action
             .value()

@@ -7,14 +7,13 @@ use crate::recovery::api::{
     CancelEmailChange, ConfirmEmailChange, ReportNotMe, RequestPasswordReset, ResetPassword,
     check_reset_link,
 };
-use crate::ui::flash::{flash_for, last_error, last_succeeded};
+use crate::ui::flash::{flashed_success, last_error, last_succeeded};
 use crate::ui::style::BUTTON_DANGER;
 use crate::ui::{
     Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
     form_level_error,
 };
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 const LINK: &str = "font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400";
@@ -204,16 +203,12 @@ pub fn CancelEmailChangePage() -> impl IntoView {
     let action = ServerAction::<CancelEmailChange>::new();
     // Posted without the Wasm, the outcome comes back in the flash, or as
     // `?cancelled=1` when the post had no referrer to return to.
-    let flashed = flash_for(<CancelEmailChange as ServerFn>::PATH);
     let arrived_cancelled = use_query_map()
         .with_untracked(|q| q.get("cancelled"))
         .as_deref()
         == Some("1");
-    let flashed_ok =
-        arrived_cancelled || flashed.as_ref().is_some_and(|flash| flash.error.is_none());
-    let flashed_error = flashed.and_then(|flash| flash.error);
-    let action_failed = action_error(action);
-    let error = Signal::derive(move || action_failed.get().or_else(|| flashed_error.clone()));
+    let flashed_ok = arrived_cancelled || flashed_success::<CancelEmailChange>();
+    let error = last_error(action);
     let done = move || {
         action
             .value()

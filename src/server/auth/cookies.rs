@@ -68,7 +68,9 @@ impl AppState {
         cookie_values(headers, self.challenge_cookie_name()).find_map(RandomToken::parse)
     }
 
-    fn cookie_line(&self, name: &str, value: &str, max_age_secs: i64) -> String {
+    /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, whole site,
+    /// `Secure` over HTTPS; `max_age_secs` 0 removes the cookie.
+    pub fn cookie_line(&self, name: &str, value: &str, max_age_secs: i64) -> String {
         let secure = if self.config.public_url.https {
             "; Secure"
         } else {

@@ -22,12 +22,15 @@ pub const FLASH_COOKIE_HTTP: &str = "ss_flash";
 /// form-error text on our pages.
 pub const FLASH_COOKIE_HTTPS: &str = "__Host-ss_flash";
 
-/// The flash cookie's name and attributes for this deployment.
-fn flash_cookie(state: &AppState) -> (&'static str, &'static str) {
+/// How long a flash waits for the page it belongs to.
+const FLASH_MAX_AGE_SECS: i64 = 60;
+
+/// The flash cookie's name for this deployment.
+fn flash_cookie(state: &AppState) -> &'static str {
     if state.config.public_url.https {
-        (FLASH_COOKIE_HTTPS, "; Secure")
+        FLASH_COOKIE_HTTPS
     } else {
-        (FLASH_COOKIE_HTTP, "")
+        FLASH_COOKIE_HTTP
     }
 }
 
@@ -71,10 +74,10 @@ pub async fn no_script_form_flash(
     }
     let flash = FormFlash { action, error };
     if let Ok(json) = serde_json::to_vec(&flash) {
-        let (name, secure) = flash_cookie(&state);
-        let cookie = format!(
-            "{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{secure}",
-            URL_SAFE_NO_PAD.encode(json)
+        let cookie = state.cookie_line(
+            flash_cookie(&state),
+            &URL_SAFE_NO_PAD.encode(json),
+            FLASH_MAX_AGE_SECS,
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             parts.headers.append(SET_COOKIE, value);
@@ -102,7 +105,7 @@ pub async fn page_flash(
     let is_page =
         request.method() == Method::GET && !path.starts_with("/pkg/") && !path.starts_with("/api/");
     let Some(value) = is_page
-        .then(|| cookie_values(request.headers(), flash_cookie(&state).0).next())
+        .then(|| cookie_values(request.headers(), flash_cookie(&state)).next())
         .flatten()
     else {
         return next.run(request).await;
@@ -115,8 +118,7 @@ pub async fn page_flash(
         request.extensions_mut().insert(flash);
     }
     let mut response = next.run(request).await;
-    let (name, secure) = flash_cookie(&state);
-    let clearing = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+    let clearing = state.cookie_line(flash_cookie(&state), "", 0);
     if let Ok(value) = HeaderValue::from_str(&clearing) {
         response.headers_mut().append(SET_COOKIE, value);
     }

@@ -141,11 +141,13 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
 /// Where a signed-in visitor of the sign-in (or sign-up) page goes: the
 /// page it was asked to continue to, when that is on this site.
 fn already_signed_in_target(request: &Request) -> String {
-    axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(request.uri())
-        .ok()
-        .and_then(|query| query.0.get("next").cloned())
-        .filter(|next| is_local_path(next))
-        .unwrap_or_else(|| "/settings/security".to_string())
+    let next = axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+        request.uri(),
+    )
+    .ok()
+    .and_then(|query| query.0.get("next").cloned())
+    .unwrap_or_default();
+    crate::account::safe_next_path(&next)
 }
 
 fn to_sign_in(state: &AppState, request: &Request) -> Response {

@@ -24,14 +24,6 @@ fn cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-fn attributes(state: &AppState) -> &'static str {
-    if state.config.public_url.https {
-        "; Secure"
-    } else {
-        ""
-    }
-}
-
 /// Seals `codes` for this session's next page; returns the `Set-Cookie`
 /// value that points to them.
 pub async fn keep_for_next_page(
@@ -59,12 +51,7 @@ pub async fn keep_for_next_page(
     .execute(&state.pool)
     .await
     .context("Failed to keep the codes for the next page")?;
-    Ok(format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60{}",
-        cookie_name(state),
-        token.expose(),
-        attributes(state)
-    ))
+    Ok(state.cookie_line(cookie_name(state), token.expose(), REVEAL_TTL_MS / 1000))
 }
 
 /// Takes the codes the request's cookie points to, once, if they belong to
@@ -79,11 +66,7 @@ pub async fn take_for_this_page(
     else {
         return Ok(None);
     };
-    let clearing = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        cookie_name(state),
-        attributes(state)
-    );
+    let clearing = state.cookie_line(cookie_name(state), "", 0);
     let row = sqlx::query(
         "DELETE FROM one_time_reveals
          WHERE token_hash = $1 AND user_id = $2 AND session_id = $3 AND expires_at > $4
