@@ -131,10 +131,18 @@ impl AppError {
 }
 
 /// An unexpected failure on the server: logged once, with its chain of
-/// causes, and sent to the browser as the opaque `Internal`.
+/// causes, and sent to the browser as the opaque `Internal` — or, when the
+/// database cannot be reached or is saturated, as `Unavailable`, which
+/// clients may retry.
 #[cfg(feature = "ssr")]
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> Self {
+        if crate::server::db::is_unavailable(&error) {
+            tracing::warn!(error = ?error, "database unavailable");
+            return AppError::Unavailable {
+                retry_after: crate::server::db::RETRY_AFTER_SECS,
+            };
+        }
         tracing::error!(error = ?error, "internal error");
         AppError::Internal
     }

@@ -4,6 +4,7 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use std::str::FromStr;
+use std::time::Duration;
 
 /// A new time-ordered id (UUIDv7) as text, the type every id column uses.
 pub fn new_id() -> String {
@@ -40,6 +41,45 @@ pub fn default_max_connections(url: &str) -> u32 {
     if url.starts_with("sqlite:") { 8 } else { 16 }
 }
 
+/// How long a query waits for a connection before the request is answered
+/// "unavailable": a starved pool or an unreachable database becomes a fast
+/// 503, never a hang.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// What an unavailable database tells clients to wait before retrying.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Whether a failure means the database is out of reach or saturated (no
+/// connection in time, a cut or refused connection, a server shutting
+/// down, SQLite busy past its timeout) rather than a bug or bad data.
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let Some(error) = cause.downcast_ref::<sqlx::Error>() else {
+            return false;
+        };
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                // PostgreSQL's five-character SQLSTATEs: connection
+                // exceptions (08…), shutdown and start-up (57P01–57P03),
+                // too many connections (53300). SQLite's numeric extended
+                // codes: busy (5) and locked (6) in the low byte.
+                if code.len() == 5 {
+                    code.starts_with("08")
+                        || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                } else {
+                    code.parse::<u32>()
+                        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+                }
+            }),
+            _ => false,
+        }
+    })
+}
+
 /// Opens a pool of at most `max_connections` and runs the migrations.
 pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
@@ -52,6 +92,7 @@ pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Res
         .disable_statement_logging();
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if is_sqlite {

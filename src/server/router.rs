@@ -15,9 +15,9 @@ use http::request::Parts;
 use leptos::config::LeptosOptions;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -96,9 +96,19 @@ fn json_api() -> Router<AppState> {
         .method_not_allowed_fallback(rest::method_not_allowed)
 }
 
+/// The app's routes, generated once per process. Generating renders the
+/// app with every resource load held back by a process-wide flag of
+/// Leptos (`SuppressResourceLoad`): a page another server in this process
+/// rendered meanwhile would wait forever for its data. Once, before any
+/// server serves, no render can overlap it.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application: pages, server functions, static files, guards.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let context = request_context(state.clone());
     Router::new()
@@ -149,9 +159,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until the listener fails; starts housekeeping alongside.
+/// How long in-flight requests may run on after SIGTERM or Ctrl-C.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves until SIGTERM or Ctrl-C (or the listener fails); starts
+/// housekeeping and the mail worker alongside. On the signal it stops
+/// accepting at once and lets requests in flight finish for up to
+/// [`SHUTDOWN_GRACE`]; queued mail stays in the database for the next start.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
+    use std::future::IntoFuture;
     maintenance::spawn(state.clone());
     spawn_worker(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -161,9 +178,27 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             tracing::debug!(error = %error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown({
+            let stopping = stopping.clone();
+            async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                stopping.notify_one();
+            }
+        })
+        .into_future();
+    tokio::select! {
+        served = server => served,
+        _ = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

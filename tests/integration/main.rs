@@ -14,6 +14,7 @@ mod login_history;
 mod mail;
 mod password_change;
 mod recovery;
+mod reliability;
 mod sessions;
 mod sign_in;
 mod sign_up;

@@ -144,19 +144,40 @@ both_databases! {
     }
 
     async fn the_strength_check_is_rate_limited(app) {
-        // A second into a minute, and held there: the whole burst falls in one window.
-        let minute = 60_000;
-        app.clock.freeze_at((now() / minute + 1) * minute + 1_000);
+        // Held still: the test sets the time instead of racing it.
+        app.clock.freeze_at(now());
+        let check = || app.call("password_strength", &[("password", "abc")], None);
         let mut limited = None;
         for attempt in 0..130 {
-            let reply = app.call("password_strength", &[("password", "abc")], None).await;
-            if let Some(AppError::RateLimited { retry_after }) = reply.error() {
+            if let Some(AppError::RateLimited { retry_after }) = check().await.error() {
                 limited = Some((attempt, retry_after));
                 break;
             }
         }
         let (attempt, retry_after) = limited.expect("limited within 130 checks");
         assert_eq!(attempt, 120);
-        assert_eq!(retry_after, 59, "the rest of the minute");
+        assert_eq!(retry_after, 1, "one check comes back every half second");
+        // The limit refills smoothly: half a second later one check, not 120.
+        app.clock.advance(500);
+        assert!(check().await.error().is_none());
+        assert!(matches!(check().await.error(), Some(AppError::RateLimited { .. })));
+    }
+
+    async fn a_burst_across_a_minute_boundary_gets_the_limit_once(app) {
+        // Half a second before a minute turns, then half a second after:
+        // clock-aligned windows would allow 120 checks on each side.
+        let minute = 60_000;
+        let boundary = (now() / minute + 1) * minute;
+        let check = || app.call("password_strength", &[("password", "abc")], None);
+        let mut allowed = 0;
+        for at in [boundary - 500, boundary + 500] {
+            app.clock.freeze_at(at);
+            for _ in 0..120 {
+                if check().await.error().is_none() {
+                    allowed += 1;
+                }
+            }
+        }
+        assert_eq!(allowed, 122, "the limit, plus the two checks one second refills");
     }
 }

@@ -62,9 +62,7 @@ pub async fn sign_in(
         mail_reset_link_once(state, &account, client).await?;
         return Err(refuse(state, Some(&account.user.id), attempt, client).await?);
     }
-    state
-        .password_accepted(email, &client.ip_bucket(), now)
-        .await?;
+    state.password_accepted(email, &client.ip_bucket()).await?;
     password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;

@@ -62,7 +62,7 @@ impl AppState {
         let matches =
             verify_password(&self.password_gate, password, Some(stored.password_hash)).await?;
         if matches {
-            self.password_accepted(&user.email, ip, now).await?;
+            self.password_accepted(&user.email, ip).await?;
         }
         Ok(matches)
     }

@@ -118,8 +118,9 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
     if !protected && !signed_out_only {
         return next.run(request).await;
     }
-    let Ok(session) = state.session_from_headers(request.headers()).await else {
-        return internal_error();
+    let session = match state.session_from_headers(request.headers()).await {
+        Ok(session) => session,
+        Err(error) => return error_page(&error),
     };
     match (session, protected) {
         (None, true) => to_sign_in(&state, &request),
@@ -128,7 +129,7 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
             match challenge_from_headers(&state, request.headers()).await {
                 Ok(Some(_)) => next.run(request).await,
                 Ok(None) => see_other("/login?challenge=expired"),
-                Err(_) => internal_error(),
+                Err(error) => error_page(&error),
             }
         }
         (Some(session), true) => into_settings(&state, session, request, next).await,
@@ -184,36 +185,34 @@ async fn into_settings(
                     .extensions_mut()
                     .insert(ResolvedRequirement(requirement));
             }
-            Err(_) => return internal_error(),
+            Err(error) => return error_page(&error),
         }
     }
     request.extensions_mut().insert(ResolvedSession(session));
     next.run(request).await
 }
 
-fn internal_error() -> Response {
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::Internal.to_string(),
+/// A page for a failure before the render: its status, `Retry-After` when
+/// the database is out of reach, and the error's words with a way back in.
+fn error_page(error: &AppError) -> Response {
+    let message = crate::server::mail::compose::html_escape(&error.to_string());
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>StatusStack Security</title></head><body><main>\
+         <h1>StatusStack Security</h1><p role=\"alert\">{message}</p>\
+         <p><a href=\"/settings/security\">Try again</a></p></main></body></html>"
+    );
+    let mut response = (
+        error.status(),
+        [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
     )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn leptos_error_parameters_are_stripped() {
-        assert_eq!(
-            without_action_error_params("/login?__path=%2Fapi&__err=abc").as_deref(),
-            Some("/login")
-        );
-        assert_eq!(
-            without_action_error_params("http://h/login?next=%2Fx&__err=abc&__path=p").as_deref(),
-            Some("http://h/login?next=%2Fx")
-        );
-        assert_eq!(without_action_error_params("/login?next=%2Fx"), None);
-        assert_eq!(without_action_error_params("/login"), None);
+        .into_response();
+    if let AppError::Unavailable { retry_after } | AppError::RateLimited { retry_after } = error {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(*retry_after));
     }
+    response
 }

@@ -5,15 +5,23 @@ pub mod store;
 
 use crate::error::AppError;
 use crate::server::rate_limit::store as rate_limits;
-use crate::server::rate_limit::store::Counter;
+use crate::server::rate_limit::store::{CellDecision, Counter};
 use crate::server::state::AppState;
 
-/// A fixed-window limit: at most `limit` hits per `window_ms`.
+/// A sliding limit: at most `limit` hits in any `window_ms`, refilled
+/// smoothly at one hit per `window_ms / limit` (a generic cell rate).
 #[derive(Clone, Copy, Debug)]
 pub struct WindowLimit {
     pub name: &'static str,
     pub limit: i64,
     pub window_ms: i64,
+}
+
+impl WindowLimit {
+    /// The time one hit occupies: the window shared out among the hits.
+    pub fn interval_ms(&self) -> i64 {
+        (self.window_ms / self.limit.max(1)).max(1)
+    }
 }
 
 /// Wrong passwords from one address (an IPv6 /64).
@@ -64,54 +72,39 @@ impl AppState {
         format!("{name}:{}", self.key.mac_hex("rate-limit", key.as_bytes()))
     }
 
-    /// Counts one hit in the current window; returns (hits so far, window start).
-    async fn count_hit(
-        &self,
-        limit: WindowLimit,
-        key: &str,
-        now: i64,
-    ) -> Result<(i64, i64), AppError> {
-        let window_start = now - now.rem_euclid(limit.window_ms);
-        let hits = rate_limits::hit_in_window(
+    /// Counts one hit and refuses it (uncounted) when the limit is reached.
+    pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
+        let decision = rate_limits::take_cell(
             &self.pool,
             &self.bucket(limit.name, key),
-            window_start,
             now,
+            limit.interval_ms(),
+            limit.window_ms,
         )
         .await?;
-        Ok((hits, window_start))
-    }
-
-    /// Counts one hit and refuses it when the window is full.
-    pub async fn hit_limit(&self, limit: WindowLimit, key: &str, now: i64) -> Result<(), AppError> {
-        let (hits, window_start) = self.count_hit(limit, key, now).await?;
-        if hits > limit.limit {
-            return Err(AppError::RateLimited {
-                retry_after: retry_after_secs(window_start + limit.window_ms, now),
-            });
+        match decision {
+            CellDecision::Allowed => Ok(()),
+            CellDecision::RefusedUntil(until) => Err(AppError::RateLimited {
+                retry_after: retry_after_secs(until, now),
+            }),
         }
-        Ok(())
     }
 
-    /// Refuses when the window is already full, without counting.
+    /// Refuses when the limit is already reached, without counting.
     pub async fn check_limit(
         &self,
         limit: WindowLimit,
         key: &str,
         now: i64,
     ) -> Result<(), AppError> {
-        let window_start = now - now.rem_euclid(limit.window_ms);
-        let counter = rate_limits::get(&self.pool, &self.bucket(limit.name, key)).await?;
-        match counter {
-            Some(Counter {
-                hits,
-                window_start: start,
-                ..
-            }) if start == window_start && hits >= limit.limit => Err(AppError::RateLimited {
-                retry_after: retry_after_secs(window_start + limit.window_ms, now),
-            }),
-            _ => Ok(()),
+        let tat = rate_limits::cell_tat(&self.pool, &self.bucket(limit.name, key)).await?;
+        let until = tat + limit.interval_ms() - limit.window_ms;
+        if until > now {
+            return Err(AppError::RateLimited {
+                retry_after: retry_after_secs(until, now),
+            });
         }
+        Ok(())
     }
 
     /// Takes one password attempt for `email` from `ip`, before the password
@@ -141,11 +134,11 @@ impl AppState {
 
     /// A right password ends the email's run and gives the address its
     /// attempt back: the per-address window counts wrong passwords only.
-    pub async fn password_accepted(&self, email: &str, ip: &str, now: i64) -> Result<(), AppError> {
+    pub async fn password_accepted(&self, email: &str, ip: &str) -> Result<(), AppError> {
         rate_limits::clear(&self.pool, &self.bucket(SIGN_IN_EMAIL_BUCKET, email)).await?;
-        let window_start = now - now.rem_euclid(SIGN_IN_ATTEMPTS_PER_IP.window_ms);
         let bucket = self.bucket(SIGN_IN_ATTEMPTS_PER_IP.name, ip);
-        rate_limits::add_in_window(&self.pool, &bucket, window_start, -1, now).await?;
+        rate_limits::refund_cell(&self.pool, &bucket, SIGN_IN_ATTEMPTS_PER_IP.interval_ms())
+            .await?;
         Ok(())
     }
 }

@@ -26,42 +26,100 @@ pub async fn get(pool: &AnyPool, bucket: &str) -> anyhow::Result<Option<Counter>
     }))
 }
 
-/// Atomically counts one hit in the fixed window starting at `window_start`
-/// (a new window restarts the count); returns the hits in this window.
-pub async fn hit_in_window(
-    pool: &AnyPool,
-    bucket: &str,
-    window_start: i64,
-    now: i64,
-) -> anyhow::Result<i64> {
-    add_in_window(pool, bucket, window_start, 1, now).await
+/// The later of a stored time and `now`, in SQL both databases speak.
+const LATER_OF_TAT_AND_NOW: &str =
+    "(CASE WHEN rate_limits.tat > $2 THEN rate_limits.tat ELSE $2 END)";
+
+/// What one GCRA hit decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellDecision {
+    Allowed,
+    /// Refused; the hit may go through at this time.
+    RefusedUntil(i64),
 }
 
-/// Atomically adds `hits` in the fixed window starting at `window_start`
-/// (a new window restarts the count); returns the hits in this window.
-pub async fn add_in_window(
+/// Counts one hit of a generic cell rate limit, atomically: each hit moves
+/// the bucket's theoretical arrival time (`tat`) on by `interval_ms`, and a
+/// hit that would put it more than `window_ms` ahead of `now` is refused and
+/// not counted. A full bucket refills smoothly (one hit per interval), so
+/// no instant exists at which the whole limit comes back at once.
+pub async fn take_cell(
     pool: &AnyPool,
     bucket: &str,
-    window_start: i64,
-    hits: i64,
     now: i64,
-) -> anyhow::Result<i64> {
-    let row = sqlx::query(
-        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at) VALUES ($1, $4, $2, $3)
+    interval_ms: i64,
+    window_ms: i64,
+) -> anyhow::Result<CellDecision> {
+    let later = LATER_OF_TAT_AND_NOW;
+    let fits = format!("{later} + $3 - $2 <= $4");
+    let row = sqlx::query(&format!(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at, tat)
+         VALUES ($1, 1, $2, $2, $2 + $3)
          ON CONFLICT (bucket) DO UPDATE SET
-             hits = CASE WHEN rate_limits.window_start = $2 THEN rate_limits.hits + $4 ELSE $4 END,
-             window_start = $2,
-             updated_at = $3
-         RETURNING hits",
-    )
+             tat = CASE WHEN {fits} THEN {later} + $3 ELSE rate_limits.tat END,
+             hits = CASE WHEN {fits} THEN 1 ELSE 0 END,
+             updated_at = $2
+         RETURNING hits, tat"
+    ))
     .bind(bucket)
-    .bind(window_start)
     .bind(now)
-    .bind(hits)
+    .bind(interval_ms)
+    .bind(window_ms)
     .fetch_one(pool)
     .await
-    .context("Failed to count rate-limited hit")?;
-    Ok(row.try_get("hits")?)
+    .context("Failed to count a rate-limited hit")?;
+    let allowed: i64 = row.try_get("hits")?;
+    let tat: i64 = row.try_get("tat")?;
+    Ok(if allowed == 1 {
+        CellDecision::Allowed
+    } else {
+        CellDecision::RefusedUntil(tat + interval_ms - window_ms)
+    })
+}
+
+/// Adds `hits` to a cell rate bucket whatever its state (hits that already
+/// happened, counted in a batch); returns the new theoretical arrival time.
+pub async fn add_cells(
+    pool: &AnyPool,
+    bucket: &str,
+    now: i64,
+    advance_ms: i64,
+) -> anyhow::Result<i64> {
+    let later = LATER_OF_TAT_AND_NOW;
+    let row = sqlx::query(&format!(
+        "INSERT INTO rate_limits (bucket, hits, window_start, updated_at, tat)
+         VALUES ($1, 1, $2, $2, $2 + $3)
+         ON CONFLICT (bucket) DO UPDATE SET tat = {later} + $3, updated_at = $2
+         RETURNING tat"
+    ))
+    .bind(bucket)
+    .bind(now)
+    .bind(advance_ms)
+    .fetch_one(pool)
+    .await
+    .context("Failed to add rate-limited hits")?;
+    Ok(row.try_get("tat")?)
+}
+
+/// Gives one hit back to a cell rate bucket.
+pub async fn refund_cell(pool: &AnyPool, bucket: &str, interval_ms: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE rate_limits SET tat = tat - $2 WHERE bucket = $1")
+        .bind(bucket)
+        .bind(interval_ms)
+        .execute(pool)
+        .await
+        .context("Failed to give a rate-limited hit back")?;
+    Ok(())
+}
+
+/// A cell rate bucket's theoretical arrival time (`now`'s past for none).
+pub async fn cell_tat(pool: &AnyPool, bucket: &str) -> anyhow::Result<i64> {
+    let tat: Option<i64> = sqlx::query_scalar("SELECT tat FROM rate_limits WHERE bucket = $1")
+        .bind(bucket)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to read rate limit")?;
+    Ok(tat.unwrap_or(0))
 }
 
 /// Atomically adds one to a counter that never resets by time; returns it.
@@ -90,7 +148,8 @@ pub async fn clear(pool: &AnyPool, bucket: &str) -> anyhow::Result<()> {
 
 /// Deletes counters untouched since `before`.
 pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
-    let result = sqlx::query("DELETE FROM rate_limits WHERE updated_at < $1")
+    // A cell rate bucket still ahead of `before` holds hits to come.
+    let result = sqlx::query("DELETE FROM rate_limits WHERE updated_at < $1 AND tat < $1")
         .bind(before)
         .execute(pool)
         .await

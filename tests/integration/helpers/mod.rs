@@ -110,10 +110,7 @@ impl TestApp {
             ("SITE_ROOT".into(), dir.join("site").display().to_string()),
             // Several test servers share one PostgreSQL (max_connections 100):
             // two tests at a time, each with one or two servers of 8, stay far
-            // below it. With 4, a settings page (about ten concurrent queries
-            // since the checkup and the 2FA gate) queued on the pool, and once
-            // in a few runs on PostgreSQL a render stalled past the client's
-            // 30 s timeout.
+            // below it.
             ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ]);
         for (k, v) in extra {
@@ -232,9 +229,22 @@ impl TestApp {
         cookie: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.call_at(&self.base, name, form, cookie, headers).await
+    }
+
+    /// Calls a server function on the instance at `base` (this server or
+    /// a second instance) with these extra headers.
+    pub async fn call_at(
+        &self,
+        base: &str,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let request = self
             .http
-            .post(format!("{}/api/{name}", self.base))
+            .post(format!("{base}/api/{name}"))
             .body(encode_form(form));
         let mut all = HeaderMap::new();
         all.insert(
@@ -267,7 +277,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        send(self.http.get(format!("{}{path}", self.base)), cookie).await
+        self.get_at(&self.base, path, cookie).await
+    }
+
+    /// Loads a page from the instance at `base`.
+    pub async fn get_at(&self, base: &str, path: &str, cookie: Option<&str>) -> Reply {
+        send(self.http.get(format!("{base}{path}")), cookie).await
     }
 
     /// Calls `sign_up` with these fields, whatever comes of it.

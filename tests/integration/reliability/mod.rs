@@ -1,0 +1,7 @@
+//! Reliability: a starved pool, an unreachable database, bursts across
+//! rate-limit boundaries.
+
+mod process;
+mod stall;
+mod starved_pool;
+mod two_instances;
