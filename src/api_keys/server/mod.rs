@@ -12,7 +12,7 @@ pub mod token;
 use crate::api_keys::{ApiKeyInfo, ApiKeysOverview, IssuedKey, Permission, RotationGrace};
 use crate::error::AppError;
 use crate::ids::is_uuid_shaped;
-use crate::login_history::server::record::record_event;
+use crate::login_history::server::record::{prepare_event, record_event};
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
 use crate::server::client::{ClientMeta, device_label};
@@ -74,6 +74,20 @@ pub async fn issue_api_key(
     // The role's cap and the key limit are checked inside the inserting
     // transaction, after it locked the team's and the owner's rows: a
     // concurrent demotion or creation waits for it or it for them.
+    let event = prepare_event(
+        state,
+        user_id,
+        EventKind::ApiKeyCreated,
+        client,
+        serde_json::json!({
+            "key_id": id,
+            "name": request.name,
+            "permission": request.permission.as_str(),
+            "prefix": token.visible_prefix(),
+            "expires": request.expires_at.map(crate::time::iso_date).unwrap_or_else(|| "never".into()),
+        }),
+    )
+    .await?;
     let mut tx = state.pool.begin().await.map_err(anyhow::Error::from)?;
     hold_key_permission(&mut tx, user_id, request.permission).await?;
     store::lock_owner(&mut tx, user_id).await?;
@@ -100,22 +114,8 @@ pub async fn issue_api_key(
         creator,
     )
     .await?;
+    event.record(state, &mut tx).await?;
     tx.commit().await.map_err(anyhow::Error::from)?;
-    record_event(
-        state,
-        Some(user_id),
-        EventKind::ApiKeyCreated,
-        Outcome::Success,
-        client,
-        serde_json::json!({
-            "key_id": id,
-            "name": request.name,
-            "permission": request.permission.as_str(),
-            "prefix": token.visible_prefix(),
-            "expires": request.expires_at.map(crate::time::iso_date).unwrap_or_else(|| "never".into()),
-        }),
-    )
-    .await?;
     let stored = StoredKey {
         id,
         user_id: user_id.to_string(),

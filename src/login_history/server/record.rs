@@ -56,14 +56,7 @@ pub async fn record_event_in(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let origin = state.origin(client);
-    let now = state.now();
-    let notice = match user_id {
-        Some(user_id) => notice_for(state, user_id, kind, outcome, &detail, &origin).await?,
-        None => None,
-    };
-    let notice = notice
-        .map(|mail| SealedMail::seal(&state.key, &mail))
-        .transpose()?;
+    let notice = sealed_notice(state, user_id, kind, outcome, &detail, &origin).await?;
     events::record(
         &state.pool,
         user_id,
@@ -72,7 +65,7 @@ pub async fn record_event_in(
         outcome,
         &origin,
         detail,
-        now,
+        state.now(),
         notice.as_ref(),
     )
     .await?;
@@ -80,6 +73,91 @@ pub async fn record_event_in(
         state.mail_wakeup.notify_one();
     }
     Ok(())
+}
+
+/// A security event made ready before the transaction that records it:
+/// its notice is composed first, so the transaction never waits for a
+/// second connection while it holds one.
+pub struct PendingEvent<'a> {
+    user_id: String,
+    kind: EventKind,
+    origin: Origin<'a>,
+    detail: serde_json::Value,
+    notice: Option<SealedMail>,
+}
+
+/// Prepares a successful event of `user_id` for [`PendingEvent::record`].
+pub async fn prepare_event<'a>(
+    state: &AppState,
+    user_id: &str,
+    kind: EventKind,
+    client: &'a ClientMeta,
+    detail: serde_json::Value,
+) -> Result<PendingEvent<'a>, AppError> {
+    let origin = state.origin(client);
+    let notice = sealed_notice(
+        state,
+        Some(user_id),
+        kind,
+        Outcome::Success,
+        &detail,
+        &origin,
+    )
+    .await?;
+    Ok(PendingEvent {
+        user_id: user_id.to_string(),
+        kind,
+        origin,
+        detail,
+        notice,
+    })
+}
+
+impl PendingEvent<'_> {
+    /// Appends the event inside the caller's transaction: the change it
+    /// records and the event commit together, so a failure between them (a
+    /// database that goes away) leaves neither half-done.
+    pub async fn record(
+        self,
+        state: &AppState,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<(), AppError> {
+        events::record_in(
+            tx,
+            Some(&self.user_id),
+            None,
+            self.kind,
+            Outcome::Success,
+            &self.origin,
+            self.detail,
+            state.now(),
+            self.notice.as_ref(),
+        )
+        .await?;
+        if self.notice.is_some() {
+            state.mail_wakeup.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// The owner's notice about this event, sealed for the queue, if they are
+/// told about it.
+async fn sealed_notice(
+    state: &AppState,
+    user_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    detail: &serde_json::Value,
+    origin: &Origin<'_>,
+) -> Result<Option<SealedMail>, AppError> {
+    let notice = match user_id {
+        Some(user_id) => notice_for(state, user_id, kind, outcome, detail, origin).await?,
+        None => None,
+    };
+    Ok(notice
+        .map(|mail| SealedMail::seal(&state.key, &mail))
+        .transpose()?)
 }
 
 /// The email the owner gets about this event, if it is one they are told about.

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod clock;
+mod fault_proxy;
 mod logs;
 mod outbox;
 mod postgres;
@@ -98,7 +99,12 @@ impl TestApp {
             Db::Sqlite => (format!("sqlite://{}/test.db?mode=rwc", dir.display()), None),
             Db::Postgres => {
                 let (admin, name) = postgres::create_test_database(&id).await;
-                (postgres::with_database(&admin, &name), Some((admin, name)))
+                let url = postgres::with_database(&admin, &name);
+                let url = match extra.iter().find(|(key, _)| *key == "POSTGRES_VIA_PORT") {
+                    Some((_, port)) => postgres::via_port(&url, port),
+                    None => url,
+                };
+                (url, Some((admin, name)))
             }
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -145,6 +151,12 @@ impl TestApp {
     /// The server's data directory (SQLite file, key, mail outbox).
     pub fn data_dir(&self) -> &std::path::Path {
         &self.dir
+    }
+
+    /// The URL of this app's PostgreSQL database, bypassing any proxy.
+    pub fn direct_database_url(&self) -> String {
+        let (admin, name) = self.postgres_db.clone().expect("a PostgreSQL app");
+        postgres::with_database(&admin, &name)
     }
 
     /// Which database this app runs on.

@@ -12,6 +12,26 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// The server's `host:port` in a PostgreSQL URL.
+pub fn host_and_port(url: &str) -> String {
+    let after_scheme = url.split_once("://").map(|(_, rest)| rest).unwrap_or(url);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, host)| host)
+        .unwrap_or(authority);
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// The same URL with the server at `127.0.0.1:port` (a proxy in front of it).
+pub fn via_port(url: &str, port: &str) -> String {
+    url.replacen(&host_and_port(url), &format!("127.0.0.1:{port}"), 1)
+}
+
 /// The same server's URL for `database`.
 pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {

@@ -23,9 +23,31 @@ pub async fn record(
     now: i64,
     notice: Option<&crate::server::mail::queue::SealedMail>,
 ) -> anyhow::Result<String> {
-    let id = new_id();
     // The event and its day count change together or not at all.
     let mut tx = pool.begin().await.context("Failed to begin")?;
+    let id = record_in(
+        &mut tx, user_id, org_id, kind, outcome, origin, detail, now, notice,
+    )
+    .await?;
+    tx.commit().await.context("Failed to commit the event")?;
+    Ok(id)
+}
+
+/// Appends an event as [`record`] does, inside the caller's transaction, so
+/// the change it records and the record commit together or not at all.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: Option<&str>,
+    org_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    origin: &Origin<'_>,
+    detail: serde_json::Value,
+    now: i64,
+    notice: Option<&crate::server::mail::queue::SealedMail>,
+) -> anyhow::Result<String> {
+    let id = new_id();
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent,
              detail, device, location, category, org_id)
@@ -43,7 +65,7 @@ pub async fn record(
     .bind(&origin.location)
     .bind(kind.category().as_str())
     .bind(org_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .with_context(|| format!("Failed to record {} event", kind.as_str()))?;
     if let Some(user_id) = user_id {
@@ -57,14 +79,13 @@ pub async fn record(
         .bind(now.div_euclid(DAY_MS))
         .bind(kind.category().as_str())
         .bind(outcome.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .context("Failed to count the event's day")?;
     }
     if let Some(mail) = notice {
-        enqueue(&mut *tx, mail, Some(&format!("event:{id}")), now).await?;
+        enqueue(&mut **tx, mail, Some(&format!("event:{id}")), now).await?;
     }
-    tx.commit().await.context("Failed to commit the event")?;
     Ok(id)
 }
 
