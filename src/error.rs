@@ -157,6 +157,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::validation("form", "The request was malformed.")
             }
+            // On the server this is a body that is not even text (invalid
+            // UTF-8); in the browser, a reply it cannot read.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => {
+                AppError::validation("form", "The request was malformed.")
+            }
             ServerFnErrorErr::Request(_) => AppError::validation(
                 "form",
                 "Could not reach the server. Check your connection and try again.",

@@ -128,6 +128,9 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(
+            middleware::form_input::refuse_unreadable_text,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,

@@ -4,6 +4,7 @@
 
 pub mod csrf;
 pub mod flash;
+pub mod form_input;
 pub mod guard;
 pub mod headers;
 

@@ -1,6 +1,7 @@
 //! Reliability: a starved pool, an unreachable database, bursts across
 //! rate-limit boundaries.
 
+mod hostile;
 mod outage;
 mod process;
 mod stall;
