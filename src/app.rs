@@ -7,6 +7,7 @@ use crate::recovery::view::links;
 use crate::team::view::TeamPage;
 use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
+use crate::ui::live::{LiveAnnouncer, provide_announcer};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -44,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_page_flash();
+    provide_announcer();
     view! {
         <Stylesheet id="leptos" href="/pkg/statusstack.css"/>
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
@@ -77,6 +79,7 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        <LiveAnnouncer/>
     }
 }
 

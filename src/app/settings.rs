@@ -112,7 +112,7 @@ pub fn SettingsLayout() -> impl IntoView {
             </Transition>
             <div class="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-6 sm:px-6 md:flex-row md:gap-10 md:py-10">
                 <nav aria-label="Settings" class="md:w-56 md:shrink-0">
-                    <p class="mb-3 hidden px-3 text-xs font-semibold uppercase tracking-wider text-slate-500 md:block">"Settings"</p>
+                    <p class="mb-3 hidden px-3 text-xs font-semibold uppercase tracking-wider text-slate-500 md:block dark:text-slate-400">"Settings"</p>
                     <ul class="-mx-1 flex gap-1 overflow-x-auto pb-1 md:mx-0 md:flex-col md:overflow-visible">
                         {NAV.into_iter().map(|(href, label, icon)| view! {
                             <li class="shrink-0">

@@ -5,7 +5,7 @@ use super::{DeviceKind, MassRevocation, SessionInfo, SessionsOverview};
 use crate::error::AppError;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::time::RelativeTime;
-use crate::ui::{Alert, Tone, action_error};
+use crate::ui::{Alert, Tone, action_error, focus_soon};
 use leptos::prelude::*;
 
 const BUTTON_SECONDARY: &str = "inline-flex items-center rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-600 dark:text-slate-200 dark:hover:bg-slate-800";
@@ -40,8 +40,18 @@ pub fn ActiveSessions(
         errors.into_iter().flatten().next()
     };
     let ended = move || revoke_others.value().get().and_then(Result::ok);
+    let revoked = move || matches!(revoke.value().get(), Some(Ok(())));
+    Effect::new(move |_| {
+        if revoked() {
+            focus_soon("sessions-status", false);
+        }
+    });
     view! {
         <div class="space-y-4">
+            <p id="sessions-status" data-testid="sessions-status" role="status" tabindex="-1"
+                class="text-sm font-medium text-emerald-800 empty:hidden dark:text-emerald-200">
+                {move || revoked().then_some("Session signed out. That device has to sign in again.")}
+            </p>
             {move || last_error().map(|error| view! { <Alert tone=Tone::Error>{error_text(&error)}</Alert> })}
             {move || ended().map(|count| view! {
                 <Alert tone=Tone::Success>{match count {

@@ -1,10 +1,12 @@
 //! The one UI kit every room builds its pages from: form fields, alerts,
 //! cards, buttons and their classes, page frames, the sudo prompt, the copy
-//! button, the strength meter, live times and the no-JavaScript flash. It
-//! imports no room and nothing of the server.
+//! button, the strength meter, live times, the live region that announces
+//! results, and the no-JavaScript flash. It imports no room and nothing of
+//! the server.
 
 pub mod copy;
 pub mod flash;
+pub mod live;
 pub mod page;
 pub mod strength;
 pub mod style;
@@ -16,6 +18,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 pub use copy::CopyButton;
+pub use live::{LiveAnnouncer, announcer, focus_on_mount, focus_soon};
 pub use page::{AuthFrame, PageHeading};
 pub use strength::{MeterReading, StrengthMeter};
 pub use sudo::{CodeSender, SecondFactorPrompt, SudoFields};
@@ -121,7 +124,7 @@ pub fn Field(
                         callback.run(event_target_value(&ev));
                     }
                 }
-                class="block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm placeholder:text-slate-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/30 aria-[invalid=true]:border-red-500 dark:border-slate-600 dark:bg-slate-900 dark:text-white"
+                class="block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm placeholder:text-slate-400 focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/50 aria-[invalid=true]:border-red-500 dark:border-slate-600 dark:bg-slate-900 dark:text-white"
             />
             {hint.map(|text| view! { <p id=hint_id class="text-xs text-slate-500 dark:text-slate-400">{text}</p> })}
             {move || error.get().map(|message| view! {
@@ -167,7 +170,7 @@ pub fn Card(
         <section id=id aria-labelledby=labelled_by class="rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <header class="flex flex-wrap items-start justify-between gap-2 border-b border-slate-100 px-5 py-4 sm:px-6 dark:border-slate-800">
                 <div>
-                    <h2 id=heading_id class="text-base font-semibold text-slate-900 dark:text-white">{title}</h2>
+                    <h2 id=heading_id tabindex=id.map(|_| "-1") class="text-base font-semibold text-slate-900 dark:text-white">{title}</h2>
                     {description.map(|text| view! { <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{text}</p> })}
                 </div>
                 {badge.map(|text| view! {

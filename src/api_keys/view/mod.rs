@@ -12,7 +12,8 @@ use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{
-    Alert, Card, SubmitButton, SudoFields, Tone, action_error, field_error, form_level_error,
+    Alert, Card, SubmitButton, SudoFields, Tone, action_error, announcer, field_error, focus_soon,
+    form_level_error,
 };
 use leptos::prelude::*;
 use reveal::RevealPanel;
@@ -43,19 +44,38 @@ pub fn ApiKeysPage() -> impl IntoView {
     // The token moves out of the action into this signal, and is gone for good
     // when the panel closes.
     let revealed: RwSignal<Option<(IssuedKey, bool)>> = RwSignal::new(None);
+    let announce = announcer();
     Effect::new(move |_| {
         if let Some(Ok(issued)) = create.value().get() {
             create.value().set(None);
+            announce.say(format!(
+                "Key “{}” created. Copy it now: it is shown once.",
+                issued.key.name
+            ));
             revealed.set(Some((issued, false)));
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(issued)) = rotate.value().get() {
             rotate.value().set(None);
+            announce.say(format!(
+                "New secret for “{}”. Copy it now: it is shown once.",
+                issued.key.name
+            ));
             revealed.set(Some((issued, true)));
         }
     });
-    let close = Callback::new(move |_| revealed.set(None));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = revoke.value().get() {
+            focus_soon("keys-status", false);
+        }
+    });
+    // Closed by its button, focus goes on to the list; closed by its
+    // countdown, it stays wherever the user is.
+    let close = Callback::new(move |_| {
+        revealed.set(None);
+        focus_soon("keys-title", true);
+    });
     view! {
         <crate::ui::PageHeading title="API Keys"
             description="Keys for the StatusStack API (/api/v1). A key's secret is shown once, stored only as a hash, and can be rotated without downtime."/>
@@ -75,6 +95,10 @@ pub fn ApiKeysPage() -> impl IntoView {
                 </Transition>
             </Card>
             <Card id="keys" title="Your keys" description="Revoked keys stop working on their next request.">
+                <p id="keys-status" data-testid="keys-status" role="status" tabindex="-1"
+                    class="mb-3 text-sm font-medium text-emerald-800 empty:hidden dark:text-emerald-200">
+                    {move || matches!(revoke.value().get(), Some(Ok(()))).then_some("Key revoked. Anything using it is refused from its next request.")}
+                </p>
                 <Transition fallback=|| view! { <div class="h-24 animate-pulse rounded-lg bg-slate-100 dark:bg-slate-800"></div> }>
                     {move || Suspend::new(async move {
                         match overview.await {
@@ -175,7 +199,7 @@ fn CreateKeyForm(
                                         <span class=format!("{BADGE} bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200")>"Recommended"</span>
                                     })}
                                 </span>
-                                <span class="mt-0.5 block text-slate-500 dark:text-slate-400">{level.description()}</span>
+                                <span class="mt-0.5 block text-slate-600 dark:text-slate-300">{level.description()}</span>
                             </span>
                         </label>
                     }).collect_view()}

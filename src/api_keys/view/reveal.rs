@@ -3,8 +3,8 @@
 //! The token lives only in this browser tab's memory; nothing re-renders it.
 
 use crate::api_keys::IssuedKey;
-use crate::ui::CopyButton;
 use crate::ui::style::BUTTON_SECONDARY;
+use crate::ui::{CopyButton, focus_soon};
 use leptos::prelude::*;
 
 /// Seconds the panel stays open while nobody touches it.
@@ -15,6 +15,8 @@ pub const REVEAL_SECONDS: i64 = 120;
 #[component]
 pub fn RevealPanel(issued: IssuedKey, rotated: bool, on_close: Callback<()>) -> impl IntoView {
     let (left, paused) = pausable_countdown(REVEAL_SECONDS, on_close);
+    // The panel takes focus as it appears (which also holds its countdown).
+    Effect::new(move |_| focus_soon("key-reveal", false));
     let IssuedKey { key, token } = issued;
     let heading = if rotated {
         format!("New secret for “{}”", key.name)
@@ -32,6 +34,8 @@ pub fn RevealPanel(issued: IssuedKey, rotated: bool, on_close: Callback<()>) -> 
     });
     view! {
         <section
+            id="key-reveal"
+            tabindex="-1"
             aria-labelledby="reveal-title"
             data-testid="key-reveal"
             class="space-y-3 rounded-xl border-2 border-emerald-300 bg-emerald-50 p-5 shadow-sm dark:border-emerald-800 dark:bg-emerald-950/40"

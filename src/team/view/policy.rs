@@ -67,14 +67,14 @@ pub fn PolicyCard(
                     <input type="checkbox" name="production" checked=organization.production class="mt-0.5 accent-indigo-600" data-testid="production-toggle"/>
                     <span>
                         <span class="block font-medium text-slate-900 dark:text-white">"Production access"</span>
-                        <span class="block text-slate-500 dark:text-slate-400">"This organization runs production status pages: every member needs 2FA."</span>
+                        <span class="block text-slate-600 dark:text-slate-300">"This organization runs production status pages: every member needs 2FA."</span>
                     </span>
                 </label>
                 <label class=toggle>
                     <input type="checkbox" name="require_two_factor" checked=organization.require_two_factor class="mt-0.5 accent-indigo-600"/>
                     <span>
                         <span class="block font-medium text-slate-900 dark:text-white">"Require 2FA for all members"</span>
-                        <span class="block text-slate-500 dark:text-slate-400">"The same rule, whether or not you run production."</span>
+                        <span class="block text-slate-600 dark:text-slate-300">"The same rule, whether or not you run production."</span>
                     </span>
                 </label>
             </div>
@@ -98,12 +98,13 @@ pub fn PolicyCard(
 }
 
 /// The banner on every settings page while a member's grace period runs,
-/// counting down to the moment only the 2FA set-up is left.
+/// counting down to the moment only the 2FA set-up is left. Not a live
+/// region: the countdown would be read out on every tick.
 #[component]
 pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
     let left = countdown((deadline - now_ms()) / 1000);
     view! {
-        <div role="status" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
+        <section aria-label="Two-factor authentication required" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">
                 <p>
                     <span class="font-semibold">{organization}</span>
@@ -111,8 +112,8 @@ pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
                     <span class="font-mono font-semibold tabular-nums" data-testid="grace-countdown">{move || countdown_text(left.get() * 1000)}</span>
                     "."
                 </p>
-                <a href="/settings/security#two-factor" class="rounded-lg bg-amber-600 px-3 py-1.5 font-semibold text-white hover:bg-amber-500">"Set up now"</a>
+                <a href="/settings/security#two-factor" class="rounded-lg bg-amber-700 px-3 py-1.5 font-semibold text-white hover:bg-amber-800 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-700">"Set up now"</a>
             </div>
-        </div>
+        </section>
     }
 }

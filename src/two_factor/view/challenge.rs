@@ -89,7 +89,7 @@ fn ChallengeForm(
                     error=Signal::derive(move || field_error(&error.get(), "code"))/>
                 <SubmitButton label="Verify" busy_label="Verifying…" pending=verify.pending() full_width=true/>
             </ActionForm>
-            <p class="text-center text-xs text-slate-500 dark:text-slate-400">
+            <p class="text-center text-xs text-slate-500 dark:text-slate-400" data-testid="challenge-expiry">
                 {move || match expires.get() {
                     0 => "This sign-in has expired; go back and sign in again.".to_string(),
                     secs => format!("This step expires in {}:{:02}.", secs / 60, secs % 60),

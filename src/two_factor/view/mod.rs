@@ -17,7 +17,7 @@ use crate::ui::{
     Alert, SubmitButton, SudoFields, Tone, action_error, field_error, form_level_error,
 };
 use leptos::prelude::*;
-use parts::{BackupCodesPanel, CodeField, ResendButton, Steps};
+use parts::{After, Arrival, BackupCodesPanel, CodeField, ResendButton, Steps, arrive};
 
 /// Every action of the section, created by the page so other cards (the
 /// overview) can refresh when 2FA changes.
@@ -64,6 +64,30 @@ impl Default for TwoFactorActions {
 #[component]
 pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
     let status = Resource::new(move || actions.version(), |_| get_two_factor_status());
+    let after: After = RwSignal::new(None);
+    Effect::new(move |_| match actions.start.value().get() {
+        Some(Ok(())) => after.set(Some((Arrival::Verify, true))),
+        Some(Err(_)) => after.set(Some((Arrival::Methods, false))),
+        None => {}
+    });
+    Effect::new(move |_| match actions.confirm.value().get() {
+        Some(Ok(Some(_))) => after.set(Some((Arrival::Codes, true))),
+        Some(Ok(None)) => after.set(Some((Arrival::Enabled, true))),
+        Some(Err(_)) => after.set(Some((Arrival::Code, false))),
+        None => {}
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = actions.regenerate.value().get() {
+            after.set(Some((Arrival::Codes, true)));
+        }
+    });
+    Effect::new(move |_| {
+        let disabled = matches!(actions.disable.value().get(), Some(Ok(())));
+        let cancelled = matches!(actions.cancel.value().get(), Some(Ok(())));
+        if disabled || cancelled {
+            after.set(Some((Arrival::Methods, true)));
+        }
+    });
     // Backup codes exist in the browser only between this response and "Done".
     let revealed = RwSignal::new(None::<Vec<String>>);
     Effect::new(move |_| {
@@ -89,8 +113,8 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
                     .and_then(|status| status.revealed_backup_codes.clone())
                     .filter(|_| !dismissed.get());
                 match (status, revealed.get().or(from_page)) {
-                    (_, Some(codes)) => view! { <RevealStep codes revealed dismissed/> }.into_any(),
-                    (Ok(status), None) => view! { <StatusView status actions/> }.into_any(),
+                    (_, Some(codes)) => view! { <RevealStep codes revealed dismissed after/> }.into_any(),
+                    (Ok(status), None) => view! { <StatusView status actions after/> }.into_any(),
                     (Err(error), None) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
                 }
             })}
@@ -98,38 +122,50 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
     }
 }
 
+/// Step 4: the new backup codes, once.
 #[component]
 fn RevealStep(
     codes: Vec<String>,
     revealed: RwSignal<Option<Vec<String>>>,
     dismissed: RwSignal<bool>,
+    after: After,
 ) -> impl IntoView {
+    arrive(
+        after,
+        Arrival::Codes,
+        "backup-codes-step",
+        "Save your backup codes now: you will not see them again. Two-factor authentication is on.",
+    );
     view! {
-        <Steps current=4 method=None/>
-        <h3 class="text-base font-semibold text-slate-900 dark:text-white">"Save your backup codes"</h3>
-        <p class="mb-4 mt-1 text-sm text-slate-600 dark:text-slate-300">"Two-factor authentication is on. These codes are your way in if you lose your device."</p>
-        <BackupCodesPanel codes on_done=Callback::new(move |_| {
-            revealed.set(None);
-            dismissed.set(true);
-        })/>
-        <p class="mt-4 text-sm text-slate-600 dark:text-slate-300">
-            "Next: "
-            <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"sign out sessions that did not use 2FA"</a>
-            " so only verified devices stay signed in."
-        </p>
+        <div id="backup-codes-step" data-testid="backup-codes-step" tabindex="-1" role="group" aria-labelledby="backup-codes-title">
+            <Steps current=4 method=None/>
+            <h3 id="backup-codes-title" class="text-base font-semibold text-slate-900 dark:text-white">"Save your backup codes"</h3>
+            <p class="mb-4 mt-1 text-sm text-slate-600 dark:text-slate-300">"Two-factor authentication is on. These codes are your way in if you lose your device."</p>
+            <BackupCodesPanel codes on_done=Callback::new(move |_| {
+                after.set(Some((Arrival::Enabled, true)));
+                revealed.set(None);
+                dismissed.set(true);
+            })/>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-300">
+                "Next: "
+                <a href="#sessions" class="font-medium text-indigo-600 underline dark:text-indigo-400">"sign out sessions that did not use 2FA"</a>
+                " so only verified devices stay signed in."
+            </p>
+        </div>
     }
 }
 
+/// The set-up step in progress, or the status of 2FA once it is on.
 #[component]
-fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions) -> impl IntoView {
+fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions, after: After) -> impl IntoView {
     let factor = status.enabled.as_ref().map(|e| e.method);
     let sudo = status.needs_sudo;
     match (status.enabled, status.pending) {
-        (_, Some(pending)) => view! { <VerifyStep pending actions/> }.into_any(),
-        (Some(enabled), None) => view! { <EnabledCard enabled sudo actions/> }.into_any(),
+        (_, Some(pending)) => view! { <VerifyStep pending actions after/> }.into_any(),
+        (Some(enabled), None) => view! { <EnabledCard enabled sudo actions after/> }.into_any(),
         (None, None) => view! {
             <Steps current=1 method=None/>
-            <ChooseMethod factor sudo actions/>
+            <ChooseMethod factor sudo actions after/>
         }
         .into_any(),
     }
@@ -137,48 +173,73 @@ fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions) -> impl IntoVi
 
 /// Step 1: the two methods, each its own form (works before the Wasm loads).
 #[component]
-fn ChooseMethod(factor: Option<Method>, sudo: bool, actions: TwoFactorActions) -> impl IntoView {
+fn ChooseMethod(
+    factor: Option<Method>,
+    sudo: bool,
+    actions: TwoFactorActions,
+    after: After,
+) -> impl IntoView {
     let error = action_error(actions.start);
+    arrive(
+        after,
+        Arrival::Methods,
+        "two-factor-methods",
+        "Two-factor authentication is off.",
+    );
     // Every set-up asks for the password (and the current factor) unless
     // this session confirmed it within the last few minutes.
     let needs_sudo = sudo;
     view! {
-        {move || form_level_error(error.get()).map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
-        <div class="grid gap-4 lg:grid-cols-2">
-            <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border-2 border-indigo-200 p-4 dark:border-indigo-900">
-                <input type="hidden" name="method" value="totp"/>
-                <div class="flex items-center gap-2">
-                    <h3 class="font-semibold text-slate-900 dark:text-white">"Authenticator app"</h3>
-                    <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">"Recommended"</span>
-                </div>
-                <p class="text-sm text-slate-600 dark:text-slate-300">"Google Authenticator, Authy, 1Password or any TOTP app. Works offline and cannot be intercepted like a text message."</p>
-                {needs_sudo.then(|| view! { <SudoFields id="start-totp" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
-                <div class="mt-auto"><SubmitButton label="Set up authenticator app" busy_label="Preparing…" pending=actions.start.pending()/></div>
-            </ActionForm>
-            <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border border-slate-200 p-4 dark:border-slate-700">
-                <input type="hidden" name="method" value="sms"/>
-                <h3 class="font-semibold text-slate-900 dark:text-white">"Text message (SMS)"</h3>
-                <p class="text-sm text-amber-800 dark:text-amber-200">"Weaker than an app: texts can be intercepted or your number taken over by SIM swapping. Use it only if you cannot use an app."</p>
-                <div class="space-y-1.5">
-                    <label for="sms-phone" class=LABEL>"Mobile number"</label>
-                    <input id="sms-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT
-                        aria-invalid=move || field_error(&error.get(), "phone").is_some().then_some("true")/>
-                    <p class="text-xs text-slate-500 dark:text-slate-400">"International format with + and country code."</p>
-                    {move || field_error(&error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
-                </div>
-                {needs_sudo.then(|| view! { <SudoFields id="start-sms" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
-                <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
-            </ActionForm>
+        <div id="two-factor-methods" tabindex="-1">
+            {move || form_level_error(error.get()).map(|m| view! { <div class="mb-4"><Alert tone=Tone::Error>{m}</Alert></div> })}
+            <div class="grid gap-4 lg:grid-cols-2">
+                <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border-2 border-indigo-200 p-4 dark:border-indigo-900">
+                    <input type="hidden" name="method" value="totp"/>
+                    <div class="flex items-center gap-2">
+                        <h3 class="font-semibold text-slate-900 dark:text-white">"Authenticator app"</h3>
+                        <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">"Recommended"</span>
+                    </div>
+                    <p class="text-sm text-slate-600 dark:text-slate-300">"Google Authenticator, Authy, 1Password or any TOTP app. Works offline and cannot be intercepted like a text message."</p>
+                    {needs_sudo.then(|| view! { <SudoFields id="start-totp" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
+                    <div class="mt-auto"><SubmitButton label="Set up authenticator app" busy_label="Preparing…" pending=actions.start.pending()/></div>
+                </ActionForm>
+                <ActionForm action=actions.start attr:class="flex flex-col gap-3 rounded-xl border border-slate-200 p-4 dark:border-slate-700">
+                    <input type="hidden" name="method" value="sms"/>
+                    <h3 class="font-semibold text-slate-900 dark:text-white">"Text message (SMS)"</h3>
+                    <p class="text-sm text-amber-800 dark:text-amber-200">"Weaker than an app: texts can be intercepted or your number taken over by SIM swapping. Use it only if you cannot use an app."</p>
+                    <div class="space-y-1.5">
+                        <label for="sms-phone" class=LABEL>"Mobile number"</label>
+                        <input id="sms-phone" name="phone" type="tel" autocomplete="tel" required maxlength="32" placeholder="+14155550123" class=INPUT
+                            aria-invalid=move || field_error(&error.get(), "phone").is_some().then_some("true")/>
+                        <p class="text-xs text-slate-500 dark:text-slate-400">"International format with + and country code."</p>
+                        {move || field_error(&error.get(), "phone").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+                    </div>
+                    {needs_sudo.then(|| view! { <SudoFields id="start-sms" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
+                    <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
+                </ActionForm>
+            </div>
         </div>
     }
 }
 
 /// Steps 2 and 3: scan the QR code (or note the number) and enter a code.
 #[component]
-fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions) -> impl IntoView {
+fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions, after: After) -> impl IntoView {
     let error = action_error(actions.confirm);
     let resend_error = action_error(actions.resend);
     let method = pending.method;
+    let (title, sentence) = match method {
+        Method::Totp => (
+            "Scan the QR code",
+            "Step 2 of 4. Scan the QR code with your authenticator app, or enter the key shown, then enter the 6-digit code it gives.",
+        ),
+        Method::Sms => (
+            "Enter the code we texted you",
+            "Step 3 of 4. We texted you a 6-digit code: enter it to turn two-factor authentication on.",
+        ),
+    };
+    arrive(after, Arrival::Verify, "verify-step-title", sentence);
+    arrive(after, Arrival::Code, "enrol-code", "");
     let instructions = match method {
         Method::Totp => view! {
             <div class="grid gap-6 md:grid-cols-[auto_1fr] md:items-start">
@@ -210,24 +271,38 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions) -> impl Into
         .into_any(),
     };
     view! {
-        <Steps current=3 method=Some(method)/>
-        {instructions}
-        <ActionForm action=actions.confirm attr:class="mt-6 flex flex-wrap items-end gap-3">
-            <CodeField id="enrol-code" label="Enter the 6-digit code to turn it on"
-                error=Signal::derive(move || field_error(&error.get(), "code").or_else(|| form_level_error(error.get())))/>
-            <SubmitButton label="Verify and turn on" busy_label="Verifying…" pending=actions.confirm.pending()/>
-        </ActionForm>
-        <ActionForm action=actions.cancel attr:class="mt-3">
-            <button type="submit" class="text-sm font-medium text-slate-600 underline hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">
-                "Cancel set-up"
-            </button>
-        </ActionForm>
+        <div data-testid="verify-step">
+            <Steps current=3 method=Some(method)/>
+            <h3 id="verify-step-title" tabindex="-1" class="mb-3 text-base font-semibold text-slate-900 dark:text-white">{title}</h3>
+            {instructions}
+            <ActionForm action=actions.confirm attr:class="mt-6 flex flex-wrap items-end gap-3">
+                <CodeField id="enrol-code" label="Enter the 6-digit code to turn it on"
+                    error=Signal::derive(move || field_error(&error.get(), "code").or_else(|| form_level_error(error.get())))/>
+                <SubmitButton label="Verify and turn on" busy_label="Verifying…" pending=actions.confirm.pending()/>
+            </ActionForm>
+            <ActionForm action=actions.cancel attr:class="mt-3">
+                <button type="submit" class="text-sm font-medium text-slate-600 underline hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">
+                    "Cancel set-up"
+                </button>
+            </ActionForm>
+        </div>
     }
 }
 
 /// 2FA is on: method, since when, backup codes left, and the actions.
 #[component]
-fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) -> impl IntoView {
+fn EnabledCard(
+    enabled: EnabledFactor,
+    sudo: bool,
+    actions: TwoFactorActions,
+    after: After,
+) -> impl IntoView {
+    arrive(
+        after,
+        Arrival::Enabled,
+        "two-factor-enabled",
+        "Two-factor authentication is on.",
+    );
     let method = enabled.method;
     let left = enabled.backup_codes_left;
     let regenerate_error = action_error(actions.regenerate);
@@ -239,7 +314,7 @@ fn EnabledCard(enabled: EnabledFactor, sudo: bool, actions: TwoFactorActions) ->
         Method::Sms => ("Switch to an authenticator app", Method::Totp),
     };
     view! {
-        <div class="space-y-5" data-testid="two-factor-enabled">
+        <div id="two-factor-enabled" tabindex="-1" class="space-y-5" data-testid="two-factor-enabled">
             <div class="flex flex-wrap items-center gap-3">
                 <span class="inline-flex items-center gap-1.5 rounded-full bg-emerald-100 px-3 py-1 text-sm font-medium text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200">
                     <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" class="h-4 w-4" aria-hidden="true"><path d="M5 12l5 5L20 7"></path></svg>

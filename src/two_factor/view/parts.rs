@@ -1,11 +1,11 @@
 //! Pieces of the two-factor screens: the code field, the backup-code reveal,
-//! the stepper and the resend button.
+//! the stepper, the resend button, and where focus goes after an action.
 
 use crate::ids::encode_query_component;
 use crate::two_factor::Method;
-use crate::ui::CopyButton;
 use crate::ui::style::{BUTTON_SECONDARY, INPUT, LABEL};
 use crate::ui::time::countdown;
+use crate::ui::{CopyButton, announcer, focus_on_mount};
 use leptos::prelude::*;
 
 /// A one-time-code input: six digits from an app or SMS (or a backup code).
@@ -135,5 +135,33 @@ pub fn ResendButton(
                 secs => format!("Resend in {secs} s"),
             }}
         </button>
+    }
+}
+
+/// What an action's result put on screen, to take focus (and be announced)
+/// when it appears: the section re-renders after every action.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Methods,
+    Verify,
+    Code,
+    Codes,
+    Enabled,
+}
+
+/// The latest arrival, and whether it is still to be announced.
+pub type After = RwSignal<Option<(Arrival, bool)>>;
+
+/// In a view that just appeared: when `after` is `arrival`, moves focus to
+/// `id` (if focus was lost) and announces `sentence`, once.
+pub fn arrive(after: After, arrival: Arrival, id: &'static str, sentence: impl Into<String>) {
+    if let Some((current, announce)) = after.get_untracked()
+        && current == arrival
+    {
+        focus_on_mount(id);
+        if announce {
+            after.set(Some((arrival, false)));
+            announcer().say(sentence);
+        }
     }
 }
