@@ -5,7 +5,7 @@ export TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # Release builds pass the site layout to the binary through these.
 export SITE_ROOT ?= target/site
 
-.PHONY: setup build run test check-postgres bench lint fmt
+.PHONY: setup build run test check-postgres bench soak lint fmt
 
 setup:
 	@scripts/setup.sh
@@ -39,6 +39,12 @@ bench:
 	@scripts/check-postgres.sh
 	scripts/bench-api.sh
 	cargo bench --features ssr --bench history
+
+## Ten minutes (SOAK_SECONDS) of mixed traffic at fixed rates against the
+## release server: throughput, p50/p99 per kind, errors, server memory.
+soak:
+	@scripts/setup.sh
+	scripts/soak.sh
 
 lint:
 	cargo fmt --check
