@@ -39,7 +39,12 @@ pub fn is_local_path(text: &str) -> bool {
 
 /// `text` with every `%XX` replaced by its byte (invalid UTF-8 replaced).
 fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
+    String::from_utf8_lossy(&percent_decode_bytes(text.as_bytes())).into_owned()
+}
+
+/// `bytes` with every `%XX` replaced by its byte; a malformed escape stays
+/// as it is.
+pub fn percent_decode_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -59,7 +64,7 @@ fn percent_decoded(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 #[cfg(test)]

@@ -48,8 +48,9 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
         location: event.location.to_string(),
     };
     let outcome = event.outcome.parse::<Outcome>().ok().unwrap();
-    events::record(
-        &app.pool,
+    let mut tx = app.pool.begin().await.unwrap();
+    let id = events::record(
+        &mut tx,
         Some(user),
         None,
         kind,
@@ -60,7 +61,9 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
         None,
     )
     .await
-    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 fn seeds(now: i64) -> Vec<Seed> {

@@ -114,8 +114,7 @@ pub async fn issue_api_key(
         creator,
     )
     .await?;
-    event.record(state, &mut tx).await?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
+    event.record_and_commit(state, tx).await?;
     let stored = StoredKey {
         id,
         user_id: user_id.to_string(),

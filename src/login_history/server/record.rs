@@ -55,38 +55,26 @@ pub async fn record_event_in(
     client: &ClientMeta,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    let origin = state.origin(client);
-    let notice = sealed_notice(state, user_id, kind, outcome, &detail, &origin).await?;
-    events::record(
-        &state.pool,
-        user_id,
-        org_id,
-        kind,
-        outcome,
-        &origin,
-        detail,
-        state.now(),
-        notice.as_ref(),
-    )
-    .await?;
-    if notice.is_some() {
-        state.mail_wakeup.notify_one();
-    }
-    Ok(())
+    let event = prepare(state, user_id, org_id, kind, outcome, client, detail).await?;
+    let tx = state.pool.begin().await.map_err(anyhow::Error::from)?;
+    event.record_and_commit(state, tx).await
 }
 
 /// A security event made ready before the transaction that records it:
 /// its notice is composed first, so the transaction never waits for a
 /// second connection while it holds one.
 pub struct PendingEvent<'a> {
-    user_id: String,
+    user_id: Option<String>,
+    org_id: Option<String>,
     kind: EventKind,
+    outcome: Outcome,
     origin: Origin<'a>,
     detail: serde_json::Value,
     notice: Option<SealedMail>,
 }
 
-/// Prepares a successful event of `user_id` for [`PendingEvent::record`].
+/// Prepares a successful event of `user_id` for
+/// [`PendingEvent::record_and_commit`].
 pub async fn prepare_event<'a>(
     state: &AppState,
     user_id: &str,
@@ -94,19 +82,40 @@ pub async fn prepare_event<'a>(
     client: &'a ClientMeta,
     detail: serde_json::Value,
 ) -> Result<PendingEvent<'a>, AppError> {
-    let origin = state.origin(client);
-    let notice = sealed_notice(
+    prepare(
         state,
         Some(user_id),
+        None,
         kind,
         Outcome::Success,
-        &detail,
-        &origin,
+        client,
+        detail,
     )
-    .await?;
+    .await
+}
+
+async fn prepare<'a>(
+    state: &AppState,
+    user_id: Option<&str>,
+    org_id: Option<&str>,
+    kind: EventKind,
+    outcome: Outcome,
+    client: &'a ClientMeta,
+    detail: serde_json::Value,
+) -> Result<PendingEvent<'a>, AppError> {
+    let origin = state.origin(client);
+    let notice = match user_id {
+        Some(user_id) => notice_for(state, user_id, kind, outcome, &detail, &origin).await?,
+        None => None,
+    };
+    let notice = notice
+        .map(|mail| SealedMail::seal(&state.key, &mail))
+        .transpose()?;
     Ok(PendingEvent {
-        user_id: user_id.to_string(),
+        user_id: user_id.map(str::to_string),
+        org_id: org_id.map(str::to_string),
         kind,
+        outcome,
         origin,
         detail,
         notice,
@@ -114,50 +123,33 @@ pub async fn prepare_event<'a>(
 }
 
 impl PendingEvent<'_> {
-    /// Appends the event inside the caller's transaction: the change it
-    /// records and the event commit together, so a failure between them (a
-    /// database that goes away) leaves neither half-done.
-    pub async fn record(
+    /// Appends the event inside the caller's transaction and commits it: the
+    /// change it records and the event commit together, so a failure between
+    /// them (a database that goes away) leaves neither half-done. The mail
+    /// worker is woken once the notice is committed.
+    pub async fn record_and_commit(
         self,
         state: &AppState,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
     ) -> Result<(), AppError> {
-        events::record_in(
-            tx,
-            Some(&self.user_id),
-            None,
+        events::record(
+            &mut tx,
+            self.user_id.as_deref(),
+            self.org_id.as_deref(),
             self.kind,
-            Outcome::Success,
+            self.outcome,
             &self.origin,
             self.detail,
             state.now(),
             self.notice.as_ref(),
         )
         .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
         if self.notice.is_some() {
             state.mail_wakeup.notify_one();
         }
         Ok(())
     }
-}
-
-/// The owner's notice about this event, sealed for the queue, if they are
-/// told about it.
-async fn sealed_notice(
-    state: &AppState,
-    user_id: Option<&str>,
-    kind: EventKind,
-    outcome: Outcome,
-    detail: &serde_json::Value,
-    origin: &Origin<'_>,
-) -> Result<Option<SealedMail>, AppError> {
-    let notice = match user_id {
-        Some(user_id) => notice_for(state, user_id, kind, outcome, detail, origin).await?,
-        None => None,
-    };
-    Ok(notice
-        .map(|mail| SealedMail::seal(&state.key, &mail))
-        .transpose()?)
 }
 
 /// The email the owner gets about this event, if it is one they are told about.

@@ -76,28 +76,12 @@ fn readable(bytes: &[u8]) -> Option<String> {
 
 /// Decodes `+` and `%XX` as forms encode them; a malformed escape stays as is.
 fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < input.len() => {
-                match std::str::from_utf8(&input[i + 1..i + 3])
-                    .ok()
-                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    out
+    // `+` first: a `%2B` decodes to a `+` that stays one.
+    let spaced: Vec<u8> = input
+        .iter()
+        .map(|&byte| if byte == b'+' { b' ' } else { byte })
+        .collect();
+    crate::ids::percent_decode_bytes(&spaced)
 }
 
 #[cfg(test)]

@@ -65,18 +65,10 @@ async fn sessions_and_keys_revoked_on_one_instance_are_refused_on_the_other() {
         )
         .await
         .expect("a key");
-        let me = app
-            .api_at(
-                &a,
-                reqwest::Method::GET,
-                "/api/v1/me",
-                &[(
-                    "authorization",
-                    format!("Bearer {}", issued.token).as_bytes(),
-                )],
-                None,
-            )
-            .await;
+        let bearer = format!("Bearer {}", issued.token);
+        let authorization = [("authorization", bearer.as_bytes())];
+        let me_on_a = || app.api_at(&a, reqwest::Method::GET, "/api/v1/me", &authorization, None);
+        let me = me_on_a().await;
         assert_eq!(me.status, 200, "{}", me.body);
         let revoked = call_on(
             &app,
@@ -87,18 +79,7 @@ async fn sessions_and_keys_revoked_on_one_instance_are_refused_on_the_other() {
         )
         .await;
         assert_eq!(revoked.status, 200, "{}", revoked.body);
-        let me = app
-            .api_at(
-                &a,
-                reqwest::Method::GET,
-                "/api/v1/me",
-                &[(
-                    "authorization",
-                    format!("Bearer {}", issued.token).as_bytes(),
-                )],
-                None,
-            )
-            .await;
+        let me = me_on_a().await;
         assert_eq!(me.status, 401, "{}", me.body);
     })
     .await;

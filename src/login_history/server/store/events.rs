@@ -8,35 +8,12 @@ use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
-/// Appends an event (and counts its day); `notice` is queued in the same
-/// transaction, keyed by the event, so it goes out exactly once and only if
-/// the event was recorded. Returns the event's id.
+/// Appends an event (and counts its day) inside the caller's transaction,
+/// so the change it records, the event and its day count commit together or
+/// not at all; `notice` is queued in it too, keyed by the event, so it goes
+/// out exactly once and only if the event was recorded. Returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
-    pool: &AnyPool,
-    user_id: Option<&str>,
-    org_id: Option<&str>,
-    kind: EventKind,
-    outcome: Outcome,
-    origin: &Origin<'_>,
-    detail: serde_json::Value,
-    now: i64,
-    notice: Option<&crate::server::mail::queue::SealedMail>,
-) -> anyhow::Result<String> {
-    // The event and its day count change together or not at all.
-    let mut tx = pool.begin().await.context("Failed to begin")?;
-    let id = record_in(
-        &mut tx, user_id, org_id, kind, outcome, origin, detail, now, notice,
-    )
-    .await?;
-    tx.commit().await.context("Failed to commit the event")?;
-    Ok(id)
-}
-
-/// Appends an event as [`record`] does, inside the caller's transaction, so
-/// the change it records and the record commit together or not at all.
-#[allow(clippy::too_many_arguments)]
-pub async fn record_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: Option<&str>,
     org_id: Option<&str>,
