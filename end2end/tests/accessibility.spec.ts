@@ -3,28 +3,11 @@
 // dark mode at 1280 and 375 px: 0 violations. Each test uses one account and
 // checks the four modes on the same page, so the suite stays quick.
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, base32Decode, confirmAndSignIn, hydrated, linkFromOutbox, totp } from "./support";
+import { STRONG, hydrated, base32Decode, totp, linkFromOutbox, confirmAndSignIn, signUp, signIn, submitSignIn } from "./support";
 import { Audit, selfChangesAnnounced, tickingTextInLiveRegions } from "./a11y";
 
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
-
-async function signUp(page: Page, name: string, email: string) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill(name);
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 /** Saves what the page looks like at desktop width in light mode and at phone width in dark mode. */
 async function screenshots(page: Page, name: string) {
@@ -55,9 +38,7 @@ test("signed-out pages: sign-in, sign-up, password reset, the recovery links, er
   const email = `a11y-out-${Date.now()}@example.com`;
 
   await visit(page, audit, "/login");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill("not the password at all");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, email, "not the password at all");
   await expect(page.getByRole("alert")).toBeVisible();
   await audit.check(page, "/login with an error");
 
@@ -109,7 +90,6 @@ test("settings pages, each step of the 2FA set-up, the sudo prompt, the key reve
   const audit = new Audit();
   const email = `a11y-in-${Date.now()}@example.com`;
   await signUp(page, "Ada Access", email);
-  await confirmAndSignIn(page, email);
   await hydrated(page);
 
   // Step 1 of the set-up: choose a method; the sudo prompt asks for the password.
@@ -182,7 +162,6 @@ test("the Team page, the 2FA gate, an invitation and the grace-period banner", a
 
   const owner = await (await browser.newContext()).newPage();
   await signUp(owner, "Olga Owner", ownerEmail);
-  await confirmAndSignIn(owner, ownerEmail);
   await owner.goto("/settings/team");
   await hydrated(owner);
   await owner.getByLabel("Organization name").fill(`Access ${stamp}`);

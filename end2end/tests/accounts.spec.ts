@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated } from "./support";
+import { expect, test } from "@playwright/test";
+import { STRONG, hydrated, confirmAndSignIn, fillSignUp, submitSignIn } from "./support";
 
 const NEWER = "velvet thunder juggles cobalt lanterns";
 
@@ -7,23 +7,9 @@ function uniqueEmail(tag: string): string {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-async function signUp(page: Page, name: string, email: string, password: string) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill(name);
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 test("a new user signs up, signs out, signs back in and changes the password", async ({ page }) => {
   const email = uniqueEmail("e2e");
-  await signUp(page, "Erin Example", email, STRONG);
+  await fillSignUp(page, "Erin Example", email, STRONG);
   await expect(page.getByTestId("strength-meter")).toContainText(/Strong password|Good password/);
   await page.getByRole("button", { name: "Create account" }).click();
   await confirmAndSignIn(page, email);
@@ -39,7 +25,7 @@ test("a new user signs up, signs out, signs back in and changes the password", a
   await page.goto("/settings/security");
   await expect(page).toHaveURL(/\/login\?next=\/settings\/security$/);
   await hydrated(page);
-  await signIn(page, email, STRONG);
+  await submitSignIn(page, email, STRONG);
   await expect(page).toHaveURL(/\/settings\/security$/);
 
   await page.getByLabel("Current password").fill(STRONG);
@@ -51,14 +37,14 @@ test("a new user signs up, signs out, signs back in and changes the password", a
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await hydrated(page);
-  await signIn(page, email, STRONG);
+  await submitSignIn(page, email, STRONG);
   await expect(page.getByRole("alert")).toHaveText("Email or password is incorrect.");
-  await signIn(page, email, NEWER);
+  await submitSignIn(page, email, NEWER);
   await expect(page).toHaveURL(/\/settings\/security$/);
 });
 
 test("a weak password shows the server's reason in the form", async ({ page }) => {
-  await signUp(page, "Walt Weak", uniqueEmail("weak"), "qwerty123456");
+  await fillSignUp(page, "Walt Weak", uniqueEmail("weak"), "qwerty123456");
   await expect(page.getByTestId("strength-meter")).toContainText("commonly breached");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.locator("#field-password-error")).toContainText("commonly breached");
@@ -92,7 +78,7 @@ test.describe("before the Wasm loads", () => {
 test("the security page reads well on a phone", async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 812 });
   const email = uniqueEmail("phone");
-  await signUp(page, "Phoebe Phone", email, STRONG);
+  await fillSignUp(page, "Phoebe Phone", email, STRONG);
   await page.getByRole("button", { name: "Create account" }).click();
   await confirmAndSignIn(page, email);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

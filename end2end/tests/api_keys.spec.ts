@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated } from "./support";
+import { hydrated, signUp } from "./support";
 
 test("a Read-only key: created, copied once, hidden after the countdown, honoured by the API, revoked", async ({
   browser,
@@ -8,13 +8,7 @@ test("a Read-only key: created, copied once, hidden after the countdown, honoure
   const context = await browser.newContext({ permissions: ["clipboard-read", "clipboard-write"] });
   const page = await context.newPage();
   const email = `keys-${Date.now()}@example.com`;
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill("Kim Keys");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(page, email);
+  await signUp(page, "Kim Keys", email);
 
   // A controllable clock, so the two-minute countdown takes no real time.
   await page.clock.install();

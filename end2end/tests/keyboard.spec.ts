@@ -3,22 +3,11 @@
 // without navigation (the next step, the codes, the key, an error, a revoked
 // key or session) receives focus and is in a live region.
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, base32Decode, confirmAndSignIn, hydrated, totp } from "./support";
+import { STRONG, hydrated, base32Decode, totp, signUp, signIn } from "./support";
 import { expectNoTrap, expectVisibleFocus, holdsFocus, liveText, tabTo } from "./a11y";
 
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
-
-async function signUp(page: Page, email: string) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill("Kai Keyboard");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(page, email);
-  await hydrated(page);
-}
 
 /** Starts keyboard navigation from the top of the page, as after a fresh load. */
 async function fromTop(page: Page) {
@@ -30,7 +19,8 @@ async function fromTop(page: Page) {
 
 test("set up the authenticator app with the keyboard alone", async ({ page }) => {
   test.setTimeout(120_000);
-  await signUp(page, `kbd-2fa-${Date.now()}@example.com`);
+  await signUp(page, "Kai Keyboard", `kbd-2fa-${Date.now()}@example.com`);
+  await hydrated(page);
   await fromTop(page);
 
   // Step 1: the password of the sudo prompt, then the method's button.
@@ -82,7 +72,8 @@ test("set up the authenticator app with the keyboard alone", async ({ page }) =>
 
 test("create and revoke an API key with the keyboard alone", async ({ page }) => {
   test.setTimeout(120_000);
-  await signUp(page, `kbd-keys-${Date.now()}@example.com`);
+  await signUp(page, "Kai Keyboard", `kbd-keys-${Date.now()}@example.com`);
+  await hydrated(page);
   await page.goto("/settings/api-keys");
   await hydrated(page);
   await fromTop(page);
@@ -127,14 +118,11 @@ test("revoke another session with the keyboard alone", async ({ browser }) => {
   const email = `kbd-sessions-${Date.now()}@example.com`;
   const laptop = await browser.newContext();
   const page = await laptop.newPage();
-  await signUp(page, email);
+  await signUp(page, "Kai Keyboard", email);
+  await hydrated(page);
   const phone = await browser.newContext({ userAgent: IPHONE });
   const other = await phone.newPage();
-  await other.goto("/login");
-  await hydrated(other);
-  await other.getByLabel("Email address").fill(email);
-  await other.getByLabel("Password", { exact: true }).fill(STRONG);
-  await other.getByRole("button", { name: "Sign in" }).click();
+  await signIn(other, email);
   await expect(other).toHaveURL(/\/settings\/security$/);
 
   await page.reload();

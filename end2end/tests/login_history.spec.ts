@@ -1,23 +1,15 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated } from "./support";
+import { STRONG, hydrated, signUp, submitSignIn } from "./support";
 
 test("login history shows failed and successful sign-ins, filters through the URL and pages", async ({ page }) => {
   const email = `history-${Date.now()}@example.com`;
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill("Hana History");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(page, email);
+  await signUp(page, "Hana History", email);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
 
   // One failed and one successful sign-in.
   await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill("not the right password at all");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, email, "not the right password at all");
   await expect(page.getByText("Email or password is incorrect.")).toBeVisible();
   await page.getByLabel("Password", { exact: true }).fill(STRONG);
   await page.getByRole("button", { name: "Sign in" }).click();

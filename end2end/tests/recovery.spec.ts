@@ -1,23 +1,13 @@
-import { expect, test, type Page } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated, linkFromOutbox } from "./support";
+import { expect, test } from "@playwright/test";
+import { hydrated, linkFromOutbox, signUp, signIn, submitSignIn } from "./support";
 
 const NEW_PASSWORD = "copper giraffes negotiate thunder quietly";
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
 
-async function signUp(page: Page, email: string) {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill("Robin Recovery");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(page, email);
-}
-
 test("forgot password: the link from the outbox sets a new password, then sign in", async ({ page }) => {
   const email = `reset-${Date.now()}@example.com`;
-  await signUp(page, email);
+  await signUp(page, "Robin Recovery", email);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
 
@@ -40,9 +30,7 @@ test("forgot password: the link from the outbox sets a new password, then sign i
   await expect(page).toHaveURL(/\/login$/);
 
   await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, email, NEW_PASSWORD);
   await expect(page).toHaveURL(/\/settings\/security$/);
 
   // The same link does not work twice.
@@ -56,15 +44,11 @@ test("a sign-in from a new device is mailed, and its 'This wasn't me' link signs
   const email = `notme-${Date.now()}@example.com`;
   const ownerContext = await browser.newContext();
   const owner = await ownerContext.newPage();
-  await signUp(owner, email);
+  await signUp(owner, "Robin Recovery", email);
 
   const intruderContext = await browser.newContext({ userAgent: IPHONE });
   const intruder = await intruderContext.newPage();
-  await intruder.goto("/login");
-  await hydrated(intruder);
-  await intruder.getByLabel("Email address").fill(email);
-  await intruder.getByLabel("Password", { exact: true }).fill(STRONG);
-  await intruder.getByRole("button", { name: "Sign in" }).click();
+  await signIn(intruder, email);
   await expect(intruder).toHaveURL(/\/settings\/security$/);
 
   const token = await linkFromOutbox(email, "/this-wasnt-me");

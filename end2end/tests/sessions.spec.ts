@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated } from "./support";
+import { hydrated, signUp, signIn } from "./support";
 
 const IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1";
@@ -12,19 +12,9 @@ test("two devices: the first sees both and revokes the second, which is signed o
   const first = await laptop.newPage();
   const second = await phone.newPage();
 
-  await first.goto("/signup");
-  await hydrated(first);
-  await first.getByLabel("Full name").fill("Sasha Sessions");
-  await first.getByLabel("Work email").fill(email);
-  await first.getByLabel("Password", { exact: true }).fill(STRONG);
-  await first.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(first, email);
+  await signUp(first, "Sasha Sessions", email);
 
-  await second.goto("/login");
-  await hydrated(second);
-  await second.getByLabel("Email address").fill(email);
-  await second.getByLabel("Password", { exact: true }).fill(STRONG);
-  await second.getByRole("button", { name: "Sign in" }).click();
+  await signIn(second, email);
   await expect(second).toHaveURL(/\/settings\/security$/);
 
   await first.reload();

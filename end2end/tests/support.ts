@@ -94,3 +94,33 @@ export async function confirmAndSignIn(
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(landing);
 }
+
+/** Opens the sign-up page once its Wasm is running and fills in the form, without submitting it. */
+export async function fillSignUp(page: Page, name: string, email: string, password: string = STRONG) {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+}
+
+/** Creates an account as a new user does and signs in with it: lands on the Security page. */
+export async function signUp(page: Page, name: string, email: string) {
+  await fillSignUp(page, name, email);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await confirmAndSignIn(page, email);
+}
+
+/** Fills in and submits the sign-in form already on screen. */
+export async function submitSignIn(page: Page, email: string, password: string = STRONG) {
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Opens the sign-in page once its Wasm is running and signs in; where it lands is the caller's to check. */
+export async function signIn(page: Page, email: string, password: string = STRONG) {
+  await page.goto("/login");
+  await hydrated(page);
+  await submitSignIn(page, email, password);
+}

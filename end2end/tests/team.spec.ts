@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated, base32Decode, totp, linkFromOutbox } from "./support";
+import { STRONG, hydrated, base32Decode, totp, linkFromOutbox, confirmAndSignIn, signUp } from "./support";
 
 /** On the held-at-the-gate page: turn on the authenticator app and save the codes. */
 async function setUpAuthenticator(page: Page) {
@@ -37,13 +37,7 @@ test("an owner builds a team; production access sends a member without 2FA to se
 
   // The owner signs up and creates the organization; Owners need 2FA, so set-up comes first.
   const owner = await (await browser.newContext()).newPage();
-  await owner.goto("/signup");
-  await hydrated(owner);
-  await owner.getByLabel("Full name").fill("Olivia Owner");
-  await owner.getByLabel("Work email").fill(ownerEmail);
-  await owner.getByLabel("Password", { exact: true }).fill(STRONG);
-  await owner.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(owner, ownerEmail);
+  await signUp(owner, "Olivia Owner", ownerEmail);
   await owner.goto("/settings/team");
   await hydrated(owner);
   await owner.getByLabel("Organization name").fill(`Acme ${stamp}`);

@@ -1,12 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
-import { STRONG, confirmAndSignIn, hydrated, base32Decode, totp } from "./support";
+import { STRONG, hydrated, base32Decode, totp, confirmAndSignIn, signUp, signIn } from "./support";
 
-async function signIn(page: Page, email: string) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Sign in" }).click();
+/** Signs in with the password and waits on the 2FA challenge. */
+async function signInToChallenge(page: Page, email: string) {
+  await signIn(page, email);
   await expect(page).toHaveURL(/\/login\/two-factor$/);
   await hydrated(page);
 }
@@ -15,13 +12,7 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
   page,
 }) => {
   const email = `tfa-${Date.now()}@example.com`;
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Full name").fill("Tove Twofactor");
-  await page.getByLabel("Work email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(STRONG);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await confirmAndSignIn(page, email);
+  await signUp(page, "Tove Twofactor", email);
   await hydrated(page);
   await expect(page.getByTestId("two-factor-badge")).toHaveText("Two-factor authentication is off");
 
@@ -60,7 +51,7 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
   // Sign out, then in with the app's next code (the enrolment code is spent).
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await signIn(page, email);
+  await signInToChallenge(page, email);
   await page.getByLabel("Authentication code").fill(totp(secret, step + 1));
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/settings\/security$/);
@@ -69,7 +60,7 @@ test("authenticator app: enable, save backup codes, sign in with a code and a ba
   await hydrated(page);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await signIn(page, email);
+  await signInToChallenge(page, email);
   await page.getByLabel("Authentication code").fill(backupCodes[0]);
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/settings\/security$/);

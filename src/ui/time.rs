@@ -5,7 +5,7 @@ use crate::time::{iso_datetime, now_ms, relative_phrase, utc_datetime};
 use leptos::prelude::*;
 
 /// A relative time that refreshes itself every 5 seconds in the browser;
-/// hover or focus shows the exact UTC time.
+/// hovering shows the exact UTC time, which screen readers read after it.
 #[component]
 pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
     let now = RwSignal::new(now_ms());
@@ -19,8 +19,9 @@ pub fn RelativeTime(#[prop(into)] at: i64) -> impl IntoView {
     }
     let exact = utc_datetime(at);
     view! {
-        <time datetime=iso_datetime(at) title=exact.clone() tabindex="0" class="underline decoration-dotted underline-offset-2 cursor-help">
+        <time datetime=iso_datetime(at) title=exact.clone() class="underline decoration-dotted underline-offset-2 cursor-help">
             {move || relative_phrase(at, now.get())}
+            <span class="sr-only">{format!(" ({exact})")}</span>
         </time>
     }
 }
