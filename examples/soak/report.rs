@@ -128,6 +128,24 @@ pub async fn sample_memory(pid: u32, t0: Instant, warmup: Duration, measured: Du
     memory
 }
 
+/// The lowest sample of each whole minute of `trail` (seconds, MB): what
+/// the server keeps, without the blocks of hashes that happened to be
+/// running at a sample.
+fn minute_floors(trail: &[(u64, f64)]) -> Vec<(u64, f64)> {
+    let mut minutes: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+    for &(at, rss) in trail {
+        let (low, samples) = minutes.entry(at / 60).or_insert((rss, 0));
+        *low = low.min(rss);
+        *samples += 1;
+    }
+    // A minute of a few samples (the run's last instant) says little.
+    minutes
+        .into_iter()
+        .filter(|(_, (_, samples))| *samples >= 6)
+        .map(|(minute, (low, _))| (minute, low))
+        .collect()
+}
+
 /// The value at percentile `p` (0–1) of sorted `values`, nearest rank.
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -233,6 +251,22 @@ pub fn print(samples: &[Sample], run: &Run) -> usize {
         "server memory over the run (s after warm-up, MB): {}",
         trail.join(", ")
     );
+    let floors = minute_floors(&memory.trail);
+    let floor_text: Vec<String> = floors
+        .iter()
+        .map(|(minute, rss)| format!("{minute}: {rss:.1}"))
+        .collect();
+    println!(
+        "server memory kept, the lowest sample of each minute (a sign-in's argon2 holds 19 MiB \
+         only while it runs), MB by minute: {}",
+        floor_text.join(", ")
+    );
+    if let (Some((_, first)), Some((_, last))) = (floors.first(), floors.last()) {
+        println!(
+            "kept memory, last minute - first minute: {:+.1} MB",
+            last - first
+        );
+    }
     let lag = samples
         .iter()
         .map(|s| s.start_lag)

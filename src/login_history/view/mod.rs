@@ -7,7 +7,7 @@ use super::api::login_history;
 use super::filter::{HistoryFilter, Range};
 use super::{Category, EventKind, EventRow, HistoryPage, Outcome};
 use crate::login_history::api::get_org_history;
-use crate::time::{iso_date, utc_datetime};
+use crate::time::iso_date;
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, Tone};
 use chart::EventsChart;
@@ -181,7 +181,8 @@ fn FilterForm(filter: HistoryFilter, scope: HistoryScope) -> impl IntoView {
 fn EventTable(events: Vec<EventRow>) -> impl IntoView {
     let header = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
     view! {
-        <div class="-mx-5 overflow-x-auto sm:mx-0">
+        // Focusable so that keyboard users can scroll it on a narrow screen.
+        <div class="-mx-5 overflow-x-auto rounded-sm focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 sm:mx-0" tabindex="0" role="region" aria-label="Events">
             <table class="w-full min-w-[46rem] divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="history-table">
                 <thead>
                     <tr>
@@ -214,12 +215,10 @@ fn EventLine(event: EventRow) -> impl IntoView {
         ""
     };
     let cell = "px-3 py-2 align-top text-slate-700 dark:text-slate-200";
-    let exact = utc_datetime(event.occurred_at);
     view! {
         <tr class=row_class data-testid="history-row" data-kind=event.kind.clone() data-outcome=event.outcome.as_str()>
             <td class=format!("{cell} whitespace-nowrap")>
                 <RelativeTime at=event.occurred_at/>
-                <span class="sr-only">{format!(" ({exact})")}</span>
             </td>
             <td class=cell>
                 <span class="inline-flex items-center gap-2 font-medium text-slate-900 dark:text-white">
