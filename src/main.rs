@@ -28,7 +28,7 @@ async fn main() {
         }
     };
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    statusstack::server::password::hashing::return_hash_memory_after_use();
+    statusstack::server::allocator::configure();
     let bind_addr = config.bind_addr;
     let state = match router::build_state(config).await {
         Ok(state) => state,

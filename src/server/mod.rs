@@ -1,5 +1,6 @@
 //! Everything that runs only on the server. Never compiled into the Wasm bundle.
 
+pub mod allocator;
 pub mod auth;
 pub mod client;
 pub mod clock;

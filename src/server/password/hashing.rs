@@ -47,28 +47,6 @@ pub async fn hash_password(
     Ok(hash)
 }
 
-/// Makes each hash's 19 MiB go back to the kernel when the hash is done.
-/// glibc raises its mmap threshold to the size of the first large block
-/// freed, so without a fixed threshold every later argon2 block comes from
-/// the heap arena of whichever thread hashed, and each arena keeps its
-/// freed 19 MiB: the server's memory climbs by 19 MiB steps as sign-ins
-/// reach new arenas (measured with malloc_stats under `make soak`). Call
-/// once at start-up; a fixed threshold turns the adjustment off.
-pub fn return_hash_memory_after_use() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // Allocations from 1 MiB up get pages of their own from the kernel,
-        // returned as soon as they are freed.
-        let threshold: libc::c_int = 1024 * 1024;
-        // SAFETY: mallopt only reads its two integer arguments and changes
-        // an allocator setting; it returns 0 when it refuses the value.
-        let accepted = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, threshold) };
-        if accepted == 0 {
-            tracing::warn!("the allocator refused a fixed mmap threshold");
-        }
-    }
-}
-
 /// How much lower than the server's own the hashing threads' CPU priority is.
 const HASHING_NICENESS: i32 = 10;
 
