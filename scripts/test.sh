@@ -8,7 +8,9 @@ trap 'rm -rf "$logs"' EXIT
 
 echo "== unit and integration tests (SQLite and PostgreSQL)"
 # Bounded, so a hang fails here with a message instead of running out CI's clock.
-if ! timeout 45m cargo test --features ssr --lib --test integration 2>&1 | tee "$logs/rust.log"; then
+# SIGKILL a minute after the SIGTERM: the test servers in the test process
+# handle SIGTERM as a graceful shutdown, so SIGTERM alone does not end it.
+if ! timeout --kill-after=60s 45m cargo test --features ssr --lib --test integration 2>&1 | tee "$logs/rust.log"; then
   echo "make test: the Rust tests failed or did not finish within 45 minutes" >&2
   exit 1
 fi
