@@ -7,7 +7,7 @@ use reqwest::Method;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 /// A minimal SMTP server (RFC 5321 without extensions) that keeps every
 /// message it accepts but the address confirmations every sign-up sends
@@ -20,11 +20,23 @@ pub struct FakeSmtp {
 
 impl FakeSmtp {
     pub async fn start() -> FakeSmtp {
-        FakeSmtp::start_on(0).await
+        FakeSmtp::serve(TcpListener::bind("127.0.0.1:0").await.unwrap())
     }
 
-    pub async fn start_on(port: u16) -> FakeSmtp {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    /// A loopback port that refuses connections until `start_reserved`
+    /// listens on it: bound, so no other test can take it in between.
+    pub fn reserve() -> TcpSocket {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket
+    }
+
+    /// Starts serving on a port from `reserve`.
+    pub fn start_reserved(socket: TcpSocket) -> FakeSmtp {
+        FakeSmtp::serve(socket.listen(16).unwrap())
+    }
+
+    fn serve(listener: TcpListener) -> FakeSmtp {
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let kept = messages.clone();
@@ -149,18 +161,10 @@ both_databases! {
         let outbox = app.data_dir().join("outbox");
         // The worker writes the file, then marks the message sent: wait for
         // both (the first message is the sign-up's address confirmation).
-        let mut files = Vec::new();
-        let mut sent = 0;
-        for _ in 0..100 {
-            files = std::fs::read_dir(&outbox).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-            sent = app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL").await;
-            if files.len() >= 2 && sent >= 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(files.len(), 2, "{files:?}");
+        let sent = app.wait_for_count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL", 2).await;
         assert_eq!(sent, 2);
+        let mut files: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().map(|e| e.path()).collect();
+        assert_eq!(files.len(), 2, "{files:?}");
         files.retain(|file| !std::fs::read_to_string(file).unwrap().contains("Confirm your email address"));
         assert_eq!(files[0].extension().and_then(|e| e.to_str()), Some("eml"));
         let message = unfolded(&std::fs::read_to_string(&files[0]).unwrap());
@@ -200,37 +204,36 @@ both_databases! {
             }
         }
         assert!(key.contains("deploy"));
-        assert_eq!(app.count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NULL").await, 0);
+        let queued = app.count("SELECT COUNT(*) FROM mail_queue").await;
+        assert_eq!(app.wait_for_count("SELECT COUNT(*) FROM mail_queue WHERE sent_at IS NOT NULL", queued).await, queued);
         // Using the key mails nothing.
         assert_eq!(app.api(Method::GET, "/api/v1/me", &token).await.status, 200);
     }
 
     async fn smtp_being_down_never_fails_the_request_and_the_mail_goes_out_later(app) {
-        // A port nobody listens on, for now.
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
+        // A port that refuses connections, for now.
+        let reserved = FakeSmtp::reserve();
+        let port = reserved.local_addr().unwrap().port();
         let app = spawn_with_smtp(app.db(), port).await;
+        // The retry is due when the test moves the clock, not when a timer says.
+        app.clock.freeze_at(now());
         let cookie = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
         change_password(&app, &cookie).await;
         let notice = "FROM mail_queue WHERE subject LIKE '%password was changed'";
-        let mut attempts = 0;
-        for _ in 0..100 {
-            attempts = app.count(&format!("SELECT COALESCE(MAX(attempts), 0) {notice}")).await;
-            if attempts > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(attempts > 0, "a delivery was attempted");
+        let attempts = app.wait_for_count(&format!("SELECT COALESCE(MAX(attempts), 0) {notice}"), 1).await;
+        assert_eq!(attempts, 1, "one delivery was attempted");
         assert_eq!(app.count(&format!("SELECT COUNT(*) {notice} AND sent_at IS NULL")).await, 1);
         let error: String = sqlx::query_scalar(&format!("SELECT last_error {notice}")).fetch_one(&app.pool).await.unwrap();
         assert!(!error.is_empty());
-        // SMTP comes back; the retry delivers it, once.
-        let smtp = FakeSmtp::start_on(port).await;
+        // Before the back-off has passed, the worker leaves it alone.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(app.count(&format!("SELECT MAX(attempts) {notice}")).await, 1);
+        // SMTP comes back; once the back-off has passed the retry delivers it, once.
+        let smtp = FakeSmtp::start_reserved(reserved);
+        app.clock.advance(2_000);
         let messages = smtp.wait_for(1).await;
         assert!(unfolded(&messages[0]).contains("Your password was changed"));
-        assert_eq!(app.count(&format!("SELECT COUNT(*) {notice} AND sent_at IS NOT NULL")).await, 1);
+        assert_eq!(app.wait_for_count(&format!("SELECT COUNT(*) {notice} AND sent_at IS NOT NULL"), 1).await, 1);
+        assert_eq!(smtp.received().len(), 1);
     }
 }

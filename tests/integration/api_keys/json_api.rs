@@ -184,11 +184,8 @@ both_databases! {
         let second = app.spawn_second_instance().await;
         let auth = format!("Bearer {token}");
         let header = [("authorization", auth.as_bytes())];
-        // Start well inside a window, so all five requests fall in the same one.
-        let into_window = statusstack::time::now_ms() % 60_000;
-        if into_window > 55_000 {
-            tokio::time::sleep(std::time::Duration::from_millis((60_000 - into_window + 100) as u64)).await;
-        }
+        // One instant a second into the next minute, so all five requests fall in the same window.
+        app.clock.freeze_at((statusstack::time::now_ms() / 60_000 + 1) * 60_000 + 1_000);
         // Two requests here and two on the other instance use up the minute's four.
         for base in [&app.base, &second, &app.base, &second] {
             let reply = app.api_at(base, Method::GET, "/api/v1/me", &header, None).await;

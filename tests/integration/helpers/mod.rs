@@ -357,6 +357,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Polls `sql` (a count) until it reaches `expected`, for at most 20 s,
+    /// and returns the last value: for work the server finishes in the background.
+    pub async fn wait_for_count(&self, sql: &str, expected: i64) -> i64 {
+        let mut value = self.count(sql).await;
+        for _ in 0..200 {
+            if value >= expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            value = self.count(sql).await;
+        }
+        value
+    }
+
     pub async fn event_kinds(&self) -> Vec<String> {
         sqlx::query("SELECT kind FROM security_events ORDER BY occurred_at, id")
             .fetch_all(&self.pool)
