@@ -12,7 +12,7 @@ setup:
 
 ## Release build of the server and the optimised Wasm + CSS bundle.
 build: setup
-	cargo leptos build --release
+	scripts/build.sh
 
 ## Builds, then serves on http://127.0.0.1:3000 (SQLite under data/).
 run: build
@@ -33,12 +33,14 @@ check-postgres:
 ## a million rows on both databases.
 bench:
 	@scripts/setup.sh --bench
-	cargo leptos build --release
+	scripts/build.sh
 	scripts/bench.sh
 	scripts/bench-signin.sh
 	@scripts/check-postgres.sh
 	scripts/bench-api.sh
-	cargo bench --features ssr --bench history
+	# Its own target directory: cargo bench builds the server binary too, and
+	# in target/release it would replace the one scripts/build.sh made.
+	CARGO_TARGET_DIR=target/bench cargo bench --features ssr --bench history
 
 ## Ten minutes (SOAK_SECONDS) of mixed traffic at fixed rates against the
 ## release server: throughput, p50/p99 per kind, errors, server memory.

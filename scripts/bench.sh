@@ -27,6 +27,26 @@ page_bytes=$(curl -fs -H "Cookie: $cookie" "$base/settings/security" | wc -c)
 head -c "$page_bytes" /dev/zero | tr '\0' 'x' > "target/site/$static_name"
 static_bytes=$(curl -fs "$base/$static_name" | wc -c)
 
+# What a first visit downloads: the page as a typed address gets it, and
+# every file under /pkg it names, as a browser asks for them (brotli, gzip).
+first_load() {
+  local total=0 bytes asset
+  bytes=$(curl -fs -o /dev/null -w '%{size_download}' -H "Cookie: $cookie" -H 'Sec-Fetch-Site: none' \
+    -H 'Accept-Encoding: br, gzip' "$base/settings/security")
+  printf '%-44s %10s\n' "/settings/security (HTML)" "$bytes"
+  total=$((total + bytes))
+  for asset in $(curl -fs -H "Cookie: $cookie" "$base/settings/security" | grep -o '/pkg/[A-Za-z0-9_.-]*' | sort -u); do
+    bytes=$(curl -fs -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: br, gzip' "$base$asset")
+    printf '%-44s %10s\n' "$asset" "$bytes"
+    total=$((total + bytes))
+    case "$asset" in *.wasm) wasm_raw=$(curl -fs "$base$asset" | wc -c) ;; esac
+  done
+  printf '%-44s %10s  (target 300000)\n' "first load, transferred" "$total"
+  printf '%-44s %10s  (target 1000000)\n' "Wasm, uncompressed" "${wasm_raw:-?}"
+}
+printf '\nFirst load of the signed-in /settings/security, bytes on the wire\n'
+first_load
+
 read -r page_rps page_p50 page_p99 < <(wrk_run page "$base/settings/security" -H "Cookie: $cookie")
 read -r static_rps static_p50 static_p99 < <(wrk_run static "$base/$static_name")
 

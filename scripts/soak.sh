@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "${SOAK_SKIP_BUILD:-}" != 1 ]; then
-  cargo leptos build --release
+  scripts/build.sh
   # Its own target directory: never rebuilds or replaces the server binary.
   CARGO_TARGET_DIR="$soak_target" cargo build --release --example soak
 fi
@@ -41,7 +41,7 @@ fi
 # The pages must name a Wasm bundle that this build put in target/site/pkg.
 wasm=$(curl -fs "$base/login" | grep -o '/pkg/[A-Za-z0-9_.-]*\.wasm' | head -n 1 || true)
 if [ -z "$wasm" ] || [ ! -s "target/site$wasm" ] || ! curl -fsI -o /dev/null "$base$wasm"; then
-  echo "soak: /login names Wasm '${wasm:-none}', which target/site/pkg lacks; run cargo leptos build --release" >&2
+  echo "soak: /login names Wasm '${wasm:-none}', which target/site/pkg lacks; run scripts/build.sh" >&2
   exit 1
 fi
 

@@ -16,7 +16,7 @@ if ! timeout --kill-after=60s 45m cargo test --features ssr --lib --test integra
 fi
 
 echo "== release build for the end-to-end tests"
-cargo leptos build --release
+scripts/build.sh
 
 echo "== API fuzzing (schemathesis against /api/v1/openapi.json, SQLite and PostgreSQL)"
 scripts/fuzz-api.sh 2>&1 | tee "$logs/fuzz.log"

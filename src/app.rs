@@ -9,7 +9,7 @@ use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
 use crate::ui::live::{LiveAnnouncer, provide_announcer};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use settings::{ComingSoonPage, SecurityPage, SettingsLayout};
@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -47,7 +48,6 @@ pub fn App() -> impl IntoView {
     provide_page_flash();
     provide_announcer();
     view! {
-        <Stylesheet id="leptos" href="/pkg/statusstack.css"/>
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>

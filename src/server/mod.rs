@@ -1,6 +1,7 @@
 //! Everything that runs only on the server. Never compiled into the Wasm bundle.
 
 pub mod allocator;
+pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod clock;

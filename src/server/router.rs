@@ -6,7 +6,7 @@ use crate::server::crypto::ServerKey;
 use crate::server::mail::queue::spawn_worker;
 use crate::server::middleware::headers::CspNonce;
 use crate::server::state::AppState;
-use crate::server::{db, geo, maintenance, middleware, rest};
+use crate::server::{assets, db, geo, maintenance, middleware, rest};
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
@@ -24,6 +24,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// No form of ours comes near this; larger bodies are refused with 413.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The name cargo-leptos gives the built Wasm, JS and CSS (`output-name`).
+const OUTPUT_NAME: &str = "statusstack";
+
 /// Connects the database, loads the key and assembles the state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let pool =
@@ -32,8 +35,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.secret_key_hex.as_ref().map(|s| s.0.as_str()),
         &config.secret_key_file,
     )?;
+    let built = assets::BuiltNames::of_this_binary(OUTPUT_NAME);
+    built.check_site(&config.site_root)?;
     let leptos_options = LeptosOptions::builder()
-        .output_name("statusstack")
+        .output_name(OUTPUT_NAME)
+        .hash_files(built.hashed)
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.bind_addr)
@@ -114,6 +120,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/security") }))
         .route("/healthz", get(health))
+        .merge(assets::routes(&state.config.site_root))
         .nest(rest::BASE_PATH, json_api())
         .route(
             crate::login_history::server::export::EXPORT_PATH,
@@ -159,6 +166,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(
+            middleware::compression::mark_compressible,
+        ))
+        .layer(middleware::compression::layer())
         .with_state(state)
 }
 

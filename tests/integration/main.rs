@@ -7,6 +7,7 @@ mod helpers;
 mod active_sessions;
 mod api_keys;
 mod architecture;
+mod assets;
 mod checkup;
 mod csrf_and_headers;
 mod hardening;

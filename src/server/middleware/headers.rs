@@ -25,6 +25,20 @@ fn content_security_policy(nonce: &str) -> String {
     )
 }
 
+/// Whether `path` is a page opened from an emailed single-use link, which
+/// carries its token in the address and in the page.
+pub fn opens_emailed_link(path: &str) -> bool {
+    matches!(
+        path,
+        "/reset-password"
+            | "/confirm-email"
+            | "/cancel-email-change"
+            | "/verify-email"
+            | "/this-wasnt-me"
+            | "/join"
+    )
+}
+
 /// Adds CSP (with a fresh nonce), nosniff, referrer policy, framing and HSTS headers.
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -37,15 +51,7 @@ pub async fn security_headers(
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let is_static_asset = request.uri().path().starts_with("/pkg/");
     // Pages opened from emailed single-use links must not leak them onward.
-    let holds_link_token = matches!(
-        request.uri().path(),
-        "/reset-password"
-            | "/confirm-email"
-            | "/cancel-email-change"
-            | "/verify-email"
-            | "/this-wasnt-me"
-            | "/join"
-    );
+    let holds_link_token = opens_emailed_link(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {

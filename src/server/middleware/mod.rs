@@ -2,6 +2,7 @@
 //! nonce, CSRF, the signed-in page guard, and flash messages for forms posted
 //! before the Wasm has loaded.
 
+pub mod compression;
 pub mod csrf;
 pub mod flash;
 pub mod form_input;

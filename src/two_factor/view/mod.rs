@@ -243,7 +243,8 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions, after: After
     arrive(after, Arrival::Code, "enrol-code", "");
     let instructions = match method {
         Method::Totp => view! {
-            <div class="grid gap-6 md:grid-cols-[auto_1fr] md:items-start">
+            // The mark keeps the page that shows the key from being compressed (BREACH).
+            <div class="grid gap-6 md:grid-cols-[auto_1fr] md:items-start" data-one-time-secret="">
                 <div class="mx-auto w-48 rounded-xl bg-white p-3 shadow-sm ring-1 ring-slate-200 sm:w-52 dark:ring-slate-700" data-testid="qr-code"
                     inner_html=pending.qr_svg.clone().unwrap_or_default()></div>
                 <div class="space-y-3 text-sm text-slate-600 dark:text-slate-300">

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod at_rest;
+mod compression;
 mod history;
 mod no_script;
 mod notices;
