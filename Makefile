@@ -27,14 +27,16 @@ test:
 check-postgres:
 	@scripts/check-postgres.sh
 
-## Throughput and latency of the signed-in security page against a static
+## The first load's bytes and time to hydrate on a throttled connection
+## (Playwright); throughput and latency of the signed-in security page against a static
 ## file; the same page while 16 clients sign in; /api/v1/me with a key
 ## against /healthz on SQLite and PostgreSQL; then Login History queries at
 ## a million rows on both databases.
 bench:
-	@scripts/setup.sh --bench
+	@scripts/setup.sh --bench --browser
 	scripts/build.sh
 	scripts/bench.sh
+	npx playwright test --config end2end/bench.config.ts
 	scripts/bench-signin.sh
 	@scripts/check-postgres.sh
 	scripts/bench-api.sh
