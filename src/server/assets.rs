@@ -85,7 +85,7 @@ impl BuiltNames {
         }
         anyhow::bail!(
             "{} has no {}, the Wasm this server's pages load: the site was built by another \
-             build. Build both together with `cargo leptos build --release` (or `make build`).",
+             build. Build both together with `make build` (scripts/build.sh).",
             pkg.display(),
             self.wasm
         )

@@ -29,14 +29,15 @@ const OUTPUT_NAME: &str = "statusstack";
 
 /// Connects the database, loads the key and assembles the state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    // Before anything is created: a mismatched site is a build mistake.
+    let built = assets::BuiltNames::of_this_binary(OUTPUT_NAME);
+    built.check_site(&config.site_root)?;
     let pool =
         db::connect_and_migrate(&config.database_url, config.database_max_connections).await?;
     let key = ServerKey::load(
         config.secret_key_hex.as_ref().map(|s| s.0.as_str()),
         &config.secret_key_file,
     )?;
-    let built = assets::BuiltNames::of_this_binary(OUTPUT_NAME);
-    built.check_site(&config.site_root)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .hash_files(built.hashed)
