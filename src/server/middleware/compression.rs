@@ -28,7 +28,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use futures::StreamExt;
-use http::header::{CONTENT_TYPE, COOKIE};
+use http::header::{ACCEPT_ENCODING, CONTENT_TYPE, COOKIE};
 use http::{Extensions, HeaderMap, Method, StatusCode, Version};
 use http_body_util::BodyExt;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
@@ -53,9 +53,24 @@ fn not_cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Whether the client takes brotli or gzip at all: if not, nothing here is
+/// worth reading the page for.
+fn accepts_compression(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let name = coding.split(';').next().unwrap_or_default().trim();
+            name.eq_ignore_ascii_case("br") || name.eq_ignore_ascii_case("gzip")
+        })
+}
+
 /// Whether the response to `request` may be compressed, before looking at it.
 fn request_allows_compression(request: &Request) -> bool {
     request.method() == Method::GET
+        && accepts_compression(request.headers())
         && not_cross_site(request.headers())
         && !opens_emailed_link(request.uri().path())
 }
@@ -167,6 +182,27 @@ mod tests {
         )])));
         assert!(!not_cross_site(&headers(&[("cookie", "ss_session=x")])));
         assert!(not_cross_site(&headers(&[])));
+    }
+
+    #[test]
+    fn only_clients_that_take_brotli_or_gzip_qualify() {
+        assert!(accepts_compression(&headers(&[(
+            "accept-encoding",
+            "gzip, deflate, br"
+        )])));
+        assert!(accepts_compression(&headers(&[(
+            "accept-encoding",
+            "BR;q=1.0"
+        )])));
+        assert!(!accepts_compression(&headers(&[(
+            "accept-encoding",
+            "identity"
+        )])));
+        assert!(!accepts_compression(&headers(&[(
+            "accept-encoding",
+            "deflate, zstd"
+        )])));
+        assert!(!accepts_compression(&headers(&[])));
     }
 
     #[test]
