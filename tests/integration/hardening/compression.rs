@@ -70,23 +70,12 @@ both_databases! {
     /// goes out uncompressed even to the user's own browser.
     async fn a_page_that_shows_a_one_time_secret_is_never_compressed(app) {
         let mut cookie = app.sign_up("Sec", "sec@example.com", STRONG_PASSWORD).await;
-        app.call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut cookie).await;
-        let status: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&cookie)).await.body).unwrap();
-        let manual_key = status["pending"]["manual_key"].as_str().unwrap().to_string();
+        let manual_key = start_totp_through_sudo(&app, &mut cookie).await;
         let (_, headers, body) = fetch(&app, "/settings/security", Some(&cookie), &[GZIP, SAME_ORIGIN]).await;
         assert_eq!(header(&headers, "content-encoding"), "");
         assert!(String::from_utf8(body).unwrap().contains(&manual_key), "the page shows the key");
 
-        let secret = crate::two_factor::decode_base32(&manual_key);
-        let page = format!("{}/settings/security", app.base);
-        let posted = app
-            .call_with_headers(
-                "confirm_two_factor_enrolment",
-                &[("code", &code_at(&secret, &app))],
-                Some(&cookie),
-                &[("origin", app.base.as_str()), ("accept", "text/html"), ("referer", &page)],
-            )
-            .await;
+        let posted = confirm_totp_without_script(&app, &cookie, &manual_key).await;
         assert_eq!(posted.status, 302, "{}", posted.body);
         let session = posted.session_cookie(app.cookie_name).unwrap();
         let reveal = posted.session_cookie("ss_reveal").unwrap();

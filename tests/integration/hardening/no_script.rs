@@ -13,18 +13,9 @@ both_databases! {
     /// codes on the page it leads to, once, and only to that session.
     async fn a_set_up_confirmed_without_javascript_shows_the_backup_codes_once(app) {
         let mut cookie = app.sign_up("Nia", "nia@example.com", STRONG_PASSWORD).await;
-        app.call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut cookie).await;
-        let status: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&cookie)).await.body).unwrap();
-        let secret = crate::two_factor::decode_base32(status["pending"]["manual_key"].as_str().unwrap());
+        let manual_key = start_totp_through_sudo(&app, &mut cookie).await;
         let page = format!("{}/settings/security", app.base);
-        let posted = app
-            .call_with_headers(
-                "confirm_two_factor_enrolment",
-                &[("code", &code_at(&secret, &app))],
-                Some(&cookie),
-                &[("origin", app.base.as_str()), ("accept", "text/html"), ("referer", &page)],
-            )
-            .await;
+        let posted = confirm_totp_without_script(&app, &cookie, &manual_key).await;
         assert_eq!(posted.status, 302, "{}", posted.body);
         assert!(posted.location().is_some_and(|to| to.starts_with(&page)), "back to the page: {:?}", posted.location());
         let session = posted.session_cookie(app.cookie_name).expect("turning 2FA on rotates the token");
@@ -53,17 +44,8 @@ both_databases! {
     async fn backup_codes_kept_for_a_page_expire_after_a_minute(app) {
         let mut cookie = app.sign_up("Oli", "oli@example.com", STRONG_PASSWORD).await;
         app.clock.freeze_at(now());
-        app.call_rotating("start_two_factor_enrolment", &[("method", "totp"), ("password", STRONG_PASSWORD)], &mut cookie).await;
-        let status: serde_json::Value = serde_json::from_str(&app.call("two_factor_status", &[], Some(&cookie)).await.body).unwrap();
-        let secret = crate::two_factor::decode_base32(status["pending"]["manual_key"].as_str().unwrap());
-        let posted = app
-            .call_with_headers(
-                "confirm_two_factor_enrolment",
-                &[("code", &code_at(&secret, &app))],
-                Some(&cookie),
-                &[("origin", app.base.as_str()), ("accept", "text/html"), ("referer", &format!("{}/settings/security", app.base))],
-            )
-            .await;
+        let manual_key = start_totp_through_sudo(&app, &mut cookie).await;
+        let posted = confirm_totp_without_script(&app, &cookie, &manual_key).await;
         let session = posted.session_cookie(app.cookie_name).unwrap();
         let reveal = posted.session_cookie("ss_reveal").unwrap();
         app.clock.advance(61 * 1000);
