@@ -11,6 +11,7 @@ pub mod db;
 pub mod geo;
 pub mod mail;
 pub mod maintenance;
+pub mod memo;
 pub mod middleware;
 pub mod password;
 pub mod rate_limit;

@@ -69,11 +69,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 fn request_context(state: AppState) -> impl Fn() + Clone + Send + 'static {
     move || {
         provide_context(state.clone());
+        let parts = use_context::<Parts>();
         // Use the nonce the security-headers middleware put in the CSP header.
-        if let Some(parts) = use_context::<Parts>()
-            && let Some(nonce) = parts.extensions.get::<CspNonce>()
+        if let Some(nonce) = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<CspNonce>())
         {
             provide_context(Nonce::from_value(nonce.0.clone()));
+        }
+        if parts.is_some_and(|parts| parts.method == http::Method::GET) {
+            provide_context(crate::server::memo::RenderMemo::default());
         }
     }
 }

@@ -16,6 +16,7 @@ mod mail;
 mod password_change;
 mod recovery;
 mod reliability;
+mod render_cost;
 mod sessions;
 mod sign_in;
 mod sign_up;

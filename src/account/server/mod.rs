@@ -8,7 +8,7 @@ pub mod verification;
 use crate::account::{CurrentUser, SecurityOverview, StrengthReport};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
-use crate::login_history::server::{count_since, recent_sign_ins};
+use crate::login_history::server::sign_in_summary;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
 use crate::server::auth::sessions::rotate_session;
@@ -226,9 +226,8 @@ pub async fn overview(
         sessions::list_live(&state.pool, user_id, now, state.config.session_idle_ms)
             .await?
             .len() as i64;
-    let sign_ins = recent_sign_ins(state, user_id, 2).await?;
-    let recent_failed_sign_ins =
-        count_since(state, user_id, EventKind::SignInFailed, now - 30 * DAY_MS).await?;
+    let (sign_ins, recent_failed_sign_ins) =
+        sign_in_summary(state, user_id, 2, now - 30 * DAY_MS).await?;
     let reviewed_at = users::sessions_reviewed_at(&state.pool, user_id).await?;
     let two_factor = active_method(state, user_id).await?;
     Ok(SecurityOverview {

@@ -170,23 +170,15 @@ fn summarize_detail(detail: &str) -> String {
         .join(" · ")
 }
 
-/// The user's most recent successful sign-ins, newest first: (time, ip).
-pub async fn recent_sign_ins(
+/// The user's `recent` latest successful sign-ins, newest first (time,
+/// ip), and how many sign-ins failed since `failed_since`.
+pub async fn sign_in_summary(
     state: &AppState,
     user_id: &str,
-    limit: i64,
-) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(store::events::recent_sign_ins(&state.pool, user_id, limit).await?)
-}
-
-/// How many events of `kind` the user has had since `since`.
-pub async fn count_since(
-    state: &AppState,
-    user_id: &str,
-    kind: EventKind,
-    since: i64,
-) -> Result<i64, AppError> {
-    Ok(store::events::count_since(&state.pool, user_id, kind, since).await?)
+    recent: i64,
+    failed_since: i64,
+) -> Result<(Vec<(i64, String)>, i64), AppError> {
+    Ok(store::events::sign_in_summary(&state.pool, user_id, recent, failed_since).await?)
 }
 
 #[cfg(test)]

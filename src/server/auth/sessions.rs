@@ -1,7 +1,7 @@
 //! Sessions: resolving a request's cookie to its session (with idle and
 //! absolute expiry), starting one, and beginning one at sign-in.
 
-use super::store::{sessions, users};
+use super::store::sessions;
 use super::{AuthSession, current_session, set_cookie};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
@@ -27,22 +27,20 @@ impl AppState {
             return Ok(None);
         };
         let now = self.now();
-        let Some(record) = sessions::find_by_token_hash(&self.pool, &token.hash()).await? else {
+        let Some((record, user)) = sessions::find_by_token_hash(&self.pool, &token.hash()).await?
+        else {
             return Ok(None);
         };
         let idle_deadline = record.last_seen_at + self.config.session_idle_ms;
         if record.expires_at <= now || idle_deadline <= now {
             return Ok(None);
         }
-        let Some(user) = users::find_by_id(&self.pool, &record.user_id).await? else {
-            return Ok(None);
-        };
         if now - record.last_seen_at >= LAST_SEEN_THROTTLE_MS {
             sessions::touch(&self.pool, &record.id, now, LAST_SEEN_THROTTLE_MS).await?;
         }
         Ok(Some(AuthSession {
             session_id: record.id,
-            user: user.user,
+            user,
             created_at: record.created_at,
             reauthenticated_at: record.reauthenticated_at,
             sudo_window_ms: self.config.sudo_window_ms,

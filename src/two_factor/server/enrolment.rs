@@ -34,13 +34,15 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
             method,
             since: record.since.unwrap_or_default(),
             phone: record.sms_phone.as_deref().map(phone::mask_phone),
-            backup_codes_left: store::unused_backup_codes(&state.pool, &user.id).await?,
+            backup_codes_left: record.backup_codes_left,
         }),
         None => None,
     };
-    let pending = match enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now)
-        .await?
-    {
+    let enrolment = match record.enrolling {
+        true => enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now).await?,
+        false => None,
+    };
+    let pending = match enrolment {
         Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),
         None => None,
     };

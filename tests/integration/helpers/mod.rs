@@ -15,6 +15,7 @@ mod postgres;
 mod wire;
 
 pub use clock::TestClock;
+pub use fault_proxy::WireCount;
 use logs::install_log_capture;
 pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
 pub use outbox::link_token;

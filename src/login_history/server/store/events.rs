@@ -66,44 +66,40 @@ pub async fn record(
     Ok(id)
 }
 
-/// The user's most recent successful sign-ins, newest first: (time, ip).
-pub async fn recent_sign_ins(
+/// The user's `recent` latest successful sign-ins, newest first (time,
+/// ip), and how many sign-ins failed since `failed_since`: one statement.
+pub async fn sign_in_summary(
     pool: &AnyPool,
     user_id: &str,
-    limit: i64,
-) -> anyhow::Result<Vec<(i64, String)>> {
+    recent: i64,
+    failed_since: i64,
+) -> anyhow::Result<(Vec<(i64, String)>, i64)> {
     let rows = sqlx::query(
-        "SELECT occurred_at, ip FROM security_events
-         WHERE user_id = $1 AND kind = $2
-         ORDER BY occurred_at DESC, id DESC LIMIT $3",
+        "SELECT occurred_at, ip, CAST(NULL AS BIGINT) AS failed FROM (
+             SELECT occurred_at, ip FROM security_events
+             WHERE user_id = $1 AND kind = $2
+             ORDER BY occurred_at DESC, id DESC LIMIT $3) recent
+         UNION ALL
+         SELECT CAST(NULL AS BIGINT), CAST(NULL AS TEXT), COUNT(*) FROM security_events
+         WHERE user_id = $1 AND kind = $4 AND occurred_at >= $5",
     )
     .bind(user_id)
     .bind(EventKind::SignIn.as_str())
-    .bind(limit)
+    .bind(recent)
+    .bind(EventKind::SignInFailed.as_str())
+    .bind(failed_since)
     .fetch_all(pool)
     .await
-    .context("Failed to list sign-ins")?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("occurred_at")?, row.try_get("ip")?)))
-        .collect()
-}
-
-/// How many events of `kind` the user has since `since`.
-pub async fn count_since(
-    pool: &AnyPool,
-    user_id: &str,
-    kind: EventKind,
-    since: i64,
-) -> anyhow::Result<i64> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM security_events
-         WHERE user_id = $1 AND kind = $2 AND occurred_at >= $3",
-    )
-    .bind(user_id)
-    .bind(kind.as_str())
-    .bind(since)
-    .fetch_one(pool)
-    .await
-    .context("Failed to count events")?;
-    Ok(row.try_get("n")?)
+    .context("Failed to summarise sign-ins")?;
+    let mut sign_ins = Vec::new();
+    let mut failed = 0;
+    for row in &rows {
+        match row.try_get::<Option<i64>, _>("failed")? {
+            Some(count) => failed = count,
+            None => sign_ins.push((row.try_get("occurred_at")?, row.try_get("ip")?)),
+        }
+    }
+    // UNION ALL promises no order: newest first again.
+    sign_ins.sort_by_key(|sign_in: &(i64, String)| std::cmp::Reverse(sign_in.0));
+    Ok((sign_ins, failed))
 }

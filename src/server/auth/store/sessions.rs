@@ -1,8 +1,9 @@
 //! The `sessions` table: server-side sessions keyed by the token's SHA-256.
 
+use crate::account::CurrentUser;
 use crate::sessions::SignInMethod;
 use anyhow::Context;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, FromRow, Row};
 
 /// A row to insert at sign-in.
 pub struct NewSession<'a> {
@@ -49,19 +50,36 @@ pub async fn insert(pool: &AnyPool, session: &NewSession<'_>) -> anyhow::Result<
     Ok(())
 }
 
-/// The unrevoked session with this token hash, if any (expiry is the caller's check).
+/// The unrevoked session with this token hash and its user, in one query,
+/// if any (expiry is the caller's check).
 pub async fn find_by_token_hash(
     pool: &AnyPool,
     token_hash: &str,
-) -> anyhow::Result<Option<SessionRecord>> {
-    sqlx::query_as(
-        "SELECT id, user_id, created_at, last_seen_at, expires_at, reauthenticated_at
-         FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL",
+) -> anyhow::Result<Option<(SessionRecord, CurrentUser)>> {
+    let row = sqlx::query(
+        "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
+                s.reauthenticated_at, u.name, u.email, u.password_changed_at,
+                u.created_at AS user_created_at, u.email_verified_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL",
     )
     .bind(token_hash)
     .fetch_optional(pool)
     .await
-    .context("Failed to look up session")
+    .context("Failed to look up session")?;
+    let Some(row) = row else { return Ok(None) };
+    let record = SessionRecord::from_row(&row).context("Failed to decode session")?;
+    let user = CurrentUser {
+        id: record.user_id.clone(),
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        password_changed_at: row.try_get("password_changed_at")?,
+        created_at: row.try_get("user_created_at")?,
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
+    };
+    Ok(Some((record, user)))
 }
 
 /// Records activity, at most once per `throttle_ms` per session.
@@ -205,8 +223,22 @@ pub struct ListedSession {
 
 const LISTED_COLUMNS: &str = "id, created_at, last_seen_at, ip, user_agent, auth_method, location";
 
-/// The user's live sessions, most recently active first.
+/// The user's live sessions, most recently active first; read once per
+/// page render.
 pub async fn list_live(
+    pool: &AnyPool,
+    user_id: &str,
+    now: i64,
+    idle_ms: i64,
+) -> anyhow::Result<Vec<ListedSession>> {
+    crate::server::memo::once_per_render(
+        || format!("live_sessions:{user_id}:{idle_ms}"),
+        || read_live(pool, user_id, now, idle_ms),
+    )
+    .await
+}
+
+async fn read_live(
     pool: &AnyPool,
     user_id: &str,
     now: i64,

@@ -105,15 +105,9 @@ pub async fn update_password_hash(
 
 /// When the user last reviewed their sessions.
 pub async fn sessions_reviewed_at(pool: &AnyPool, id: &str) -> anyhow::Result<Option<i64>> {
-    let row = sqlx::query("SELECT sessions_reviewed_at FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .context("Failed to read session review time")?;
-    match row {
-        Some(row) => Ok(row.try_get("sessions_reviewed_at")?),
-        None => Ok(None),
-    }
+    Ok(security_facts(pool, id)
+        .await?
+        .and_then(|facts| facts.sessions_reviewed_at))
 }
 
 pub async fn mark_sessions_reviewed(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
@@ -128,15 +122,10 @@ pub async fn mark_sessions_reviewed(pool: &AnyPool, id: &str, now: i64) -> anyho
 
 /// The recovery flags: (must reset the password first, wants new-sign-in notices).
 pub async fn recovery_flags(pool: &AnyPool, id: &str) -> anyhow::Result<(bool, bool)> {
-    let row =
-        sqlx::query("SELECT must_reset_password, notify_new_sign_in FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_one(pool)
-            .await
-            .context("Failed to read recovery flags")?;
-    let must_reset: i64 = row.try_get("must_reset_password")?;
-    let notify: i64 = row.try_get("notify_new_sign_in")?;
-    Ok((must_reset != 0, notify != 0))
+    let facts = security_facts(pool, id)
+        .await?
+        .context("Failed to read recovery flags: no such user")?;
+    Ok((facts.must_reset_password, facts.notify_new_sign_in))
 }
 
 pub async fn set_must_reset_password(pool: &AnyPool, id: &str, value: bool) -> anyhow::Result<()> {
@@ -227,8 +216,11 @@ pub async fn set_password_score(pool: &AnyPool, id: &str, score: u8) -> anyhow::
     Ok(())
 }
 
-/// What the security checkup reads from the user's row, in one query.
-#[derive(Clone, Debug)]
+/// The account's row as the security page reads it, in one query: the
+/// checkup, the overview, the 2FA section, the session review and the
+/// notice settings all take theirs from it. No `Debug`: it holds the
+/// sealed TOTP secret.
+#[derive(Clone)]
 pub struct SecurityFacts {
     /// zxcvbn 0-4, `None` until the password was seen in clear.
     pub password_score: Option<u8>,
@@ -236,16 +228,35 @@ pub struct SecurityFacts {
     pub created_at: i64,
     pub sessions_reviewed_at: Option<i64>,
     pub two_factor: Option<crate::two_factor::Method>,
+    pub two_factor_since: Option<i64>,
+    pub totp_secret_sealed: Option<String>,
+    pub sms_phone: Option<String>,
     pub backup_codes_left: i64,
+    /// Whether any 2FA set-up is under way (in any of the user's sessions).
+    pub enrolling: bool,
+    pub must_reset_password: bool,
+    pub notify_new_sign_in: bool,
 }
 
-/// The user's security facts; `None` when there is no such user.
+/// The user's security facts, read once per page render; `None` when
+/// there is no such user.
 pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SecurityFacts>> {
+    crate::server::memo::once_per_render(
+        || format!("security_facts:{id}"),
+        || read_security_facts(pool, id),
+    )
+    .await
+}
+
+async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SecurityFacts>> {
     let row = sqlx::query(
         "SELECT u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
-                u.two_factor_method,
+                u.two_factor_method, u.two_factor_since, u.totp_secret_sealed, u.sms_phone,
+                u.must_reset_password, u.notify_new_sign_in,
                 (SELECT COUNT(*) FROM backup_codes b
-                 WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left
+                 WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left,
+                (SELECT COUNT(*) FROM two_factor_enrolments e
+                 WHERE e.user_id = u.id) AS enrolments
          FROM users u WHERE u.id = $1",
     )
     .bind(id)
@@ -260,6 +271,12 @@ pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<S
         created_at: row.try_get("created_at")?,
         sessions_reviewed_at: row.try_get("sessions_reviewed_at")?,
         two_factor: optional_parsed(&row, "two_factor_method")?,
+        two_factor_since: row.try_get("two_factor_since")?,
+        totp_secret_sealed: row.try_get("totp_secret_sealed")?,
+        sms_phone: row.try_get("sms_phone")?,
         backup_codes_left: row.try_get("backup_codes_left")?,
+        enrolling: row.try_get::<i64, _>("enrolments")? > 0,
+        must_reset_password: row.try_get::<i64, _>("must_reset_password")? != 0,
+        notify_new_sign_in: row.try_get::<i64, _>("notify_new_sign_in")? != 0,
     }))
 }

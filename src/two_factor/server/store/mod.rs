@@ -8,7 +8,8 @@ pub mod challenges;
 pub mod codes;
 pub mod enrolments;
 
-use crate::server::db::{new_id, optional_parsed};
+use crate::server::auth::store::users;
+use crate::server::db::new_id;
 use crate::two_factor::Method;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
@@ -20,6 +21,9 @@ pub struct TwoFactorRecord {
     pub since: Option<i64>,
     pub totp_secret_sealed: Option<String>,
     pub sms_phone: Option<String>,
+    pub backup_codes_left: i64,
+    /// Whether any set-up is under way; without one, no enrolment is looked up.
+    pub enrolling: bool,
 }
 
 impl TwoFactorRecord {
@@ -41,20 +45,18 @@ pub async fn active_method(pool: &AnyPool, user_id: &str) -> anyhow::Result<Opti
     Ok(get(pool, user_id).await?.active_method())
 }
 
+/// The user's second factor, from the account's row (read once per render).
 pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecord> {
-    let row = sqlx::query(
-        "SELECT two_factor_method, two_factor_since, totp_secret_sealed, sms_phone
-         FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(pool)
-    .await
-    .context("Failed to read two-factor settings")?;
+    let facts = users::security_facts(pool, user_id)
+        .await?
+        .context("Failed to read two-factor settings: no such user")?;
     Ok(TwoFactorRecord {
-        method: optional_parsed(&row, "two_factor_method")?,
-        since: row.try_get("two_factor_since")?,
-        totp_secret_sealed: row.try_get("totp_secret_sealed")?,
-        sms_phone: row.try_get("sms_phone")?,
+        method: facts.two_factor,
+        since: facts.two_factor_since,
+        totp_secret_sealed: facts.totp_secret_sealed,
+        sms_phone: facts.sms_phone,
+        backup_codes_left: facts.backup_codes_left,
+        enrolling: facts.enrolling,
     })
 }
 
