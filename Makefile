@@ -40,6 +40,8 @@ bench:
 	scripts/bench-signin.sh
 	@scripts/check-postgres.sh
 	scripts/bench-api.sh
+	# Statements and round trips of one render, counted on the wire.
+	cargo test --features ssr --test integration render_cost -- --nocapture | grep 'render cost:'
 	# Its own target directory: cargo bench builds the server binary too, and
 	# in target/release it would replace the one scripts/build.sh made.
 	CARGO_TARGET_DIR=target/bench cargo bench --features ssr --bench history

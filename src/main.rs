@@ -1,5 +1,13 @@
 //! Server entry point: configuration, database, router, serve.
 
+// mimalloc for everything Rust allocates: under load, glibc's malloc spent a
+// third of the server's CPU in its own code and in waking threads queued on
+// its arena locks (perf, README "Benchmark"); a page render allocates many
+// small strings on whichever worker thread runs it.
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {

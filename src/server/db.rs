@@ -93,6 +93,11 @@ pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Res
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A SQLite connection is a thread of this process and cannot go
+        // stale, so the ping before each checkout (a hop to that thread and
+        // back, per statement) buys nothing. A PostgreSQL connection can die
+        // with the network or a restart: it is still tested.
+        .test_before_acquire(!is_sqlite)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if is_sqlite {

@@ -46,3 +46,29 @@ async fn the_security_page_renders_in_a_few_statements() {
     })
     .await
 }
+
+/// The reads a render shares live for that render only: the next page
+/// shows what a server function changed in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_render_reads_afresh() {
+    bounded(async {
+        let app = TestApp::spawn(crate::helpers::Db::Sqlite).await;
+        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let second = app.sign_in("ada@example.com", STRONG_PASSWORD).await;
+        assert!(second.error().is_none(), "{}", second.body);
+        let rows = |body: &str| body.matches("data-testid=\"session-row\"").count();
+        let before = app.get("/settings/security", Some(&cookie)).await;
+        assert_eq!(rows(&before.body), 2, "{}", before.body);
+        let revoked = app
+            .call(
+                "revoke_other_sessions",
+                &[("scope", "all"), ("password", STRONG_PASSWORD)],
+                Some(&cookie),
+            )
+            .await;
+        assert!(revoked.error().is_none(), "{}", revoked.body);
+        let after = app.get("/settings/security", Some(&cookie)).await;
+        assert_eq!(rows(&after.body), 1, "{}", after.body);
+    })
+    .await
+}
