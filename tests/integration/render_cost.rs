@@ -53,17 +53,18 @@ async fn the_security_page_renders_in_a_few_statements() {
 async fn every_render_reads_afresh() {
     bounded(async {
         let app = TestApp::spawn(crate::helpers::Db::Sqlite).await;
-        let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
+        let mut cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
         let second = app.sign_in("ada@example.com", STRONG_PASSWORD).await;
         assert!(second.error().is_none(), "{}", second.body);
         let rows = |body: &str| body.matches("data-testid=\"session-row\"").count();
         let before = app.get("/settings/security", Some(&cookie)).await;
         assert_eq!(rows(&before.body), 2, "{}", before.body);
+        // The password confirmation rotates the session id, as the browser sees.
         let revoked = app
-            .call(
+            .call_rotating(
                 "revoke_other_sessions",
                 &[("scope", "all"), ("password", STRONG_PASSWORD)],
-                Some(&cookie),
+                &mut cookie,
             )
             .await;
         assert!(revoked.error().is_none(), "{}", revoked.body);
