@@ -80,3 +80,30 @@ pub fn focus_soon(id: &'static str, only_if_lost: bool) {
 pub fn focus_on_mount(id: &'static str) {
     Effect::new(move |_| focus_soon(id, true));
 }
+
+/// Moves focus at once from inside the element `from`, which is about to
+/// go, to the element `to`, so it is never lost, not even for a frame (a
+/// screen reader would read the whole page out). Does nothing when focus is
+/// elsewhere: a user who moved on keeps their place.
+pub fn hand_focus_on(from: &'static str, to: &'static str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|window| window.document()) else {
+            return;
+        };
+        let inside = match (document.active_element(), document.get_element_by_id(from)) {
+            (Some(active), Some(container)) => container.contains(Some(active.unchecked_ref())),
+            _ => false,
+        };
+        if let Some(target) = document
+            .get_element_by_id(to)
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+            .filter(|_| inside)
+        {
+            let _ = target.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (from, to);
+}

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 pub use copy::CopyButton;
-pub use live::{LiveAnnouncer, announcer, focus_on_mount, focus_soon};
+pub use live::{LiveAnnouncer, announcer, focus_on_mount, focus_soon, hand_focus_on};
 pub use page::{AuthFrame, PageHeading};
 pub use strength::{MeterReading, StrengthMeter};
 pub use sudo::{CodeSender, SecondFactorPrompt, SudoFields};

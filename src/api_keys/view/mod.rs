@@ -13,7 +13,7 @@ use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{
     Alert, Card, SubmitButton, SudoFields, Tone, action_error, announcer, field_error, focus_soon,
-    form_level_error,
+    form_level_error, hand_focus_on,
 };
 use leptos::prelude::*;
 use reveal::RevealPanel;
@@ -73,6 +73,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     // Closed by its button, focus goes on to the list; closed by its
     // countdown, it stays wherever the user is.
     let close = Callback::new(move |_| {
+        hand_focus_on("key-reveal", "keys-title");
         revealed.set(None);
         focus_soon("keys-title", true);
     });
