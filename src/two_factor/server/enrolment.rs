@@ -38,9 +38,10 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
         }),
         None => None,
     };
-    let enrolment = match record.enrolling {
-        true => enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now).await?,
-        false => None,
+    let enrolment = if record.enrolling {
+        enrolments::get_enrolment(&state.pool, &user.id, &session.session_id, now).await?
+    } else {
+        None
     };
     let pending = match enrolment {
         Some(enrolment) => Some(pending_view(state, &user.id, &user.email, &enrolment, now).await?),

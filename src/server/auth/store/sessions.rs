@@ -1,5 +1,6 @@
 //! The `sessions` table: server-side sessions keyed by the token's SHA-256.
 
+use super::users;
 use crate::account::CurrentUser;
 use crate::sessions::SignInMethod;
 use anyhow::Context;
@@ -69,16 +70,8 @@ pub async fn find_by_token_hash(
     .context("Failed to look up session")?;
     let Some(row) = row else { return Ok(None) };
     let record = SessionRecord::from_row(&row).context("Failed to decode session")?;
-    let user = CurrentUser {
-        id: record.user_id.clone(),
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        password_changed_at: row.try_get("password_changed_at")?,
-        created_at: row.try_get("user_created_at")?,
-        email_verified: row
-            .try_get::<Option<i64>, _>("email_verified_at")?
-            .is_some(),
-    };
+    let user = users::current_user_from(&row, "user_id", "user_created_at")
+        .context("Failed to decode the session's user")?;
     Ok(Some((record, user)))
 }
 

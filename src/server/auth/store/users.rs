@@ -17,17 +17,27 @@ const COLUMNS: &str =
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
     Ok(UserWithHash {
-        user: CurrentUser {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            password_changed_at: row.try_get("password_changed_at")?,
-            created_at: row.try_get("created_at")?,
-            email_verified: row
-                .try_get::<Option<i64>, _>("email_verified_at")?
-                .is_some(),
-        },
+        user: current_user_from(row, "id", "created_at")?,
         password_hash: PasswordHashText(row.try_get("password_hash")?),
+    })
+}
+
+/// The user in a row that holds their columns; `id` and `created_at` name
+/// the two columns a join may have had to rename.
+pub fn current_user_from(
+    row: &sqlx::any::AnyRow,
+    id: &str,
+    created_at: &str,
+) -> Result<CurrentUser, sqlx::Error> {
+    Ok(CurrentUser {
+        id: row.try_get(id)?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        password_changed_at: row.try_get("password_changed_at")?,
+        created_at: row.try_get(created_at)?,
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
     })
 }
 
