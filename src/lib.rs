@@ -33,6 +33,7 @@ pub mod checkup;
 pub mod error;
 pub mod ids;
 pub mod login_history;
+pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
 pub mod team;

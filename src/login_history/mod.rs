@@ -99,6 +99,16 @@ pub enum EventKind {
     ApiKeyPermissionReduced,
     #[strum(serialize = "org_deleted")]
     OrgDeleted,
+    #[strum(serialize = "passkey_added")]
+    PasskeyAdded,
+    #[strum(serialize = "passkey_renamed")]
+    PasskeyRenamed,
+    #[strum(serialize = "passkey_removed")]
+    PasskeyRemoved,
+    #[strum(serialize = "passkey_failed")]
+    PasskeyFailed,
+    #[strum(serialize = "passkey_clone_suspected")]
+    PasskeyCloneSuspected,
 }
 
 crate::text_enum!(EventKind);
@@ -150,6 +160,11 @@ impl EventKind {
             EventKind::OrgTwoFactorReminder => "Two-factor reminder sent",
             EventKind::ApiKeyPermissionReduced => "API key permission reduced",
             EventKind::OrgDeleted => "Organization deleted",
+            EventKind::PasskeyAdded => "Passkey added",
+            EventKind::PasskeyRenamed => "Passkey renamed",
+            EventKind::PasskeyRemoved => "Passkey removed",
+            EventKind::PasskeyFailed => "Passkey sign-in refused",
+            EventKind::PasskeyCloneSuspected => "Passkey refused: possibly cloned",
         }
     }
 
@@ -182,6 +197,8 @@ impl EventKind {
             OrgCreated | OrgMemberInvited | OrgInvitationRevoked | OrgMemberJoined
             | OrgRoleChanged | OrgMemberRemoved | OrgMemberLeft | OrgPolicyChanged
             | OrgTwoFactorReminder | OrgDeleted => Category::Team,
+            PasskeyAdded | PasskeyRenamed | PasskeyRemoved | PasskeyFailed
+            | PasskeyCloneSuspected => Category::Passkeys,
         }
     }
 }
@@ -219,6 +236,8 @@ pub enum Category {
     OAuth,
     #[strum(serialize = "team")]
     Team,
+    #[strum(serialize = "passkeys")]
+    Passkeys,
 }
 
 crate::text_enum!(Category);
@@ -234,6 +253,7 @@ impl Category {
             Category::ApiKeys => "API keys",
             Category::OAuth => "OAuth",
             Category::Team => "Team",
+            Category::Passkeys => "Passkeys",
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct RecoveryReport {
     /// The address the account has again, when a recent change was undone.
     pub email_restored: Option<String>,
     pub keys_revoked: Vec<String>,
+    /// The names of the passkeys removed (added by the ended sessions).
+    pub passkeys_removed: Vec<String>,
     pub backup_codes_removed: u64,
     /// The account's address was never confirmed: everything set up on it
     /// (2FA included) was removed.
@@ -73,21 +75,25 @@ impl RecoveryReport {
             )),
             None => {}
         }
-        if !self.keys_revoked.is_empty() {
-            let names = self
-                .keys_revoked
+        let mut named = |done: &str, names: &[String], one: &str, many: &str| {
+            if names.is_empty() {
+                return;
+            }
+            let quoted = names
                 .iter()
                 .filter(|name| !name.is_empty())
                 .map(|name| format!("“{name}”"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let count = plural(self.keys_revoked.len() as u64, "API key", "API keys");
-            lines.push(if names.is_empty() {
-                format!("Revoked {count} created by the signed-out sessions.")
+            let count = plural(names.len() as u64, one, many);
+            lines.push(if quoted.is_empty() {
+                format!("{done} {count} created by the signed-out sessions.")
             } else {
-                format!("Revoked {count} created by the signed-out sessions: {names}.")
+                format!("{done} {count} created by the signed-out sessions: {quoted}.")
             });
-        }
+        };
+        named("Revoked", &self.keys_revoked, "API key", "API keys");
+        named("Removed", &self.passkeys_removed, "passkey", "passkeys");
         if self.backup_codes_removed > 0 {
             lines.push(format!(
                 "Deleted {} made by the signed-out sessions; generate new ones on the Security page.",
@@ -117,12 +123,13 @@ impl RecoveryReport {
     /// Wasm goes to: numbers only, never a name or an address.
     pub fn to_query(&self) -> String {
         format!(
-            "sessions={}&links={}&invitations={}&email={}&keys={}&codes={}&cleared={}",
+            "sessions={}&links={}&invitations={}&email={}&keys={}&passkeys={}&codes={}&cleared={}",
             self.sessions_ended,
             self.links_retired,
             self.invitations_withdrawn,
             u8::from(self.email_restored.is_some()),
             self.keys_revoked.len(),
+            self.passkeys_removed.len(),
             self.backup_codes_removed,
             u8::from(self.unconfirmed_account_cleared)
         )
@@ -142,6 +149,7 @@ impl RecoveryReport {
             invitations_withdrawn: count("invitations"),
             email_restored: (count("email") > 0).then(String::new),
             keys_revoked: vec![String::new(); count("keys") as usize],
+            passkeys_removed: vec![String::new(); count("passkeys") as usize],
             backup_codes_removed: count("codes"),
             unconfirmed_account_cleared: count("cleared") > 0,
         }
@@ -160,6 +168,7 @@ mod tests {
             invitations_withdrawn: 0,
             email_restored: Some("owner@example.com".into()),
             keys_revoked: vec!["deploy".into()],
+            passkeys_removed: vec!["Intruder's phone".into()],
             backup_codes_removed: 10,
             unconfirmed_account_cleared: false,
         };
@@ -182,6 +191,9 @@ mod tests {
         assert_eq!(back.lines().len(), report.lines().len());
         assert!(back.lines()[2].starts_with("Revoked 1 API key created"));
         assert!(report.lines()[2].contains("“deploy”"));
+        assert!(back.lines()[3].starts_with("Removed 1 passkey created"));
+        assert!(report.lines()[3].contains("“Intruder's phone”"));
+        assert!(!query.contains("Intruder"), "{query}");
         assert_eq!(
             RecoveryReport::from_query(|_| Some("-5".into()))
                 .lines()

@@ -20,8 +20,10 @@ directory is read first, if present):
                          file under DATA_DIR) or postgres://user@host:5432/db
   DATABASE_MAX_CONNECTIONS  pool size, 1-200 (default 8 for SQLite, 16 for PostgreSQL)
   BIND_ADDR              address to listen on (default 127.0.0.1:3000)
-  PUBLIC_URL             the URL users reach the app at (default http://BIND_ADDR);
-                         https:// turns on Secure __Host- cookies and HSTS
+  PUBLIC_URL             the URL users reach the app at (default http://localhost:PORT
+                         for a loopback BIND_ADDR, else http://BIND_ADDR); https://
+                         turns on Secure __Host- cookies and HSTS; passkeys need a
+                         domain name here, not an IP address
   DATA_DIR               where the SQLite file and generated key live (default ./data)
   SECRET_KEY_FILE        file holding the 32-byte server key as hex; generated with
                          mode 0600 on first run (default DATA_DIR/secret.key)
@@ -83,6 +85,22 @@ pub struct PublicUrl {
 }
 
 impl PublicUrl {
+    /// The URL when `PUBLIC_URL` is not set: `http://localhost:PORT` for a
+    /// loopback address (browsers accept `localhost`, never an IP address,
+    /// as the site a passkey belongs to, and treat it as a secure context),
+    /// `http://BIND_ADDR` otherwise.
+    pub fn default_for(bind_addr: SocketAddr) -> PublicUrl {
+        let origin = if bind_addr.ip().is_loopback() {
+            format!("http://localhost:{}", bind_addr.port())
+        } else {
+            format!("http://{bind_addr}")
+        };
+        PublicUrl {
+            origin,
+            https: false,
+        }
+    }
+
     /// Parses an absolute http(s) URL and keeps only its origin.
     pub fn parse(value: &str) -> Option<PublicUrl> {
         let value = value.trim().trim_end_matches('/');
@@ -165,10 +183,7 @@ impl Config {
                     "PUBLIC_URL: {url:?} is not an http:// or https:// URL"
                 ))
             })?,
-            None => PublicUrl {
-                origin: format!("http://{bind_addr}"),
-                https: false,
-            },
+            None => PublicUrl::default_for(bind_addr),
         };
         let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = database_url(lookup, &data_dir)?;
@@ -344,11 +359,17 @@ mod tests {
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
+    fn config_with_bind(bind: &str) -> Config {
+        config(&[("BIND_ADDR", bind)]).unwrap()
+    }
+
     #[test]
     fn defaults_serve_sqlite_on_localhost() {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(config.public_url.origin, "http://127.0.0.1:3000");
+        assert_eq!(config.public_url.origin, "http://localhost:3000");
+        let open = config_with_bind("0.0.0.0:8080");
+        assert_eq!(open.public_url.origin, "http://0.0.0.0:8080");
         assert!(!config.public_url.https);
         assert_eq!(config.database_url, "sqlite://data/statusstack.db?mode=rwc");
         assert_eq!(config.session_idle_ms, 14 * DAY_MS);

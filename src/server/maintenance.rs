@@ -2,6 +2,7 @@
 
 use crate::api_keys::server::store as api_keys;
 use crate::login_history::server::store::history;
+use crate::passkeys::server::store as passkeys;
 use crate::recovery::server::store as account_tokens;
 use crate::server::auth::store::sessions;
 use crate::server::mail::queue::prune_sent;
@@ -22,7 +23,8 @@ const SENT_MAIL_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// Runs one round of pruning; returns (rows deleted — expired sessions,
 /// two-factor enrolments, challenges, SMS codes, security events past
-/// their retention, long-retired API key secrets, expired single-use links,
+/// their retention, long-retired API key secrets, expired single-use links
+/// and passkey ceremonies,
 /// old delivered mail and invitations expired a month ago — and counters deleted).
 pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let now = state.now();
@@ -32,11 +34,12 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     let events = history::prune(&state.pool, now - state.config.event_retention_ms).await?;
     let secrets = api_keys::prune_retired_secrets(&state.pool, now - RETIRED_SECRET_TTL_MS).await?;
     let links = account_tokens::prune(&state.pool, now).await?;
+    let ceremonies = passkeys::prune_ceremonies(&state.pool, now).await?;
     let mail = prune_sent(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     let invitations =
         orgs::invitations::prune_invitations(&state.pool, now - SENT_MAIL_TTL_MS).await?;
     Ok((
-        sessions + two_factor + events + secrets + links + mail + invitations,
+        sessions + two_factor + events + secrets + links + ceremonies + mail + invitations,
         counters,
     ))
 }

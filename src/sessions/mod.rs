@@ -87,6 +87,8 @@ pub fn review_due(reviewed_at: Option<i64>, account_created_at: i64, now: i64) -
 #[strum(serialize_all = "snake_case")]
 pub enum FirstFactor {
     Password,
+    /// A passkey with user verification: two factors in one step.
+    Passkey,
 }
 
 /// The second factor a sign-in passed.
@@ -125,6 +127,12 @@ impl SignInMethod {
         second: None,
     };
 
+    /// A passkey alone (it verified the user: already two factors).
+    pub const PASSKEY: SignInMethod = SignInMethod {
+        first: FirstFactor::Passkey,
+        second: None,
+    };
+
     /// A password and then `second`.
     pub fn password_and(second: SecondFactorUsed) -> SignInMethod {
         SignInMethod {
@@ -133,15 +141,17 @@ impl SignInMethod {
         }
     }
 
-    /// Whether the sign-in included a second factor.
+    /// Whether the sign-in proved a second factor: a passkey does by
+    /// itself (the device it is on, and the PIN or biometric that unlocked it).
     pub fn has_second_factor(self) -> bool {
-        self.second.is_some()
+        self.second.is_some() || self.first == FirstFactor::Passkey
     }
 
     /// "Password", "Password + authenticator app", …
     pub fn label(self) -> String {
         let first = match self.first {
             FirstFactor::Password => "Password",
+            FirstFactor::Passkey => "Passkey",
         };
         match self.second {
             Some(second) => format!("{first} + {}", second.label()),
@@ -198,6 +208,9 @@ mod tests {
         assert_eq!(read("password+sms").label(), "Password + SMS");
         assert!(read("password+backup_code").has_second_factor());
         assert!(!read("password").has_second_factor());
+        assert_eq!(read("passkey"), SignInMethod::PASSKEY);
+        assert_eq!(read("passkey").label(), "Passkey");
+        assert!(read("passkey").has_second_factor());
         for text in [
             "password",
             "password+totp",

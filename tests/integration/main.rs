@@ -13,6 +13,7 @@ mod csrf_and_headers;
 mod hardening;
 mod login_history;
 mod mail;
+mod passkeys;
 mod password_change;
 mod recovery;
 mod reliability;

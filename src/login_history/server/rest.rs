@@ -33,7 +33,7 @@ pub struct HistoryResponse {
         ("range" = Option<String>, Query, description = "24h, 7d, 30d (default), 90d or custom"),
         ("from" = Option<String>, Query, description = "With range=custom: first day, YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "With range=custom: last day, YYYY-MM-DD"),
-        ("category" = Option<String>, Query, description = "Comma-separated: logins, failed, password, two_factor, sessions, api_keys, oauth"),
+        ("category" = Option<String>, Query, description = "Comma-separated: logins, failed, password, two_factor, sessions, api_keys, oauth, team, passkeys"),
         ("result" = Option<String>, Query, description = "success, failure or any"),
         ("q" = Option<String>, Query, description = "Text in the event, device, location or IP address (at most 100 characters)"),
         ("before" = Option<String>, Query, description = "Cursor from `older`"),

@@ -263,6 +263,9 @@ fn CategoryIcon(category: Option<Category>, failed: bool) -> impl IntoView {
         Some(Category::Team) => {
             "M9 11a3 3 0 100-6 3 3 0 000 6zm8 0a2.5 2.5 0 100-5M3 20c0-3 3-5 6-5s6 2 6 5m2-5c2.5 0 4 1.5 4 4"
         }
+        Some(Category::Passkeys) => {
+            "M9 11a3.5 3.5 0 100-7 3.5 3.5 0 000 7zM3 20c0-3.3 2.7-6 6-6 1.2 0 2.3.3 3.2.9M17 11a2.5 2.5 0 110 5 2.5 2.5 0 010-5zm0 5v5m0-2h2"
+        }
         None => "M12 8v4M12 16h.01",
     };
     let color = if failed {

@@ -2,12 +2,13 @@
 //! emailed link take back besides the sessions they end. Every outstanding
 //! link stops working, invitations the account sent are withdrawn, an email
 //! change of the last 72 hours is undone when the recovery came through the
-//! address it replaced, and the API keys and backup codes the ended
-//! sessions made are revoked.
+//! address it replaced, and the API keys, passkeys and backup codes the
+//! ended sessions made are revoked.
 
 use super::email_changes;
 use super::store;
 use crate::api_keys::server::disown::{Disowned, revoke_disowned_keys};
+use crate::passkeys::server::{Disowning, remove_disowned as remove_disowned_passkeys};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
@@ -56,6 +57,17 @@ pub async fn undo_intrusion(
         }
     };
     let keys_revoked = revoke_disowned_keys(state, user_id, disowned, client).await?;
+    let passkeys_removed = remove_disowned_passkeys(
+        state,
+        user_id,
+        &Disowning {
+            sessions: intrusion.ended_sessions,
+            since: intrusion.unknown_since,
+            every: intrusion.clear_everything,
+        },
+        client,
+    )
+    .await?;
     let backup_codes_removed = if intrusion.clear_everything {
         remove_all_factors(state, user_id).await?;
         0
@@ -68,6 +80,7 @@ pub async fn undo_intrusion(
         invitations_withdrawn,
         email_restored,
         keys_revoked,
+        passkeys_removed,
         backup_codes_removed,
         unconfirmed_account_cleared: intrusion.clear_everything,
     })

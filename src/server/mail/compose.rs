@@ -51,7 +51,9 @@ pub fn notice_text(
 ) -> Option<(String, String)> {
     let alarm = matches!(
         kind,
-        EventKind::TotpReuseRefused | EventKind::TwoFactorLockout
+        EventKind::TotpReuseRefused
+            | EventKind::TwoFactorLockout
+            | EventKind::PasskeyCloneSuspected
     );
     if (outcome == Outcome::Failure) != alarm {
         return None;
@@ -118,6 +120,41 @@ pub fn notice_text(
             "Two-factor authentication was turned off",
             "Two-factor authentication was turned off for your account. Signing in now needs only your password.",
         ),
+        EventKind::PasskeyAdded | EventKind::PasskeyRemoved => {
+            // A recovery's own mail lists the passkeys it removed.
+            if detail.get("reason").and_then(serde_json::Value::as_str) == Some("recovery") {
+                return None;
+            }
+            let name = detail
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("Passkey");
+            Some(if kind == EventKind::PasskeyAdded {
+                (
+                    "A passkey was added to your account".to_string(),
+                    format!(
+                        "A passkey named “{name}” was added to your account. It can sign in without your password."
+                    ),
+                )
+            } else {
+                (
+                    "A passkey was removed from your account".to_string(),
+                    format!("The passkey named “{name}” was removed from your account."),
+                )
+            })
+        }
+        EventKind::PasskeyCloneSuspected => {
+            let name = detail
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("Passkey");
+            Some((
+                "One of your passkeys may have been copied".to_string(),
+                format!(
+                    "The passkey named “{name}” answered with a signature counter lower than before, which happens when two devices hold the same key. We refused it and it will not sign in again; remove it and add a new one."
+                ),
+            ))
+        }
         EventKind::TwoFactorMethodChanged => text(
             "Your two-factor method was changed",
             "The second factor of your account was changed.",
@@ -372,6 +409,16 @@ mod tests {
             "a failed change changed nothing"
         );
         assert!(notice_text(EventKind::SignIn, ok, &json!({})).is_none());
+        let (subject, headline) =
+            notice_text(EventKind::PasskeyAdded, ok, &json!({"name": "YubiKey 5"})).unwrap();
+        assert_eq!(subject, "A passkey was added to your account");
+        assert!(headline.contains("“YubiKey 5”"), "{headline}");
+        let removed = json!({"name": "Old phone", "reason": "removed"});
+        assert!(notice_text(EventKind::PasskeyRemoved, ok, &removed).is_some());
+        let recovered = json!({"name": "Intruder", "reason": "recovery"});
+        assert!(notice_text(EventKind::PasskeyRemoved, ok, &recovered).is_none());
+        let clone = json!({"name": "Phone"});
+        assert!(notice_text(EventKind::PasskeyCloneSuspected, Outcome::Failure, &clone).is_some());
         assert!(notice_text(EventKind::BackupCodeUsed, ok, &json!({"remaining": 4})).is_none());
         let (subject, _) =
             notice_text(EventKind::BackupCodeUsed, ok, &json!({"remaining": 1})).unwrap();
