@@ -3,6 +3,7 @@
 use crate::account::view::{LoginPage, SignupPage};
 use crate::checkup::view::SecurityCheckup;
 use crate::login_history::view::{HistoryScope, LoginHistory};
+use crate::passkeys::view::sign_in::PasskeySignIn;
 use crate::recovery::view::links;
 use crate::team::view::TeamPage;
 use crate::ui::Logo;
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
-use settings::{ComingSoonPage, SecurityPage, SettingsLayout};
+use settings::{AuthenticationPage, SecurityPage, SettingsLayout};
 
 mod settings;
 
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") ssr=SsrMode::InOrder view=LoginPage/>
+                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> }/> }/>
                 <Route path=path!("/signup") ssr=SsrMode::InOrder view=SignupPage/>
                 <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view=crate::two_factor::view::challenge::ChallengePage/>
                 <Route path=path!("/verify-email") ssr=SsrMode::InOrder view=crate::account::view::VerifyEmailPage/>
@@ -67,10 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
                     <Route path=path!("api-keys") view=crate::api_keys::view::ApiKeysPage/>
-                    <Route path=path!("authentication") view=|| view! {
-                        <ComingSoonPage title="Authentication" description="How people on your team sign in."
-                            body="Sign-in methods and single sign-on (SSO) are coming soon."/>
-                    }/>
+                    <Route path=path!("authentication") view=AuthenticationPage/>
                     <Route path=path!("team") view=|| view! {
                         <TeamPage
                             checkup=|| view! { <SecurityCheckup organization=true/> }

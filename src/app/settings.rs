@@ -6,6 +6,7 @@ use crate::account::view::{ChangePasswordForm, VerifyEmailBanner};
 use crate::error::AppError;
 use crate::ids::encode_query_component;
 use crate::login_history::view::LoginHistory;
+use crate::passkeys::view::PasskeysSection;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
 use crate::team::TwoFactorRequirement;
@@ -179,23 +180,22 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-/// A placeholder body for a section that a later release fills.
+/// `/settings/authentication`: how the account signs in: its passkeys and
+/// its password.
 #[component]
-fn ComingSoon(text: &'static str) -> impl IntoView {
-    view! { <p class="text-sm text-slate-600 dark:text-slate-300">{text}</p> }
-}
-
-/// A settings page whose feature is still to come.
-#[component]
-pub fn ComingSoonPage(
-    title: &'static str,
-    description: &'static str,
-    body: &'static str,
-) -> impl IntoView {
+pub fn AuthenticationPage() -> impl IntoView {
     view! {
-        <PageHeading title description/>
-        <Card title=title badge="Coming">
-            <ComingSoon text=body/>
-        </Card>
+        <PageHeading title="Authentication" description="How you sign in: passkeys, and your password."/>
+        <div class="space-y-6">
+            <PasskeysSection/>
+            <Card id="sign-in-password" title="Password"
+                description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
+                <p class="text-sm text-slate-600 dark:text-slate-300">
+                    "Use at least 12 characters, and a password you use nowhere else. "
+                    <a href="/settings/security#password" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Change your password"</a>
+                    " on the Security page."
+                </p>
+            </Card>
+        </div>
     }
 }

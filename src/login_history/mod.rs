@@ -197,7 +197,10 @@ impl EventKind {
             OrgCreated | OrgMemberInvited | OrgInvitationRevoked | OrgMemberJoined
             | OrgRoleChanged | OrgMemberRemoved | OrgMemberLeft | OrgPolicyChanged
             | OrgTwoFactorReminder | OrgDeleted => Category::Team,
-            PasskeyAdded | PasskeyRenamed | PasskeyRemoved | PasskeyFailed
+            PasskeyAdded
+            | PasskeyRenamed
+            | PasskeyRemoved
+            | PasskeyFailed
             | PasskeyCloneSuspected => Category::Passkeys,
         }
     }

@@ -57,7 +57,14 @@ pub async fn finish_passkey_registration(
 pub async fn rename_passkey(passkey_id: String, name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let passkey_id = check_passkey_id(&passkey_id)?;
-    server::rename(&app_state()?, &session.user.id, &passkey_id, &name, &client_meta()?).await
+    server::rename(
+        &app_state()?,
+        &session.user.id,
+        &passkey_id,
+        &name,
+        &client_meta()?,
+    )
+    .await
 }
 
 /// Removes one of the user's passkeys, in sudo mode.
@@ -69,7 +76,15 @@ pub async fn remove_passkey(
 ) -> Result<(), AppError> {
     let session = require_user().await?;
     let passkey_id = check_passkey_id(&passkey_id)?;
-    server::remove(&app_state()?, &session, &passkey_id, password, code, &client_meta()?).await
+    server::remove(
+        &app_state()?,
+        &session,
+        &passkey_id,
+        password,
+        code,
+        &client_meta()?,
+    )
+    .await
 }
 
 /// Starts a passkey sign-in: options for `navigator.credentials.get` that

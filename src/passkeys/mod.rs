@@ -7,6 +7,7 @@ pub mod api;
 pub mod server;
 pub mod view;
 
+use crate::two_factor::Method;
 use serde::{Deserialize, Serialize};
 
 /// A passkey's name, in characters.
@@ -60,8 +61,8 @@ pub struct PasskeyInfo {
 pub struct PasskeysOverview {
     pub passkeys: Vec<PasskeyInfo>,
     pub needs_password: bool,
-    /// Whether the password needs a second-factor code with it.
-    pub needs_code: bool,
+    /// The second factor whose code sudo mode asks for with the password.
+    pub sudo_factor: Option<Method>,
 }
 
 /// A ceremony under way: the handle to send back with the authenticator's

@@ -8,8 +8,8 @@ use serde_json::Value;
 use sqlx::Row;
 use statusstack::error::AppError;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_rs::prelude::Url;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs::prelude::Url;
 use webauthn_rs_proto::{
     AllowCredentials, CreationChallengeResponse, PublicKeyCredentialCreationOptions,
     PublicKeyCredentialRequestOptions, RequestChallengeResponse, UserVerificationPolicy,
@@ -46,7 +46,10 @@ impl Device {
         }
         let answer = self
             .authenticator
-            .do_registration(self.origin.clone(), CreationChallengeResponse { public_key })
+            .do_registration(
+                self.origin.clone(),
+                CreationChallengeResponse { public_key },
+            )
             .unwrap();
         serde_json::to_string(&answer).unwrap()
     }
@@ -54,10 +57,11 @@ impl Device {
     /// Answers request options with the passkey `credential_id` (the one
     /// the user picks from the browser's list) for the account `user_id`.
     fn get(&mut self, options: &str, credential_id: &[u8], user_id: &str) -> String {
-        let mut public_key: PublicKeyCredentialRequestOptions = serde_json::from_str(options).unwrap();
+        let mut public_key: PublicKeyCredentialRequestOptions =
+            serde_json::from_str(options).unwrap();
         public_key.allow_credentials = vec![AllowCredentials {
             type_: "public-key".into(),
-            id: credential_id.to_vec().into(),
+            id: credential_id.to_vec(),
             transports: None,
         }];
         self.get_with(public_key, user_id)
@@ -76,7 +80,8 @@ impl Device {
             .unwrap();
         // A discoverable passkey names its account; the user handle is not
         // signed, so setting it here is what the authenticator itself does.
-        answer.response.user_handle = Some(uuid::Uuid::parse_str(user_id).unwrap().as_bytes().to_vec());
+        answer.response.user_handle =
+            Some(uuid::Uuid::parse_str(user_id).unwrap().as_bytes().to_vec());
         serde_json::to_string(&answer).unwrap()
     }
 }
@@ -88,7 +93,11 @@ fn json(reply: &Reply) -> Value {
 /// Starts a registration (in sudo mode by password) and returns (handle, options).
 async fn start_registration(app: &TestApp, cookie: &mut String) -> (String, String) {
     let reply = app
-        .call_rotating("start_passkey_registration", &[("password", STRONG_PASSWORD)], cookie)
+        .call_rotating(
+            "start_passkey_registration",
+            &[("password", STRONG_PASSWORD)],
+            cookie,
+        )
         .await;
     assert!(reply.error().is_none(), "{}", reply.body);
     let ceremony = json(&reply);
@@ -99,7 +108,12 @@ async fn start_registration(app: &TestApp, cookie: &mut String) -> (String, Stri
 }
 
 /// Adds a passkey from `device`; returns its credential id (raw bytes).
-async fn add_passkey(app: &TestApp, cookie: &mut String, device: &mut Device, name: &str) -> Vec<u8> {
+async fn add_passkey(
+    app: &TestApp,
+    cookie: &mut String,
+    device: &mut Device,
+    name: &str,
+) -> Vec<u8> {
     let (handle, options) = start_registration(app, cookie).await;
     let answer = device.create(&options);
     let reply = app
@@ -116,7 +130,9 @@ async fn add_passkey(app: &TestApp, cookie: &mut String, device: &mut Device, na
 
 fn base64_url(text: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
 }
 
 /// Starts a passkey sign-in; returns (handle, options).
@@ -133,7 +149,11 @@ async fn start_sign_in(app: &TestApp) -> (String, String) {
 async fn finish_sign_in(app: &TestApp, handle: &str, answer: &str) -> Reply {
     app.call(
         "finish_passkey_sign_in",
-        &[("handle", handle), ("credential", answer), ("next", "/settings/api-keys")],
+        &[
+            ("handle", handle),
+            ("credential", answer),
+            ("next", "/settings/api-keys"),
+        ],
         None,
     )
     .await
@@ -293,7 +313,7 @@ both_databases! {
 
         let (handle, options) = start_sign_in(&app).await;
         let mut public_key: PublicKeyCredentialRequestOptions = serde_json::from_str(&options).unwrap();
-        public_key.allow_credentials = vec![AllowCredentials { type_: "public-key".into(), id: credential_id.clone().into(), transports: None }];
+        public_key.allow_credentials = vec![AllowCredentials { type_: "public-key".into(), id: credential_id.clone(), transports: None }];
         public_key.user_verification = UserVerificationPolicy::Discouraged_DO_NOT_USE;
         let answer = device.get_with(public_key, &sam);
         assert!(is_credential_error(&finish_sign_in(&app, &handle, &answer).await), "no user verification");

@@ -16,8 +16,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// `/login`: email and password; returns to `?next=` afterwards.
+/// `passkey` is the passkey sign-in another room draws under the form.
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub fn LoginPage(#[prop(optional, into)] passkey: Option<ViewFn>) -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action);
     let query = use_query_map();
@@ -51,7 +52,8 @@ pub fn LoginPage() -> impl IntoView {
                 })}
                 {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                 <input type="hidden" name="next" value=next/>
-                <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254
+                // `webauthn`: the browser may offer passkeys in this field's autofill.
+                <Field name="email" label="Email address" input_type="email" autocomplete="email webauthn" maxlength=254
                     error=Signal::derive(move || field_error(&error.get(), "email"))/>
                 <Field name="password" label="Password" input_type="password" autocomplete="current-password" maxlength=128
                     error=Signal::derive(move || field_error(&error.get(), "password"))/>
@@ -60,6 +62,7 @@ pub fn LoginPage() -> impl IntoView {
                 </p>
                 <SubmitButton label="Sign in" busy_label="Signing in…" pending=action.pending() full_width=true/>
             </ActionForm>
+            {passkey.map(|passkey| passkey.run())}
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
                 "New to StatusStack? "
                 <a href=signup_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Create an account"</a>

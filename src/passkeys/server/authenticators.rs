@@ -6,7 +6,10 @@ use serde_cbor_2::Value;
 /// Well-known passkey providers and security keys by AAGUID (from the
 /// community list at github.com/passkeydeveloper/passkey-authenticator-aaguids).
 const KNOWN: [(&str, &str); 16] = [
-    ("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4", "Google Password Manager"),
+    (
+        "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4",
+        "Google Password Manager",
+    ),
     ("adce0002-35bc-c60a-648b-0b25f1f05503", "Chrome on Mac"),
     ("fbfc3007-154e-4ecc-8c0b-6e020557d7bd", "iCloud Keychain"),
     ("dd4ec289-e01d-41c9-bb89-70fa845d4bf2", "iCloud Keychain"),
@@ -110,9 +113,8 @@ mod tests {
 
     #[test]
     fn an_unknown_or_silent_model_is_a_device_bound_passkey() {
-        let facts =
-            AuthenticatorFacts::from_attestation_object(&attestation_object(0x45, [3; 16]))
-                .unwrap();
+        let facts = AuthenticatorFacts::from_attestation_object(&attestation_object(0x45, [3; 16]))
+            .unwrap();
         assert!(!facts.backed_up);
         assert_eq!(facts.default_name(), DEFAULT_NAME);
         let silent =
@@ -123,7 +125,10 @@ mod tests {
 
     #[test]
     fn garbage_is_not_read() {
-        assert_eq!(AuthenticatorFacts::from_attestation_object(b"not cbor"), None);
+        assert_eq!(
+            AuthenticatorFacts::from_attestation_object(b"not cbor"),
+            None
+        );
         let text = serde_cbor_2::to_vec(&Value::Text("authData".into())).unwrap();
         assert_eq!(AuthenticatorFacts::from_attestation_object(&text), None);
         let short = attestation_object(0x45, [1; 16]);

@@ -67,7 +67,8 @@ pub async fn take_ceremony<T: DeserializeOwned>(
         .await?
         .ok_or_else(expired)?;
     let json = open(&state.key, SEAL_PURPOSE, id.as_bytes(), &ceremony.state)?;
-    let webauthn_state = serde_json::from_slice(&json).context("A sealed ceremony cannot be read")?;
+    let webauthn_state =
+        serde_json::from_slice(&json).context("A sealed ceremony cannot be read")?;
     Ok((ceremony, webauthn_state))
 }
 

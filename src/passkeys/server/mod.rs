@@ -8,9 +8,7 @@ mod ceremony;
 pub mod sign_in;
 pub mod store;
 
-use super::{
-    Ceremony, MAX_PER_ACCOUNT, PasskeyInfo, PasskeysOverview, clean_passkey_name,
-};
+use super::{Ceremony, MAX_PER_ACCOUNT, PasskeyInfo, PasskeysOverview, clean_passkey_name};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
@@ -18,6 +16,7 @@ use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
+use crate::two_factor::server::active_method;
 use crate::two_factor::server::sudo::confirm_sudo;
 use anyhow::Context;
 use authenticators::AuthenticatorFacts;
@@ -42,8 +41,7 @@ pub fn relying_party(state: &AppState) -> Result<Webauthn, AppError> {
             "Passkeys need this app to be reached at a domain name: set PUBLIC_URL (e.g. http://localhost:3000) and open the app there.",
         )
     };
-    let origin =
-        Url::parse(&state.config.public_url.origin).map_err(|_| unavailable())?;
+    let origin = Url::parse(&state.config.public_url.origin).map_err(|_| unavailable())?;
     let rp_id = origin.domain().ok_or_else(unavailable)?;
     WebauthnBuilder::new(rp_id, &origin)
         .and_then(|builder| builder.rp_name("StatusStack").build())
@@ -64,25 +62,23 @@ pub async fn overview(
     session: &AuthSession,
 ) -> Result<PasskeysOverview, AppError> {
     let passkeys = store::list(&state.pool, &session.user.id).await?;
-    let needs_password = session.require_recent_auth(state.now()).is_err();
-    let needs_code = needs_password
-        && crate::two_factor::server::active_method(state, &session.user.id)
-            .await?
-            .is_some();
     Ok(PasskeysOverview {
         passkeys: passkeys.into_iter().map(passkey_info).collect(),
-        needs_password,
-        needs_code,
+        needs_password: session.require_recent_auth(state.now()).is_err(),
+        sudo_factor: active_method(state, &session.user.id).await?,
     })
 }
 
 fn passkey_info(stored: StoredPasskey) -> PasskeyInfo {
     let last_used_from = stored.last_used_at.map(|_| {
-        [stored.last_used_device.as_str(), stored.last_used_location.as_str()]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" · ")
+        [
+            stored.last_used_device.as_str(),
+            stored.last_used_location.as_str(),
+        ]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
     });
     PasskeyInfo {
         id: stored.id,
@@ -118,7 +114,6 @@ pub async fn start_registration(
     let exclude: Vec<CredentialID> = existing
         .iter()
         .filter_map(|passkey| URL_SAFE_NO_PAD.decode(&passkey.credential_id).ok())
-        .map(CredentialID::from)
         .collect();
     let (mut options, registration) = relying_party(state)?
         .start_passkey_registration(
@@ -161,9 +156,9 @@ pub async fn finish_registration(
     client: &ClientMeta,
 ) -> Result<PasskeyInfo, AppError> {
     let name = match name.map(str::trim).filter(|name| !name.is_empty()) {
-        Some(name) => {
-            Some(clean_passkey_name(name).map_err(|message| AppError::validation("name", message))?)
-        }
+        Some(name) => Some(
+            clean_passkey_name(name).map_err(|message| AppError::validation("name", message))?,
+        ),
         None => None,
     };
     let answer: RegisterPublicKeyCredential = parse_answer(answer)?;
@@ -267,7 +262,12 @@ pub async fn remove(
 ) -> Result<(), AppError> {
     let passkey = owned(state, &session.user.id, passkey_id).await?;
     confirm_sudo(state, session, password, code, client).await?;
-    let removed = store::delete_ids(&state.pool, &session.user.id, &[passkey.id.clone()]).await?;
+    let removed = store::delete_ids(
+        &state.pool,
+        &session.user.id,
+        std::slice::from_ref(&passkey.id),
+    )
+    .await?;
     if removed == 0 {
         return Err(AppError::NotFound);
     }
@@ -276,7 +276,11 @@ pub async fn remove(
 
 /// The account's passkey with this id, or `NotFound` (also for another
 /// account's passkey: its existence is not confirmed).
-async fn owned(state: &AppState, user_id: &str, passkey_id: &str) -> Result<StoredPasskey, AppError> {
+async fn owned(
+    state: &AppState,
+    user_id: &str,
+    passkey_id: &str,
+) -> Result<StoredPasskey, AppError> {
     store::list(&state.pool, user_id)
         .await?
         .into_iter()
@@ -330,7 +334,9 @@ pub async fn remove_disowned(
                     .created_session_id
                     .as_ref()
                     .is_some_and(|session| disowning.sessions.contains(session))
-                || disowning.since.is_some_and(|since| passkey.created_at >= since)
+                || disowning
+                    .since
+                    .is_some_and(|since| passkey.created_at >= since)
         })
         .collect();
     let ids: Vec<String> = disowned.iter().map(|passkey| passkey.id.clone()).collect();

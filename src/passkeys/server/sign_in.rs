@@ -19,14 +19,14 @@ use crate::time::MINUTE_MS;
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use webauthn_rs::prelude::{
-    DiscoverableAuthentication, PublicKeyCredential, WebauthnError,
-};
+use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential, WebauthnError};
 
-/// Passkey sign-ins started per IP address: each stores a ceremony.
+/// Passkey sign-ins started per IP address: each stores a small row for
+/// five minutes. Every load of the sign-in page starts one (for autofill),
+/// so offices behind one address need room.
 pub const STARTS_PER_IP: WindowLimit = WindowLimit {
     name: "passkey-start-ip",
-    limit: 60,
+    limit: 300,
     window_ms: 10 * MINUTE_MS,
 };
 

@@ -8,10 +8,10 @@
 use super::email_changes;
 use super::store;
 use crate::api_keys::server::disown::{Disowned, revoke_disowned_keys};
-use crate::passkeys::server::{Disowning, remove_disowned as remove_disowned_passkeys};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
+use crate::passkeys::server::{Disowning, remove_disowned as remove_disowned_passkeys};
 use crate::recovery::RecoveryReport;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
