@@ -13,15 +13,6 @@ use std::collections::HashSet;
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-        .get(0)
-}
-
 /// One stored event, as the oracle sees it.
 #[derive(Clone, Debug)]
 struct Seed {

@@ -159,14 +159,6 @@ async fn finish_sign_in(app: &TestApp, handle: &str, answer: &str) -> Reply {
     .await
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 async fn passkeys(app: &TestApp, cookie: &str) -> Vec<Value> {
     let reply = app.call("list_passkeys", &[], Some(cookie)).await;
     assert!(reply.error().is_none(), "{}", reply.body);

@@ -4,15 +4,6 @@
 use super::*;
 use sqlx::Row;
 
-/// The user id of `email`.
-async fn user_id(app: &TestApp, email: &str) -> String {
-    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 both_databases! {
     /// ASVS 5.0 14.2.4, 14.2.7: the queue holds a link only sealed with the
     /// server key while it waits, and nothing once it is delivered, so a copy

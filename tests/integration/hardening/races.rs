@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::api_keys::create_key_with;
-use crate::team::{join, owner_of, user_id};
+use crate::team::{join, owner_of};
 
 both_databases! {
     /// ASVS 5.0 15.4.2, 2.3.4: the role's key cap is checked inside the

@@ -56,6 +56,15 @@ macro_rules! both_databases {
     )*};
 }
 
+/// The id of the account signed up with `email`.
+pub async fn user_id(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
 /// No test may take longer than this; a hang fails the test instead of the whole CI run.
 pub const TEST_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// No single request may take longer than this.

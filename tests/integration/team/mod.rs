@@ -39,16 +39,6 @@ fn message(error: AppError) -> String {
     }
 }
 
-pub async fn user_id(app: &TestApp, email: &str) -> String {
-    sqlx::query("SELECT id FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-        .try_get("id")
-        .unwrap()
-}
-
 /// The invitation link's token from the newest mail to `email`.
 pub async fn invitation_token(app: &TestApp, email: &str) -> String {
     link_token(&app.mail_to(email, "invited to join").await, "/join")
