@@ -244,6 +244,8 @@ pub struct SecurityFacts {
     pub backup_codes_left: i64,
     /// Whether any 2FA set-up is under way (in any of the user's sessions).
     pub enrolling: bool,
+    /// Passkeys that can still sign in (not flagged as copied).
+    pub passkeys: i64,
     pub must_reset_password: bool,
     pub notify_new_sign_in: bool,
 }
@@ -266,7 +268,9 @@ async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<
                 (SELECT COUNT(*) FROM backup_codes b
                  WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left,
                 (SELECT COUNT(*) FROM two_factor_enrolments e
-                 WHERE e.user_id = u.id) AS enrolments
+                 WHERE e.user_id = u.id) AS enrolments,
+                (SELECT COUNT(*) FROM passkeys p
+                 WHERE p.user_id = u.id AND p.suspected_clone_at IS NULL) AS passkeys
          FROM users u WHERE u.id = $1",
     )
     .bind(id)
@@ -286,6 +290,7 @@ async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<
         sms_phone: row.try_get("sms_phone")?,
         backup_codes_left: row.try_get("backup_codes_left")?,
         enrolling: row.try_get::<i64, _>("enrolments")? > 0,
+        passkeys: row.try_get("passkeys")?,
         must_reset_password: row.try_get::<i64, _>("must_reset_password")? != 0,
         notify_new_sign_in: row.try_get::<i64, _>("notify_new_sign_in")? != 0,
     }))
