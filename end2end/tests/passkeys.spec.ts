@@ -113,7 +113,7 @@ test("a passkey this site does not know is refused with a clear message", async 
   await page.goto("/login");
   await hydrated(page);
   await page.getByRole("button", { name: "Use a passkey" }).click();
-  await expect(page.getByRole("alert")).toContainText("That passkey could not sign you in");
+  await expect(page.getByRole("alert")).toContainText("That passkey was not accepted");
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole("button", { name: "Use a passkey" })).toBeEnabled();
   await context.close();

@@ -225,7 +225,7 @@ pub struct ApiKeysOverview {
     /// Creating an Admin key asks for the password (no recent sign-in).
     pub needs_password: bool,
     /// The second factor the sudo prompt asks for, if 2FA is on.
-    pub sudo_factor: Option<crate::two_factor::Method>,
+    pub sudo_factor: crate::two_factor::SudoFactor,
 }
 
 /// The answer to a create or rotate: the only response that holds the token.

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, check_passkey_id, sign_in};
+use super::server::{self, check_passkey_id, confirm, sign_in};
 #[cfg(feature = "ssr")]
 use crate::account::safe_next_path;
 #[cfg(feature = "ssr")]
@@ -104,4 +104,38 @@ pub async fn finish_passkey_sign_in(
 ) -> Result<(), AppError> {
     let next = safe_next_path(next.as_deref().unwrap_or_default());
     sign_in::finish_sign_in(&app_state()?, &handle, &credential, &next, &client_meta()?).await
+}
+
+/// Starts the second step of a password sign-in with a passkey: options
+/// for `navigator.credentials.get` naming the account's passkeys. Only a
+/// browser holding a sign-in challenge may call it.
+#[server(endpoint = "start_passkey_second_factor")]
+pub async fn start_passkey_second_factor() -> Result<Ceremony, AppError> {
+    confirm::start_second_factor(&app_state()?).await
+}
+
+/// Completes a sign-in with the passkey's answer (`credential`) to the
+/// ceremony `handle`; returns the local path to go to.
+#[server(endpoint = "finish_passkey_second_factor")]
+pub async fn finish_passkey_second_factor(
+    handle: String,
+    credential: String,
+) -> Result<String, AppError> {
+    confirm::finish_second_factor(&app_state()?, &handle, &credential, &client_meta()?).await
+}
+
+/// Starts confirming a sensitive action with a passkey instead of the
+/// password and code.
+#[server(endpoint = "start_passkey_sudo")]
+pub async fn start_passkey_sudo() -> Result<Ceremony, AppError> {
+    let session = require_user().await?;
+    confirm::start_sudo(&app_state()?, &session).await
+}
+
+/// Opens sudo mode with the passkey's answer (`credential`) to the
+/// ceremony `handle`: the next sensitive action asks for nothing more.
+#[server(endpoint = "finish_passkey_sudo")]
+pub async fn finish_passkey_sudo(handle: String, credential: String) -> Result<(), AppError> {
+    let session = require_user().await?;
+    confirm::finish_sudo(&app_state()?, &session, &handle, &credential, &client_meta()?).await
 }

@@ -7,7 +7,7 @@ pub mod api;
 pub mod server;
 pub mod view;
 
-use crate::two_factor::Method;
+use crate::two_factor::SudoFactor;
 use serde::{Deserialize, Serialize};
 
 /// A passkey's name, in characters.
@@ -62,7 +62,7 @@ pub struct PasskeysOverview {
     pub passkeys: Vec<PasskeyInfo>,
     pub needs_password: bool,
     /// The second factor whose code sudo mode asks for with the password.
-    pub sudo_factor: Option<Method>,
+    pub sudo_factor: SudoFactor,
 }
 
 /// A ceremony under way: the handle to send back with the authenticator's
@@ -72,4 +72,11 @@ pub struct PasskeysOverview {
 pub struct Ceremony {
     pub handle: String,
     pub options: String,
+}
+
+impl Ceremony {
+    /// The handle and the options, as the browser's ceremony runner takes them.
+    pub fn into_parts(self) -> (String, String) {
+        (self.handle, self.options)
+    }
 }

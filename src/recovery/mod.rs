@@ -16,7 +16,7 @@ pub struct EmailSettings {
     pub new_sign_in_notices: bool,
     /// Changing the email asks for the password (no recent sign-in).
     pub needs_password: bool,
-    pub sudo_factor: Option<crate::two_factor::Method>,
+    pub sudo_factor: crate::two_factor::SudoFactor,
 }
 
 /// A requested email change that its cancel link stopped.

@@ -52,7 +52,7 @@ pub struct SessionsOverview {
     /// Whether mass sign-outs still need the password (sudo mode expired).
     pub needs_password: bool,
     /// The second factor sudo mode also asks for, when 2FA is on.
-    pub sudo_factor: Option<crate::two_factor::Method>,
+    pub sudo_factor: crate::two_factor::SudoFactor,
 }
 
 /// Session ids are UUIDs; anything else is refused before the database.
@@ -99,6 +99,8 @@ pub enum SecondFactorUsed {
     Totp,
     Sms,
     BackupCode,
+    /// One of the account's passkeys, after the password.
+    Passkey,
 }
 
 impl SecondFactorUsed {
@@ -108,6 +110,7 @@ impl SecondFactorUsed {
             SecondFactorUsed::Totp => "authenticator app",
             SecondFactorUsed::Sms => "SMS",
             SecondFactorUsed::BackupCode => "backup code",
+            SecondFactorUsed::Passkey => "passkey",
         }
     }
 }
@@ -207,6 +210,7 @@ mod tests {
         );
         assert_eq!(read("password+sms").label(), "Password + SMS");
         assert!(read("password+backup_code").has_second_factor());
+        assert_eq!(read("password+passkey").label(), "Password + passkey");
         assert!(!read("password").has_second_factor());
         assert_eq!(read("passkey"), SignInMethod::PASSKEY);
         assert_eq!(read("passkey").label(), "Passkey");

@@ -177,7 +177,7 @@ fn MassSignOut(
     confirm: &'static str,
     action: ServerAction<RevokeOtherSessions>,
     needs_password: bool,
-    factor: Option<crate::two_factor::Method>,
+    factor: crate::two_factor::SudoFactor,
 ) -> impl IntoView {
     let error = action_error(action);
     let id = match scope {

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum Method {
     Totp,
     Sms,
+    /// The account's passkeys (after the password), with backup codes.
+    Passkey,
 }
 
 crate::text_enum!(Method);
@@ -25,6 +27,7 @@ impl Method {
         match self {
             Method::Totp => "Authenticator app",
             Method::Sms => "SMS",
+            Method::Passkey => "Passkey",
         }
     }
 
@@ -33,6 +36,28 @@ impl Method {
         match self {
             Method::Totp => "Code from your authenticator app",
             Method::Sms => "Code from the text message",
+            // A passkey answers no code: the only code that fits is a backup code.
+            Method::Passkey => "Backup code",
+        }
+    }
+}
+
+/// What confirming a sensitive action (sudo mode) can ask of the user: the
+/// password and the active method's code, or one of the account's passkeys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SudoFactor {
+    /// The active second factor, `None` while 2FA is off.
+    pub method: Option<Method>,
+    /// Whether the account has a passkey that can confirm instead.
+    pub passkey: bool,
+}
+
+impl From<Option<Method>> for SudoFactor {
+    /// A second factor alone, no passkey offered.
+    fn from(method: Option<Method>) -> SudoFactor {
+        SudoFactor {
+            method,
+            passkey: false,
         }
     }
 }
@@ -51,6 +76,8 @@ pub struct TwoFactorStatus {
     pub pending: Option<PendingEnrolment>,
     /// Sensitive actions would ask for the password (and a code) first.
     pub needs_sudo: bool,
+    /// Passkeys that can serve as the second factor.
+    pub passkeys: i64,
     /// The backup codes of a set-up confirmed by a form posted without the
     /// Wasm, shown on the page it led to; this once only.
     pub revealed_backup_codes: Option<Vec<String>>,
@@ -88,6 +115,8 @@ pub struct ChallengeInfo {
     /// SMS only: 0 when a code may be sent now.
     pub resend_in_secs: i64,
     pub sms_sent: bool,
+    /// The account has a passkey: offered first, instead of a code.
+    pub passkey: bool,
 }
 
 /// A code the user typed, by its shape.
@@ -173,7 +202,7 @@ mod tests {
 
     #[test]
     fn methods_round_trip() {
-        for method in [Method::Totp, Method::Sms] {
+        for method in [Method::Totp, Method::Sms, Method::Passkey] {
             assert_eq!(method.as_str().parse::<Method>().ok(), Some(method));
         }
         assert_eq!(("email").parse::<Method>().ok(), None);

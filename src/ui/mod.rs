@@ -12,6 +12,7 @@ pub mod strength;
 pub mod style;
 pub mod sudo;
 pub mod time;
+pub mod webauthn;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -21,7 +22,7 @@ pub use copy::CopyButton;
 pub use live::{LiveAnnouncer, announcer, focus_on_mount, focus_soon, hand_focus_on};
 pub use page::{AuthFrame, PageHeading};
 pub use strength::{MeterReading, StrengthMeter};
-pub use sudo::{CodeSender, SecondFactorPrompt, SudoFields};
+pub use sudo::{CodeSender, PasskeyProof, SecondFactorPrompt, SudoFields};
 
 /// The StatusStack mark and name.
 #[component]

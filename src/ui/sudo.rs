@@ -31,38 +31,106 @@ impl CodeSender {
     }
 }
 
+/// Confirms it's you with a passkey instead: the room runs the ceremony
+/// (which opens the session's sudo window) and reports how it went.
+#[derive(Clone, Copy)]
+pub struct PasskeyProof {
+    confirm: Callback<()>,
+    outcome: RwSignal<Proof>,
+}
+
+/// Where a passkey confirmation stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Proof {
+    #[default]
+    NotAsked,
+    Waiting,
+    Confirmed,
+    /// What to tell the user (`None`: nothing, e.g. a newer request replaced it).
+    Failed(Option<String>),
+}
+
+impl PasskeyProof {
+    /// A proof that runs `ceremony` when asked and shows its outcome.
+    pub fn new<F>(ceremony: impl Fn() -> F + Send + Sync + 'static) -> PasskeyProof
+    where
+        F: std::future::Future<Output = Result<(), Option<String>>> + 'static,
+    {
+        let outcome = RwSignal::new(Proof::NotAsked);
+        let confirm = Callback::new(move |()| {
+            outcome.set(Proof::Waiting);
+            let running = ceremony();
+            leptos::task::spawn_local(async move {
+                outcome.set(match running.await {
+                    Ok(()) => Proof::Confirmed,
+                    Err(message) => Proof::Failed(message),
+                });
+            });
+        });
+        PasskeyProof { confirm, outcome }
+    }
+}
+
 /// What the sudo prompt asks for besides the password.
 #[derive(Clone, Copy)]
 pub struct SecondFactorPrompt {
-    /// The code field's label, e.g. "Code from your authenticator app".
-    pub code_label: &'static str,
+    /// The code field's label, e.g. "Code from your authenticator app";
+    /// `None` when 2FA is off (the password alone, or a passkey).
+    pub code_label: Option<&'static str>,
     /// Offers "Text me a code" when the code comes by text message.
     pub send_code: Option<CodeSender>,
+    /// Offers "Use a passkey instead" when the account has one.
+    pub passkey: Option<PasskeyProof>,
 }
 
 /// The inline sudo prompt inside a sensitive action's form: the password,
-/// and a second-factor code when `second_factor` is set.
+/// a second-factor code when the account has 2FA, or a passkey instead of
+/// both. Once a passkey confirmed it, the fields go and the form sends
+/// neither: the session's sudo window is open.
 #[component]
 pub fn SudoFields(
     id: &'static str,
     second_factor: Option<SecondFactorPrompt>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let password_id = format!("{id}-password");
-    let code_id = format!("{id}-code");
+    let passkey = second_factor.and_then(|prompt| prompt.passkey);
+    let confirmed = move || passkey.is_some_and(|proof| proof.outcome.get() == Proof::Confirmed);
     view! {
         <fieldset class="space-y-3 rounded-lg border border-amber-200 bg-amber-50 p-3 dark:border-amber-900/60 dark:bg-amber-950/30">
             <legend class="px-1 text-xs font-semibold uppercase tracking-wide text-amber-800 dark:text-amber-200">"Confirm it's you"</legend>
+            <Show when=move || !confirmed() fallback=|| view! {
+                <p class="flex items-center gap-2 text-sm font-medium text-emerald-800 dark:text-emerald-300" role="status">
+                    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" class="h-4 w-4" aria-hidden="true"><path d="M5 12l5 5L20 7"></path></svg>
+                    "Confirmed with your passkey."
+                </p>
+            }>
+                <PasswordAndCode id second_factor error/>
+            </Show>
+            {passkey.map(|proof| view! { <PasskeyButton proof/> })}
+        </fieldset>
+    }
+}
+
+/// The password field, and the code field when 2FA is on.
+#[component]
+fn PasswordAndCode(
+    id: &'static str,
+    second_factor: Option<SecondFactorPrompt>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let password_id = format!("{id}-password");
+    let code_id = format!("{id}-code");
+    view! {
             <div class="space-y-1.5">
                 <label for=password_id.clone() class=LABEL>"Password"</label>
                 <input id=password_id name="password" type="password" autocomplete="current-password" required maxlength="128" class=INPUT/>
                 {move || field_error(&error.get(), "password").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
             </div>
-            {second_factor.map(|prompt| {
+            {second_factor.and_then(|prompt| prompt.code_label.map(|code_label| (prompt, code_label))).map(|(prompt, code_label)| {
                 let code_id = code_id.clone();
                 view! {
                     <div class="space-y-1.5">
-                        <label for=code_id.clone() class=LABEL>{prompt.code_label}</label>
+                        <label for=code_id.clone() class=LABEL>{code_label}</label>
                         <input id=code_id name="code" type="text" autocomplete="one-time-code" required maxlength="32"
                             spellcheck="false" autocapitalize="off" class=format!("{INPUT} font-mono tracking-widest")/>
                         <p class="text-xs text-slate-500 dark:text-slate-400">"A backup code works too."</p>
@@ -71,7 +139,28 @@ pub fn SudoFields(
                     </div>
                 }
             })}
-        </fieldset>
+    }
+}
+
+/// "Use a passkey instead", shown once the browser can (it needs the Wasm).
+#[component]
+fn PasskeyButton(proof: PasskeyProof) -> impl IntoView {
+    let supported = RwSignal::new(false);
+    Effect::new(move |_| supported.set(super::webauthn::supported()));
+    let outcome = proof.outcome;
+    view! {
+        <Show when=move || supported.get() && outcome.get() != Proof::Confirmed>
+            <div class="space-y-1.5 border-t border-amber-200 pt-3 dark:border-amber-900/60">
+                <button type="button" class=BUTTON_SECONDARY disabled=move || outcome.get() == Proof::Waiting
+                    on:click=move |_| proof.confirm.run(())>
+                    {move || if outcome.get() == Proof::Waiting { "Waiting for your passkey…" } else { "Use a passkey instead" }}
+                </button>
+                {move || match outcome.get() {
+                    Proof::Failed(Some(message)) => Some(view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{message}</p> }),
+                    _ => None,
+                }}
+            </div>
+        </Show>
     }
 }
 

@@ -19,7 +19,7 @@ use crate::server::client::{ClientMeta, device_label};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::hold_key_permission;
-use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
 use store::{LiveSecret, NewKey, StoredKey};
 use token::ApiToken;
@@ -249,7 +249,7 @@ pub async fn overview(
     Ok(ApiKeysOverview {
         keys: list_api_keys(state, &session.user.id).await?,
         needs_password: session.require_recent_auth(state.now()).is_err(),
-        sudo_factor: active_method(state, &session.user.id).await?,
+        sudo_factor: sudo_factor(state, &session.user.id).await?,
     })
 }
 

@@ -7,7 +7,7 @@ use super::api::{CreateApiKey, RevokeApiKey, RotateApiKey, list_api_keys};
 use super::{ApiKeyInfo, ApiKeysOverview, IssuedKey, NAME_MAX_CHARS, Permission, RotationGrace};
 use crate::error::AppError;
 use crate::time::{iso_date, now_ms, utc_datetime};
-use crate::two_factor::Method;
+use crate::two_factor::SudoFactor;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
@@ -89,7 +89,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let (needs_password, factor) = match overview.await {
                             Ok(data) => (data.needs_password, data.sudo_factor),
-                            Err(_) => (true, None),
+                            Err(_) => (true, SudoFactor::default()),
                         };
                         view! { <CreateKeyForm create needs_password factor/> }
                     })}
@@ -151,7 +151,7 @@ fn BestPractices() -> impl IntoView {
 fn CreateKeyForm(
     create: ServerAction<CreateApiKey>,
     needs_password: bool,
-    factor: Option<Method>,
+    factor: SudoFactor,
 ) -> impl IntoView {
     let permission = RwSignal::new(Permission::Read);
     let expiry = RwSignal::new(String::from("90"));
@@ -285,7 +285,7 @@ fn KeyRow(
     rotate: ServerAction<RotateApiKey>,
     revoke: ServerAction<RevokeApiKey>,
     needs_password: bool,
-    factor: Option<Method>,
+    factor: SudoFactor,
 ) -> impl IntoView {
     let expires = match key.expires_at {
         Some(at) if key.expired => view! { <span class="text-red-600 dark:text-red-400">"Expired " <RelativeTime at/></span> }.into_any(),

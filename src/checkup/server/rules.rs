@@ -146,6 +146,12 @@ fn two_factor(method: Option<Method>) -> CheckupItem {
             "You sign in with your password and an authenticator app.",
             "Manage 2FA",
         ),
+        Some(Method::Passkey) => (
+            CheckStatus::Pass,
+            "Two-factor authentication is on",
+            "You sign in with your password and a passkey, which a fake site cannot ask for.",
+            "Manage 2FA",
+        ),
     };
     CheckupItem::new(Id::TwoFactor, weight::TWO_FACTOR, status, title, detail)
         .fix("#two-factor", fix)

@@ -3,8 +3,10 @@
 //! intruder added. Each ceremony's state stays on the server (sealed,
 //! single use, five minutes); the browser only holds a handle to it.
 
+mod assertion;
 pub mod authenticators;
 mod ceremony;
+pub mod confirm;
 pub mod sign_in;
 pub mod store;
 
@@ -16,7 +18,8 @@ use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::two_factor::server::active_method;
+use crate::two_factor::Method;
+use crate::two_factor::server::{active_method, remove_all_factors, sudo_factor};
 use crate::two_factor::server::sudo::confirm_sudo;
 use anyhow::Context;
 use authenticators::AuthenticatorFacts;
@@ -65,7 +68,7 @@ pub async fn overview(
     Ok(PasskeysOverview {
         passkeys: passkeys.into_iter().map(passkey_info).collect(),
         needs_password: session.require_recent_auth(state.now()).is_err(),
-        sudo_factor: active_method(state, &session.user.id).await?,
+        sudo_factor: sudo_factor(state, &session.user.id).await?,
     })
 }
 
@@ -261,6 +264,12 @@ pub async fn remove(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let passkey = owned(state, &session.user.id, passkey_id).await?;
+    if is_last_second_factor(state, &session.user.id, &passkey).await? {
+        return Err(AppError::validation(
+            "credential",
+            "This passkey is your only second factor. Add another passkey, or switch two-factor authentication to an authenticator app, first.",
+        ));
+    }
     confirm_sudo(state, session, password, code, client).await?;
     let removed = store::delete_ids(
         &state.pool,
@@ -272,6 +281,25 @@ pub async fn remove(
         return Err(AppError::NotFound);
     }
     record_removal(state, &session.user.id, &passkey, "removed", client).await
+}
+
+/// Whether 2FA rests on passkeys alone and `passkey` is the last usable one.
+async fn is_last_second_factor(
+    state: &AppState,
+    user_id: &str,
+    passkey: &StoredPasskey,
+) -> Result<bool, AppError> {
+    if passkey.suspected_clone_at.is_some()
+        || active_method(state, user_id).await? != Some(Method::Passkey)
+    {
+        return Ok(false);
+    }
+    let others = store::list(&state.pool, user_id)
+        .await?
+        .into_iter()
+        .filter(|other| other.id != passkey.id && other.suspected_clone_at.is_none())
+        .count();
+    Ok(others == 0)
 }
 
 /// The account's passkey with this id, or `NotFound` (also for another
@@ -325,10 +353,11 @@ pub async fn remove_disowned(
     disowning: &Disowning<'_>,
     client: &ClientMeta,
 ) -> Result<Vec<String>, AppError> {
-    let disowned: Vec<StoredPasskey> = store::list(&state.pool, user_id)
-        .await?
-        .into_iter()
-        .filter(|passkey| {
+    let (disowned, kept): (Vec<StoredPasskey>, Vec<StoredPasskey>) =
+        store::list(&state.pool, user_id)
+            .await?
+            .into_iter()
+            .partition(|passkey| {
             disowning.every
                 || passkey
                     .created_session_id
@@ -337,12 +366,16 @@ pub async fn remove_disowned(
                 || disowning
                     .since
                     .is_some_and(|since| passkey.created_at >= since)
-        })
-        .collect();
+            });
     let ids: Vec<String> = disowned.iter().map(|passkey| passkey.id.clone()).collect();
     store::delete_ids(&state.pool, user_id, &ids).await?;
     for passkey in &disowned {
         record_removal(state, user_id, passkey, "recovery", client).await?;
+    }
+    // 2FA that rested on the intruder's passkeys alone protects nothing now.
+    let none_left = kept.iter().all(|passkey| passkey.suspected_clone_at.is_some());
+    if !disowned.is_empty() && none_left && active_method(state, user_id).await? == Some(Method::Passkey) {
+        remove_all_factors(state, user_id).await?;
     }
     Ok(disowned.into_iter().map(|passkey| passkey.name).collect())
 }

@@ -2,12 +2,11 @@
 //! discoverable credential), proves the user with a PIN or biometric, and
 //! signs our challenge. That is two factors, so no 2FA challenge follows.
 
+use super::assertion::{fail, save_use, suspect_clone};
 use super::ceremony::{open_ceremony, parse_answer, take_ceremony};
 use super::store::{self, Purpose};
 use super::{decode_passkey, relying_party};
 use crate::error::AppError;
-use crate::login_history::server::record::record_event;
-use crate::login_history::{EventKind, Outcome};
 use crate::passkeys::Ceremony;
 use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
@@ -29,14 +28,6 @@ pub const STARTS_PER_IP: WindowLimit = WindowLimit {
     limit: 300,
     window_ms: 10 * MINUTE_MS,
 };
-
-/// The one answer every refused passkey sign-in gets.
-fn refused() -> AppError {
-    AppError::validation(
-        "credential",
-        "That passkey could not sign you in. Use another passkey or your password.",
-    )
-}
 
 /// Starts a sign-in: options for `navigator.credentials.get` with no
 /// account named (the authenticator offers its passkeys for this site) and
@@ -91,7 +82,7 @@ pub async fn finish_sign_in(
         // credential belongs to: someone's credential presented as another's.
         return Err(fail(state, Some(&user_id), "user_mismatch", client).await?);
     }
-    let mut passkey = decode_passkey(&stored)?;
+    let passkey = decode_passkey(&stored)?;
     let result = match relying_party.finish_discoverable_authentication_v2(
         &answer,
         authentication,
@@ -111,57 +102,6 @@ pub async fn finish_sign_in(
         // After "This wasn't me" nothing but the emailed reset gets in.
         return Err(fail(state, Some(&user_id), "must_reset_password", client).await?);
     }
-    passkey.update_credential(&result);
-    let credential = serde_json::to_string(&passkey).context("Failed to encode the passkey")?;
-    let origin = state.origin(client);
-    store::record_use(
-        &state.pool,
-        &stored.id,
-        &credential,
-        result.backup_state(),
-        (state.now(), &origin.device, &origin.location),
-    )
-    .await?;
+    save_use(state, &stored, passkey, &result, client).await?;
     begin_session(state, &user_id, client, SignInMethod::PASSKEY, next).await
-}
-
-/// Records a refused passkey sign-in and gives the one answer all get.
-async fn fail(
-    state: &AppState,
-    user_id: Option<&str>,
-    reason: &str,
-    client: &ClientMeta,
-) -> Result<AppError, AppError> {
-    record_event(
-        state,
-        user_id,
-        EventKind::PasskeyFailed,
-        Outcome::Failure,
-        client,
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    Ok(refused())
-}
-
-/// A signature counter that went backwards: two authenticators hold the
-/// same key. The credential is refused from now on (its row stays, so the
-/// owner sees it flagged and can remove it) and the owner is told.
-async fn suspect_clone(
-    state: &AppState,
-    user_id: &str,
-    stored: &store::StoredPasskey,
-    client: &ClientMeta,
-) -> Result<AppError, AppError> {
-    store::mark_suspected_clone(&state.pool, &stored.id, state.now()).await?;
-    record_event(
-        state,
-        Some(user_id),
-        EventKind::PasskeyCloneSuspected,
-        Outcome::Failure,
-        client,
-        serde_json::json!({"passkey_id": stored.id, "name": stored.name}),
-    )
-    .await?;
-    Ok(refused())
 }

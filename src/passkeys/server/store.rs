@@ -160,6 +160,10 @@ pub async fn delete_ids(pool: &AnyPool, user_id: &str, ids: &[String]) -> anyhow
 pub enum Purpose {
     Register,
     SignIn,
+    /// The second step of a password sign-in, bound to its challenge.
+    SecondFactor,
+    /// Confirming a sensitive action, bound to the session.
+    Sudo,
 }
 
 /// A ceremony as stored, its state still sealed.

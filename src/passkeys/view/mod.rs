@@ -2,7 +2,6 @@
 //! browser's own dialog), the list with how each is kept and when it was
 //! last used, rename, remove. And the sign-in page's passkey button.
 
-mod browser;
 pub mod sign_in;
 
 use super::api::{
@@ -11,7 +10,7 @@ use super::api::{
 };
 use super::{NAME_MAX_CHARS, PasskeyInfo, PasskeysOverview};
 use crate::error::AppError;
-use crate::two_factor::Method;
+use crate::two_factor::SudoFactor;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
@@ -19,7 +18,7 @@ use crate::ui::{
     Alert, Card, SudoFields, Tone, action_error, announcer, field_error, focus_soon,
     form_level_error,
 };
-use browser::BrowserRefusal;
+use crate::ui::webauthn::{self as browser, BrowserRefusal};
 use leptos::prelude::*;
 
 const BADGE: &str = "rounded-full px-2 py-0.5 text-xs font-medium";
@@ -122,7 +121,7 @@ fn PasskeysBody(
 fn AddPasskey(
     added: RwSignal<usize>,
     needs_password: bool,
-    sudo_factor: Option<Method>,
+    sudo_factor: SudoFactor,
 ) -> impl IntoView {
     let supported = RwSignal::new(None::<bool>);
     Effect::new(move |_| supported.set(Some(browser::supported())));
@@ -244,7 +243,7 @@ fn PasskeyRow(
     rename: ServerAction<RenamePasskey>,
     remove: ServerAction<RemovePasskey>,
     needs_password: bool,
-    sudo_factor: Option<Method>,
+    sudo_factor: SudoFactor,
 ) -> impl IntoView {
     let remove_error = action_error(remove);
     let rename_error = action_error(rename);

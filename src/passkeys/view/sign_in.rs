@@ -2,9 +2,9 @@
 //! passkey offered in the email field's autofill where the browser can
 //! (conditional mediation). Either signs in fully: a passkey is two factors.
 
-use super::browser::{self, Abort};
+use crate::passkeys::Ceremony;
+use crate::ui::webauthn::{self as browser, Abort, explain, go_to};
 use crate::account::safe_next_path;
-use crate::error::AppError;
 use crate::passkeys::api::{finish_passkey_sign_in, start_passkey_sign_in};
 use crate::ui::{Alert, Tone};
 use leptos::prelude::*;
@@ -57,19 +57,16 @@ pub fn PasskeySignIn() -> impl IntoView {
         pending.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let ceremony = match start_passkey_sign_in().await {
-                Ok(ceremony) => ceremony,
-                Err(refused) => {
+            let start = async { start_passkey_sign_in().await.map(Ceremony::into_parts) };
+            let signed_in = browser::ask_for_passkey(start, |handle, answer| {
+                finish_passkey_sign_in(handle, answer, Some(next()))
+            })
+            .await;
+            match signed_in {
+                Ok(()) => go_to(&next()),
+                Err(message) => {
                     pending.set(false);
-                    error.set(Some(explain(refused)));
-                    return;
-                }
-            };
-            match browser::get(&ceremony.options, None).await {
-                Ok(answer) => finish(ceremony.handle, answer).await,
-                Err(refusal) => {
-                    pending.set(false);
-                    error.set(refusal.message().map(str::to_string));
+                    error.set(message);
                 }
             }
         });
@@ -88,22 +85,5 @@ pub fn PasskeySignIn() -> impl IntoView {
                 {move || if pending.get() { "Waiting for your passkey…" } else { "Use a passkey" }}
             </button>
         </div>
-    }
-}
-
-/// What a refused passkey sign-in tells the user.
-fn explain(error: AppError) -> String {
-    match error {
-        AppError::Validation { message, .. } => message,
-        other => other.to_string(),
-    }
-}
-
-/// A full page load of `path`, so the new session's cookie frames everything.
-#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
-fn go_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = leptos::web_sys::window() {
-        let _ = window.location().set_href(path);
     }
 }

@@ -18,7 +18,7 @@ use crate::server::mail::compose::{LinkMail, link_mail};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::{HOUR_MS, utc_datetime};
-use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
 
 /// Email changes asked for per account: each mails an address that has not
@@ -233,7 +233,7 @@ pub async fn settings(state: &AppState, session: &AuthSession) -> Result<EmailSe
         email: session.user.email.clone(),
         new_sign_in_notices: notify,
         needs_password: session.require_recent_auth(state.now()).is_err(),
-        sudo_factor: active_method(state, &session.user.id).await?,
+        sudo_factor: sudo_factor(state, &session.user.id).await?,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::server::auth::AuthSession;
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::{ClientMeta, device_label};
 use crate::server::state::AppState;
-use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
 
 /// The Active Sessions section of `session`'s user, with the review status
@@ -30,7 +30,7 @@ pub async fn overview(
         reviewed_at,
         review_due: review_due(reviewed_at, user.created_at, now),
         needs_password: session.require_recent_auth(now).is_err(),
-        sudo_factor: active_method(state, &user.id).await?,
+        sudo_factor: sudo_factor(state, &user.id).await?,
     })
 }
 

@@ -3,9 +3,12 @@
 
 pub mod challenge;
 
-use super::{Method, TwoFactorStatus};
+use super::{Method, SudoFactor, TwoFactorStatus};
+use crate::passkeys::Ceremony;
+use crate::passkeys::api::{finish_passkey_sudo, start_passkey_sudo};
 use crate::error::AppError;
-use crate::ui::{CodeSender, SecondFactorPrompt};
+use crate::ui::webauthn::ask_for_passkey;
+use crate::ui::{CodeSender, PasskeyProof, SecondFactorPrompt};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -54,7 +57,7 @@ pub async fn start_enrolment(
             phone::normalize_e164(phone.as_deref().unwrap_or_default())
                 .map_err(|message| AppError::validation("phone", message))?,
         ),
-        Method::Totp => None,
+        Method::Totp | Method::Passkey => None,
     };
     let (state, client) = (app_state()?, client_meta()?);
     enrolment::start(&state, &session, method, phone, password, code, &client).await
@@ -75,12 +78,21 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
     let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
     let state = app_state()?;
     let codes = enrolment::confirm(&state, &session, &code, &client_meta()?).await?;
-    // Without the Wasm this answer is a redirect: the page it leads to shows
-    // the codes, which wait there sealed for a minute.
+    keep_for_page_without_script(&state, &session, codes).await
+}
+
+/// Without the Wasm the answer to a form is a redirect: the page it leads
+/// to shows the new backup codes, which wait there sealed for a minute.
+#[cfg(feature = "ssr")]
+async fn keep_for_page_without_script(
+    state: &crate::server::state::AppState,
+    session: &crate::server::auth::AuthSession,
+    codes: Option<Vec<String>>,
+) -> Result<Option<Vec<String>>, AppError> {
     if let Some(codes) = &codes
         && posted_without_script()
     {
-        set_cookie(&reveal::keep_for_next_page(&state, &session, codes).await?)?;
+        set_cookie(&reveal::keep_for_next_page(state, session, codes).await?)?;
     }
     Ok(codes)
 }
@@ -90,6 +102,20 @@ pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppE
 pub async fn cancel_enrolment() -> Result<(), AppError> {
     let session = require_user().await?;
     enrolment::cancel(&app_state()?, &session.user.id).await
+}
+
+/// Makes the account's passkeys its second factor (sudo mode): after the
+/// password, sign-in asks for a passkey (or a backup code). The first
+/// time, returns the new backup codes: the one time they are shown.
+#[server(endpoint = "use_passkeys_for_two_factor")]
+pub async fn use_passkeys_for_two_factor(
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<Option<Vec<String>>, AppError> {
+    let session = require_user().await?;
+    let (state, client) = (app_state()?, client_meta()?);
+    let codes = enrolment::use_passkeys(&state, &session, password, code, &client).await?;
+    keep_for_page_without_script(&state, &session, codes).await
 }
 
 /// Replaces every backup code with ten new ones (sudo mode) and returns them, once.
@@ -122,13 +148,25 @@ pub async fn send_sudo_sms() -> Result<(), AppError> {
     enrolment::send_sudo_sms(&app_state()?, &session, &client_meta()?).await
 }
 
-/// What the sudo prompt asks of an account whose second factor is `factor`
-/// besides the password: nothing without one, else its code, with "Text me
-/// a code" when that comes by SMS.
-pub fn sudo_prompt(factor: Option<Method>) -> Option<SecondFactorPrompt> {
-    factor.map(|method| SecondFactorPrompt {
-        code_label: method.code_label(),
-        send_code: (method == Method::Sms)
+/// What the sudo prompt asks of an account besides the password: the
+/// active method's code (with "Text me a code" when that comes by SMS),
+/// and "Use a passkey instead" when the account has a passkey; `None`
+/// when the password alone is asked.
+pub fn sudo_prompt(factor: impl Into<SudoFactor>) -> Option<SecondFactorPrompt> {
+    let factor = factor.into();
+    if factor.method.is_none() && !factor.passkey {
+        return None;
+    }
+    Some(SecondFactorPrompt {
+        code_label: factor.method.map(Method::code_label),
+        send_code: (factor.method == Some(Method::Sms))
             .then(|| CodeSender::new(ServerAction::<SendSudoSms>::new(), SendSudoSms {})),
+        passkey: factor.passkey.then(|| PasskeyProof::new(confirm_with_passkey)),
     })
+}
+
+/// Opens the session's sudo window with one of the account's passkeys.
+async fn confirm_with_passkey() -> Result<(), Option<String>> {
+    let start = async { start_passkey_sudo().await.map(Ceremony::into_parts) };
+    ask_for_passkey(start, finish_passkey_sudo).await
 }

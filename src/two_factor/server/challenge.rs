@@ -17,7 +17,7 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::sessions::SignInMethod;
+use crate::sessions::{SecondFactorUsed, SignInMethod};
 use crate::two_factor::{ChallengeInfo, phone};
 
 /// Where a half-signed-in browser enters its second factor.
@@ -59,7 +59,7 @@ pub async fn challenge_from_headers(
 }
 
 /// The challenge the calling browser holds, or `Unauthenticated`.
-async fn current_challenge(state: &AppState) -> Result<challenges::Challenge, AppError> {
+pub async fn current_challenge(state: &AppState) -> Result<challenges::Challenge, AppError> {
     let parts = request_parts()?;
     challenge_from_headers(state, &parts.headers)
         .await?
@@ -86,6 +86,7 @@ pub async fn info(state: &AppState) -> Result<ChallengeInfo, AppError> {
         expires_in_secs: ((challenge.expires_at - now).max(0)) / 1000,
         resend_in_secs: sms_resend_in(state, &binding, now).await?,
         sms_sent: sent,
+        passkey: record.passkeys > 0,
     })
 }
 
@@ -114,11 +115,21 @@ pub async fn pass(state: &AppState, code: &str, client: &ClientMeta) -> Result<(
         client,
     )
     .await?;
+    complete(state, &challenge, used.kind(), client).await
+}
+
+/// Ends a challenge the browser passed with `factor` (a code here, or a
+/// passkey): the challenge is used up, then the session begins.
+pub async fn complete(
+    state: &AppState,
+    challenge: &challenges::Challenge,
+    factor: SecondFactorUsed,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
     if !challenges::take_challenge(&state.pool, &challenge.id).await? {
         return Err(AppError::Unauthenticated);
     }
     set_cookie(&state.clearing_challenge_cookie())?;
-    let factor = used.kind();
     record_event(
         state,
         Some(&challenge.user_id),

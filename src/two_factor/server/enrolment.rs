@@ -50,6 +50,7 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
     Ok(TwoFactorStatus {
         enabled,
         pending,
+        passkeys: record.passkeys,
         needs_sudo: session.require_recent_auth(now).is_err(),
         revealed_backup_codes: None,
     })
@@ -83,6 +84,7 @@ async fn pending_view(
             phone: enrolment.phone.as_deref().map(phone::mask_phone),
             resend_in_secs: sms_resend_in(state, &enrolment_binding(&enrolment.id), now).await?,
         },
+        Method::Passkey => return Err(enrolment_gone()),
     })
 }
 
@@ -99,6 +101,12 @@ pub async fn start(
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     let user_id = &session.user.id;
+    if method == Method::Passkey {
+        return Err(AppError::validation(
+            "method",
+            "Passkeys need no set-up code: choose \"Use my passkeys\".",
+        ));
+    }
     if method == Method::Sms {
         session.user.require_verified_email()?;
     }
@@ -107,7 +115,7 @@ pub async fn start(
     let id = new_id();
     let sealed = match method {
         Method::Totp => Some(seal_totp(state, user_id, &totp::TotpSecret::generate())?),
-        Method::Sms => None,
+        Method::Sms | Method::Passkey => None,
     };
     if let Some(number) = &phone {
         send_sms_code(state, user_id, number, &enrolment_binding(&id), client).await?;
@@ -183,6 +191,7 @@ pub async fn confirm(
             let used = use_sms_code_for(state, &binding, code, now).await?;
             used.then_some((0, None))
         }
+        Method::Passkey => None,
     };
     let Some((step, sealed)) = verified_step else {
         return Err(AppError::InvalidCode);
@@ -191,19 +200,61 @@ pub async fn confirm(
         return Err(enrolment_gone());
     }
     state.clear_code_attempts(user_id).await?;
+    let active = store::ActiveMethod {
+        method: method.as_str(),
+        totp_secret_sealed: sealed,
+        totp_step: step,
+        sms_phone: enrolment.phone.as_deref(),
+    };
+    turn_on(state, session, method, &active, client).await
+}
+
+/// Makes the account's passkeys its second factor (sudo mode; the account
+/// must have one): no code to verify, as each passkey was verified when it
+/// was added. The first time, returns the new backup codes, once.
+pub async fn use_passkeys(
+    state: &AppState,
+    session: &AuthSession,
+    password: Option<String>,
+    code: Option<String>,
+    client: &ClientMeta,
+) -> Result<Option<Vec<String>>, AppError> {
+    let record = store::get(&state.pool, &session.user.id).await?;
+    if record.passkeys == 0 {
+        return Err(AppError::validation(
+            "method",
+            "Add a passkey first (Settings → Authentication), then use it as your second factor.",
+        ));
+    }
+    if record.method == Some(Method::Passkey) {
+        return Err(AppError::validation(
+            "method",
+            "Your passkeys are your second factor already.",
+        ));
+    }
+    confirm_sudo(state, session, password, code, client).await?;
+    let active = store::ActiveMethod {
+        method: Method::Passkey.as_str(),
+        totp_secret_sealed: None,
+        totp_step: 0,
+        sms_phone: None,
+    };
+    turn_on(state, session, Method::Passkey, &active, client).await
+}
+
+/// Turns `method` on (or switches to it), ends every other session's sudo
+/// window and records it; the first time, returns new backup codes.
+async fn turn_on(
+    state: &AppState,
+    session: &AuthSession,
+    method: Method,
+    active: &store::ActiveMethod<'_>,
+    client: &ClientMeta,
+) -> Result<Option<Vec<String>>, AppError> {
+    let user_id = &session.user.id;
+    let now = state.now();
     let previous = store::get(&state.pool, user_id).await?.method;
-    store::activate(
-        &state.pool,
-        user_id,
-        &store::ActiveMethod {
-            method: method.as_str(),
-            totp_secret_sealed: sealed,
-            totp_step: step,
-            sms_phone: enrolment.phone.as_deref(),
-        },
-        now,
-    )
-    .await?;
+    store::activate(&state.pool, user_id, active, now).await?;
     // A privilege change: a token copied before it is worthless after it, and
     // no other session keeps a sudo window opened with the password alone.
     rotate_session(state, session, true).await?;

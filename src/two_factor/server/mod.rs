@@ -12,12 +12,21 @@ pub mod verify;
 
 use crate::error::AppError;
 use crate::server::state::AppState;
-use crate::two_factor::Method;
+use crate::two_factor::{Method, SudoFactor};
 
-/// The user's active second factor, `None` while 2FA is off: what a sudo
-/// prompt asks for besides the password.
+/// The user's active second factor, `None` while 2FA is off.
 pub async fn active_method(state: &AppState, user_id: &str) -> Result<Option<Method>, AppError> {
     Ok(store::active_method(&state.pool, user_id).await?)
+}
+
+/// What a sudo prompt asks of the user: the password and the active
+/// method's code, or a passkey when the account has one.
+pub async fn sudo_factor(state: &AppState, user_id: &str) -> Result<SudoFactor, AppError> {
+    let record = store::get(&state.pool, user_id).await?;
+    Ok(SudoFactor {
+        method: record.active_method(),
+        passkey: record.passkeys > 0,
+    })
 }
 
 /// Deletes the unused backup codes that one of `sessions` made (a recovery

@@ -175,6 +175,8 @@ pub async fn verify_second_factor(
             Method::Sms => use_sms_code_for(state, sms_binding, code, now)
                 .await
                 .map(|used| used.then_some(FactorUsed::Sms)),
+            // A passkey answers no six digits: only a backup code is typed.
+            Method::Passkey => Ok(None),
         },
         CodeInput::Backup(code) => {
             let bound = backup_code_mac(state, user_id, code);

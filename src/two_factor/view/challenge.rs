@@ -5,7 +5,10 @@ use crate::two_factor::api::challenge::{
     CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info,
 };
 use crate::two_factor::{ChallengeInfo, Method};
+use crate::passkeys::Ceremony;
+use crate::passkeys::api::{finish_passkey_second_factor, start_passkey_second_factor};
 use crate::ui::flash::last_error;
+use crate::ui::webauthn;
 use crate::ui::time::countdown;
 use crate::ui::{Alert, AuthFrame, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
@@ -54,10 +57,17 @@ fn ChallengeForm(
         _ => None,
     });
     let expires = countdown(info.expires_in_secs);
+    let passkey = info.passkey;
     let prompt = match info.method {
         Method::Totp => view! {
             <p class="text-sm text-slate-600 dark:text-slate-300">
                 "Open your authenticator app and enter the 6-digit code for StatusStack ("{info.email.clone()}")."
+            </p>
+        }
+        .into_any(),
+        Method::Passkey => view! {
+            <p class="text-sm text-slate-600 dark:text-slate-300">
+                "Confirm with one of your passkeys, or enter a backup code."
             </p>
         }
         .into_any(),
@@ -81,6 +91,7 @@ fn ChallengeForm(
     };
     view! {
         <div class="space-y-5">
+            {passkey.then(|| view! { <PasskeyStep/> })}
             {prompt}
             <ActionForm action=verify attr:class="space-y-5" attr:novalidate="">
                 {move || form_level_error(error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
@@ -96,5 +107,43 @@ fn ChallengeForm(
                 }}
             </p>
         </div>
+    }
+}
+
+/// "Use your passkey": the second step with one of the account's passkeys,
+/// offered before the code (it needs the Wasm: WebAuthn is a browser API).
+#[component]
+fn PasskeyStep() -> impl IntoView {
+    let supported = RwSignal::new(false);
+    Effect::new(move |_| supported.set(webauthn::supported()));
+    let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let confirm = move |_| {
+        pending.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let start = async { start_passkey_second_factor().await.map(Ceremony::into_parts) };
+            match webauthn::ask_for_passkey(start, finish_passkey_second_factor).await {
+                Ok(next) => webauthn::go_to(&next),
+                Err(message) => {
+                    pending.set(false);
+                    error.set(message);
+                }
+            }
+        });
+    };
+    view! {
+        <Show when=move || supported.get()>
+            <div class="space-y-3" data-testid="passkey-second-factor">
+                {move || error.get().map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                <button type="button" on:click=confirm disabled=move || pending.get()
+                    class="inline-flex w-full items-center justify-center gap-2 rounded-lg bg-indigo-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-70">
+                    {move || if pending.get() { "Waiting for your passkey…" } else { "Use your passkey" }}
+                </button>
+                <div class="flex items-center gap-3 text-xs uppercase tracking-wider text-slate-500 dark:text-slate-400" aria-hidden="true">
+                    <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>"or"<span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
+                </div>
+            </div>
+        </Show>
     }
 }

@@ -3,7 +3,7 @@
 
 use super::TwoFactorActions;
 use super::parts::{After, Arrival, arrive};
-use crate::two_factor::{EnabledFactor, LOW_BACKUP_CODES, Method};
+use crate::two_factor::{EnabledFactor, LOW_BACKUP_CODES, Method, SudoFactor};
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
 use crate::ui::{Alert, SudoFields, Tone, action_error, field_error, form_level_error};
@@ -13,6 +13,7 @@ use leptos::prelude::*;
 #[component]
 pub fn EnabledCard(
     enabled: EnabledFactor,
+    factor: SudoFactor,
     sudo: bool,
     actions: TwoFactorActions,
     after: After,
@@ -28,10 +29,10 @@ pub fn EnabledCard(
     let regenerate_error = action_error(actions.regenerate);
     let disable_error = action_error(actions.disable);
     let switch_error = action_error(actions.start);
-    let factor = Some(method);
+    let passkey_error = action_error(actions.use_passkeys);
     let (switch_label, switch_to) = match method {
         Method::Totp => ("Switch to SMS", Method::Sms),
-        Method::Sms => ("Switch to an authenticator app", Method::Totp),
+        Method::Sms | Method::Passkey => ("Switch to an authenticator app", Method::Totp),
     };
     view! {
         <div id="two-factor-enabled" tabindex="-1" class="space-y-5" data-testid="two-factor-enabled">
@@ -48,6 +49,17 @@ pub fn EnabledCard(
             </div>
             {(method == Method::Sms).then(|| view! {
                 <Alert tone=Tone::Info>"SMS is weaker than an authenticator app. Switch when you can."</Alert>
+            })}
+            {(method == Method::Passkey).then(|| view! {
+                <p class="text-sm text-slate-600 dark:text-slate-300">
+                    "After your password, sign-in asks for one of your passkeys. Lost them all? A backup code gets you in. "
+                    <a href="/settings/authentication" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Manage passkeys"</a>
+                </p>
+            })}
+            {(method != Method::Passkey && factor.passkey).then(|| view! {
+                <p class="text-sm text-slate-600 dark:text-slate-300" data-testid="passkey-also-second-factor">
+                    "Your passkeys work as the second step too: sign-in offers them first."
+                </p>
             })}
             <div class="rounded-lg bg-slate-50 px-4 py-3 text-sm dark:bg-slate-800/60">
                 <span class="font-medium text-slate-900 dark:text-white" data-testid="backup-codes-left">{format!("{left} of 10 backup codes left")}</span>
@@ -76,6 +88,15 @@ pub fn EnabledCard(
                         <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.start.pending().get()>"Continue"</button>
                     </ActionForm>
                 </SensitiveAction>
+                {(method != Method::Passkey && factor.passkey).then(|| view! {
+                    <SensitiveAction id="use-passkeys" label="Use my passkeys instead" error=passkey_error
+                        note="Sign-in then asks for a passkey after your password; your backup codes stay.">
+                        <ActionForm action=actions.use_passkeys attr:class="space-y-3">
+                            {sudo.then(|| view! { <SudoFields id="use-passkeys" second_factor=crate::two_factor::api::sudo_prompt(factor) error=passkey_error/> })}
+                            <button type="submit" class=BUTTON_SECONDARY disabled=move || actions.use_passkeys.pending().get()>"Use my passkeys"</button>
+                        </ActionForm>
+                    </SensitiveAction>
+                })}
                 {(method == Method::Sms).then(|| view! {
                     <SensitiveAction id="change-number" label="Change phone number" error=switch_error
                         note="We text a code to the new number; the old one works until you verify it.">

@@ -9,9 +9,9 @@ pub mod setup;
 
 use super::api::{
     CancelEnrolment, ConfirmEnrolment, DisableTwoFactor, RegenerateBackupCodes, ResendEnrolmentSms,
-    StartEnrolment, get_two_factor_status,
+    StartEnrolment, UsePasskeysForTwoFactor, get_two_factor_status,
 };
-use super::{Method, PendingEnrolment, TwoFactorStatus};
+use super::{Method, PendingEnrolment, SudoFactor, TwoFactorStatus};
 use crate::ui::style::{INPUT, LABEL};
 use crate::ui::{
     Alert, SubmitButton, SudoFields, Tone, action_error, field_error, form_level_error,
@@ -30,6 +30,7 @@ pub struct TwoFactorActions {
     pub resend: ServerAction<ResendEnrolmentSms>,
     pub regenerate: ServerAction<RegenerateBackupCodes>,
     pub disable: ServerAction<DisableTwoFactor>,
+    pub use_passkeys: ServerAction<UsePasskeysForTwoFactor>,
 }
 
 impl TwoFactorActions {
@@ -41,6 +42,7 @@ impl TwoFactorActions {
             resend: ServerAction::new(),
             regenerate: ServerAction::new(),
             disable: ServerAction::new(),
+            use_passkeys: ServerAction::new(),
         }
     }
 
@@ -52,6 +54,7 @@ impl TwoFactorActions {
             + self.resend.version().get()
             + self.regenerate.version().get()
             + self.disable.version().get()
+            + self.use_passkeys.version().get()
     }
 }
 
@@ -77,6 +80,12 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
         Some(Err(_)) => after.set(Some((Arrival::Code, false))),
         None => {}
     });
+    Effect::new(move |_| match actions.use_passkeys.value().get() {
+        Some(Ok(Some(_))) => after.set(Some((Arrival::Codes, true))),
+        Some(Ok(None)) => after.set(Some((Arrival::Enabled, true))),
+        Some(Err(_)) => after.set(Some((Arrival::Methods, false))),
+        None => {}
+    });
     Effect::new(move |_| {
         if let Some(Ok(_)) = actions.regenerate.value().get() {
             after.set(Some((Arrival::Codes, true)));
@@ -98,6 +107,11 @@ pub fn TwoFactorSection(actions: TwoFactorActions) -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(codes)) = actions.regenerate.value().get() {
+            revealed.set(Some(codes));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(Some(codes))) = actions.use_passkeys.value().get() {
             revealed.set(Some(codes));
         }
     });
@@ -159,28 +173,35 @@ fn RevealStep(
 /// The set-up step in progress, or the status of 2FA once it is on.
 #[component]
 fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions, after: After) -> impl IntoView {
-    let factor = status.enabled.as_ref().map(|e| e.method);
+    let passkeys = status.passkeys;
+    let factor = SudoFactor {
+        method: status.enabled.as_ref().map(|e| e.method),
+        passkey: passkeys > 0,
+    };
     let sudo = status.needs_sudo;
     match (status.enabled, status.pending) {
         (_, Some(pending)) => view! { <VerifyStep pending actions after/> }.into_any(),
-        (Some(enabled), None) => view! { <EnabledCard enabled sudo actions after/> }.into_any(),
+        (Some(enabled), None) => view! { <EnabledCard enabled factor sudo actions after/> }.into_any(),
         (None, None) => view! {
             <Steps current=1 method=None/>
-            <ChooseMethod factor sudo actions after/>
+            <ChooseMethod factor passkeys sudo actions after/>
         }
         .into_any(),
     }
 }
 
-/// Step 1: the two methods, each its own form (works before the Wasm loads).
+/// Step 1: the methods, each its own form (works before the Wasm loads);
+/// the account's passkeys among them once it has one.
 #[component]
 fn ChooseMethod(
-    factor: Option<Method>,
+    factor: SudoFactor,
+    passkeys: i64,
     sudo: bool,
     actions: TwoFactorActions,
     after: After,
 ) -> impl IntoView {
     let error = action_error(actions.start);
+    let passkey_error = action_error(actions.use_passkeys);
     arrive(
         after,
         Arrival::Methods,
@@ -218,6 +239,30 @@ fn ChooseMethod(
                     {needs_sudo.then(|| view! { <SudoFields id="start-sms" second_factor=crate::two_factor::api::sudo_prompt(factor) error/> })}
                     <div class="mt-auto"><SubmitButton label="Text me a code" busy_label="Sending…" pending=actions.start.pending()/></div>
                 </ActionForm>
+                {if passkeys > 0 {
+                    view! {
+                        <ActionForm action=actions.use_passkeys attr:class="flex flex-col gap-3 rounded-xl border border-slate-200 p-4 lg:col-span-2 dark:border-slate-700" attr:data-testid="use-passkeys-form">
+                            <div class="flex items-center gap-2">
+                                <h3 class="font-semibold text-slate-900 dark:text-white">"Your passkeys"</h3>
+                                <span class="rounded-full bg-indigo-100 px-2 py-0.5 text-xs font-medium text-indigo-800 dark:bg-indigo-900/40 dark:text-indigo-200">"Phishing-resistant"</span>
+                            </div>
+                            <p class="text-sm text-slate-600 dark:text-slate-300">
+                                {format!("After your password, confirm with one of your {passkeys} passkey{} (its PIN or biometric). Nothing to install, nothing to type, and a fake site cannot ask for it.", if passkeys == 1 { "" } else { "s" })}
+                            </p>
+                            {move || form_level_error(passkey_error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
+                            {needs_sudo.then(|| view! { <SudoFields id="use-passkeys" second_factor=crate::two_factor::api::sudo_prompt(factor) error=passkey_error/> })}
+                            <div class="mt-auto"><SubmitButton label="Use my passkeys" busy_label="Turning on…" pending=actions.use_passkeys.pending()/></div>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="text-sm text-slate-600 lg:col-span-2 dark:text-slate-300">
+                            "Prefer a passkey? "
+                            <a href="/settings/authentication" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Add one in Authentication"</a>
+                            ", then use it as your second factor: phishing-resistant, nothing to type."
+                        </p>
+                    }.into_any()
+                }}
             </div>
         </div>
     }
@@ -234,7 +279,8 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions, after: After
             "Scan the QR code",
             "Step 2 of 4. Scan the QR code with your authenticator app, or enter the key shown, then enter the 6-digit code it gives.",
         ),
-        Method::Sms => (
+        // Passkeys have no set-up step: only the two code methods are pending.
+        Method::Sms | Method::Passkey => (
             "Enter the code we texted you",
             "Step 3 of 4. We texted you a 6-digit code: enter it to turn two-factor authentication on.",
         ),
@@ -260,7 +306,7 @@ fn VerifyStep(pending: PendingEnrolment, actions: TwoFactorActions, after: After
             </div>
         }
         .into_any(),
-        Method::Sms => view! {
+        Method::Sms | Method::Passkey => view! {
             <div class="space-y-3 text-sm text-slate-600 dark:text-slate-300">
                 <p>"We texted a 6-digit code to "<strong class="text-slate-900 dark:text-white">{pending.phone.clone().unwrap_or_default()}</strong>". It is valid for 10 minutes."</p>
                 <div class="flex flex-wrap items-center gap-3">

@@ -29,13 +29,15 @@ impl Reply {
             .filter(|pair| pair.len() > name.len() + 1)
     }
 
-    /// The whole Set-Cookie line for `name`.
+    /// The whole Set-Cookie line for `name`: the last one, as a browser
+    /// applies them in order.
     pub fn set_cookie_line(&self, name: &str) -> Option<String> {
         self.headers
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|line| line.starts_with(&format!("{name}=")))
+            .filter(|line| line.starts_with(&format!("{name}=")))
+            .next_back()
             .map(String::from)
     }
 }

@@ -24,6 +24,8 @@ pub struct TwoFactorRecord {
     pub backup_codes_left: i64,
     /// Whether any set-up is under way; without one, no enrolment is looked up.
     pub enrolling: bool,
+    /// Passkeys that can serve as the second factor (none flagged as copied).
+    pub passkeys: i64,
 }
 
 impl TwoFactorRecord {
@@ -57,6 +59,7 @@ pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecor
         sms_phone: facts.sms_phone,
         backup_codes_left: facts.backup_codes_left,
         enrolling: facts.enrolling,
+        passkeys: facts.passkeys,
     })
 }
 

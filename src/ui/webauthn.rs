@@ -3,6 +3,8 @@
 //! `PublicKeyCredential` do the base64url conversions, so no WebAuthn type
 //! is compiled into the Wasm.
 
+use crate::error::AppError;
+
 /// Why the browser gave no answer. (On the server no browser answers, so
 /// only the browser build makes most of them.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +40,44 @@ impl BrowserRefusal {
                 Some("This browser cannot use passkeys. Sign in with your password instead.")
             }
         }
+    }
+}
+
+/// Asks this device for a passkey: `start` fetches the server's ceremony
+/// (its handle and request options), the browser's dialog answers, and
+/// `finish` hands the answer back to the server. On failure, what to tell
+/// the user (`None` when there is nothing to say).
+pub async fn ask_for_passkey<T, Start, Finish>(
+    start: Start,
+    finish: impl FnOnce(String, String) -> Finish,
+) -> Result<T, Option<String>>
+where
+    Start: std::future::Future<Output = Result<(String, String), AppError>>,
+    Finish: std::future::Future<Output = Result<T, AppError>>,
+{
+    let (handle, options) = start.await.map_err(|error| Some(explain(error)))?;
+    let answer = get(&options, None)
+        .await
+        .map_err(|refusal| refusal.message().map(str::to_string))?;
+    finish(handle, answer)
+        .await
+        .map_err(|error| Some(explain(error)))
+}
+
+/// What a refused ceremony tells the user: a validation's own message.
+pub fn explain(error: AppError) -> String {
+    match error {
+        AppError::Validation { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+/// A full page load of `path`, so a new session's cookie frames everything.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = leptos::web_sys::window() {
+        let _ = window.location().set_href(path);
     }
 }
 

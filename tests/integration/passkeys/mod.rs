@@ -3,6 +3,8 @@
 //! signing in with it alone, and every forged, replayed or foreign answer
 //! refused with nothing stored.
 
+mod second_factor;
+
 use crate::helpers::*;
 use serde_json::Value;
 use sqlx::Row;
