@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { hydrated, signUp, STRONG } from "./support";
+import { hydrated, signIn, signUp, STRONG } from "./support";
 
 // Browsers accept a domain name, never an IP address, as the site a passkey
 // belongs to: this spec talks to the server as http://localhost (its
@@ -116,5 +116,50 @@ test("a passkey this site does not know is refused with a clear message", async 
   await expect(page.getByRole("alert")).toContainText("That passkey was not accepted");
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByRole("button", { name: "Use a passkey" })).toBeEnabled();
+  await context.close();
+});
+
+test("a passkey as the second factor: 2FA on passkeys alone, then password + passkey signs in", async ({ browser }) => {
+  const context = await browser.newContext({ baseURL: SITE });
+  const page = await context.newPage();
+  await withAuthenticator(context, page);
+  // This test signs in with the password: no passkey offered in autofill.
+  await context.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  const email = `second-factor-${Date.now()}@example.com`;
+  await signUp(page, "Sol Second", email);
+
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await expect(page.locator("#two-factor")).toContainText("Prefer a passkey?");
+  await page.goto("/settings/authentication");
+  await hydrated(page);
+  const add = page.getByTestId("add-passkey-form");
+  await add.getByLabel("Password").fill(STRONG);
+  await add.getByRole("button", { name: "Add a passkey" }).click();
+  await expect(page.getByTestId("passkey-row")).toHaveCount(1);
+
+  await page.goto("/settings/security");
+  await hydrated(page);
+  const usePasskeys = page.getByTestId("use-passkeys-form");
+  await expect(usePasskeys).toContainText("Phishing-resistant");
+  await usePasskeys.getByLabel("Password").fill(STRONG);
+  await usePasskeys.getByRole("button", { name: "Use my passkeys" }).click();
+  await expect(page.getByTestId("backup-codes-step")).toBeVisible();
+  await page.getByRole("link", { name: "I have saved my codes" }).click();
+  await expect(page.getByTestId("two-factor-enabled")).toContainText("Passkey");
+  await expect(page.getByTestId("backup-codes-left")).toHaveText("10 of 10 backup codes left");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/login\/two-factor$/);
+  await hydrated(page);
+  await expect(page.getByText("Confirm with one of your passkeys, or enter a backup code.")).toBeVisible();
+  await page.getByRole("button", { name: "Use your passkey" }).click();
+  await expect(page).toHaveURL(/\/settings\/security$/);
+  await expect(page.getByTestId("user-name")).toHaveText("Sol Second");
+  await expect(page.locator("#sessions")).toContainText("Password + passkey");
   await context.close();
 });

@@ -153,11 +153,12 @@ pub fn SecurityPage() -> impl IntoView {
     });
     view! {
         <PageHeading title="Security" description="Protect your account: password, two-factor authentication, sessions and sign-in activity."/>
+        <crate::passkeys::view::offer::PasskeyOfferBanner/>
         <div class="space-y-6">
             <crate::checkup::view::SecurityCheckup/>
             <AccountOverview refresh/>
             <Card id="two-factor" title="Two-Factor Authentication"
-                description="Add a second step at sign-in with an authenticator app (recommended) or SMS, with backup codes for recovery.">
+                description="Add a second step at sign-in with an authenticator app (recommended), SMS or your passkeys, with backup codes for recovery.">
                 <TwoFactorSection actions=two_factor/>
             </Card>
             <Card id="sessions" title="Active Sessions"

@@ -1,12 +1,12 @@
 //! Passkey server functions: the signed-in user's list, adding (sudo
 //! mode), renaming and removing (sudo mode); and signing in with one.
 
-use super::{Ceremony, PasskeyInfo, PasskeysOverview};
+use super::{Ceremony, PasskeyInfo, PasskeyOffer, PasskeysOverview};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::server::{self, check_passkey_id, confirm, sign_in};
+use super::server::{self, check_passkey_id, confirm, offer, sign_in};
 #[cfg(feature = "ssr")]
 use crate::account::safe_next_path;
 #[cfg(feature = "ssr")]
@@ -137,5 +137,27 @@ pub async fn start_passkey_sudo() -> Result<Ceremony, AppError> {
 #[server(endpoint = "finish_passkey_sudo")]
 pub async fn finish_passkey_sudo(handle: String, credential: String) -> Result<(), AppError> {
     let session = require_user().await?;
-    confirm::finish_sudo(&app_state()?, &session, &handle, &credential, &client_meta()?).await
+    confirm::finish_sudo(
+        &app_state()?,
+        &session,
+        &handle,
+        &credential,
+        &client_meta()?,
+    )
+    .await
+}
+
+/// The offer to add a passkey, when one is due: for a while after a
+/// sign-in to an account without one, unless put away in the last 30 days.
+#[server(endpoint = "passkey_offer")]
+pub async fn get_passkey_offer() -> Result<Option<PasskeyOffer>, AppError> {
+    let session = require_user().await?;
+    offer::offer(&app_state()?, &session).await
+}
+
+/// "Not now": the offer to add a passkey stays away for 30 days.
+#[server(endpoint = "dismiss_passkey_offer")]
+pub async fn dismiss_passkey_offer() -> Result<(), AppError> {
+    let session = require_user().await?;
+    offer::dismiss(&app_state()?, &session.user.id).await
 }

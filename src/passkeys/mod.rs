@@ -74,6 +74,19 @@ pub struct Ceremony {
     pub options: String,
 }
 
+/// The offer to add a passkey, made for a while after a sign-in to an
+/// account without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyOffer {
+    /// Adding one would ask for the password first (the sudo window closed).
+    pub needs_password: bool,
+}
+
+/// How long after a sign-in the offer is made.
+pub const OFFER_AFTER_SIGN_IN_MINUTES: i64 = 30;
+/// How long "Not now" keeps the offer away.
+pub const OFFER_SNOOZE_DAYS: i64 = 30;
+
 impl Ceremony {
     /// The handle and the options, as the browser's ceremony runner takes them.
     pub fn into_parts(self) -> (String, String) {

@@ -116,6 +116,17 @@ mod rendered {
         Err(BrowserRefusal::Unsupported)
     }
 
+    pub async fn conditional_create_available() -> bool {
+        false
+    }
+
+    pub async fn create_conditionally(
+        _options: &str,
+        _abort: &Abort,
+    ) -> Result<String, BrowserRefusal> {
+        Err(BrowserRefusal::Unsupported)
+    }
+
     pub async fn get(
         _options: &str,
         _conditional: Option<&Abort>,
@@ -179,29 +190,49 @@ mod live {
 
     /// Whether the browser can offer passkeys in the email field's autofill.
     pub async fn conditional_mediation_available() -> bool {
-        let Some(class) = credential_class().filter(|_| supported()) else {
-            return false;
-        };
-        let Ok(ask) = method(&class, "isConditionalMediationAvailable") else {
-            return false;
-        };
-        let Some(promise) = ask
-            .call0(&class)
-            .ok()
-            .and_then(|p| p.dyn_into::<Promise>().ok())
-        else {
-            return false;
-        };
-        JsFuture::from(promise)
+        class_answer("isConditionalMediationAvailable")
             .await
-            .ok()
             .and_then(|answer| answer.as_bool())
             .unwrap_or(false)
+    }
+
+    /// What a `PublicKeyCredential` static method's promise resolves to.
+    async fn class_answer(name: &str) -> Option<JsValue> {
+        let class = credential_class().filter(|_| supported())?;
+        let promise = method(&class, name).ok()?.call0(&class).ok()?;
+        JsFuture::from(promise.dyn_into::<Promise>().ok()?)
+            .await
+            .ok()
     }
 
     /// `navigator.credentials.create` with these creation options.
     pub async fn create(options: &str) -> Result<String, BrowserRefusal> {
         run(options, "parseCreationOptionsFromJSON", "create", None).await
+    }
+
+    /// Whether the browser can create a passkey without a dialog, right
+    /// after its password manager filled in a sign-in (conditional create).
+    pub async fn conditional_create_available() -> bool {
+        class_answer("getClientCapabilities")
+            .await
+            .and_then(|capabilities| property(&capabilities, "conditionalCreate").ok())
+            .and_then(|answer| answer.as_bool())
+            .unwrap_or(false)
+    }
+
+    /// `navigator.credentials.create` with conditional mediation: the
+    /// browser creates the passkey quietly if it may, or refuses.
+    pub async fn create_conditionally(
+        options: &str,
+        abort: &Abort,
+    ) -> Result<String, BrowserRefusal> {
+        run(
+            options,
+            "parseCreationOptionsFromJSON",
+            "create",
+            Some(abort),
+        )
+        .await
     }
 
     /// `navigator.credentials.get` with these request options; with

@@ -19,8 +19,8 @@ use crate::server::client::{ClientMeta, device_label};
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::team::server::gate::hold_key_permission;
-use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
+use crate::two_factor::server::sudo_factor;
 use store::{LiveSecret, NewKey, StoredKey};
 use token::ApiToken;
 

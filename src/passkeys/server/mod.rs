@@ -7,6 +7,7 @@ mod assertion;
 pub mod authenticators;
 mod ceremony;
 pub mod confirm;
+pub mod offer;
 pub mod sign_in;
 pub mod store;
 
@@ -19,8 +20,8 @@ use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
 use crate::two_factor::Method;
-use crate::two_factor::server::{active_method, remove_all_factors, sudo_factor};
 use crate::two_factor::server::sudo::confirm_sudo;
+use crate::two_factor::server::{active_method, remove_all_factors, sudo_factor};
 use anyhow::Context;
 use authenticators::AuthenticatorFacts;
 use base64::Engine;
@@ -358,14 +359,14 @@ pub async fn remove_disowned(
             .await?
             .into_iter()
             .partition(|passkey| {
-            disowning.every
-                || passkey
-                    .created_session_id
-                    .as_ref()
-                    .is_some_and(|session| disowning.sessions.contains(session))
-                || disowning
-                    .since
-                    .is_some_and(|since| passkey.created_at >= since)
+                disowning.every
+                    || passkey
+                        .created_session_id
+                        .as_ref()
+                        .is_some_and(|session| disowning.sessions.contains(session))
+                    || disowning
+                        .since
+                        .is_some_and(|since| passkey.created_at >= since)
             });
     let ids: Vec<String> = disowned.iter().map(|passkey| passkey.id.clone()).collect();
     store::delete_ids(&state.pool, user_id, &ids).await?;
@@ -373,8 +374,13 @@ pub async fn remove_disowned(
         record_removal(state, user_id, passkey, "recovery", client).await?;
     }
     // 2FA that rested on the intruder's passkeys alone protects nothing now.
-    let none_left = kept.iter().all(|passkey| passkey.suspected_clone_at.is_some());
-    if !disowned.is_empty() && none_left && active_method(state, user_id).await? == Some(Method::Passkey) {
+    let none_left = kept
+        .iter()
+        .all(|passkey| passkey.suspected_clone_at.is_some());
+    if !disowned.is_empty()
+        && none_left
+        && active_method(state, user_id).await? == Some(Method::Passkey)
+    {
         remove_all_factors(state, user_id).await?;
     }
     Ok(disowned.into_iter().map(|passkey| passkey.name).collect())

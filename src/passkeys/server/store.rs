@@ -115,6 +115,17 @@ pub async fn record_use(
     Ok(())
 }
 
+/// Records "Not now" to the offer to add a passkey.
+pub async fn dismiss_offer(pool: &AnyPool, user_id: &str, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET passkey_offer_dismissed_at = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .context("Failed to dismiss the passkey offer")?;
+    Ok(())
+}
+
 /// Marks a passkey whose signature counter went backwards.
 pub async fn mark_suspected_clone(pool: &AnyPool, id: &str, now: i64) -> anyhow::Result<()> {
     sqlx::query("UPDATE passkeys SET suspected_clone_at = $2 WHERE id = $1")

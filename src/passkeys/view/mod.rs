@@ -2,6 +2,7 @@
 //! browser's own dialog), the list with how each is kept and when it was
 //! last used, rename, remove. And the sign-in page's passkey button.
 
+pub mod offer;
 pub mod sign_in;
 
 use super::api::{
@@ -14,11 +15,11 @@ use crate::two_factor::SudoFactor;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
+use crate::ui::webauthn::{self as browser, BrowserRefusal};
 use crate::ui::{
     Alert, Card, SudoFields, Tone, action_error, announcer, field_error, focus_soon,
     form_level_error,
 };
-use crate::ui::webauthn::{self as browser, BrowserRefusal};
 use leptos::prelude::*;
 
 const BADGE: &str = "rounded-full px-2 py-0.5 text-xs font-medium";

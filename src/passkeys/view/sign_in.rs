@@ -2,10 +2,10 @@
 //! passkey offered in the email field's autofill where the browser can
 //! (conditional mediation). Either signs in fully: a passkey is two factors.
 
-use crate::passkeys::Ceremony;
-use crate::ui::webauthn::{self as browser, Abort, explain, go_to};
 use crate::account::safe_next_path;
+use crate::passkeys::Ceremony;
 use crate::passkeys::api::{finish_passkey_sign_in, start_passkey_sign_in};
+use crate::ui::webauthn::{self as browser, Abort, explain, go_to};
 use crate::ui::{Alert, Tone};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -18,8 +18,8 @@ use crate::server::mail::compose::{LinkMail, link_mail};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::{HOUR_MS, utc_datetime};
-use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
+use crate::two_factor::server::sudo_factor;
 
 /// Email changes asked for per account: each mails an address that has not
 /// opted in to anything.

@@ -12,8 +12,8 @@ use crate::server::auth::AuthSession;
 use crate::server::auth::store::{sessions, users};
 use crate::server::client::{ClientMeta, device_label};
 use crate::server::state::AppState;
-use crate::two_factor::server::sudo_factor;
 use crate::two_factor::server::sudo::confirm_sudo;
+use crate::two_factor::server::sudo_factor;
 
 /// The Active Sessions section of `session`'s user, with the review status
 /// and what a mass sign-out would ask for.

@@ -4,9 +4,9 @@
 pub mod challenge;
 
 use super::{Method, SudoFactor, TwoFactorStatus};
+use crate::error::AppError;
 use crate::passkeys::Ceremony;
 use crate::passkeys::api::{finish_passkey_sudo, start_passkey_sudo};
-use crate::error::AppError;
 use crate::ui::webauthn::ask_for_passkey;
 use crate::ui::{CodeSender, PasskeyProof, SecondFactorPrompt};
 use leptos::prelude::*;
@@ -161,7 +161,9 @@ pub fn sudo_prompt(factor: impl Into<SudoFactor>) -> Option<SecondFactorPrompt> 
         code_label: factor.method.map(Method::code_label),
         send_code: (factor.method == Some(Method::Sms))
             .then(|| CodeSender::new(ServerAction::<SendSudoSms>::new(), SendSudoSms {})),
-        passkey: factor.passkey.then(|| PasskeyProof::new(confirm_with_passkey)),
+        passkey: factor
+            .passkey
+            .then(|| PasskeyProof::new(confirm_with_passkey)),
     })
 }
 

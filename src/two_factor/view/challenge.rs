@@ -1,15 +1,15 @@
 //! `/login/two-factor`: the second step of signing in to an account with 2FA.
 
 use super::parts::{CodeField, ResendButton};
+use crate::passkeys::Ceremony;
+use crate::passkeys::api::{finish_passkey_second_factor, start_passkey_second_factor};
 use crate::two_factor::api::challenge::{
     CancelChallenge, SendSignInSms, VerifySignInCode, get_challenge_info,
 };
 use crate::two_factor::{ChallengeInfo, Method};
-use crate::passkeys::Ceremony;
-use crate::passkeys::api::{finish_passkey_second_factor, start_passkey_second_factor};
 use crate::ui::flash::last_error;
-use crate::ui::webauthn;
 use crate::ui::time::countdown;
+use crate::ui::webauthn;
 use crate::ui::{Alert, AuthFrame, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 
@@ -122,7 +122,11 @@ fn PasskeyStep() -> impl IntoView {
         pending.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let start = async { start_passkey_second_factor().await.map(Ceremony::into_parts) };
+            let start = async {
+                start_passkey_second_factor()
+                    .await
+                    .map(Ceremony::into_parts)
+            };
             match webauthn::ask_for_passkey(start, finish_passkey_second_factor).await {
                 Ok(next) => webauthn::go_to(&next),
                 Err(message) => {

@@ -181,7 +181,9 @@ fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions, after: After) 
     let sudo = status.needs_sudo;
     match (status.enabled, status.pending) {
         (_, Some(pending)) => view! { <VerifyStep pending actions after/> }.into_any(),
-        (Some(enabled), None) => view! { <EnabledCard enabled factor sudo actions after/> }.into_any(),
+        (Some(enabled), None) => {
+            view! { <EnabledCard enabled factor sudo actions after/> }.into_any()
+        }
         (None, None) => view! {
             <Steps current=1 method=None/>
             <ChooseMethod factor passkeys sudo actions after/>

@@ -36,8 +36,7 @@ impl Reply {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .filter(|line| line.starts_with(&format!("{name}=")))
-            .next_back()
+            .rfind(|line| line.starts_with(&format!("{name}=")))
             .map(String::from)
     }
 }

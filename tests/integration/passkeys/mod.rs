@@ -3,6 +3,7 @@
 //! signing in with it alone, and every forged, replayed or foreign answer
 //! refused with nothing stored.
 
+mod offer;
 mod second_factor;
 
 use crate::helpers::*;

@@ -8,7 +8,9 @@ use crate::two_factor::{CHALLENGE, challenge, enable_totp, verify};
 
 /// Starts the passkey step of `challenge` (the challenge cookie); returns (handle, options).
 async fn start_step(app: &TestApp, challenge: &str) -> (String, String) {
-    let reply = app.call("start_passkey_second_factor", &[], Some(challenge)).await;
+    let reply = app
+        .call("start_passkey_second_factor", &[], Some(challenge))
+        .await;
     assert!(reply.error().is_none(), "{}", reply.body);
     let ceremony = json(&reply);
     (
@@ -39,8 +41,12 @@ async fn sudo_by_passkey(
     let ceremony = json(&reply);
     let answer = device.get(ceremony["options"].as_str().unwrap(), credential_id, user);
     let handle = ceremony["handle"].as_str().unwrap();
-    app.call_rotating("finish_passkey_sudo", &[("handle", handle), ("credential", &answer)], cookie)
-        .await
+    app.call_rotating(
+        "finish_passkey_sudo",
+        &[("handle", handle), ("credential", &answer)],
+        cookie,
+    )
+    .await
 }
 
 both_databases! {

@@ -44,8 +44,9 @@ const FIELDS: [&str; 27] = [
 /// Functions without input that act on the caller's own account: no body
 /// can be hostile to them, and calling them signs out, sends mail or
 /// changes state by design.
-const NO_INPUT_ACTIONS: [&str; 9] = [
+const NO_INPUT_ACTIONS: [&str; 10] = [
     "sign_out",
+    "dismiss_passkey_offer",
     "leave_organization",
     "resend_email_verification",
     "mark_sessions_reviewed",

@@ -263,7 +263,12 @@ async fn write_until_killed(
         let Some(reply) = post(base, "sign_in", &form, None, &forwarded).await else {
             return;
         };
-        let other = reply.session_cookie(cookie_name).expect("a second session");
+        let other = reply.session_cookie(cookie_name).unwrap_or_else(|| {
+            panic!(
+                "a second session: {} {:?} {}",
+                reply.status, reply.headers, reply.body
+            )
+        });
         let Some(reply) = post(base, "sign_out", &[], Some(&other), &forwarded).await else {
             return;
         };

@@ -246,6 +246,8 @@ pub struct SecurityFacts {
     pub enrolling: bool,
     /// Passkeys that can still sign in (not flagged as copied).
     pub passkeys: i64,
+    /// When the offer to add a passkey was last dismissed.
+    pub passkey_offer_dismissed_at: Option<i64>,
     pub must_reset_password: bool,
     pub notify_new_sign_in: bool,
 }
@@ -264,7 +266,7 @@ async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<
     let row = sqlx::query(
         "SELECT u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
                 u.two_factor_method, u.two_factor_since, u.totp_secret_sealed, u.sms_phone,
-                u.must_reset_password, u.notify_new_sign_in,
+                u.must_reset_password, u.notify_new_sign_in, u.passkey_offer_dismissed_at,
                 (SELECT COUNT(*) FROM backup_codes b
                  WHERE b.user_id = u.id AND b.used_at IS NULL) AS backup_codes_left,
                 (SELECT COUNT(*) FROM two_factor_enrolments e
@@ -291,6 +293,7 @@ async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<
         backup_codes_left: row.try_get("backup_codes_left")?,
         enrolling: row.try_get::<i64, _>("enrolments")? > 0,
         passkeys: row.try_get("passkeys")?,
+        passkey_offer_dismissed_at: row.try_get("passkey_offer_dismissed_at")?,
         must_reset_password: row.try_get::<i64, _>("must_reset_password")? != 0,
         notify_new_sign_in: row.try_get::<i64, _>("notify_new_sign_in")? != 0,
     }))
