@@ -32,6 +32,10 @@ pub enum AppError {
     /// The caller's organization requires two-factor authentication and the
     /// grace period is over: only setting it up is allowed.
     TwoFactorRequired,
+    /// The caller is an Owner or Admin of an organization that requires a
+    /// passkey of them, and the grace period is over: only adding one is
+    /// allowed.
+    PasskeyRequired,
     /// The account's email address is not confirmed yet, and the action
     /// (API keys, teams, SMS) needs a confirmed one.
     EmailUnverified,
@@ -95,6 +99,10 @@ impl fmt::Display for AppError {
                 f,
                 "Your organization requires two-factor authentication. Set it up to continue."
             ),
+            AppError::PasskeyRequired => write!(
+                f,
+                "Your organization requires a passkey for Owners and Admins. Add one in Settings → Authentication."
+            ),
             AppError::EmailUnverified => write!(
                 f,
                 "Confirm your email address first: open the link we sent you, or send a new one from the banner at the top."
@@ -122,6 +130,7 @@ impl AppError {
             AppError::ReauthRequired
             | AppError::Forbidden
             | AppError::TwoFactorRequired
+            | AppError::PasskeyRequired
             | AppError::EmailUnverified => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

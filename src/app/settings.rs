@@ -9,9 +9,9 @@ use crate::login_history::view::LoginHistory;
 use crate::passkeys::view::PasskeysSection;
 use crate::sessions::api::{RevokeOtherSessions, RevokeSession};
 use crate::sessions::view::ActiveSessions;
-use crate::team::TwoFactorRequirement;
-use crate::team::api::get_two_factor_requirement;
-use crate::team::view::policy::GraceBanner;
+use crate::team::api::{get_passkey_requirement, get_two_factor_requirement};
+use crate::team::view::policy::{GraceBanner, PasskeyGraceBanner, PasskeyRequiredBanner};
+use crate::team::{PASSKEY_SETUP_PATH, PasskeyRequirement, TwoFactorRequirement};
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::{Alert, Card, Logo, PageHeading, Tone};
 use leptos::prelude::*;
@@ -54,6 +54,10 @@ pub fn SettingsLayout() -> impl IntoView {
         move || location.pathname.get(),
         |_| get_two_factor_requirement(),
     );
+    let passkey_requirement = Resource::new(
+        move || location.pathname.get(),
+        |_| get_passkey_requirement(),
+    );
     view! {
         <div class="min-h-screen">
             <Transition fallback=|| ()>
@@ -64,6 +68,24 @@ pub fn SettingsLayout() -> impl IntoView {
                         }
                         Ok(TwoFactorRequirement::Enforced { .. }) => {
                             view! { <Redirect path=crate::team::TWO_FACTOR_SETUP_PATH/> }.into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match passkey_requirement.await {
+                        Ok(PasskeyRequirement::Grace { organization, deadline }) => {
+                            view! { <PasskeyGraceBanner organization deadline/> }.into_any()
+                        }
+                        Ok(PasskeyRequirement::Enforced { reason, .. }) => {
+                            let elsewhere = location.pathname.get_untracked() != PASSKEY_SETUP_PATH;
+                            view! {
+                                <PasskeyRequiredBanner reason/>
+                                {elsewhere.then(|| view! { <Redirect path=PASSKEY_SETUP_PATH/> })}
+                            }
+                            .into_any()
                         }
                         _ => ().into_any(),
                     }

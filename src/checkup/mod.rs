@@ -1,6 +1,6 @@
 //! The security checkup: a score and a checklist computed live from the
-//! account (password, 2FA, backup codes, sessions, API keys). Each item links
-//! to the place that fixes it.
+//! account (password, 2FA, passkeys, backup codes, sessions, API keys). Each
+//! item links to the place that fixes it.
 //!
 //! The types are generic over what is checked: the personal checkup fills
 //! them from one account, and any other list (an organization's, say) can be
@@ -61,6 +61,8 @@ pub enum CheckupItemId {
     PasswordStrength,
     PasswordAge,
     TwoFactor,
+    /// A passkey: sign-in that cannot be phished.
+    Passkey,
     BackupCodes,
     SessionsReview,
     SessionsWithoutTwoFactor,
@@ -72,6 +74,10 @@ pub enum CheckupItemId {
     TeamMembersTwoFactor,
     /// The organization checkup: 2FA required for everyone.
     TeamTwoFactorPolicy,
+    /// The organization checkup: Owners and Admins without a passkey.
+    TeamAdminsPasskey,
+    /// The organization checkup: Members and Viewers without a passkey.
+    TeamMembersPasskey,
 }
 
 crate::text_enum!(CheckupItemId);
@@ -226,8 +232,9 @@ impl Grade {
 
 /// The weights of the personal items; with every item present they add up to 100.
 pub mod weight {
-    pub const TWO_FACTOR: u8 = 30;
-    pub const PASSWORD_STRENGTH: u8 = 20;
+    pub const TWO_FACTOR: u8 = 26;
+    pub const PASSWORD_STRENGTH: u8 = 16;
+    pub const PASSKEY: u8 = 8;
     pub const BACKUP_CODES: u8 = 10;
     pub const SESSIONS_WITHOUT_TWO_FACTOR: u8 = 8;
     pub const SESSIONS_REVIEW: u8 = 6;

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use super::{
     Role, TwoFactorRequirement, parse_grace_days,
-    server::{self, check_user_id, gate, invitations, members, policy},
+    server::{self, check_user_id, gate, invitations, members, passkey_gate, policy},
 };
 #[cfg(feature = "ssr")]
 use crate::{
@@ -21,6 +21,19 @@ use crate::{
 use invitations::check_invitation_id;
 #[cfg(feature = "ssr")]
 use policy::OrgPolicy;
+
+/// A checkbox's value: absent when unticked, "on" when ticked.
+#[cfg(feature = "ssr")]
+fn checkbox(value: Option<String>) -> Result<bool, AppError> {
+    match value.as_deref() {
+        None => Ok(false),
+        Some("on" | "true") => Ok(true),
+        Some(_) => Err(AppError::validation(
+            "policy",
+            "That setting value is not valid.",
+        )),
+    }
+}
 
 #[cfg(feature = "ssr")]
 fn parse_role(text: &str) -> Result<Role, AppError> {
@@ -115,23 +128,33 @@ pub async fn update_org_policy(
         super::clean_org_name(&name).map_err(|message| AppError::validation("name", message))?;
     let grace_days = parse_grace_days(&grace_days)
         .map_err(|message| AppError::validation("grace_days", message))?;
-    let checked = |value: Option<String>| -> Result<bool, AppError> {
-        match value.as_deref() {
-            None => Ok(false),
-            Some("on" | "true") => Ok(true),
-            Some(_) => Err(AppError::validation(
-                "policy",
-                "That setting value is not valid.",
-            )),
-        }
-    };
     let policy = OrgPolicy {
         name,
-        production: checked(production)?,
-        require_two_factor: checked(require_two_factor)?,
+        production: checkbox(production)?,
+        require_two_factor: checkbox(require_two_factor)?,
         grace_days,
     };
     policy::update_org_policy(&app_state()?, &session.user, policy, &client_meta()?).await
+}
+
+/// Turns "require a passkey for Owners and Admins" on (`require_passkey`
+/// ticked) or off; Owners only, in sudo mode (`password`, and `code` with
+/// 2FA). Turning it on starts the organization's grace period.
+#[server(endpoint = "update_passkey_policy")]
+pub async fn update_passkey_policy(
+    require_passkey: Option<String>,
+    password: Option<String>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    let session = require_user().await?;
+    let require_passkey = checkbox(require_passkey)?;
+    let state = app_state()?;
+    let client = client_meta()?;
+    if server::my_membership(&state, &session.user.id).await?.role != Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    confirm_sudo(&state, &session, password, code, &client).await?;
+    policy::update_passkey_policy(&state, &session.user, require_passkey, &client).await
 }
 
 /// Mails members without 2FA a reminder: one member (`user_id`) or all of
@@ -178,6 +201,21 @@ pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement,
     }
     let state = app_state()?;
     gate::two_factor_requirement(&state, &session.user.id, state.now()).await
+}
+
+/// Whether the caller's organization requires a passkey of them (Owners
+/// and Admins), and by when.
+#[server(endpoint = "passkey_requirement")]
+pub async fn get_passkey_requirement() -> Result<super::PasskeyRequirement, AppError> {
+    let session = require_user().await?;
+    if let Some(resolved) = request_parts()?
+        .extensions
+        .get::<passkey_gate::ResolvedPasskeyRequirement>()
+    {
+        return Ok(resolved.0.clone());
+    }
+    let state = app_state()?;
+    passkey_gate::passkey_requirement(&state, &session.user.id, state.now()).await
 }
 
 /// Deletes the caller's organization (Owners only): `confirm` is its exact

@@ -1,7 +1,8 @@
 //! Teams: an organization with Owners, Admins, Members and Viewers, invitations
 //! by email, and the organization's 2FA policy (production access, "require
-//! 2FA for all" with a grace period). Shared by the Team page, the invitation
-//! page and their server functions.
+//! 2FA for all" with a grace period, "require a passkey for Owners and
+//! Admins"). Shared by the Team page, the invitation page and their server
+//! functions.
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -20,6 +21,9 @@ pub const MAX_GRACE_DAYS: i64 = 14;
 pub const ORG_NAME_MAX_CHARS: usize = 80;
 /// Where a member held at the 2FA gate is sent: the set-up and nothing else.
 pub const TWO_FACTOR_SETUP_PATH: &str = "/two-factor-setup";
+/// Where an Owner or Admin held at the passkey gate is sent: the page that
+/// adds one.
+pub const PASSKEY_SETUP_PATH: &str = "/settings/authentication";
 /// A member is reminded about 2FA at most this often.
 pub const REMINDER_INTERVAL_MS: i64 = DAY_MS;
 
@@ -73,6 +77,12 @@ impl Role {
         self >= Role::Admin
     }
 
+    /// Whether the organization's "require a passkey" rule covers this role:
+    /// Owners and Admins.
+    pub fn covered_by_passkey_rule(self) -> bool {
+        self >= Role::Admin
+    }
+
     /// Whether this role manages the team (invitations, roles, removals, events).
     pub fn manages_team(self) -> bool {
         self >= Role::Admin
@@ -109,6 +119,10 @@ pub struct Organization {
     pub grace_days: i64,
     /// When the 2FA rule took effect; `None` while neither setting is on.
     pub policy_since: Option<i64>,
+    /// Owners and Admins need a passkey (after the grace period).
+    pub require_passkey: bool,
+    /// When the passkey rule took effect; `None` while it is off.
+    pub passkey_policy_since: Option<i64>,
     pub created_at: i64,
 }
 
@@ -127,6 +141,17 @@ impl Organization {
             self.grace_days,
         )
     }
+
+    /// When an Owner or Admin who joined at `joined_at` must have a passkey
+    /// under the passkey rule (meaningful while it is on): the same grace
+    /// period as the 2FA rule, from when the passkey rule took effect.
+    pub fn passkey_deadline_for(&self, joined_at: i64) -> i64 {
+        grace_deadline(
+            self.passkey_policy_since.unwrap_or(self.created_at),
+            joined_at,
+            self.grace_days,
+        )
+    }
 }
 
 /// A membership with its organization.
@@ -137,6 +162,8 @@ pub struct Membership {
     pub joined_at: i64,
     /// Whether the member has two-factor authentication on.
     pub two_factor_on: bool,
+    /// Whether the member has a usable passkey (one not flagged as cloned).
+    pub has_passkey: bool,
 }
 
 /// One member on the Team page. Two-factor status and activity are shown to
@@ -214,6 +241,21 @@ pub enum TwoFactorRequirement {
     },
 }
 
+/// Whether the organization's passkey rule applies to the caller (an Owner
+/// or Admin of an organization that requires one), and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PasskeyRequirement {
+    /// No rule applies, or the caller has a passkey already.
+    None,
+    /// A passkey must be added before `deadline` (Unix ms).
+    Grace { organization: String, deadline: i64 },
+    /// Nothing but adding a passkey is allowed until there is one.
+    Enforced {
+        organization: String,
+        reason: String,
+    },
+}
+
 /// The grace period's end for a member who joined at `joined_at` of an
 /// organization whose rule took effect at `policy_since`.
 pub fn grace_deadline(policy_since: i64, joined_at: i64, grace_days: i64) -> i64 {
@@ -281,6 +323,13 @@ mod tests {
         assert!(Role::Owner.requires_two_factor() && Role::Admin.requires_two_factor());
         assert!(!Role::Member.requires_two_factor() && !Role::Viewer.requires_two_factor());
         assert!(Role::Admin.manages_team() && !Role::Member.manages_team());
+    }
+
+    #[test]
+    fn the_passkey_rule_covers_owners_and_admins_only() {
+        assert!(Role::Owner.covered_by_passkey_rule() && Role::Admin.covered_by_passkey_rule());
+        assert!(!Role::Member.covered_by_passkey_rule());
+        assert!(!Role::Viewer.covered_by_passkey_rule());
     }
 
     #[test]

@@ -101,12 +101,13 @@ both_databases! {
         assert_eq!(app.call("security_checkup", &[], Some(&cookie)).await.error(), Some(AppError::Unauthenticated));
     }
 
-    async fn a_new_account_is_asked_only_for_two_factor(app) {
+    async fn a_new_account_is_asked_only_for_two_factor_and_a_passkey(app) {
         let cookie = app.sign_up("Ada", "ada@example.com", STRONG_PASSWORD).await;
         let checkup = checkup(&app, &cookie).await;
         let to_fix: Vec<Id> = checkup.to_fix().map(|i| i.id).collect();
-        assert_eq!(to_fix, [Id::TwoFactor], "{checkup:?}");
+        assert_eq!(to_fix, [Id::TwoFactor, Id::Passkey], "the failure first, then the warning: {checkup:?}");
         assert_eq!(checkup.items[0].fix_href, "#two-factor");
+        assert_eq!(checkup.items[1].fix_href, "/settings/authentication");
         assert!(checkup.item(Id::BackupCodes).is_none() && checkup.item(Id::SessionsWithoutTwoFactor).is_none());
         for id in [Id::ApiKeyRotation, Id::ApiKeysUnused, Id::ApiKeysWithoutExpiry, Id::ApiKeysOverPrivileged] {
             assert_eq!(checkup.item(id).map(|i| i.title.as_str()), Some("No API keys"));

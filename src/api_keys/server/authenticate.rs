@@ -1,7 +1,7 @@
 //! A key presented to the JSON API: resolved to its holder (refusing unknown,
 //! revoked, expired and rotated-out secrets, owners held at their
-//! organization's 2FA gate, and busy keys), then checked for the permission
-//! each request needs. Refusals go into the owner's Login History.
+//! organization's 2FA or passkey gate, and busy keys), then checked for the
+//! permission each request needs. Refusals go into the owner's Login History.
 
 use super::store::usage;
 use super::store::usage::{KeyOwner, SecretMatch};
@@ -13,8 +13,9 @@ use crate::server::client::ClientMeta;
 use crate::server::rate_limit::WindowLimit;
 use crate::server::rest::ApiError;
 use crate::server::state::AppState;
-use crate::team::TwoFactorRequirement;
 use crate::team::server::gate::requirement_for;
+use crate::team::server::passkey_gate::passkey_requirement_for;
+use crate::team::{PasskeyRequirement, TwoFactorRequirement};
 use crate::time::utc_datetime;
 use http::StatusCode;
 
@@ -39,8 +40,8 @@ pub struct KeyHolder {
 }
 
 /// Resolves a well-formed key to its holder, refusing unknown, revoked,
-/// expired and rotated-out secrets with 401, an owner held at the 2FA gate
-/// with 403 and a busy key with 429. Records the use (throttled).
+/// expired and rotated-out secrets with 401, an owner held at the 2FA or
+/// passkey gate with 403 and a busy key with 429. Records the use (throttled).
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(
     state: &AppState,
@@ -62,6 +63,19 @@ pub async fn authenticate(
             StatusCode::FORBIDDEN,
             "two_factor_required",
             format!("{reason} The key works again once its owner has set it up."),
+        ));
+    }
+    if let Some(PasskeyRequirement::Enforced { organization, .. }) = found
+        .membership
+        .as_ref()
+        .map(|membership| passkey_requirement_for(membership, now))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "passkey_required",
+            format!(
+                "{organization} requires a passkey for Owners and Admins. The key works again once its owner has added one."
+            ),
         ));
     }
     state

@@ -64,6 +64,7 @@ pub async fn personal_facts(
         account_created_at: user.created_at,
         sessions_reviewed_at: user.sessions_reviewed_at,
         two_factor: user.two_factor,
+        passkeys: user.passkeys,
         backup_codes_left: user.backup_codes_left,
         sessions_without_two_factor,
         keys: keys.into_iter().map(KeyFacts::from).collect(),

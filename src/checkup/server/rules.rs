@@ -24,6 +24,8 @@ pub struct CheckupFacts {
     pub account_created_at: i64,
     pub sessions_reviewed_at: Option<i64>,
     pub two_factor: Option<Method>,
+    /// Usable passkeys (not flagged as cloned).
+    pub passkeys: i64,
     pub backup_codes_left: i64,
     /// Live sessions other than the caller's that signed in without a second factor.
     pub sessions_without_two_factor: Vec<SessionFact>,
@@ -52,6 +54,7 @@ pub fn personal_items(facts: &CheckupFacts) -> Vec<CheckupItem> {
         password_strength(facts.password_score),
         password_age(facts.password_changed_at, facts.now),
         two_factor(facts.two_factor),
+        passkey(facts.passkeys),
     ];
     // Backup codes and 2FA-less sessions only mean something while 2FA is on;
     // with it off the 2FA item already says what to do.
@@ -155,6 +158,31 @@ fn two_factor(method: Option<Method>) -> CheckupItem {
     };
     CheckupItem::new(Id::TwoFactor, weight::TWO_FACTOR, status, title, detail)
         .fix("#two-factor", fix)
+}
+
+fn passkey(count: i64) -> CheckupItem {
+    if count > 0 {
+        CheckupItem::new(
+            Id::Passkey,
+            weight::PASSKEY,
+            CheckStatus::Pass,
+            if count == 1 {
+                "You have a passkey".to_string()
+            } else {
+                format!("You have {count} passkeys")
+            },
+            "A passkey signs you in with your device's fingerprint, face or PIN, and answers only this site, so it cannot be phished.",
+        )
+    } else {
+        CheckupItem::new(
+            Id::Passkey,
+            weight::PASSKEY,
+            CheckStatus::Warn,
+            "Add a passkey",
+            "A passkey signs you in with your device's fingerprint, face or PIN. Unlike a password or a code, it answers only this site, so a phishing page cannot use it.",
+        )
+        .fix("/settings/authentication", "Add a passkey")
+    }
 }
 
 fn backup_codes(left: i64) -> CheckupItem {
@@ -274,6 +302,7 @@ mod tests {
             account_created_at: NOW - 400 * DAY_MS,
             sessions_reviewed_at: Some(NOW - DAY_MS),
             two_factor: Some(Method::Totp),
+            passkeys: 1,
             backup_codes_left: 10,
             sessions_without_two_factor: Vec::new(),
             keys: Vec::new(),
@@ -289,7 +318,7 @@ mod tests {
         let checkup = evaluate(&safe());
         assert_eq!(checkup.score, 100);
         assert_eq!(checkup.to_fix().count(), 0);
-        assert_eq!(checkup.items.len(), 10);
+        assert_eq!(checkup.items.len(), 11);
         let total: u32 = checkup.items.iter().map(|i| u32::from(i.weight)).sum();
         assert_eq!(total, 100);
     }
@@ -331,7 +360,7 @@ mod tests {
         facts.two_factor = Some(Method::Sms);
         let sms = evaluate(&facts);
         assert_eq!(sms.item(Id::TwoFactor).unwrap().status, CheckStatus::Warn);
-        assert_eq!(sms.score, 85);
+        assert_eq!(sms.score, 87);
         facts.two_factor = None;
         let off = evaluate(&facts);
         assert_eq!(off.item(Id::TwoFactor).unwrap().status, CheckStatus::Fail);
@@ -342,6 +371,22 @@ mod tests {
             "no 2FA, no backup codes"
         );
         assert!(off.item(Id::SessionsWithoutTwoFactor).is_none());
+    }
+
+    #[test]
+    fn an_account_without_a_passkey_is_asked_to_add_one() {
+        let mut facts = safe();
+        facts.passkeys = 0;
+        let checkup = evaluate(&facts);
+        let item = checkup.item(Id::Passkey).unwrap();
+        assert_eq!(item.status, CheckStatus::Warn);
+        assert_eq!(item.title, "Add a passkey");
+        assert_eq!(item.fix_href, "/settings/authentication");
+        assert_eq!(checkup.score, 96);
+        (facts.passkeys, facts.two_factor) = (2, None);
+        let item = evaluate(&facts).item(Id::Passkey).cloned().unwrap();
+        let found = (item.status, item.title.as_str());
+        assert_eq!(found, (CheckStatus::Pass, "You have 2 passkeys"), "2FA off");
     }
 
     #[test]

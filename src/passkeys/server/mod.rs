@@ -19,6 +19,7 @@ use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
+use crate::team::server::passkey_gate::check_may_remove_passkey;
 use crate::two_factor::Method;
 use crate::two_factor::server::sudo::confirm_sudo;
 use crate::two_factor::server::{active_method, remove_all_factors, sudo_factor};
@@ -255,7 +256,8 @@ pub async fn rename(
 }
 
 /// Removes one of the account's passkeys, in sudo mode. The password stays,
-/// so removing the last passkey never locks the owner out.
+/// so removing the last passkey never locks the owner out; but an Owner or
+/// Admin whose organization requires a passkey keeps their last usable one.
 pub async fn remove(
     state: &AppState,
     session: &AuthSession,
@@ -271,6 +273,12 @@ pub async fn remove(
             "This passkey is your only second factor. Add another passkey, or switch two-factor authentication to an authenticator app, first.",
         ));
     }
+    let usable_left = store::list(&state.pool, &session.user.id)
+        .await?
+        .iter()
+        .filter(|other| other.id != passkey.id && other.suspected_clone_at.is_none())
+        .count();
+    check_may_remove_passkey(state, &session.user.id, usable_left).await?;
     confirm_sudo(state, session, password, code, client).await?;
     let removed = store::delete_ids(
         &state.pool,

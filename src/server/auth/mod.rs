@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::server::client::{ClientMeta, client_ip};
 use crate::server::password::{Password, verify_password};
 use crate::server::state::AppState;
-use crate::team::server::gate::two_factor_requirement;
+use crate::team::server::passkey_gate::gate_requirements;
 use axum::extract::ConnectInfo;
 use http::header::{SET_COOKIE, USER_AGENT};
 use http::request::Parts;
@@ -149,16 +149,27 @@ pub async fn current_session() -> Result<Option<AuthSession>, AppError> {
 
 /// The caller's session, or `Unauthenticated`. Every protected server function starts here.
 /// A member held at their organization's 2FA gate gets `TwoFactorRequired`
-/// from every server function but the few that set 2FA up.
+/// from every server function but the few that set 2FA up; an Owner or
+/// Admin held at its passkey gate gets `PasskeyRequired` from every one but
+/// the few that add a passkey.
 pub async fn require_user() -> Result<AuthSession, AppError> {
+    use crate::team::server::{gate::held_at_gate, passkey_gate::held_at_passkey_gate};
+    use crate::team::{PasskeyRequirement, TwoFactorRequirement};
     let session = current_session().await?.ok_or(AppError::Unauthenticated)?;
     let parts = request_parts()?;
-    let state = app_state()?;
-    if crate::team::server::gate::held_at_gate(parts.uri.path())
-        && let crate::team::TwoFactorRequirement::Enforced { .. } =
-            two_factor_requirement(&state, &session.user.id, state.now()).await?
-    {
-        return Err(AppError::TwoFactorRequired);
+    let path = parts.uri.path();
+    let (two_factor_gate, passkey_gate) = (held_at_gate(path), held_at_passkey_gate(path));
+    if two_factor_gate || passkey_gate {
+        let state = app_state()?;
+        match gate_requirements(&state, &session.user.id, state.now()).await? {
+            (TwoFactorRequirement::Enforced { .. }, _) if two_factor_gate => {
+                return Err(AppError::TwoFactorRequired);
+            }
+            (_, PasskeyRequirement::Enforced { .. }) if passkey_gate => {
+                return Err(AppError::PasskeyRequired);
+            }
+            _ => {}
+        }
     }
     Ok(session)
 }

@@ -1,14 +1,18 @@
 //! The page guard: signed-out visitors of `/settings…` go to the sign-in
 //! page, signed-in visitors of the sign-in pages go on, a half-signed-in
-//! browser reaches only its second step, and a member held at the 2FA gate
-//! only the set-up.
+//! browser reaches only its second step, a member held at the 2FA gate
+//! only the set-up, and an Owner or Admin held at the passkey gate only the
+//! page that adds one.
 
 use crate::error::AppError;
 use crate::ids::{encode_query_component, is_local_path};
 use crate::server::auth::{AuthSession, ResolvedSession};
 use crate::server::state::AppState;
-use crate::team::TwoFactorRequirement;
-use crate::team::server::gate::{ResolvedRequirement, two_factor_requirement};
+use crate::team::server::gate::ResolvedRequirement;
+use crate::team::server::passkey_gate::{ResolvedPasskeyRequirement, gate_requirements};
+use crate::team::{
+    PASSKEY_SETUP_PATH, PasskeyRequirement, TWO_FACTOR_SETUP_PATH, TwoFactorRequirement,
+};
 use crate::two_factor::server::challenge::{CHALLENGE_PATH, challenge_from_headers};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -108,9 +112,8 @@ pub async fn page_guard(State(state): State<AppState>, request: Request, next: N
         return see_other(if is_local_path(&clean) { &clean } else { "/" });
     }
     let path = request.uri().path();
-    let protected = path == "/settings"
-        || path.starts_with("/settings/")
-        || path == crate::team::TWO_FACTOR_SETUP_PATH;
+    let protected =
+        path == "/settings" || path.starts_with("/settings/") || path == TWO_FACTOR_SETUP_PATH;
     let signed_out_only = path == "/login"
         || path == "/signup"
         || path == "/forgot-password"
@@ -167,23 +170,29 @@ fn to_sign_in(state: &AppState, request: &Request) -> Response {
 }
 
 /// Lets a signed-in member into a settings page, unless their organization
-/// holds them at the 2FA set-up; hands the session and the requirement to
-/// the render so it does not look them up again.
+/// holds them at the 2FA set-up or (an Owner or Admin) at the page that adds
+/// a passkey; hands the session and the requirements to the render so it
+/// does not look them up again.
 async fn into_settings(
     state: &AppState,
     session: AuthSession,
     mut request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path() != crate::team::TWO_FACTOR_SETUP_PATH {
-        match two_factor_requirement(state, &session.user.id, state.now()).await {
-            Ok(TwoFactorRequirement::Enforced { .. }) => {
-                return see_other(crate::team::TWO_FACTOR_SETUP_PATH);
+    let path = request.uri().path();
+    if path != TWO_FACTOR_SETUP_PATH {
+        let at_passkey_setup = path == PASSKEY_SETUP_PATH;
+        match gate_requirements(state, &session.user.id, state.now()).await {
+            Ok((TwoFactorRequirement::Enforced { .. }, _)) => {
+                return see_other(TWO_FACTOR_SETUP_PATH);
             }
-            Ok(requirement) => {
-                request
-                    .extensions_mut()
-                    .insert(ResolvedRequirement(requirement));
+            Ok((_, PasskeyRequirement::Enforced { .. })) if !at_passkey_setup => {
+                return see_other(PASSKEY_SETUP_PATH);
+            }
+            Ok((two_factor, passkey)) => {
+                let extensions = request.extensions_mut();
+                extensions.insert(ResolvedRequirement(two_factor));
+                extensions.insert(ResolvedPasskeyRequirement(passkey));
             }
             Err(error) => return error_page(&error),
         }

@@ -106,6 +106,7 @@ impl From<AppError> for ApiError {
                 ApiError::new(status, "forbidden", message)
             }
             AppError::TwoFactorRequired => ApiError::new(status, "two_factor_required", message),
+            AppError::PasskeyRequired => ApiError::new(status, "passkey_required", message),
             AppError::EmailUnverified => ApiError::new(status, "email_unverified", message),
             AppError::Unauthenticated | AppError::InvalidCredentials => {
                 ApiError::unauthorized(message, Some("invalid_token"))

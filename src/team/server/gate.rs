@@ -1,6 +1,7 @@
 //! The organization's 2FA gate: whether its rule holds a member at the
 //! set-up (every page and server function checks), who may turn 2FA off,
-//! and the API-key permission each role allows.
+//! and the API-key permission each role allows. The passkey rule's gate is
+//! passkey_gate.rs.
 
 use super::store as orgs;
 use crate::api_keys::Permission;
@@ -163,11 +164,14 @@ mod tests {
                 require_two_factor: false,
                 grace_days: 2,
                 policy_since: production.then_some(1_000),
+                require_passkey: false,
+                passkey_policy_since: None,
                 created_at: 0,
             },
             role,
             joined_at: 500,
             two_factor_on,
+            has_passkey: false,
         }
     }
 
@@ -253,6 +257,7 @@ mod tests {
         ("mark_sessions_reviewed", AtGate::Held),
         ("org_checkup", AtGate::Held),
         ("org_history", AtGate::Held),
+        ("passkey_requirement", AtGate::Held),
         ("password_strength", AtGate::SignedOut),
         ("preview_invitation", AtGate::SignedOut),
         ("regenerate_backup_codes", AtGate::Held),
@@ -286,6 +291,7 @@ mod tests {
         ("two_factor_requirement", AtGate::Allowed),
         ("two_factor_status", AtGate::Allowed),
         ("update_org_policy", AtGate::Held),
+        ("update_passkey_policy", AtGate::Held),
         ("verify_sign_in_code", AtGate::SignedOut),
     ];
 

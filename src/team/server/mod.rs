@@ -1,13 +1,14 @@
 //! Organizations on the server: the Team page's data, creating an
 //! organization, changing roles, removing and leaving. Every change is a
 //! team event and runs with the organization's row locked, so the last-owner
-//! rule holds under concurrent changes. Invitations, the 2FA policy and the
-//! API-key caps are in the submodules.
+//! rule holds under concurrent changes. Invitations, the 2FA and passkey
+//! policies (and their gates) and the API-key caps are in the submodules.
 
 pub mod delete;
 pub mod gate;
 pub mod invitations;
 pub mod members;
+pub mod passkey_gate;
 pub mod policy;
 pub mod store;
 
@@ -59,8 +60,8 @@ pub async fn team_notice(
     Ok(())
 }
 
-/// Everyone in the organization with their 2FA method and last activity,
-/// owners first.
+/// Everyone in the organization with their 2FA method, usable passkeys and
+/// last activity, owners first.
 pub async fn members_of(
     state: &AppState,
     org_id: &str,

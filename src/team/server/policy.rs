@@ -1,6 +1,7 @@
 //! The organization's security policy on the server: who must have 2FA and
-//! from when (the gate is gate.rs), the policy settings, 2FA reminders, and the
-//! API keys a role change lowers.
+//! from when (the gate is gate.rs), the policy settings (with the passkey
+//! rule, whose gate is passkey_gate.rs), 2FA reminders, and the API keys a
+//! role change lowers.
 
 use crate::account::CurrentUser;
 use crate::api_keys::server::{ChangedKey, reduce_to_cap};
@@ -68,6 +69,44 @@ pub async fn update_org_policy(
         EventKind::OrgPolicyChanged,
         client,
         serde_json::Value::Object(changes),
+    )
+    .await
+}
+
+/// Turns the organization's "require a passkey for Owners and Admins" rule
+/// on or off (Owners only; the server function asks for sudo mode first).
+/// Turning it on starts the organization's grace period now, and needs a
+/// passkey of the Owner first: the rule covers them too.
+#[tracing::instrument(skip(state, actor, client), fields(actor = %actor.id))]
+pub async fn update_passkey_policy(
+    state: &AppState,
+    actor: &CurrentUser,
+    require_passkey: bool,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let membership = my_membership(state, &actor.id).await?;
+    if membership.role != Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    let org = membership.organization;
+    if org.require_passkey == require_passkey {
+        return Ok(());
+    }
+    if require_passkey && !membership.has_passkey {
+        return Err(AppError::validation(
+            "policy",
+            "Add a passkey to your own account first (Settings → Authentication): the rule covers you too.",
+        ));
+    }
+    let since = require_passkey.then(|| state.now());
+    orgs::update_passkey_policy(&state.pool, &org.id, since).await?;
+    record_team_event(
+        state,
+        &actor.id,
+        &org.id,
+        EventKind::OrgPolicyChanged,
+        client,
+        serde_json::json!({"require_passkey": require_passkey}),
     )
     .await
 }

@@ -8,7 +8,8 @@ pub mod policy;
 
 use super::api::{
     ChangeMemberRole, CreateOrganization, DeleteOrganization, InviteMember, LeaveOrganization,
-    RemindTwoFactor, RemoveMember, RevokeInvitation, UpdateOrgPolicy, get_team,
+    RemindTwoFactor, RemoveMember, RevokeInvitation, UpdateOrgPolicy, UpdatePasskeyPolicy,
+    get_team,
 };
 use super::{ORG_NAME_MAX_CHARS, Role, Team};
 use crate::two_factor::api::sudo_prompt;
@@ -18,7 +19,7 @@ use crate::ui::{Alert, Card, SubmitButton, Tone, field_error, form_level_error};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use members::{Invitations, InviteForm, MembersList};
-use policy::PolicyCard;
+use policy::{PasskeyPolicy, PolicyCard};
 
 /// Every action of the Team page, so each card refreshes the list.
 #[derive(Clone, Copy)]
@@ -31,6 +32,7 @@ pub struct TeamActions {
     pub leave: ServerAction<LeaveOrganization>,
     pub delete: ServerAction<DeleteOrganization>,
     pub policy: ServerAction<UpdateOrgPolicy>,
+    pub passkey_policy: ServerAction<UpdatePasskeyPolicy>,
     pub remind: ServerAction<RemindTwoFactor>,
 }
 
@@ -45,6 +47,7 @@ impl TeamActions {
             leave: ServerAction::new(),
             delete: ServerAction::new(),
             policy: ServerAction::new(),
+            passkey_policy: ServerAction::new(),
             remind: ServerAction::new(),
         }
     }
@@ -59,6 +62,7 @@ impl TeamActions {
             + self.leave.version().get()
             + self.delete.version().get()
             + self.policy.version().get()
+            + self.passkey_policy.version().get()
             + self.remind.version().get()
     }
 }
@@ -127,8 +131,9 @@ fn TeamBody(team: Team, actions: TeamActions, checkup: ViewFn, events: ViewFn) -
             </Card>
         })}
         <Card id="policy" title="Security policy"
-            description="Production access and required two-factor authentication, with a grace period to set it up.">
-            <PolicyCard organization editable=my_role == Role::Owner policy=actions.policy/>
+            description="Production access, required two-factor authentication and passkeys, with a grace period to set them up.">
+            <PolicyCard organization=organization.clone() editable=my_role == Role::Owner policy=actions.policy/>
+            <PasskeyPolicy organization editable=my_role == Role::Owner action=actions.passkey_policy factor=my_two_factor/>
         </Card>
         {manager.then(|| view! {
             <Card id="team-events" title="Team security events"
@@ -177,6 +182,9 @@ fn OrganizationSummary(team: Team, without_two_factor: usize) -> impl IntoView {
                     } else {
                         view! { <span class=format!("{chip} bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300")>"2FA required for Owners and Admins"</span> }.into_any()
                     }}
+                    {organization.require_passkey.then(|| view! {
+                        <span class=format!("{chip} bg-emerald-100 text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200") data-testid="passkey-policy-badge">"Passkeys required for Owners and Admins"</span>
+                    })}
                     {(without_two_factor > 0).then(|| view! {
                         <a href="#members" class=format!("{chip} bg-amber-100 text-amber-800 dark:bg-amber-900/40 dark:text-amber-200")>
                             {format!("{without_two_factor} without 2FA")}

@@ -7,6 +7,7 @@ use statusstack::server::{config::Config, router};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub mod authenticator;
 mod clock;
 mod fault_proxy;
 mod logs;

@@ -6,6 +6,7 @@
 
 mod invitations;
 mod oversight;
+mod passkey_policy;
 mod policy;
 mod roles;
 

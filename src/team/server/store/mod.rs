@@ -22,6 +22,8 @@ pub struct StoredMember {
     pub reminded_at: Option<i64>,
     pub two_factor_method: Option<Method>,
     pub last_active: Option<i64>,
+    /// Usable passkeys: not flagged as cloned.
+    pub passkeys: i64,
 }
 
 fn role_of(row: &AnyRow) -> anyhow::Result<Role> {
@@ -33,10 +35,14 @@ fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
 }
 
 /// The organization columns `membership_from` reads, for a query joining
-/// `organizations o` (and `memberships m`).
+/// `organizations o` and `memberships m`; with them the member's usable
+/// passkeys (not flagged as cloned), for the passkey rule.
 pub const ORG_COLUMNS: &str =
     "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
-    o.grace_days, o.policy_since, o.created_at AS org_created_at";
+    o.grace_days, o.policy_since, o.require_passkey, o.passkey_policy_since,
+    o.created_at AS org_created_at,
+    (SELECT COUNT(*) FROM passkeys p
+     WHERE p.user_id = m.user_id AND p.suspected_clone_at IS NULL) AS member_passkeys";
 
 fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
     Ok(Organization {
@@ -46,8 +52,14 @@ fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
         require_two_factor: flag(row, "require_two_factor")?,
         grace_days: row.try_get("grace_days")?,
         policy_since: row.try_get("policy_since")?,
+        require_passkey: flag(row, "require_passkey")?,
+        passkey_policy_since: row.try_get("passkey_policy_since")?,
         created_at: row.try_get("org_created_at")?,
     })
+}
+
+fn has_passkey(row: &AnyRow) -> anyhow::Result<bool> {
+    Ok(row.try_get::<i64, _>("member_passkeys")? > 0)
 }
 
 /// The membership in a row of a query that LEFT JOINs `memberships m` and
@@ -63,6 +75,7 @@ pub fn membership_from(row: &AnyRow, two_factor_on: bool) -> anyhow::Result<Opti
         role: role_of(row)?,
         joined_at: row.try_get("joined_at")?,
         two_factor_on,
+        has_passkey: has_passkey(row)?,
     }))
 }
 
@@ -127,6 +140,7 @@ async fn membership_on(
             two_factor_on: row
                 .try_get::<Option<String>, _>("two_factor_method")?
                 .is_some(),
+            has_passkey: has_passkey(&row)?,
         })
     })
     .transpose()
@@ -158,15 +172,17 @@ pub async fn lock_membership(
         .transpose()
 }
 
-/// Everyone in the organization with their 2FA method and last activity,
-/// owners first.
+/// Everyone in the organization with their 2FA method, usable passkeys and
+/// last activity, owners first.
 pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<Vec<StoredMember>> {
     let rows = sqlx::query(
         "SELECT m.user_id, u.name, u.email, m.role, m.joined_at, m.reminded_at,
                 u.two_factor_method,
                 (SELECT MAX(s.last_seen_at) FROM sessions s
                  WHERE s.user_id = m.user_id AND s.revoked_at IS NULL AND s.expires_at > $2)
-                 AS last_active
+                 AS last_active,
+                (SELECT COUNT(*) FROM passkeys p
+                 WHERE p.user_id = m.user_id AND p.suspected_clone_at IS NULL) AS passkeys
          FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.org_id = $1
          ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'member' THEN 2 ELSE 3 END,
@@ -188,6 +204,7 @@ pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<V
                 reminded_at: row.try_get("reminded_at")?,
                 two_factor_method: optional_parsed(row, "two_factor_method")?,
                 last_active: row.try_get("last_active")?,
+                passkeys: row.try_get("passkeys")?,
             })
         })
         .collect()
@@ -325,6 +342,24 @@ pub async fn update_policy(pool: &AnyPool, organization: &Organization) -> anyho
     .execute(pool)
     .await
     .context("Failed to update the organization")?;
+    Ok(())
+}
+
+/// The organization's passkey rule: on (since `since`) or off (`None`).
+pub async fn update_passkey_policy(
+    pool: &AnyPool,
+    org_id: &str,
+    since: Option<i64>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE organizations SET require_passkey = $1, passkey_policy_since = $2 WHERE id = $3",
+    )
+    .bind(i64::from(since.is_some()))
+    .bind(since)
+    .bind(org_id)
+    .execute(pool)
+    .await
+    .context("Failed to update the passkey policy")?;
     Ok(())
 }
 
