@@ -133,6 +133,15 @@ test("a passkey as the second factor: 2FA on passkeys alone, then password + pas
   await page.goto("/settings/security");
   await hydrated(page);
   await expect(page.locator("#two-factor")).toContainText("Prefer a passkey?");
+  // Just signed in without a passkey: the page offers one, until "Not now".
+  const offer = page.getByTestId("passkey-offer");
+  await expect(offer).toContainText("Sign in faster next time — add a passkey");
+  await offer.getByRole("button", { name: "Not now" }).click();
+  await expect(offer).toHaveCount(0);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator("#two-factor")).toContainText("Prefer a passkey?");
+  await expect(offer).toHaveCount(0);
   await page.goto("/settings/authentication");
   await hydrated(page);
   const add = page.getByTestId("add-passkey-form");
