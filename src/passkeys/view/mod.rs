@@ -86,6 +86,7 @@ fn PasskeysBody(
         {
             None
         }
+        Some(AppError::Validation { field, message }) if field == "credential" => Some(message),
         other => form_level_error(other),
     };
     let list = if passkeys.is_empty() {

@@ -8,14 +8,14 @@ use crate::api_keys::Permission;
 use crate::error::AppError;
 use crate::server::state::AppState;
 use crate::team::{Membership, TwoFactorRequirement};
-use crate::{account, team, two_factor};
+use crate::{account, passkeys, team, two_factor};
 use leptos::server_fn::ServerFn;
 use sqlx::{Any, Transaction};
 
 /// Server functions a member held at the 2FA gate may still call: setting up
 /// 2FA, reading who they are and what is required, and signing out. Named
 /// by their types, so renaming one cannot silently change who is gated.
-pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 9] = [
+pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 12] = [
     <account::api::GetCurrentUser as ServerFn>::PATH,
     <account::api::SignOut as ServerFn>::PATH,
     <team::api::GetTwoFactorRequirement as ServerFn>::PATH,
@@ -25,6 +25,9 @@ pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 9] = [
     <two_factor::api::ConfirmEnrolment as ServerFn>::PATH,
     <two_factor::api::CancelEnrolment as ServerFn>::PATH,
     <two_factor::api::SendSudoSms as ServerFn>::PATH,
+    <two_factor::api::UsePasskeysForTwoFactor as ServerFn>::PATH,
+    <passkeys::api::StartPasskeySudo as ServerFn>::PATH,
+    <passkeys::api::FinishPasskeySudo as ServerFn>::PATH,
 ];
 
 /// Whether a member held at the gate is refused the server function at
@@ -249,7 +252,7 @@ mod tests {
         ("finish_passkey_registration", AtGate::Held),
         ("finish_passkey_second_factor", AtGate::SignedOut),
         ("finish_passkey_sign_in", AtGate::SignedOut),
-        ("finish_passkey_sudo", AtGate::Held),
+        ("finish_passkey_sudo", AtGate::Allowed),
         ("get_team", AtGate::Held),
         ("invite_member", AtGate::Held),
         ("leave_organization", AtGate::Held),
@@ -292,13 +295,13 @@ mod tests {
         ("start_passkey_registration", AtGate::Held),
         ("start_passkey_second_factor", AtGate::SignedOut),
         ("start_passkey_sign_in", AtGate::SignedOut),
-        ("start_passkey_sudo", AtGate::Held),
+        ("start_passkey_sudo", AtGate::Allowed),
         ("start_two_factor_enrolment", AtGate::Allowed),
         ("two_factor_requirement", AtGate::Allowed),
         ("two_factor_status", AtGate::Allowed),
         ("update_org_policy", AtGate::Held),
         ("update_passkey_policy", AtGate::Held),
-        ("use_passkeys_for_two_factor", AtGate::Held),
+        ("use_passkeys_for_two_factor", AtGate::Allowed),
         ("verify_sign_in_code", AtGate::SignedOut),
     ];
 
