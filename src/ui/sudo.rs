@@ -77,6 +77,8 @@ pub struct SecondFactorPrompt {
     /// The code field's label, e.g. "Code from your authenticator app";
     /// `None` when 2FA is off (the password alone, or a passkey).
     pub code_label: Option<&'static str>,
+    /// Under the code field, e.g. "A backup code works too."
+    pub code_hint: Option<&'static str>,
     /// Offers "Text me a code" when the code comes by text message.
     pub send_code: Option<CodeSender>,
     /// Offers "Use a passkey instead" when the account has one.
@@ -133,7 +135,7 @@ fn PasswordAndCode(
                         <label for=code_id.clone() class=LABEL>{code_label}</label>
                         <input id=code_id name="code" type="text" autocomplete="one-time-code" required maxlength="32"
                             spellcheck="false" autocapitalize="off" class=format!("{INPUT} font-mono tracking-widest")/>
-                        <p class="text-xs text-slate-500 dark:text-slate-400">"A backup code works too."</p>
+                        {prompt.code_hint.map(|hint| view! { <p class="text-xs text-slate-500 dark:text-slate-400">{hint}</p> })}
                         {prompt.send_code.map(|sender| view! { <SendCodeButton sender/> })}
                         {move || field_error(&error.get(), "code").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
                     </div>

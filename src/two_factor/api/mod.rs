@@ -159,6 +159,11 @@ pub fn sudo_prompt(factor: impl Into<SudoFactor>) -> Option<SecondFactorPrompt> 
     }
     Some(SecondFactorPrompt {
         code_label: factor.method.map(Method::code_label),
+        // Only a backup code is typed for passkeys: no "works too" to add.
+        code_hint: factor
+            .method
+            .filter(|method| *method != Method::Passkey)
+            .map(|_| "A backup code works too."),
         send_code: (factor.method == Some(Method::Sms))
             .then(|| CodeSender::new(ServerAction::<SendSudoSms>::new(), SendSudoSms {})),
         passkey: factor

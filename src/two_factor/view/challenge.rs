@@ -95,7 +95,7 @@ fn ChallengeForm(
             {prompt}
             <ActionForm action=verify attr:class="space-y-5" attr:novalidate="">
                 {move || form_level_error(error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
-                <CodeField id="sign-in-code" label="Authentication code" allow_backup=true
+                <CodeField id="sign-in-code" label=if info.method == Method::Passkey { "Backup code" } else { "Authentication code" } allow_backup=true
                     hint="Lost your device? Enter one of your backup codes instead."
                     error=Signal::derive(move || field_error(&error.get(), "code"))/>
                 <SubmitButton label="Verify" busy_label="Verifying…" pending=verify.pending() full_width=true/>

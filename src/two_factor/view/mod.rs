@@ -249,7 +249,7 @@ fn ChooseMethod(
                                 <span class="rounded-full bg-indigo-100 px-2 py-0.5 text-xs font-medium text-indigo-800 dark:bg-indigo-900/40 dark:text-indigo-200">"Phishing-resistant"</span>
                             </div>
                             <p class="text-sm text-slate-600 dark:text-slate-300">
-                                {format!("After your password, confirm with one of your {passkeys} passkey{} (its PIN or biometric). Nothing to install, nothing to type, and a fake site cannot ask for it.", if passkeys == 1 { "" } else { "s" })}
+                                {format!("After your password, confirm with {} (its PIN or biometric). Nothing to install, nothing to type, and a fake site cannot ask for it.", if passkeys == 1 { "your passkey".to_string() } else { format!("one of your {passkeys} passkeys") })}
                             </p>
                             {move || form_level_error(passkey_error.get()).map(|m| view! { <Alert tone=Tone::Error>{m}</Alert> })}
                             {needs_sudo.then(|| view! { <SudoFields id="use-passkeys" second_factor=crate::two_factor::api::sudo_prompt(factor) error=passkey_error/> })}
