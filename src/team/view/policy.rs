@@ -174,7 +174,7 @@ pub fn PasskeyPolicy(
                 <input type="checkbox" name="require_passkey" checked=organization.require_passkey class="mt-0.5 accent-indigo-600" data-testid="passkey-policy-toggle"/>
                 <span>
                     <span class="block font-medium text-slate-900 dark:text-white">"Require a passkey for Owners and Admins"</span>
-                    <span class="block text-slate-600 dark:text-slate-300">"A phishing-resistant way to sign in, for the accounts that can do the most. Members and Viewers are not affected; the grace period above applies."</span>
+                    <span class="block text-slate-600 dark:text-slate-300">"A phishing-resistant way to sign in, for the accounts that can do the most. Members and Viewers are not affected; Owners and Admins get the days set above to add one."</span>
                 </span>
             </label>
             <p class="text-sm text-slate-500 dark:text-slate-400">{summary}</p>

@@ -6,88 +6,15 @@
 mod offer;
 mod second_factor;
 
+use crate::helpers::authenticator::{PasskeyDevice as Device, base64_url, register_passkey};
 use crate::helpers::*;
 use serde_json::Value;
 use sqlx::Row;
 use statusstack::error::AppError;
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs::prelude::Url;
 use webauthn_rs_proto::{
-    AllowCredentials, CreationChallengeResponse, PublicKeyCredentialCreationOptions,
-    PublicKeyCredentialRequestOptions, RequestChallengeResponse, UserVerificationPolicy,
+    AllowCredentials, PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions,
+    UserVerificationPolicy,
 };
-
-/// A device holding passkeys, as a browser and its authenticator are.
-struct Device {
-    authenticator: SoftPasskey,
-    origin: Url,
-}
-
-impl Device {
-    fn for_app(app: &TestApp) -> Device {
-        Device {
-            // `true`: it reports the user verified, as a PIN or biometric would.
-            authenticator: SoftPasskey::new(true),
-            origin: Url::parse(&app.state.config.public_url.origin).unwrap(),
-        }
-    }
-
-    /// Answers creation options (the server's JSON) as `navigator.credentials.create` would.
-    fn create(&mut self, options: &str) -> String {
-        let public_key: PublicKeyCredentialCreationOptions = serde_json::from_str(options).unwrap();
-        self.create_with(public_key)
-    }
-
-    fn create_with(&mut self, mut public_key: PublicKeyCredentialCreationOptions) -> String {
-        // The soft authenticator cannot store resident keys and refuses when
-        // asked to; what it returns is the same shape either way (residency
-        // is the authenticator's business, not part of what is signed).
-        if let Some(selection) = public_key.authenticator_selection.as_mut() {
-            selection.require_resident_key = false;
-            selection.resident_key = None;
-        }
-        let answer = self
-            .authenticator
-            .do_registration(
-                self.origin.clone(),
-                CreationChallengeResponse { public_key },
-            )
-            .unwrap();
-        serde_json::to_string(&answer).unwrap()
-    }
-
-    /// Answers request options with the passkey `credential_id` (the one
-    /// the user picks from the browser's list) for the account `user_id`.
-    fn get(&mut self, options: &str, credential_id: &[u8], user_id: &str) -> String {
-        let mut public_key: PublicKeyCredentialRequestOptions =
-            serde_json::from_str(options).unwrap();
-        public_key.allow_credentials = vec![AllowCredentials {
-            type_: "public-key".into(),
-            id: credential_id.to_vec(),
-            transports: None,
-        }];
-        self.get_with(public_key, user_id)
-    }
-
-    fn get_with(&mut self, public_key: PublicKeyCredentialRequestOptions, user_id: &str) -> String {
-        let mut answer = self
-            .authenticator
-            .do_authentication(
-                self.origin.clone(),
-                RequestChallengeResponse {
-                    public_key,
-                    mediation: None,
-                },
-            )
-            .unwrap();
-        // A discoverable passkey names its account; the user handle is not
-        // signed, so setting it here is what the authenticator itself does.
-        answer.response.user_handle =
-            Some(uuid::Uuid::parse_str(user_id).unwrap().as_bytes().to_vec());
-        serde_json::to_string(&answer).unwrap()
-    }
-}
 
 fn json(reply: &Reply) -> Value {
     serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("not JSON: {}", reply.body))
@@ -110,32 +37,15 @@ async fn start_registration(app: &TestApp, cookie: &mut String) -> (String, Stri
     )
 }
 
-/// Adds a passkey from `device`; returns its credential id (raw bytes).
+/// Adds a passkey from `device` (sudo mode by password); returns its
+/// credential id (raw bytes).
 async fn add_passkey(
     app: &TestApp,
     cookie: &mut String,
     device: &mut Device,
     name: &str,
 ) -> Vec<u8> {
-    let (handle, options) = start_registration(app, cookie).await;
-    let answer = device.create(&options);
-    let reply = app
-        .call(
-            "finish_passkey_registration",
-            &[("handle", &handle), ("credential", &answer), ("name", name)],
-            Some(cookie),
-        )
-        .await;
-    assert!(reply.error().is_none(), "{}", reply.body);
-    let answer: Value = serde_json::from_str(&answer).unwrap();
-    base64_url(answer["rawId"].as_str().unwrap())
-}
-
-fn base64_url(text: &str) -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .unwrap()
+    register_passkey(app, cookie, device, name, &[("password", STRONG_PASSWORD)]).await
 }
 
 /// Starts a passkey sign-in; returns (handle, options).
@@ -262,14 +172,14 @@ both_databases! {
         assert!(is_credential_error(&reply), "{}", reply.body);
         // A phishing site's origin on the same host, and another RP id.
         let (handle, options) = start_registration(&app, &mut cookie).await;
-        let mut phished = Device { authenticator: SoftPasskey::new(true), origin: Url::parse("http://localhost:9").unwrap() };
+        let mut phished = Device::at("http://localhost:9");
         let answer = phished.create(&options);
         let reply = app.call("finish_passkey_registration", &[("handle", &handle), ("credential", &answer)], Some(&cookie)).await;
         assert!(is_credential_error(&reply), "wrong origin: {}", reply.body);
         let (handle, options) = start_registration(&app, &mut cookie).await;
         let mut public_key: PublicKeyCredentialCreationOptions = serde_json::from_str(&options).unwrap();
         public_key.rp.id = "status-example.com".into();
-        let mut elsewhere = Device { authenticator: SoftPasskey::new(true), origin: Url::parse("https://status-example.com").unwrap() };
+        let mut elsewhere = Device::at("https://status-example.com");
         let answer = elsewhere.create_with(public_key);
         let reply = app.call("finish_passkey_registration", &[("handle", &handle), ("credential", &answer)], Some(&cookie)).await;
         assert!(is_credential_error(&reply), "wrong RP id: {}", reply.body);
