@@ -209,7 +209,7 @@ pub struct Team {
     pub organization: Organization,
     pub my_role: Role,
     /// The caller's own second factor, for the sudo prompt of deleting.
-    pub my_two_factor: Option<crate::two_factor::Method>,
+    pub my_sudo_factor: crate::two_factor::SudoFactor,
     pub members: Vec<MemberRow>,
     pub invitations: Vec<InvitationRow>,
 }

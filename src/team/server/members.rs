@@ -15,7 +15,7 @@ use crate::server::state::AppState;
 use crate::team::server::policy::{cap_keys_in, record_key_changes};
 use crate::team::server::{managing_membership, my_membership, team_notice};
 use crate::team::{InvitationRow, MemberRow, MemberTwoFactor, Role, Team, clean_org_name};
-use crate::two_factor::server::active_method;
+use crate::two_factor::server::sudo_factor;
 
 /// The refusal for a role that needs 2FA, given to someone without it.
 fn needs_two_factor_first(name: &str, role: Role) -> AppError {
@@ -78,11 +78,11 @@ pub async fn team(state: &AppState, user_id: &str) -> Result<Option<Team>, AppEr
     } else {
         Vec::new()
     };
-    let my_two_factor = active_method(state, user_id).await?;
+    let my_sudo_factor = sudo_factor(state, user_id).await?;
     Ok(Some(Team {
         organization: membership.organization,
         my_role: membership.role,
-        my_two_factor,
+        my_sudo_factor,
         members,
         invitations,
     }))

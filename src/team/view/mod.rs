@@ -106,7 +106,7 @@ fn TeamBody(team: Team, actions: TeamActions, checkup: ViewFn, events: ViewFn) -
         .filter(|member| member.two_factor == Some(super::MemberTwoFactor::Off))
         .count();
     let my_role = team.my_role;
-    let my_two_factor = team.my_two_factor;
+    let my_sudo_factor = team.my_sudo_factor;
     let invitations = team.invitations.clone();
     let organization = team.organization.clone();
     let org_name = organization.name.clone();
@@ -133,7 +133,7 @@ fn TeamBody(team: Team, actions: TeamActions, checkup: ViewFn, events: ViewFn) -
         <Card id="policy" title="Security policy"
             description="Production access, required two-factor authentication and passkeys, with a grace period to set them up.">
             <PolicyCard organization=organization.clone() editable=my_role == Role::Owner policy=actions.policy/>
-            <PasskeyPolicy organization editable=my_role == Role::Owner action=actions.passkey_policy factor=my_two_factor/>
+            <PasskeyPolicy organization editable=my_role == Role::Owner action=actions.passkey_policy factor=my_sudo_factor/>
         </Card>
         {manager.then(|| view! {
             <Card id="team-events" title="Team security events"
@@ -147,7 +147,7 @@ fn TeamBody(team: Team, actions: TeamActions, checkup: ViewFn, events: ViewFn) -
         {(my_role == Role::Owner).then(|| view! {
             <Card id="delete" title="Delete organization"
                 description="Removes every member, revokes their API keys and withdraws pending invitations. This cannot be undone.">
-                <DeleteForm delete=actions.delete organization=delete_name factor=my_two_factor/>
+                <DeleteForm delete=actions.delete organization=delete_name factor=my_sudo_factor/>
             </Card>
         })}
     }
@@ -250,7 +250,7 @@ fn LeaveForm(leave: ServerAction<LeaveOrganization>, organization: String) -> im
 fn DeleteForm(
     delete: ServerAction<DeleteOrganization>,
     organization: String,
-    factor: Option<crate::two_factor::Method>,
+    factor: crate::two_factor::SudoFactor,
 ) -> impl IntoView {
     let error = last_error(delete);
     view! {

@@ -7,7 +7,7 @@ use crate::team::{
     MAX_GRACE_DAYS, ORG_NAME_MAX_CHARS, Organization, PASSKEY_SETUP_PATH, countdown_text,
 };
 use crate::time::{now_ms, utc_datetime};
-use crate::two_factor::Method;
+use crate::two_factor::SudoFactor;
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::flash::{last_error, last_succeeded};
 use crate::ui::style::{INPUT, LABEL};
@@ -141,7 +141,7 @@ pub fn PasskeyPolicy(
     organization: Organization,
     editable: bool,
     action: ServerAction<UpdatePasskeyPolicy>,
-    factor: Option<Method>,
+    factor: SudoFactor,
 ) -> impl IntoView {
     let error = last_error(action);
     let saved = last_succeeded(action);
