@@ -150,9 +150,8 @@ pub async fn update_passkey_policy(
     let require_passkey = checkbox(require_passkey)?;
     let state = app_state()?;
     let client = client_meta()?;
-    if server::my_membership(&state, &session.user.id).await?.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
+    // Before sudo mode: a refusal must not open or use up its window.
+    server::owner_membership(&state, &session.user.id).await?;
     confirm_sudo(&state, &session, password, code, &client).await?;
     policy::update_passkey_policy(&state, &session.user, require_passkey, &client).await
 }
@@ -230,9 +229,8 @@ pub async fn delete_organization(
     let session = require_user().await?;
     let state = app_state()?;
     let client = client_meta()?;
-    if server::my_membership(&state, &session.user.id).await?.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
+    // Before sudo mode: a refusal must not open or use up its window.
+    server::owner_membership(&state, &session.user.id).await?;
     confirm_sudo(&state, &session, password, code, &client).await?;
     server::delete::delete_organization(&state, &session.user, &confirm, &client).await
 }

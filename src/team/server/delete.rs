@@ -9,9 +9,8 @@ use crate::login_history::EventKind;
 use crate::login_history::server::record::record_team_event;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
-use crate::team::Role;
 use crate::team::server::policy::record_key_changes;
-use crate::team::server::{my_membership, store as orgs, team_notice};
+use crate::team::server::{owner_membership, store as orgs, team_notice};
 
 /// Deletes the caller's organization. `confirm` must be its exact name;
 /// sudo mode is checked by the server function first.
@@ -22,10 +21,7 @@ pub async fn delete_organization(
     confirm: &str,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(state, &actor.id).await?;
-    if membership.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
+    let membership = owner_membership(state, &actor.id).await?;
     let org = &membership.organization;
     if confirm.trim() != org.name {
         return Err(AppError::validation(

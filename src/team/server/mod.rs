@@ -19,8 +19,8 @@ use crate::ids::is_uuid_shaped;
 use crate::server::mail::compose;
 use crate::server::mail::compose::LinkMail;
 use crate::server::state::AppState;
-use crate::team::Membership;
 use crate::team::server::store as orgs;
+use crate::team::{Membership, Role};
 
 pub use store::{ORG_COLUMNS, membership_from};
 
@@ -75,6 +75,16 @@ pub async fn my_membership(state: &AppState, user_id: &str) -> Result<Membership
     orgs::membership(&state.pool, user_id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The caller's membership when they are an Owner.
+pub async fn owner_membership(state: &AppState, user_id: &str) -> Result<Membership, AppError> {
+    let membership = my_membership(state, user_id).await?;
+    if membership.role == Role::Owner {
+        Ok(membership)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// The caller's membership when their role manages the team.

@@ -12,7 +12,7 @@ use crate::server::client::ClientMeta;
 use crate::server::mail::compose;
 use crate::server::mail::compose::LinkMail;
 use crate::server::state::AppState;
-use crate::team::server::{managing_membership, my_membership, store as orgs};
+use crate::team::server::{managing_membership, owner_membership, store as orgs};
 use crate::team::{Organization, REMINDER_INTERVAL_MS, Role};
 use crate::time::utc_datetime;
 use sqlx::{Any, Transaction};
@@ -26,10 +26,7 @@ pub async fn update_org_policy(
     wanted: OrgPolicy,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(state, &actor.id).await?;
-    if membership.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
+    let membership = owner_membership(state, &actor.id).await?;
     let before = membership.organization;
     let now = state.now();
     let was_on = before.requires_two_factor_for_all();
@@ -84,10 +81,7 @@ pub async fn update_passkey_policy(
     require_passkey: bool,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let membership = my_membership(state, &actor.id).await?;
-    if membership.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
+    let membership = owner_membership(state, &actor.id).await?;
     let org = membership.organization;
     if org.require_passkey == require_passkey {
         return Ok(());
