@@ -266,18 +266,27 @@ pub async fn remove(
     code: Option<String>,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
-    let passkey = owned(state, &session.user.id, passkey_id).await?;
-    if is_last_second_factor(state, &session.user.id, &passkey).await? {
+    let (removing, others): (Vec<StoredPasskey>, Vec<StoredPasskey>) =
+        store::list(&state.pool, &session.user.id)
+            .await?
+            .into_iter()
+            .partition(|passkey| passkey.id == passkey_id);
+    // Another account's passkey is `NotFound` too: its existence is not confirmed.
+    let passkey = removing.into_iter().next().ok_or(AppError::NotFound)?;
+    let usable_left = others
+        .iter()
+        .filter(|other| other.suspected_clone_at.is_none())
+        .count();
+    // 2FA that rests on passkeys alone keeps its last usable one.
+    if usable_left == 0
+        && passkey.suspected_clone_at.is_none()
+        && active_method(state, &session.user.id).await? == Some(Method::Passkey)
+    {
         return Err(AppError::validation(
             "credential",
             "This passkey is your only second factor. Add another passkey, or switch two-factor authentication to an authenticator app, first.",
         ));
     }
-    let usable_left = store::list(&state.pool, &session.user.id)
-        .await?
-        .iter()
-        .filter(|other| other.id != passkey.id && other.suspected_clone_at.is_none())
-        .count();
     check_may_remove_passkey(state, &session.user.id, usable_left).await?;
     confirm_sudo(state, session, password, code, client).await?;
     let removed = store::delete_ids(
@@ -290,25 +299,6 @@ pub async fn remove(
         return Err(AppError::NotFound);
     }
     record_removal(state, &session.user.id, &passkey, "removed", client).await
-}
-
-/// Whether 2FA rests on passkeys alone and `passkey` is the last usable one.
-async fn is_last_second_factor(
-    state: &AppState,
-    user_id: &str,
-    passkey: &StoredPasskey,
-) -> Result<bool, AppError> {
-    if passkey.suspected_clone_at.is_some()
-        || active_method(state, user_id).await? != Some(Method::Passkey)
-    {
-        return Ok(false);
-    }
-    let others = store::list(&state.pool, user_id)
-        .await?
-        .into_iter()
-        .filter(|other| other.id != passkey.id && other.suspected_clone_at.is_none())
-        .count();
-    Ok(others == 0)
 }
 
 /// The account's passkey with this id, or `NotFound` (also for another
