@@ -105,21 +105,42 @@ pub fn PolicyCard(
 }
 
 /// The banner on every settings page while a member's grace period runs,
-/// counting down to the moment only the 2FA set-up is left. Not a live
-/// region: the countdown would be read out on every tick.
+/// counting down to the moment only the 2FA set-up is left.
 #[component]
 pub fn GraceBanner(organization: String, deadline: i64) -> impl IntoView {
+    view! {
+        <DeadlineBanner label="Two-factor authentication required" testid="grace-banner"
+            countdown_testid="grace-countdown" organization deadline
+            requires=" requires two-factor authentication. Set it up within "
+            href="/settings/security#two-factor" action="Set up now"/>
+    }
+}
+
+/// A requirement's countdown banner: who requires what, the time left, and
+/// the link to comply. Not a live region: the countdown would be read out
+/// on every tick.
+#[component]
+fn DeadlineBanner(
+    label: &'static str,
+    testid: &'static str,
+    countdown_testid: &'static str,
+    organization: String,
+    deadline: i64,
+    requires: &'static str,
+    href: &'static str,
+    action: &'static str,
+) -> impl IntoView {
     let left = countdown((deadline - now_ms()) / 1000);
     view! {
-        <section aria-label="Two-factor authentication required" data-testid="grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
+        <section aria-label=label data-testid=testid class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">
                 <p>
                     <span class="font-semibold">{organization}</span>
-                    " requires two-factor authentication. Set it up within "
-                    <span class="font-mono font-semibold tabular-nums" data-testid="grace-countdown">{move || countdown_text(left.get() * 1000)}</span>
+                    {requires}
+                    <span class="font-mono font-semibold tabular-nums" data-testid=countdown_testid>{move || countdown_text(left.get() * 1000)}</span>
                     "."
                 </p>
-                <a href="/settings/security#two-factor" class="rounded-lg bg-amber-700 px-3 py-1.5 font-semibold text-white hover:bg-amber-800 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-700">"Set up now"</a>
+                <a href=href class="rounded-lg bg-amber-700 px-3 py-1.5 font-semibold text-white hover:bg-amber-800 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-700">{action}</a>
             </div>
         </section>
     }
@@ -188,22 +209,14 @@ pub fn PasskeyPolicy(
 }
 
 /// The banner on every settings page while an Owner's or Admin's grace
-/// period to add a passkey runs, counting down. Not a live region.
+/// period to add a passkey runs, counting down.
 #[component]
 pub fn PasskeyGraceBanner(organization: String, deadline: i64) -> impl IntoView {
-    let left = countdown((deadline - now_ms()) / 1000);
     view! {
-        <section aria-label="Passkey required" data-testid="passkey-grace-banner" class="border-b border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900/60 dark:bg-amber-950/60 dark:text-amber-100">
-            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2.5 text-sm sm:px-6">
-                <p>
-                    <span class="font-semibold">{organization}</span>
-                    " requires a passkey for Owners and Admins. Add one within "
-                    <span class="font-mono font-semibold tabular-nums" data-testid="passkey-grace-countdown">{move || countdown_text(left.get() * 1000)}</span>
-                    "."
-                </p>
-                <a href=PASSKEY_SETUP_PATH class="rounded-lg bg-amber-700 px-3 py-1.5 font-semibold text-white hover:bg-amber-800 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-amber-700">"Add a passkey"</a>
-            </div>
-        </section>
+        <DeadlineBanner label="Passkey required" testid="passkey-grace-banner"
+            countdown_testid="passkey-grace-countdown" organization deadline
+            requires=" requires a passkey for Owners and Admins. Add one within "
+            href=PASSKEY_SETUP_PATH action="Add a passkey"/>
     }
 }
 
