@@ -2,6 +2,7 @@
 
 use crate::account::view::{LoginPage, SignupPage};
 use crate::checkup::view::SecurityCheckup;
+use crate::connections::view::sign_in::ProviderSignIn;
 use crate::login_history::view::{HistoryScope, LoginHistory};
 use crate::passkeys::view::sign_in::PasskeySignIn;
 use crate::recovery::view::links;
@@ -52,7 +53,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> }/> }/>
+                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> } providers=|| view! { <ProviderSignIn/> }/> }/>
                 <Route path=path!("/signup") ssr=SsrMode::InOrder view=SignupPage/>
                 <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view=crate::two_factor::view::challenge::ChallengePage/>
                 <Route path=path!("/verify-email") ssr=SsrMode::InOrder view=crate::account::view::VerifyEmailPage/>

@@ -203,14 +203,15 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-/// `/settings/authentication`: how the account signs in: its passkeys and
-/// its password.
+/// `/settings/authentication`: how the account signs in: its passkeys, its
+/// connected accounts and its password.
 #[component]
 pub fn AuthenticationPage() -> impl IntoView {
     view! {
-        <PageHeading title="Authentication" description="How you sign in: passkeys, and your password."/>
+        <PageHeading title="Authentication" description="How you sign in: passkeys, connected accounts, and your password."/>
         <div class="space-y-6">
             <PasskeysSection/>
+            <crate::connections::view::ConnectionsSection/>
             <Card id="sign-in-password" title="Password"
                 description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
                 <p class="text-sm text-slate-600 dark:text-slate-300">

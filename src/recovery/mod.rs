@@ -42,6 +42,9 @@ pub struct RecoveryReport {
     pub keys_revoked: Vec<String>,
     /// The names of the passkeys removed (added by the ended sessions).
     pub passkeys_removed: Vec<String>,
+    /// "GitHub (octocat)" for each connected account removed (connected
+    /// by the ended sessions).
+    pub connections_removed: Vec<String>,
     pub backup_codes_removed: u64,
     /// The account's address was never confirmed: everything set up on it
     /// (2FA included) was removed.
@@ -94,6 +97,12 @@ impl RecoveryReport {
         };
         named("Revoked", &self.keys_revoked, "API key", "API keys");
         named("Removed", &self.passkeys_removed, "passkey", "passkeys");
+        named(
+            "Disconnected",
+            &self.connections_removed,
+            "connected account",
+            "connected accounts",
+        );
         if self.backup_codes_removed > 0 {
             lines.push(format!(
                 "Deleted {} made by the signed-out sessions; generate new ones on the Security page.",
@@ -123,13 +132,14 @@ impl RecoveryReport {
     /// Wasm goes to: numbers only, never a name or an address.
     pub fn to_query(&self) -> String {
         format!(
-            "sessions={}&links={}&invitations={}&email={}&keys={}&passkeys={}&codes={}&cleared={}",
+            "sessions={}&links={}&invitations={}&email={}&keys={}&passkeys={}&connections={}&codes={}&cleared={}",
             self.sessions_ended,
             self.links_retired,
             self.invitations_withdrawn,
             u8::from(self.email_restored.is_some()),
             self.keys_revoked.len(),
             self.passkeys_removed.len(),
+            self.connections_removed.len(),
             self.backup_codes_removed,
             u8::from(self.unconfirmed_account_cleared)
         )
@@ -150,6 +160,7 @@ impl RecoveryReport {
             email_restored: (count("email") > 0).then(String::new),
             keys_revoked: vec![String::new(); count("keys") as usize],
             passkeys_removed: vec![String::new(); count("passkeys") as usize],
+            connections_removed: vec![String::new(); count("connections") as usize],
             backup_codes_removed: count("codes"),
             unconfirmed_account_cleared: count("cleared") > 0,
         }
@@ -169,6 +180,7 @@ mod tests {
             email_restored: Some("owner@example.com".into()),
             keys_revoked: vec!["deploy".into()],
             passkeys_removed: vec!["Intruder's phone".into()],
+            connections_removed: vec!["GitHub (intruder)".into()],
             backup_codes_removed: 10,
             unconfirmed_account_cleared: false,
         };

@@ -1,6 +1,7 @@
 //! Start-up configuration from the environment (and an optional `.env`).
 
 use crate::server::db::default_max_connections;
+use crate::server::identity::settings::{IdentitySettings, identity_settings_from_lookup};
 use crate::server::mail::mail_settings_from_lookup;
 use crate::server::sms::sms_settings_from_lookup;
 use crate::time::{DAY_MS, MINUTE_MS};
@@ -62,6 +63,18 @@ directory is read first, if present):
   TWILIO_API_BASE        Twilio-compatible API base URL (default https://api.twilio.com)
   SMS_DAILY_LIMIT        text messages the whole service sends per UTC day (default 1000);
                          past it SMS sends stop and the log shows an ERROR alert
+  GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET  an OAuth app's credentials: offers \"Sign in with
+                         GitHub\" (callback PUBLIC_URL/auth/oauth/github/callback)
+  GITHUB_URL, GITHUB_API_URL  GitHub Enterprise hosts (default https://github.com and
+                         https://api.github.com)
+  GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET  an OAuth client's credentials: offers \"Sign in
+                         with Google\" (callback PUBLIC_URL/auth/oauth/google/callback)
+  OIDC_PROVIDERS         more OpenID Connect providers, comma-separated
+                         name:issuer-url:client-id (found by discovery; callback
+                         PUBLIC_URL/auth/oauth/NAME/callback)
+  OIDC_<NAME>_CLIENT_SECRET  that provider's client secret (none: a public client, PKCE)
+  OIDC_<NAME>_LABEL      what its button says (default the name, capitalised)
+  IDENTITY_PROVIDER_TIMEOUT_SECONDS  per request to a provider, 1-60 (default 10)
 ";
 
 /// A setting that could not be used; the message names it.
@@ -155,6 +168,8 @@ pub struct Config {
     pub password_hash_queue: usize,
     /// Where mail goes: the outbox under DATA_DIR or SMTP.
     pub mail: crate::server::mail::MailSettings,
+    /// The sign-in providers (GitHub, Google, OpenID Connect).
+    pub identity: IdentitySettings,
 }
 
 /// A key in hex that must not reach logs.
@@ -223,6 +238,7 @@ impl Config {
             )? as usize,
             mail: mail_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms: sms_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
+            identity: identity_settings_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             sms_daily_limit: number_setting(lookup, "SMS_DAILY_LIMIT", 1000, 0..=10_000_000)?,
             database_url,
             database_max_connections,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod geo;
+pub mod identity;
 pub mod mail;
 pub mod maintenance;
 pub mod memo;

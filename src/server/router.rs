@@ -47,7 +47,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .build();
     let geo = geo::from_config(config.geoip_db.as_deref())?;
     let sms = crate::server::sms::build_sender(config.sms.clone(), pool.clone())?;
+    let identity = Arc::new(crate::server::identity::IdentityProviders::new(
+        config.identity.clone(),
+        &config.public_url.origin,
+    )?);
     Ok(AppState {
+        identity,
         sms,
         api_quota: Arc::default(),
         mail: crate::server::mail::build_sender(&config.mail, &config.data_dir)?,
@@ -129,6 +134,13 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes(&state.config.site_root))
         .nest(rest::BASE_PATH, json_api())
         .route(
+            "/auth/oauth/{provider}/callback",
+            get({
+                let context = context.clone();
+                move |path, request| provider_callback(context.clone(), path, request)
+            }),
+        )
+        .route(
             crate::login_history::server::export::EXPORT_PATH,
             get(crate::login_history::server::export::export),
         )
@@ -177,6 +189,30 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::compression::layer())
         .with_state(state)
+}
+
+/// A sign-in provider's redirect back to us, one path per provider (so a
+/// provider's answer can never be taken for another's): handed to the
+/// `oauth_callback` server function with the provider named in its query.
+async fn provider_callback(
+    context: impl Fn() + Clone + Send + 'static,
+    axum::extract::Path(provider): axum::extract::Path<String>,
+    mut request: axum::extract::Request,
+) -> axum::response::Response {
+    let query = request.uri().query().unwrap_or_default();
+    let provider = crate::server::crypto::totp::percent_encode(&provider);
+    let target = if query.is_empty() {
+        format!("/api/oauth_callback?provider={provider}")
+    } else {
+        format!("/api/oauth_callback?provider={provider}&{query}")
+    };
+    match target.parse() {
+        Ok(uri) => *request.uri_mut() = uri,
+        Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),
+    }
+    leptos_axum::handle_server_fns_with_context(context, request)
+        .await
+        .into_response()
 }
 
 /// How long in-flight requests may run on after SIGTERM or Ctrl-C.

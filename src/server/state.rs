@@ -26,6 +26,8 @@ pub struct AppState {
     pub password_gate: Arc<crate::server::password::gate::HashGate>,
     /// The time every window, expiry and lockout is measured by.
     pub clock: Arc<dyn crate::server::clock::Clock>,
+    /// GitHub, Google and the OpenID Connect providers people sign in with.
+    pub identity: Arc<crate::server::identity::IdentityProviders>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

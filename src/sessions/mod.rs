@@ -82,13 +82,63 @@ pub fn review_due(reviewed_at: Option<i64>, account_created_at: i64, now: i64) -
 }
 
 /// The first step of a sign-in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[derive(strum::EnumString, strum::IntoStaticStr)]
-#[strum(serialize_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FirstFactor {
     Password,
     /// A passkey with user verification: two factors in one step.
     Passkey,
+    /// A connected account at this provider (its label: "GitHub"). The
+    /// provider's own second factor does not count as ours.
+    Provider(String),
+}
+
+impl FirstFactor {
+    /// What the list shows for it.
+    pub fn label(&self) -> &str {
+        match self {
+            FirstFactor::Password => "Password",
+            FirstFactor::Passkey => "Passkey",
+            FirstFactor::Provider(label) => label,
+        }
+    }
+}
+
+/// Stored as `password`, `passkey` or `provider:<label>`.
+impl std::fmt::Display for FirstFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FirstFactor::Password => f.write_str("password"),
+            FirstFactor::Passkey => f.write_str("passkey"),
+            FirstFactor::Provider(label) => write!(f, "provider:{label}"),
+        }
+    }
+}
+
+impl std::str::FromStr for FirstFactor {
+    type Err = strum::ParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "password" => Ok(FirstFactor::Password),
+            "passkey" => Ok(FirstFactor::Passkey),
+            _ => match text.strip_prefix("provider:") {
+                Some(label) if is_provider_label(label) => {
+                    Ok(FirstFactor::Provider(label.to_string()))
+                }
+                _ => Err(strum::ParseError::VariantNotFound),
+            },
+        }
+    }
+}
+
+/// Whether `label` can name a provider: 1-40 letters, digits, spaces,
+/// dots and dashes (it is stored between `:` and `+`).
+pub fn is_provider_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.chars().count() <= 40
+        && label
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_'))
 }
 
 /// The second factor a sign-in passed.
@@ -116,8 +166,9 @@ impl SecondFactorUsed {
 }
 
 /// How a session signed in. Stored in `sessions.auth_method` as the first
-/// factor, then `+` and the second when 2FA was asked: `password+totp`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// factor, then `+` and the second when 2FA was asked: `password+totp`,
+/// `provider:GitHub+totp`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignInMethod {
     pub first: FirstFactor,
     pub second: Option<SecondFactorUsed>,
@@ -136,26 +187,31 @@ impl SignInMethod {
         second: None,
     };
 
-    /// A password and then `second`.
-    pub fn password_and(second: SecondFactorUsed) -> SignInMethod {
+    /// `first` and then `second`.
+    pub fn then(first: FirstFactor, second: SecondFactorUsed) -> SignInMethod {
         SignInMethod {
-            first: FirstFactor::Password,
+            first,
             second: Some(second),
+        }
+    }
+
+    /// A connected account alone.
+    pub fn provider(label: &str) -> SignInMethod {
+        SignInMethod {
+            first: FirstFactor::Provider(label.to_string()),
+            second: None,
         }
     }
 
     /// Whether the sign-in proved a second factor: a passkey does by
     /// itself (the device it is on, and the PIN or biometric that unlocked it).
-    pub fn has_second_factor(self) -> bool {
+    pub fn has_second_factor(&self) -> bool {
         self.second.is_some() || self.first == FirstFactor::Passkey
     }
 
-    /// "Password", "Password + authenticator app", …
-    pub fn label(self) -> String {
-        let first = match self.first {
-            FirstFactor::Password => "Password",
-            FirstFactor::Passkey => "Passkey",
-        };
+    /// "Password", "Password + authenticator app", "GitHub + SMS", …
+    pub fn label(&self) -> String {
+        let first = self.first.label();
         match self.second {
             Some(second) => format!("{first} + {}", second.label()),
             None => first.to_string(),
@@ -165,10 +221,9 @@ impl SignInMethod {
 
 impl std::fmt::Display for SignInMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let first: &'static str = self.first.into();
         match self.second {
-            Some(second) => write!(f, "{first}+{}", <&'static str>::from(second)),
-            None => f.write_str(first),
+            Some(second) => write!(f, "{}+{}", self.first, <&'static str>::from(second)),
+            None => write!(f, "{}", self.first),
         }
     }
 }
@@ -215,11 +270,19 @@ mod tests {
         assert_eq!(read("passkey"), SignInMethod::PASSKEY);
         assert_eq!(read("passkey").label(), "Passkey");
         assert!(read("passkey").has_second_factor());
+        assert_eq!(read("provider:GitHub").label(), "GitHub");
+        assert!(!read("provider:GitHub").has_second_factor());
+        assert_eq!(
+            read("provider:Acme SSO+totp").label(),
+            "Acme SSO + authenticator app"
+        );
         for text in [
             "password",
             "password+totp",
             "password+sms",
             "password+backup_code",
+            "provider:GitHub",
+            "provider:Google+sms",
         ] {
             assert_eq!(read(text).to_string(), text);
         }
@@ -229,6 +292,8 @@ mod tests {
             "password+",
             "password+email",
             "totp+password",
+            "provider:",
+            "provider:a:b",
         ] {
             assert!(bad.parse::<SignInMethod>().is_err(), "{bad}");
         }

@@ -13,7 +13,7 @@ use crate::server::client::ClientMeta;
 use crate::server::password;
 use crate::server::password::Password;
 use crate::server::state::AppState;
-use crate::sessions::SignInMethod;
+use crate::sessions::{FirstFactor, SignInMethod};
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::challenge::start_sign_in_challenge;
 
@@ -68,7 +68,14 @@ pub async fn sign_in(
     let user_id = &account.user.id;
     if active_method(state, user_id).await?.is_some() {
         // No session yet: the browser only gets a short-lived challenge.
-        return start_sign_in_challenge(state, user_id, &credentials.next, now).await;
+        return start_sign_in_challenge(
+            state,
+            user_id,
+            FirstFactor::Password,
+            &credentials.next,
+            now,
+        )
+        .await;
     }
     begin_session(
         state,

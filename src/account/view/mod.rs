@@ -16,9 +16,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// `/login`: email and password; returns to `?next=` afterwards.
-/// `passkey` is the passkey sign-in another room draws under the form.
+/// `passkey` is the passkey sign-in another room draws under the form,
+/// `providers` the "Continue with GitHub" buttons of another.
 #[component]
-pub fn LoginPage(#[prop(optional, into)] passkey: Option<ViewFn>) -> impl IntoView {
+pub fn LoginPage(
+    #[prop(optional, into)] passkey: Option<ViewFn>,
+    #[prop(optional, into)] providers: Option<ViewFn>,
+) -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action);
     let query = use_query_map();
@@ -63,6 +67,7 @@ pub fn LoginPage(#[prop(optional, into)] passkey: Option<ViewFn>) -> impl IntoVi
                 <SubmitButton label="Sign in" busy_label="Signing in…" pending=action.pending() full_width=true/>
             </ActionForm>
             {passkey.map(|passkey| passkey.run())}
+            {providers.map(|providers| providers.run())}
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
                 "New to StatusStack? "
                 <a href=signup_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Create an account"</a>

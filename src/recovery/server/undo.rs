@@ -2,7 +2,7 @@
 //! emailed link take back besides the sessions they end. Every outstanding
 //! link stops working, invitations the account sent are withdrawn, an email
 //! change of the last 72 hours is undone when the recovery came through the
-//! address it replaced, and the API keys, passkeys and backup codes the
+//! address it replaced, and the API keys, passkeys, connected accounts and backup codes the
 //! ended sessions made are revoked.
 
 use super::email_changes;
@@ -68,6 +68,15 @@ pub async fn undo_intrusion(
         client,
     )
     .await?;
+    let connections_removed = crate::connections::server::remove_disowned(
+        state,
+        user_id,
+        intrusion.ended_sessions,
+        intrusion.unknown_since,
+        intrusion.clear_everything,
+        client,
+    )
+    .await?;
     let backup_codes_removed = if intrusion.clear_everything {
         remove_all_factors(state, user_id).await?;
         0
@@ -81,6 +90,7 @@ pub async fn undo_intrusion(
         email_restored,
         keys_revoked,
         passkeys_removed,
+        connections_removed,
         backup_codes_removed,
         unconfirmed_account_cleared: intrusion.clear_everything,
     })

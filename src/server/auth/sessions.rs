@@ -91,7 +91,9 @@ pub async fn begin_session(
     if let Some(previous) = current_session().await? {
         sessions::revoke(&state.pool, &previous.session_id, state.now()).await?;
     }
-    let (token, session_id) = state.start_session(user_id, client, auth_method).await?;
+    let (token, session_id) = state
+        .start_session(user_id, client, auth_method.clone())
+        .await?;
     set_cookie(&state.session_cookie(&token))?;
     let unfamiliar = is_unfamiliar_sign_in(state, user_id, client).await?;
     record_event(

@@ -119,7 +119,7 @@ pub fn otpauth_uri(secret: &TotpSecret, email: &str) -> String {
 }
 
 /// Encodes every byte except the RFC 3986 unreserved characters as `%XX`.
-fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

@@ -120,6 +120,32 @@ pub fn notice_text(
             "Two-factor authentication was turned off",
             "Two-factor authentication was turned off for your account. Signing in now needs only your password.",
         ),
+        EventKind::OAuthConnected | EventKind::OAuthDisconnected => {
+            // A recovery's own mail lists the connections it removed; an
+            // account made from the provider starts with its connection.
+            let reason = detail.get("reason").and_then(serde_json::Value::as_str);
+            if matches!(reason, Some("recovery" | "sign_up")) {
+                return None;
+            }
+            let text_of = |key: &str| detail.get(key).and_then(serde_json::Value::as_str);
+            let provider = text_of("provider_label").unwrap_or("A provider");
+            let account = text_of("account").unwrap_or("an account");
+            Some(if kind == EventKind::OAuthConnected {
+                (
+                    format!("{provider} was connected to your account"),
+                    format!(
+                        "The {provider} account “{account}” was connected to your StatusStack account. It can now sign in to it."
+                    ),
+                )
+            } else {
+                (
+                    format!("{provider} was disconnected from your account"),
+                    format!(
+                        "The {provider} account “{account}” was disconnected from your StatusStack account. It no longer signs in to it."
+                    ),
+                )
+            })
+        }
         EventKind::PasskeyAdded | EventKind::PasskeyRemoved => {
             // A recovery's own mail lists the passkeys it removed.
             if detail.get("reason").and_then(serde_json::Value::as_str) == Some("recovery") {
@@ -409,6 +435,14 @@ mod tests {
             "a failed change changed nothing"
         );
         assert!(notice_text(EventKind::SignIn, ok, &json!({})).is_none());
+        let connected = json!({"provider_label": "GitHub", "account": "octocat"});
+        let (subject, headline) = notice_text(EventKind::OAuthConnected, ok, &connected).unwrap();
+        assert_eq!(subject, "GitHub was connected to your account");
+        assert!(headline.contains("“octocat”"), "{headline}");
+        assert!(notice_text(EventKind::OAuthDisconnected, ok, &connected).is_some());
+        let recovered = json!({"provider_label": "GitHub", "reason": "recovery"});
+        assert!(notice_text(EventKind::OAuthDisconnected, ok, &recovered).is_none());
+        assert!(notice_text(EventKind::OAuthSignIn, ok, &connected).is_none());
         let (subject, headline) =
             notice_text(EventKind::PasskeyAdded, ok, &json!({"name": "YubiKey 5"})).unwrap();
         assert_eq!(subject, "A passkey was added to your account");

@@ -65,7 +65,9 @@ pub async fn local_redirects_only(
                 .strip_prefix(origin.as_str())
                 .is_some_and(|rest| rest.is_empty() || is_local_path(rest))
         });
-    if !local {
+    // The one other kind of place: a configured sign-in provider's
+    // authorization page, at the start of a round trip.
+    if !local && !state.identity.is_authorization_page(&location) {
         tracing::warn!(location = %location.escape_debug(), "refused a redirect to another site");
         response
             .headers_mut()

@@ -17,7 +17,7 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::sessions::{SecondFactorUsed, SignInMethod};
+use crate::sessions::{FirstFactor, SecondFactorUsed, SignInMethod};
 use crate::two_factor::{ChallengeInfo, phone};
 
 /// Where a half-signed-in browser enters its second factor.
@@ -29,6 +29,7 @@ pub const CHALLENGE_PATH: &str = "/login/two-factor";
 pub async fn start_sign_in_challenge(
     state: &AppState,
     user_id: &str,
+    first_factor: FirstFactor,
     next: &str,
     now: i64,
 ) -> Result<(), AppError> {
@@ -38,6 +39,7 @@ pub async fn start_sign_in_challenge(
         user_id: user_id.to_string(),
         expires_at: now + CHALLENGE_TTL_MS,
         next_path: next.to_string(),
+        first_factor,
     };
     challenges::insert_challenge(&state.pool, &challenge, &token.hash(), now).await?;
     set_cookie(&state.challenge_cookie(&token))?;
@@ -139,7 +141,7 @@ pub async fn complete(
         serde_json::json!({"factor": <&'static str>::from(factor)}),
     )
     .await?;
-    let method = SignInMethod::password_and(factor);
+    let method = SignInMethod::then(challenge.first_factor.clone(), factor);
     begin_session(
         state,
         &challenge.user_id,

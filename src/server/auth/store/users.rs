@@ -68,6 +68,52 @@ pub async fn insert(
     Ok(result.rows_affected() == 1)
 }
 
+/// Inserts an account made from a provider's verified identity: its
+/// address confirmed, no password set (the hash is of a secret nobody
+/// holds). `Ok(false)` when the email is taken.
+pub async fn insert_from_provider(
+    pool: &AnyPool,
+    user: &CurrentUser,
+    unusable_hash: &PasswordHashText,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, password_changed_at, created_at,
+             email_verified_at, password_set)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 0) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(&unusable_hash.0)
+    .bind(user.password_changed_at)
+    .bind(user.created_at)
+    .execute(pool)
+    .await
+    .context("Failed to insert a user from a provider")?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Deletes an account that was created a moment ago and lost a race.
+pub async fn delete(pool: &AnyPool, id: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .context("Failed to delete a user")?;
+    Ok(())
+}
+
+/// Whether the account has a password of its own (one made from a
+/// provider has none until a reset link sets it).
+pub async fn password_set(pool: &AnyPool, id: &str) -> anyhow::Result<bool> {
+    let set: Option<i64> = sqlx::query_scalar("SELECT password_set FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("Failed to read whether a password is set")?;
+    Ok(set == Some(1))
+}
+
 pub async fn find_by_email(pool: &AnyPool, email: &str) -> anyhow::Result<Option<UserWithHash>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
         .bind(email)
@@ -101,7 +147,8 @@ pub async fn update_password_hash(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE users SET password_hash = $2,
-             password_changed_at = COALESCE($3, password_changed_at)
+             password_changed_at = COALESCE($3, password_changed_at),
+             password_set = CASE WHEN $3 IS NULL THEN password_set ELSE 1 END
          WHERE id = $1",
     )
     .bind(id)

@@ -1,6 +1,7 @@
 //! `sign_in_challenges`: a browser between its password and its second
 //! factor, bound to it by a cookie holding the token whose hash is stored.
 
+use crate::sessions::FirstFactor;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
@@ -11,6 +12,8 @@ pub struct Challenge {
     pub user_id: String,
     pub expires_at: i64,
     pub next_path: String,
+    /// How the sign-in began: the session records it with the second factor.
+    pub first_factor: FirstFactor,
 }
 
 pub async fn insert_challenge(
@@ -20,8 +23,9 @@ pub async fn insert_challenge(
     now: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO sign_in_challenges (id, user_id, token_hash, created_at, expires_at, next_path)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sign_in_challenges
+             (id, user_id, token_hash, created_at, expires_at, next_path, first_factor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&challenge.id)
     .bind(&challenge.user_id)
@@ -29,6 +33,7 @@ pub async fn insert_challenge(
     .bind(now)
     .bind(challenge.expires_at)
     .bind(&challenge.next_path)
+    .bind(challenge.first_factor.to_string())
     .execute(pool)
     .await
     .context("Failed to store the sign-in challenge")?;
@@ -42,7 +47,7 @@ pub async fn find_challenge(
     now: i64,
 ) -> anyhow::Result<Option<Challenge>> {
     let row = sqlx::query(
-        "SELECT id, user_id, expires_at, next_path FROM sign_in_challenges
+        "SELECT id, user_id, expires_at, next_path, first_factor FROM sign_in_challenges
          WHERE token_hash = $1 AND expires_at > $2",
     )
     .bind(token_hash)
@@ -56,6 +61,10 @@ pub async fn find_challenge(
             user_id: row.try_get("user_id")?,
             expires_at: row.try_get("expires_at")?,
             next_path: row.try_get("next_path")?,
+            first_factor: row
+                .try_get::<String, _>("first_factor")?
+                .parse()
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?,
         })
     })
     .transpose()

@@ -1,0 +1,211 @@
+//! Outside identity providers: the configured GitHub, Google and OpenID
+//! Connect clients, what they say about a person, and the sealed cookie
+//! that binds a round trip to the browser that started it.
+
+pub mod flow;
+mod github;
+mod oidc;
+pub mod settings;
+
+use openidconnect::core::CoreProviderMetadata;
+use settings::{IdentitySettings, ProviderKind, ProviderSettings};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A provider's discovery document is fetched again after this long.
+const DISCOVERY_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// Who the provider says signed in. The subject is its stable id for the
+/// person; the email counts only when `email_verified`.
+#[derive(Clone, Debug)]
+pub struct ProviderIdentity {
+    pub subject: String,
+    /// What the connection list shows: the GitHub login, or the email.
+    pub account_label: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+/// The start of a round trip: where the browser goes, and what the
+/// callback must match (kept in the sealed flow cookie).
+pub struct Authorization {
+    pub url: String,
+    pub state: String,
+    pub nonce: String,
+    pub verifier: String,
+}
+
+/// Why a provider gave no identity. The reason goes into the event; the
+/// person reads one of a few plain messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderFailure {
+    /// Down, too slow, or answering something that is not its protocol.
+    Unavailable(&'static str),
+    /// The provider refused the code: used before, expired or not ours.
+    CodeRefused,
+    /// The ID token failed a check (signature, issuer, audience, expiry, nonce).
+    InvalidToken(&'static str),
+}
+
+impl ProviderFailure {
+    /// The event's `reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ProviderFailure::Unavailable(reason) | ProviderFailure::InvalidToken(reason) => reason,
+            ProviderFailure::CodeRefused => "code_refused",
+        }
+    }
+}
+
+/// A failed HTTP exchange: a timeout or an unreachable host.
+fn http_failure(error: &(dyn std::error::Error + 'static)) -> ProviderFailure {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if let Some(error) = current.downcast_ref::<reqwest::Error>()
+            && error.is_timeout()
+        {
+            return ProviderFailure::Unavailable("timeout");
+        }
+        source = current.source();
+    }
+    ProviderFailure::Unavailable("unreachable")
+}
+
+/// The configured providers and the HTTP client that talks to them.
+pub struct IdentityProviders {
+    settings: IdentitySettings,
+    /// Follows no redirects (a provider's answer is taken as given) and
+    /// gives up after the configured timeout.
+    http: reqwest::Client,
+    /// `PUBLIC_URL`'s origin: callbacks are `{origin}/auth/oauth/{key}/callback`.
+    origin: String,
+    /// Discovery documents by provider key, with when they were fetched.
+    discovered: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+}
+
+impl IdentityProviders {
+    pub fn new(settings: IdentitySettings, origin: &str) -> anyhow::Result<IdentityProviders> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .build()?;
+        Ok(IdentityProviders {
+            settings,
+            http,
+            origin: origin.to_string(),
+            discovered: Mutex::default(),
+        })
+    }
+
+    /// Every configured provider, in the order the pages list them.
+    pub fn all(&self) -> &[ProviderSettings] {
+        &self.settings.providers
+    }
+
+    /// The provider with this key, if configured.
+    pub fn find(&self, key: &str) -> Option<&ProviderSettings> {
+        self.settings.providers.iter().find(|p| p.key == key)
+    }
+
+    /// Where the provider sends the browser back to.
+    pub fn redirect_uri(&self, provider: &ProviderSettings) -> String {
+        format!("{}/auth/oauth/{}/callback", self.origin, provider.key)
+    }
+
+    /// Starts a round trip with `provider`.
+    pub async fn authorization(
+        &self,
+        provider: &ProviderSettings,
+    ) -> Result<Authorization, ProviderFailure> {
+        let redirect_uri = self.redirect_uri(provider);
+        match &provider.kind {
+            ProviderKind::GitHub { web_url, .. } => {
+                github::authorization(provider, web_url, &redirect_uri)
+            }
+            ProviderKind::Oidc { issuer } => {
+                let metadata = self.metadata(&provider.key, issuer).await?;
+                oidc::authorization(provider, metadata, &redirect_uri)
+            }
+        }
+    }
+
+    /// Ends a round trip: redeems `code` (with the PKCE `verifier` and,
+    /// for OpenID Connect, the `nonce` the flow began with) and returns
+    /// the identity the provider vouches for.
+    pub async fn identify(
+        &self,
+        provider: &ProviderSettings,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<ProviderIdentity, ProviderFailure> {
+        let redirect_uri = self.redirect_uri(provider);
+        match &provider.kind {
+            ProviderKind::GitHub { web_url, api_url } => {
+                github::identify(
+                    &self.http,
+                    provider,
+                    (web_url, api_url),
+                    &redirect_uri,
+                    code,
+                    verifier,
+                )
+                .await
+            }
+            ProviderKind::Oidc { issuer } => {
+                let metadata = self.metadata(&provider.key, issuer).await?;
+                oidc::identify(
+                    &self.http,
+                    provider,
+                    metadata,
+                    &redirect_uri,
+                    code,
+                    verifier,
+                    nonce,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Whether `location` is a configured provider's authorization page:
+    /// the only other site our redirects may send a browser to.
+    pub fn is_authorization_page(&self, location: &str) -> bool {
+        let Ok(discovered) = self.discovered.lock() else {
+            return false;
+        };
+        self.settings.providers.iter().any(|provider| {
+            let endpoint = match &provider.kind {
+                ProviderKind::GitHub { web_url, .. } => format!("{web_url}/login/oauth/authorize"),
+                ProviderKind::Oidc { .. } => match discovered.get(&provider.key) {
+                    Some((_, metadata)) => metadata.authorization_endpoint().url().to_string(),
+                    None => return false,
+                },
+            };
+            location
+                .strip_prefix(endpoint.as_str())
+                .is_some_and(|rest| rest.starts_with('?'))
+        })
+    }
+
+    /// The provider's discovery document, fetched at most hourly.
+    async fn metadata(
+        &self,
+        key: &str,
+        issuer: &str,
+    ) -> Result<CoreProviderMetadata, ProviderFailure> {
+        if let Ok(discovered) = self.discovered.lock()
+            && let Some((fetched_at, metadata)) = discovered.get(key)
+            && fetched_at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(metadata.clone());
+        }
+        let metadata = oidc::discover(&self.http, issuer).await?;
+        if let Ok(mut discovered) = self.discovered.lock() {
+            discovered.insert(key.to_string(), (Instant::now(), metadata.clone()));
+        }
+        Ok(metadata)
+    }
+}
