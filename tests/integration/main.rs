@@ -11,6 +11,7 @@ mod assets;
 mod checkup;
 mod csrf_and_headers;
 mod hardening;
+mod identity_harness;
 mod login_history;
 mod mail;
 mod passkeys;

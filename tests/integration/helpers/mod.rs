@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub mod authenticator;
 mod clock;
 mod fault_proxy;
+pub mod identity;
 mod logs;
 mod outbox;
 mod postgres;
@@ -101,6 +102,25 @@ impl TestApp {
 
     /// Spawns with extra settings, e.g. `PUBLIC_URL`.
     pub async fn spawn_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::spawn_with_bound(db, |_| async move { extra }).await
+    }
+
+    /// Binds the server's listener first, then spawns with the extra
+    /// settings `settings(addr)` computes from its address: for settings
+    /// that name the app's own URL, such as an identity provider's client
+    /// registered for `http://localhost:{port}/auth/oauth/{provider}/callback`.
+    pub async fn spawn_with_bound<F, Fut>(db: Db, settings: F) -> TestApp
+    where
+        F: FnOnce(std::net::SocketAddr) -> Fut,
+        Fut: std::future::Future<Output = Vec<(String, String)>>,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let extra = settings(addr).await;
         sqlx::any::install_default_drivers();
         install_log_capture();
         let id = uuid::Uuid::now_v7().simple().to_string();
@@ -111,15 +131,13 @@ impl TestApp {
             Db::Postgres => {
                 let (admin, name) = postgres::create_test_database(&id).await;
                 let url = postgres::with_database(&admin, &name);
-                let url = match extra.iter().find(|(key, _)| *key == "POSTGRES_VIA_PORT") {
+                let url = match extra.iter().find(|(key, _)| key == "POSTGRES_VIA_PORT") {
                     Some((_, port)) => postgres::via_port(&url, port),
                     None => url,
                 };
                 (url, Some((admin, name)))
             }
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let mut settings: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".into(), database_url),
             ("BIND_ADDR".into(), addr.to_string()),
@@ -130,9 +148,7 @@ impl TestApp {
             // below it.
             ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
         ]);
-        for (k, v) in extra {
-            settings.insert(k.to_string(), v.to_string());
-        }
+        settings.extend(extra);
         let clock = Arc::new(TestClock::default());
         let (state, https) = start_server(listener, &settings, &clock).await;
         let pool = state.pool.clone();
