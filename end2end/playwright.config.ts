@@ -1,6 +1,14 @@
 import { defineConfig, devices } from "@playwright/test";
 
 const port = 3100;
+// A real OpenID Connect provider (oidc-provider, end2end/oidc/provider.mjs)
+// that the server offers as "Acme ID".
+const idpPort = 3101;
+const idpClient = {
+  client_id: "statusstack-e2e",
+  client_secret: "e2e-client-secret",
+  redirect_uris: [`http://localhost:${port}/auth/oauth/acme/callback`],
+};
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,21 +44,34 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    // A fresh SQLite database for every run of the suite.
-    command: "rm -rf target/e2e-data && target/release/statusstack",
-    cwd: "..",
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: {
-      BIND_ADDR: `127.0.0.1:${port}`,
-      DATA_DIR: "target/e2e-data",
-      SITE_ROOT: "target/site",
-      LOG_LEVEL: "warn",
-      // Every sensitive action asks for the password (and 2FA code) again, so
-      // the suite exercises the sudo prompt instead of an open sudo window.
-      SUDO_WINDOW_MINUTES: "0",
+  webServer: [
+    {
+      command: "node end2end/oidc/provider.mjs",
+      cwd: "..",
+      url: `http://127.0.0.1:${idpPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { PORT: String(idpPort), CLIENTS: JSON.stringify([idpClient]) },
     },
-  },
+    {
+      // A fresh SQLite database for every run of the suite.
+      command: "rm -rf target/e2e-data && target/release/statusstack",
+      cwd: "..",
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        BIND_ADDR: `127.0.0.1:${port}`,
+        DATA_DIR: "target/e2e-data",
+        SITE_ROOT: "target/site",
+        LOG_LEVEL: "warn",
+        // Every sensitive action asks for the password (and 2FA code) again, so
+        // the suite exercises the sudo prompt instead of an open sudo window.
+        SUDO_WINDOW_MINUTES: "0",
+        OIDC_PROVIDERS: `acme:http://127.0.0.1:${idpPort}:${idpClient.client_id}`,
+        OIDC_ACME_CLIENT_SECRET: idpClient.client_secret,
+        OIDC_ACME_LABEL: "Acme ID",
+      },
+    },
+  ],
 });

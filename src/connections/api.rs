@@ -34,19 +34,8 @@ pub async fn connect_provider(
     code: Option<String>,
 ) -> Result<(), AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
-    crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
-        .await?;
-    server::start(
-        &state,
-        &provider,
-        Intent::Connect,
-        "/settings/authentication",
-        Some(&session),
-        &client,
-    )
-    .await
+    let sudo = server::Sudo { password, code };
+    server::start_connect(&app_state()?, &session, &provider, sudo, &client_meta()?).await
 }
 
 /// Disconnects the user's account at `provider`, in sudo mode; refused
@@ -58,11 +47,8 @@ pub async fn disconnect_provider(
     code: Option<String>,
 ) -> Result<(), AppError> {
     let session = require_user().await?;
-    let state = app_state()?;
-    let client = client_meta()?;
-    crate::two_factor::server::sudo::confirm_sudo(&state, &session, password, code, &client)
-        .await?;
-    server::disconnect(&state, &session, &provider, &client).await
+    let sudo = server::Sudo { password, code };
+    server::disconnect(&app_state()?, &session, &provider, sudo, &client_meta()?).await
 }
 
 /// The providers the sign-in page offers.

@@ -9,6 +9,7 @@ mod api_keys;
 mod architecture;
 mod assets;
 mod checkup;
+mod connections;
 mod csrf_and_headers;
 mod hardening;
 mod identity_harness;

@@ -20,6 +20,7 @@ use crate::server::identity::settings::ProviderSettings;
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::MINUTE_MS;
+use crate::two_factor::server::sudo::confirm_sudo;
 use crate::two_factor::server::sudo_factor;
 
 /// Round trips started per IP address: each may make the server call the
@@ -91,6 +92,35 @@ pub async fn overview(
     })
 }
 
+/// The password and code of a sudo prompt, as sent.
+pub struct Sudo {
+    pub password: Option<String>,
+    pub code: Option<String>,
+}
+
+/// Starts connecting `provider_key` to the signed-in account: the
+/// provider is checked first (a refusal costs no sudo confirmation and
+/// rotates nothing), then sudo mode, then the round trip.
+pub async fn start_connect(
+    state: &AppState,
+    session: &AuthSession,
+    provider_key: &str,
+    sudo: Sudo,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    configured(state, provider_key)?;
+    confirm_sudo(state, session, sudo.password, sudo.code, client).await?;
+    start(
+        state,
+        provider_key,
+        Intent::Connect,
+        "/settings/authentication",
+        Some(session),
+        client,
+    )
+    .await
+}
+
 /// Starts a round trip to `provider_key`: seals `state`, `nonce` and the
 /// PKCE verifier into the flow cookie and sends the browser to the
 /// provider. `session` is the signed-in caller of a `Connect`.
@@ -142,12 +172,15 @@ fn unavailable(provider: &ProviderSettings, failure: ProviderFailure) -> AppErro
     )
 }
 
-/// Disconnects the account at `provider_key`, unless nothing else could
-/// sign in afterwards (no password, no passkey, no other connection).
+/// Disconnects the account at `provider_key` in sudo mode, unless nothing
+/// else could sign in afterwards (no password, no passkey, no other
+/// connection). What would be refused is refused before sudo mode is
+/// asked for.
 pub async fn disconnect(
     state: &AppState,
     session: &AuthSession,
     provider_key: &str,
+    sudo: Sudo,
     client: &ClientMeta,
 ) -> Result<(), AppError> {
     if provider_key_problem(provider_key).is_some() {
@@ -170,6 +203,7 @@ pub async fn disconnect(
             ),
         ));
     }
+    confirm_sudo(state, session, sudo.password, sudo.code, client).await?;
     if !store::delete_for_provider(&state.pool, &session.user.id, provider_key).await? {
         return Err(AppError::NotFound);
     }

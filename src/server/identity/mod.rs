@@ -63,9 +63,13 @@ impl ProviderFailure {
 fn http_failure(error: &(dyn std::error::Error + 'static)) -> ProviderFailure {
     let mut source = Some(error);
     while let Some(current) = source {
-        if let Some(error) = current.downcast_ref::<reqwest::Error>()
-            && error.is_timeout()
-        {
+        // oauth2 and openidconnect box reqwest's error inside their own.
+        let reqwest_error = current.downcast_ref::<reqwest::Error>().or_else(|| {
+            current
+                .downcast_ref::<Box<reqwest::Error>>()
+                .map(|boxed| &**boxed)
+        });
+        if reqwest_error.is_some_and(reqwest::Error::is_timeout) {
             return ProviderFailure::Unavailable("timeout");
         }
         source = current.source();

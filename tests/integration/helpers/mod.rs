@@ -22,7 +22,7 @@ use logs::install_log_capture;
 pub use logs::{LOG_CAPTURE_LIMIT, captured_logs};
 pub use outbox::link_token;
 use wire::send;
-pub use wire::{Reply, encode_form};
+pub use wire::{Reply, encode_form, send as wire_send};
 
 pub const STRONG_PASSWORD: &str = "quantum marmalade orbits silently";
 pub const OTHER_STRONG_PASSWORD: &str = "velvet thunder juggles cobalt lanterns";

@@ -209,10 +209,10 @@ fn parse_form(page: &str) -> Option<(String, Vec<(String, String)>)> {
         rest = &rest[at..];
         let tag_end = rest.find('>').unwrap_or(rest.len());
         let tag = &rest[..tag_end];
-        if attribute(tag, "type").as_deref() == Some("hidden") {
-            if let Some(name) = attribute(tag, "name") {
-                fields.push((name, attribute(tag, "value").unwrap_or_default()));
-            }
+        if attribute(tag, "type").as_deref() == Some("hidden")
+            && let Some(name) = attribute(tag, "name")
+        {
+            fields.push((name, attribute(tag, "value").unwrap_or_default()));
         }
         rest = &rest[tag_end..];
     }

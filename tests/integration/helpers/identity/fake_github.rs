@@ -320,6 +320,7 @@ async fn access_token(
 }
 
 /// The grant behind the request's token, or GitHub's refusal.
+#[allow(clippy::result_large_err)] // a test fake: the refusal is the response itself
 fn api_grant(inner: &Inner, headers: &HeaderMap) -> Result<(String, GitHubUser), Response> {
     if headers.get(header::USER_AGENT).is_none() {
         let message = "Request forbidden by administrative rules. \
