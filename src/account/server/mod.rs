@@ -165,6 +165,14 @@ pub async fn change_password(
     if current_password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
         return Err(wrong());
     }
+    if !users::password_set(&state.pool, &user.id).await? {
+        // An account made from a sign-in provider: there is no current
+        // password to give, and the emailed link is how one is set.
+        return Err(AppError::validation(
+            "current_password",
+            "Your account has no password yet. Use “Forgot your password?” on the sign-in page: we email you a link to set one.",
+        ));
+    }
     if !state
         .verify_own_password(user, current_password, &client.ip_bucket(), now)
         .await?

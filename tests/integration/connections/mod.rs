@@ -216,8 +216,29 @@ with_providers! {
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM connected_accounts").await, 1);
-        // No password: the sign-in form never accepts one for this account.
+        // No password: the sign-in form never accepts one for this account,
+        // and the password form says how to set one.
         assert_eq!(app.sign_in("nia@example.com", STRONG_PASSWORD).await.error(), Some(AppError::InvalidCredentials));
+        let reply = app.call("change_password", &[("current_password", "anything at all"), ("new_password", OTHER_STRONG_PASSWORD)], Some(&cookie)).await;
+        match reply.error() {
+            Some(AppError::Validation { field, message }) => {
+                assert_eq!(field, "current_password");
+                assert!(message.contains("no password yet"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // The reset link sets one; then it signs in and the provider can go.
+        app.call("request_password_reset", &[("email", "nia@example.com")], None).await;
+        let mail = app.mail_to("nia@example.com", "Reset your password").await;
+        let token = link_token(&mail, "/reset-password");
+        let reply = app.call("reset_password", &[("token", &token), ("new_password", OTHER_STRONG_PASSWORD)], None).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let reply = app.sign_in("nia@example.com", OTHER_STRONG_PASSWORD).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let mut cookie = signed_in(app, &reply);
+        assert_eq!(connections(app, &cookie).await["has_password"], true);
+        let reply = app.call_rotating("disconnect_provider", &[("provider", ACME), ("password", OTHER_STRONG_PASSWORD)], &mut cookie).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
     }
 
     async fn a_connected_identity_signs_in_to_its_account_and_disconnecting_ends_that(world) {
