@@ -77,6 +77,19 @@ fn http_failure(error: &(dyn std::error::Error + 'static)) -> ProviderFailure {
     ProviderFailure::Unavailable("unreachable")
 }
 
+/// `scheme://host[:port]` of an absolute URL that `provider_url` accepted.
+/// (An OpenID Connect provider's authorization page is on its issuer's
+/// origin: Google's, Okta's, Keycloak's and oidc-provider's are.)
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
 /// The configured providers and the HTTP client that talks to them.
 pub struct IdentityProviders {
     settings: IdentitySettings,
@@ -85,6 +98,9 @@ pub struct IdentityProviders {
     http: reqwest::Client,
     /// `PUBLIC_URL`'s origin: callbacks are `{origin}/auth/oauth/{key}/callback`.
     origin: String,
+    /// " https://github.com http://127.0.0.1:4000": the origins of the
+    /// providers' authorization pages, for CSP's `form-action`.
+    form_action_sources: String,
     /// Discovery documents by provider key, with when they were fetched.
     discovered: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
 }
@@ -95,12 +111,28 @@ impl IdentityProviders {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
             .build()?;
+        let mut origins: Vec<String> = settings
+            .providers
+            .iter()
+            .map(|provider| match &provider.kind {
+                ProviderKind::GitHub { web_url, .. } => origin_of(web_url),
+                ProviderKind::Oidc { issuer } => origin_of(issuer),
+            })
+            .collect();
+        origins.dedup();
+        let form_action_sources = origins.iter().map(|origin| format!(" {origin}")).collect();
         Ok(IdentityProviders {
+            form_action_sources,
             settings,
             http,
             origin: origin.to_string(),
             discovered: Mutex::default(),
         })
+    }
+
+    /// The providers' origins for CSP's `form-action`, each after a space.
+    pub fn form_action_sources(&self) -> &str {
+        &self.form_action_sources
     }
 
     /// Every configured provider, in the order the pages list them.

@@ -17,11 +17,14 @@ use rand::RngCore;
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-fn content_security_policy(nonce: &str) -> String {
+/// `form_action` lists the sign-in providers' origins: a form posted
+/// before the Wasm loads ("Continue with GitHub") is redirected there, and
+/// browsers hold redirects after a form to `form-action` too.
+fn content_security_policy(nonce: &str, form_action: &str) -> String {
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'{form_action}"
     )
 }
 
@@ -54,7 +57,10 @@ pub async fn security_headers(
     let holds_link_token = opens_emailed_link(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+    if let Ok(value) = HeaderValue::from_str(&content_security_policy(
+        &nonce,
+        state.identity.form_action_sources(),
+    )) {
         headers.insert(CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

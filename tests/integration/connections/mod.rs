@@ -319,6 +319,13 @@ with_providers! {
         assert_eq!(subject, "583231", "GitHub's numeric id, which a rename keeps");
         let method: String = sqlx::query_scalar("SELECT auth_method FROM sessions").fetch_one(&app.pool).await.unwrap();
         assert_eq!(method, "provider:GitHub");
+        // A form posted before the Wasm loads may be redirected to the
+        // providers, and nowhere else.
+        let page = app.get("/login", None).await;
+        let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+        let form_action = csp.split(';').find(|d| d.trim().starts_with("form-action")).unwrap().trim().to_string();
+        let oidc_origin = world.oidc.issuer();
+        assert_eq!(form_action, format!("form-action 'self' {} {}", world.github.base(), oidc_origin.trim_end_matches('/')));
         // The sign-in page lists both providers, in order.
         let providers = json(&app.call("sign_in_providers", &[], None).await);
         assert_eq!(providers, serde_json::json!([{"key": "github", "label": "GitHub"}, {"key": "acme", "label": "Acme ID"}]));
