@@ -86,12 +86,14 @@ pub async fn oauth_callback(
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
 ) -> Result<(), AppError> {
     let answer = callback::ProviderAnswer {
         provider,
         code,
         state,
         error,
+        iss,
     };
     callback::finish(&app_state()?, answer, &client_meta()?).await
 }

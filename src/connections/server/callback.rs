@@ -16,6 +16,7 @@ use crate::server::auth::{current_session, request_parts, set_cookie};
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::identity::flow::{FlowTicket, Intent};
+use crate::server::identity::settings::ProviderKind;
 use crate::server::identity::{ProviderFailure, ProviderIdentity};
 use crate::server::state::AppState;
 use subtle::ConstantTimeEq;
@@ -30,6 +31,8 @@ pub struct ProviderAnswer {
     pub state: Option<String>,
     /// OAuth's `error` (e.g. `access_denied`); its text is never shown.
     pub error: Option<String>,
+    /// The issuer that answered (RFC 9207), when the provider names it.
+    pub iss: Option<String>,
 }
 
 /// A refused round trip: what the person reads, and the event's reason.
@@ -152,6 +155,15 @@ async fn complete(
             "unknown_provider",
         )));
     };
+    if let (Some(iss), ProviderKind::Oidc { issuer }) = (&answer.iss, &settings.kind)
+        && iss.trim_end_matches('/') != issuer.trim_end_matches('/')
+    {
+        // Another provider's answer sent to this provider's callback (a mix-up).
+        return Ok(Err(Refusal::new(
+            ConnectionProblem::Unverifiable,
+            "issuer_mismatch",
+        )));
+    }
     let identity = match state
         .identity
         .identify(settings, code, &ticket.verifier, &ticket.nonce)

@@ -23,7 +23,7 @@ async fn nothing_linked(app: &TestApp, reply: &Reply) {
 }
 
 /// `callback` with its `name` parameter replaced by `value` (or removed).
-fn with_param(callback: &str, name: &str, value: Option<&str>) -> String {
+pub fn with_param(callback: &str, name: &str, value: Option<&str>) -> String {
     let (base, query) = callback.split_once('?').unwrap();
     let mut pairs: Vec<String> = query
         .split('&')

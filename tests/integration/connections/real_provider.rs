@@ -40,6 +40,24 @@ async fn signs_up_then_signs_in_again_through_the_real_provider(db: Db) {
     let replay = come_back(&app, &callback, &trip.flow).await;
     assert_eq!(problem(&replay), "code_refused");
 
+    // An answer naming another issuer (RFC 9207's `iss`) is refused
+    // before its code is redeemed: a mix-up of providers.
+    let trip = start_sign_in(&app, "acme").await;
+    let callback = browser.sign_in(&trip.authorize_url, &login).await;
+    assert!(
+        callback.contains("iss="),
+        "oidc-provider names itself: {callback}"
+    );
+    let mixed = super::attacks::with_param(&callback, "iss", Some("https%3A%2F%2Fevil.example"));
+    assert_eq!(
+        problem(&come_back(&app, &mixed, &trip.flow).await),
+        "unverifiable"
+    );
+    assert_eq!(
+        super::last_detail(&app, "oauth_sign_in", "failure").await["reason"],
+        "issuer_mismatch"
+    );
+
     // An address the provider has not verified makes no account.
     let trip = start_sign_in(&app, "acme").await;
     let callback = sign_in_at_provider(&trip.authorize_url, "unverified-sam@example.test").await;
