@@ -59,6 +59,7 @@ pub async fn personal_facts(
         .collect();
     Ok(CheckupFacts {
         now,
+        has_password: user.password_set,
         password_score: user.password_score,
         password_changed_at: user.password_changed_at,
         account_created_at: user.created_at,

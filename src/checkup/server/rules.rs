@@ -18,6 +18,9 @@ pub const STRONG_PASSWORD_SCORE: u8 = 3;
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckupFacts {
     pub now: i64,
+    /// The account has a password (one made from a sign-in provider has
+    /// none until it sets one): nothing to guess, nothing to age.
+    pub has_password: bool,
     /// zxcvbn 0-4 of the current password; `None` until seen in clear.
     pub password_score: Option<u8>,
     pub password_changed_at: i64,
@@ -50,12 +53,15 @@ pub fn evaluate(facts: &CheckupFacts) -> SecurityCheckup {
 
 /// The personal checklist, unscored and in a fixed order.
 pub fn personal_items(facts: &CheckupFacts) -> Vec<CheckupItem> {
-    let mut items = vec![
-        password_strength(facts.password_score),
-        password_age(facts.password_changed_at, facts.now),
-        two_factor(facts.two_factor),
-        passkey(facts.passkeys),
-    ];
+    let mut items = if facts.has_password {
+        vec![
+            password_strength(facts.password_score),
+            password_age(facts.password_changed_at, facts.now),
+        ]
+    } else {
+        no_password()
+    };
+    items.extend([two_factor(facts.two_factor), passkey(facts.passkeys)]);
     // Backup codes and 2FA-less sessions only mean something while 2FA is on;
     // with it off the 2FA item already says what to do.
     if facts.two_factor.is_some() {
@@ -70,6 +76,27 @@ pub fn personal_items(facts: &CheckupFacts) -> Vec<CheckupItem> {
     }
     items.extend(key_items(&facts.keys, facts.now));
     items
+}
+
+/// The password items of an account without a password: it signs in
+/// through a connected account, so no password can be guessed or reused.
+fn no_password() -> Vec<CheckupItem> {
+    vec![
+        CheckupItem::new(
+            Id::PasswordStrength,
+            weight::PASSWORD_STRENGTH,
+            CheckStatus::Pass,
+            "No password to guess",
+            "You sign in with a connected account. If you set a password later, make it a long passphrase you use nowhere else.",
+        ),
+        CheckupItem::new(
+            Id::PasswordAge,
+            weight::PASSWORD_AGE,
+            CheckStatus::Pass,
+            "No password to reuse",
+            "Without a password nothing of yours can be reused from another site.",
+        ),
+    ]
 }
 
 fn password_strength(score: Option<u8>) -> CheckupItem {
@@ -297,6 +324,7 @@ mod tests {
     fn safe() -> CheckupFacts {
         CheckupFacts {
             now: NOW,
+            has_password: true,
             password_score: Some(4),
             password_changed_at: NOW - 10 * DAY_MS,
             account_created_at: NOW - 400 * DAY_MS,
@@ -321,6 +349,22 @@ mod tests {
         assert_eq!(checkup.items.len(), 11);
         let total: u32 = checkup.items.iter().map(|i| u32::from(i.weight)).sum();
         assert_eq!(total, 100);
+    }
+
+    #[test]
+    fn an_account_without_a_password_passes_the_password_items() {
+        let mut facts = safe();
+        facts.has_password = false;
+        facts.password_score = None;
+        facts.password_changed_at = NOW - 900 * DAY_MS;
+        let checkup = evaluate(&facts);
+        assert_eq!(checkup.score, 100);
+        assert_eq!(checkup.items.len(), 11);
+        assert_eq!(
+            status(&facts, Id::PasswordStrength),
+            Some(CheckStatus::Pass)
+        );
+        assert_eq!(status(&facts, Id::PasswordAge), Some(CheckStatus::Pass));
     }
 
     #[test]

@@ -279,6 +279,8 @@ pub async fn set_password_score(pool: &AnyPool, id: &str, score: u8) -> anyhow::
 /// sealed TOTP secret.
 #[derive(Clone)]
 pub struct SecurityFacts {
+    /// The account has a password (not one made from a provider without).
+    pub password_set: bool,
     /// zxcvbn 0-4, `None` until the password was seen in clear.
     pub password_score: Option<u8>,
     pub password_changed_at: i64,
@@ -311,7 +313,7 @@ pub async fn security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<S
 
 async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<SecurityFacts>> {
     let row = sqlx::query(
-        "SELECT u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
+        "SELECT u.password_set, u.password_score, u.password_changed_at, u.created_at, u.sessions_reviewed_at,
                 u.two_factor_method, u.two_factor_since, u.totp_secret_sealed, u.sms_phone,
                 u.must_reset_password, u.notify_new_sign_in, u.passkey_offer_dismissed_at,
                 (SELECT COUNT(*) FROM backup_codes b
@@ -329,6 +331,7 @@ async fn read_security_facts(pool: &AnyPool, id: &str) -> anyhow::Result<Option<
     let Some(row) = row else { return Ok(None) };
     let score: Option<i64> = row.try_get("password_score")?;
     Ok(Some(SecurityFacts {
+        password_set: row.try_get::<i64, _>("password_set")? != 0,
         password_score: score.and_then(|s| u8::try_from(s.clamp(0, 4)).ok()),
         password_changed_at: row.try_get("password_changed_at")?,
         created_at: row.try_get("created_at")?,
