@@ -228,6 +228,7 @@ async fn connect(
             account_label: &identity.account_label,
             now: state.now(),
             session_id: Some(session_id),
+            used_now: false,
         },
     )
     .await?;

@@ -143,6 +143,7 @@ async fn create_account(
             account_label: &identity.account_label,
             now,
             session_id: None,
+            used_now: true,
         },
     )
     .await?;

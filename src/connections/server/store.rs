@@ -27,6 +27,8 @@ pub struct NewConnection<'a> {
     pub account_label: &'a str,
     pub now: i64,
     pub session_id: Option<&'a str>,
+    /// It signs in as it is stored (an account made from the provider).
+    pub used_now: bool,
 }
 
 /// Stores a connection; `Ok(false)` when the identity or the account's
@@ -34,8 +36,9 @@ pub struct NewConnection<'a> {
 pub async fn insert(pool: &AnyPool, connection: &NewConnection<'_>) -> anyhow::Result<bool> {
     let result = sqlx::query(
         "INSERT INTO connected_accounts
-             (id, user_id, provider, subject, account_label, created_at, created_session_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+             (id, user_id, provider, subject, account_label, created_at, created_session_id,
+              last_used_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(connection.id)
     .bind(connection.user_id)
@@ -44,6 +47,7 @@ pub async fn insert(pool: &AnyPool, connection: &NewConnection<'_>) -> anyhow::R
     .bind(connection.account_label)
     .bind(connection.now)
     .bind(connection.session_id)
+    .bind(connection.used_now.then_some(connection.now))
     .execute(pool)
     .await
     .context("Failed to store a connected account")?;

@@ -264,8 +264,8 @@ pub fn ProviderMark(key: String) -> impl IntoView {
         }
         .into_any(),
         _ => view! {
-            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" class="h-5 w-5 shrink-0 text-indigo-600 dark:text-indigo-400" aria-hidden="true">
-                <path d="M15 7a4 4 0 11-3.87 5H9v2H7v2H4v-3l5.13-5.13A4 4 0 0115 7z"></path><circle cx="16" cy="8" r="1"></circle>
+            <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" class="h-5 w-5 shrink-0 text-indigo-600 dark:text-indigo-400" aria-hidden="true">
+                <path d="M15.75 5.25a3 3 0 013 3m3 0a6 6 0 01-7.03 5.91c-.56-.1-1.16.03-1.56.43L10.5 17.25H8.25v2.25H6v2.25H2.25v-2.82c0-.6.24-1.17.66-1.59l6.5-6.5c.4-.4.53-1 .43-1.56A6 6 0 1121.75 8.25z"></path>
             </svg>
         }
         .into_any(),

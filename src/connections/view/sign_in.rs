@@ -30,10 +30,7 @@ pub fn ProviderSignIn() -> impl IntoView {
                     problem_message(q.get("oauth_error").as_deref(), q.get("provider").as_deref(), &providers)
                 });
                 view! {
-                    <div class="mt-6 space-y-3" data-testid="provider-sign-in">
-                        <div class="flex items-center gap-3 text-xs uppercase tracking-wider text-slate-500 dark:text-slate-400" aria-hidden="true">
-                            <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>"or continue with"<span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
-                        </div>
+                    <div class="mt-3 space-y-3" data-testid="provider-sign-in">
                         {returned.map(|message| view! { <div data-testid="provider-problem"><Alert tone=Tone::Error>{message}</Alert></div> })}
                         {move || provider_error(start_error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
                         {providers.into_iter().map(|provider| view! {

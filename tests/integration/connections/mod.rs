@@ -202,6 +202,7 @@ with_providers! {
         assert_eq!(list["connections"][0]["provider"]["label"], "Acme ID");
         assert_eq!(list["connections"][0]["account"], "Nia@Example.com");
         assert_eq!(list["has_password"], false);
+        assert!(!list["connections"][0]["last_used_at"].is_null(), "it signed in just now");
         let kinds = app.event_kinds().await;
         for kind in ["sign_up", "oauth_connected", "sign_in"] {
             assert!(kinds.contains(&kind.to_string()), "{kind} missing from {kinds:?}");
