@@ -3,6 +3,7 @@
 //! organization's checkup is in [`team`].
 
 pub mod keys;
+mod password;
 pub mod rules;
 pub mod store;
 pub mod team;

@@ -6,6 +6,7 @@
 //! ID token verifies with our nonce. Every failure lands on a page that says
 //! what happened, records an event, and links nothing.
 
+use super::refusal::Refusal;
 use super::sign_in::sign_in_with;
 use super::{choice, record_connection_event, store};
 use crate::connections::{ConnectionProblem, ProviderChoice};
@@ -15,11 +16,20 @@ use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::{current_session, request_parts, set_cookie};
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
+use crate::server::identity::ProviderIdentity;
 use crate::server::identity::flow::{FlowTicket, Intent};
 use crate::server::identity::settings::ProviderKind;
-use crate::server::identity::{ProviderFailure, ProviderIdentity};
+use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
+use crate::time::MINUTE_MS;
 use subtle::ConstantTimeEq;
+
+/// Callbacks that reach a provider, per IP address.
+pub const CALLBACKS_PER_IP: WindowLimit = WindowLimit {
+    name: "oauth-callback-ip",
+    limit: 30,
+    window_ms: 10 * MINUTE_MS,
+};
 
 /// The longest `code` or `state` we pass on; real ones are far shorter.
 const PARAMETER_MAX_CHARS: usize = 2048;
@@ -33,35 +43,6 @@ pub struct ProviderAnswer {
     pub error: Option<String>,
     /// The issuer that answered (RFC 9207), when the provider names it.
     pub iss: Option<String>,
-}
-
-/// A refused round trip: what the person reads, and the event's reason.
-pub struct Refusal {
-    pub problem: ConnectionProblem,
-    pub reason: &'static str,
-    /// The account the attempt concerned, when known (its history shows it).
-    pub user_id: Option<String>,
-}
-
-impl Refusal {
-    pub fn new(problem: ConnectionProblem, reason: &'static str) -> Refusal {
-        Refusal {
-            problem,
-            reason,
-            user_id: None,
-        }
-    }
-}
-
-impl From<ProviderFailure> for Refusal {
-    fn from(failure: ProviderFailure) -> Refusal {
-        let problem = match failure {
-            ProviderFailure::Unavailable(_) => ConnectionProblem::Unavailable,
-            ProviderFailure::CodeRefused => ConnectionProblem::CodeRefused,
-            ProviderFailure::InvalidToken(_) => ConnectionProblem::Unverifiable,
-        };
-        Refusal::new(problem, failure.reason())
-    }
 }
 
 /// Finishes the round trip the flow cookie describes; always ends in a
@@ -149,6 +130,20 @@ async fn complete(
             }
         },
     };
+    // A ticket can be presented again until it expires (the cookie is
+    // only the browser's); each presentation that reaches the provider is
+    // counted per IP address, so a copied ticket cannot make us call a
+    // provider without end.
+    if state
+        .hit_limit(CALLBACKS_PER_IP, &client.ip_bucket(), state.now())
+        .await
+        .is_err()
+    {
+        return Ok(Err(Refusal::new(
+            ConnectionProblem::TooManyAttempts,
+            "callback_limit",
+        )));
+    }
     let Some(settings) = state.identity.find(&provider.key) else {
         return Ok(Err(Refusal::new(
             ConnectionProblem::UnknownProvider,

@@ -3,6 +3,7 @@
 //! ends a round trip is in `callback`, signing in through it in `sign_in`.
 
 pub mod callback;
+mod refusal;
 mod sign_in;
 pub mod store;
 

@@ -5,7 +5,7 @@
 //! by email (that would let whoever controls a provider account with your
 //! address, or an account made there before yours, into yours).
 
-use super::callback::Refusal;
+use super::refusal::Refusal;
 use super::{record_connection_event, store};
 use crate::account::{CurrentUser, NAME_MAX_CHARS, email_problem, normalize_email};
 use crate::connections::{ConnectionProblem, ProviderChoice};

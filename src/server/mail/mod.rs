@@ -4,6 +4,7 @@
 //! delivered by a background worker with retries.
 
 pub mod compose;
+mod notice_text;
 pub mod queue;
 pub mod settings;
 

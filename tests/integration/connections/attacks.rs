@@ -76,6 +76,21 @@ with_providers! {
         assert_eq!(world.oidc.token_requests(), 0);
     }
 
+    async fn a_copied_ticket_cannot_make_the_server_call_the_provider_without_end(world) {
+        let app = &world.app;
+        let trip = start_sign_in(app, ACME).await;
+        let callback = authorize(&app.http, &trip.authorize_url).await;
+        signed_in(app, &come_back(app, &callback, &trip.flow).await);
+        for _ in 1..30 {
+            assert_eq!(problem(&come_back(app, &callback, &trip.flow).await), "code_refused");
+        }
+        assert_eq!(world.oidc.token_requests(), 30);
+        let reply = come_back(app, &callback, &trip.flow).await;
+        assert_eq!(problem(&reply), "too_many_attempts");
+        assert_eq!(world.oidc.token_requests(), 30, "the 31st never reached the provider");
+        assert_eq!(last_detail(app, "oauth_sign_in", "failure").await["reason"], "callback_limit");
+    }
+
     async fn a_replayed_authorization_code_is_refused(world) {
         let app = &world.app;
         let trip = start_sign_in(app, ACME).await;
