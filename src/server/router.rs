@@ -199,13 +199,18 @@ async fn provider_callback(
     axum::extract::Path(provider): axum::extract::Path<String>,
     mut request: axum::extract::Request,
 ) -> axum::response::Response {
-    let query = request.uri().query().unwrap_or_default();
+    // The path names the provider; a `provider` in the query is not the
+    // provider's to set.
+    let query: String = request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("provider=") && *pair != "provider")
+        .map(|pair| format!("&{pair}"))
+        .collect();
     let provider = crate::server::crypto::totp::percent_encode(&provider);
-    let target = if query.is_empty() {
-        format!("/api/oauth_callback?provider={provider}")
-    } else {
-        format!("/api/oauth_callback?provider={provider}&{query}")
-    };
+    let target = format!("/api/oauth_callback?provider={provider}{query}");
     match target.parse() {
         Ok(uri) => *request.uri_mut() = uri,
         Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),

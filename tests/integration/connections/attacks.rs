@@ -248,6 +248,16 @@ with_providers! {
             assert_eq!(problem(&reply), "unknown_provider", "{path}");
             nothing_linked(app, &reply).await;
         }
+        // The path names the provider: a `provider` added to the query does
+        // not send Acme's answer to GitHub's ticket.
+        let github = start_sign_in(app, "github").await;
+        let trip = start_sign_in(app, ACME).await;
+        let callback = authorize(&app.http, &trip.authorize_url).await;
+        let smuggled = callback.replace("?", "?provider=github&");
+        let reply = come_back(app, &smuggled, &github.flow).await;
+        assert_eq!(problem(&reply), "expired");
+        nothing_linked(app, &reply).await;
+        assert_eq!(world.github.token_requests(), 0);
         for provider in ["", "okta", "GitHub", "../x", "a b"] {
             let reply = app.call("start_provider_sign_in", &[("provider", provider)], None).await;
             assert!(matches!(reply.error(), Some(AppError::Validation { ref field, .. }) if field == "provider"), "{provider:?}: {}", reply.body);
