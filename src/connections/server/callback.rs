@@ -18,7 +18,7 @@ use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::identity::ProviderIdentity;
 use crate::server::identity::flow::{FlowTicket, Intent};
-use crate::server::identity::settings::ProviderKind;
+use crate::server::identity::settings::{ProviderKind, ProviderSettings};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::MINUTE_MS;
@@ -60,15 +60,15 @@ pub async fn finish(
     let ticket = provider.and_then(|provider| state.flow_ticket(&headers, &provider.key));
     // The ticket is good for one callback, whatever becomes of it.
     set_cookie(&state.clearing_flow_cookie())?;
-    let Some(provider) = provider else {
+    let Some(settings) = provider else {
         let unknown = Refusal::new(ConnectionProblem::UnknownProvider, "unknown_provider");
         return refuse(state, None, &unknown, None, client).await;
     };
-    let provider = choice(provider);
+    let provider = choice(settings);
     let intent = ticket.as_ref().map(|ticket| ticket.intent);
     let outcome = match ticket {
         None => Err(Refusal::new(ConnectionProblem::Expired, "no_flow")),
-        Some(ticket) => complete(state, &provider, &answer, ticket, client).await?,
+        Some(ticket) => complete(state, settings, &provider, &answer, ticket, client).await?,
     };
     match outcome {
         Ok(()) => Ok(()),
@@ -80,6 +80,7 @@ pub async fn finish(
 /// provider. `Ok(Err(_))` is a refusal to show; `Err(_)` a server fault.
 async fn complete(
     state: &AppState,
+    settings: &ProviderSettings,
     provider: &ProviderChoice,
     answer: &ProviderAnswer,
     ticket: FlowTicket,
@@ -144,12 +145,6 @@ async fn complete(
             "callback_limit",
         )));
     }
-    let Some(settings) = state.identity.find(&provider.key) else {
-        return Ok(Err(Refusal::new(
-            ConnectionProblem::UnknownProvider,
-            "unknown_provider",
-        )));
-    };
     if let (Some(iss), ProviderKind::Oidc { issuer }) = (&answer.iss, &settings.kind)
         && iss.trim_end_matches('/') != issuer.trim_end_matches('/')
     {
