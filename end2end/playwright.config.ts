@@ -9,6 +9,16 @@ const idpClient = {
   client_secret: "e2e-client-secret",
   redirect_uris: [`http://localhost:${port}/auth/oauth/acme/callback`],
 };
+// The same provider as a company's identity provider for single sign-on,
+// configured by an Owner in the app (single_sign_on.spec.ts).
+const ssoClient = {
+  client_id: "statusstack-sso",
+  client_secret: "e2e-sso-secret",
+  redirect_uris: [`http://localhost:${port}/auth/sso/callback`],
+};
+// A DNS server on loopback whose TXT records the specs set over HTTP.
+const dnsPort = 3153;
+const dnsControlPort = 3154;
 
 export default defineConfig({
   testDir: "./tests",
@@ -51,7 +61,15 @@ export default defineConfig({
       url: `http://127.0.0.1:${idpPort}/.well-known/openid-configuration`,
       reuseExistingServer: false,
       timeout: 30_000,
-      env: { PORT: String(idpPort), CLIENTS: JSON.stringify([idpClient]) },
+      env: { PORT: String(idpPort), CLIENTS: JSON.stringify([idpClient, ssoClient]) },
+    },
+    {
+      command: "node end2end/dns/server.mjs",
+      cwd: "..",
+      url: `http://127.0.0.1:${dnsControlPort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { DNS_PORT: String(dnsPort), DNS_CONTROL_PORT: String(dnsControlPort) },
     },
     {
       // A fresh SQLite database for every run of the suite.
@@ -75,6 +93,7 @@ export default defineConfig({
         OIDC_PROVIDERS: `acme:http://127.0.0.1:${idpPort}:${idpClient.client_id}`,
         OIDC_ACME_CLIENT_SECRET: idpClient.client_secret,
         OIDC_ACME_LABEL: "Acme ID",
+        DNS_NAMESERVER: `127.0.0.1:${dnsPort}`,
       },
     },
   ],

@@ -53,7 +53,8 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> } providers=|| view! { <ProviderSignIn/> }/> }/>
+                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> } providers=|| view! { <ProviderSignIn/> } sso=|| view! { <crate::sso::view::sign_in::SsoSignInLink/> }/> }/>
+                <Route path=path!("/login/sso") ssr=SsrMode::InOrder view=crate::sso::view::sign_in::SsoSignInPage/>
                 <Route path=path!("/signup") ssr=SsrMode::InOrder view=SignupPage/>
                 <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view=crate::two_factor::view::challenge::ChallengePage/>
                 <Route path=path!("/verify-email") ssr=SsrMode::InOrder view=crate::account::view::VerifyEmailPage/>

@@ -37,6 +37,7 @@ pub mod login_history;
 pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
+pub mod sso;
 pub mod team;
 pub mod time;
 pub mod two_factor;

@@ -212,6 +212,7 @@ pub fn AuthenticationPage() -> impl IntoView {
         <div class="space-y-6">
             <PasskeysSection/>
             <crate::connections::view::ConnectionsSection/>
+            <crate::sso::view::SsoSection/>
             <Card id="sign-in-password" title="Password"
                 description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
                 <p class="text-sm text-slate-600 dark:text-slate-300">

@@ -90,6 +90,8 @@ pub enum ConnectionProblem {
     ResetRequired,
     /// Too many sign-ups or attempts from this address; try later.
     TooManyAttempts,
+    /// The account's organization requires its single sign-on.
+    SsoRequired,
 }
 
 crate::text_enum!(ConnectionProblem);
@@ -134,6 +136,9 @@ impl ConnectionProblem {
             ConnectionProblem::TooManyAttempts => {
                 "Too many attempts from your network. Please wait a few minutes and try again.".to_string()
             }
+            ConnectionProblem::SsoRequired => format!(
+                "Your organization requires single sign-on, so {provider} cannot sign you in. Use “Sign in with SSO” instead."
+            ),
         }
     }
 }

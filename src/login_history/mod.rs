@@ -109,6 +109,22 @@ pub enum EventKind {
     PasskeyFailed,
     #[strum(serialize = "passkey_clone_suspected")]
     PasskeyCloneSuspected,
+    #[strum(serialize = "sso_configured")]
+    SsoConfigured,
+    #[strum(serialize = "sso_tested")]
+    SsoTested,
+    #[strum(serialize = "sso_domain_added")]
+    SsoDomainAdded,
+    #[strum(serialize = "sso_domain_verified")]
+    SsoDomainVerified,
+    #[strum(serialize = "sso_domain_removed")]
+    SsoDomainRemoved,
+    #[strum(serialize = "sso_enforcement_changed")]
+    SsoEnforcementChanged,
+    #[strum(serialize = "sso_session_policy_changed")]
+    SsoSessionPolicyChanged,
+    #[strum(serialize = "sso_sign_in")]
+    SsoSignIn,
 }
 
 crate::text_enum!(EventKind);
@@ -165,6 +181,14 @@ impl EventKind {
             EventKind::PasskeyRemoved => "Passkey removed",
             EventKind::PasskeyFailed => "Passkey sign-in refused",
             EventKind::PasskeyCloneSuspected => "Passkey refused: possibly cloned",
+            EventKind::SsoConfigured => "Single sign-on settings saved",
+            EventKind::SsoTested => "Single sign-on connection tested",
+            EventKind::SsoDomainAdded => "Domain added for single sign-on",
+            EventKind::SsoDomainVerified => "Domain verification",
+            EventKind::SsoDomainRemoved => "Domain removed from single sign-on",
+            EventKind::SsoEnforcementChanged => "Single sign-on requirement changed",
+            EventKind::SsoSessionPolicyChanged => "Session lifetime for members changed",
+            EventKind::SsoSignIn => "Sign-in with single sign-on",
         }
     }
 
@@ -197,6 +221,14 @@ impl EventKind {
             OrgCreated | OrgMemberInvited | OrgInvitationRevoked | OrgMemberJoined
             | OrgRoleChanged | OrgMemberRemoved | OrgMemberLeft | OrgPolicyChanged
             | OrgTwoFactorReminder | OrgDeleted => Category::Team,
+            SsoConfigured
+            | SsoTested
+            | SsoDomainAdded
+            | SsoDomainVerified
+            | SsoDomainRemoved
+            | SsoEnforcementChanged
+            | SsoSessionPolicyChanged => Category::Team,
+            SsoSignIn => Category::Logins,
             PasskeyAdded
             | PasskeyRenamed
             | PasskeyRemoved

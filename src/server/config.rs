@@ -1,6 +1,7 @@
 //! Start-up configuration from the environment (and an optional `.env`).
 
 use crate::server::db::default_max_connections;
+use crate::server::dns::nameserver_from_lookup;
 use crate::server::identity::settings::{IdentitySettings, identity_settings_from_lookup};
 use crate::server::mail::mail_settings_from_lookup;
 use crate::server::sms::sms_settings_from_lookup;
@@ -35,6 +36,8 @@ directory is read first, if present):
   SESSION_ABSOLUTE_DAYS  sign out this many days after sign-in regardless (default 30)
   GEOIP_DB               a MaxMind GeoLite2/GeoIP2 City .mmdb file for session locations
                          (default: none; locations then read \"Unknown location\")
+  DNS_NAMESERVER         ip:port of the one DNS server asked for TXT records (verified
+                         domains); default: the servers in /etc/resolv.conf
   TRUST_PROXY_HEADERS    true behind a reverse proxy that sets X-Forwarded-For; the
                          header is ignored otherwise (default false)
   SUDO_WINDOW_MINUTES    how long re-entering the password (and a 2FA code) unlocks
@@ -150,6 +153,8 @@ pub struct Config {
     pub session_idle_ms: i64,
     pub session_absolute_ms: i64,
     pub geoip_db: Option<PathBuf>,
+    /// The only DNS server TXT look-ups ask (`DNS_NAMESERVER`); none: the system's.
+    pub dns_nameserver: Option<SocketAddr>,
     pub trust_proxy_headers: bool,
     /// How long a password (and 2FA code) confirmation unlocks sensitive actions.
     pub sudo_window_ms: i64,
@@ -220,6 +225,7 @@ impl Config {
             number_setting(lookup, "PASSWORD_HASH_THREADS", (cpus - 1).max(1), 1..=64)?;
         Ok(Config {
             geoip_db: geoip_db(lookup)?,
+            dns_nameserver: nameserver_from_lookup(&|name| lookup(name)).map_err(ConfigError)?,
             trust_proxy_headers: flag_setting(lookup, "TRUST_PROXY_HEADERS", false)?,
             sudo_window_ms: number_setting(lookup, "SUDO_WINDOW_MINUTES", 10, 0..=60)? * MINUTE_MS,
             event_retention_ms: days_setting(lookup, "EVENT_RETENTION_DAYS", 400, 3650)?,
@@ -408,6 +414,7 @@ mod tests {
             ("API_RATE_LIMIT_PER_MINUTE", "lots"),
             ("SMS_PROVIDER", "carrier-pigeon"),
             ("GEOIP_DB", "/nonexistent/GeoLite2-City.mmdb"),
+            ("DNS_NAMESERVER", "localhost:53"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert!(error.0.starts_with(name), "{name}: {}", error.0);

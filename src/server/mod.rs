@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod dns;
 pub mod geo;
 pub mod identity;
 pub mod mail;

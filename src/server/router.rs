@@ -46,6 +46,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .site_addr(config.bind_addr)
         .build();
     let geo = geo::from_config(config.geoip_db.as_deref())?;
+    let dns = crate::server::dns::from_config(config.dns_nameserver)?;
     let sms = crate::server::sms::build_sender(config.sms.clone(), pool.clone())?;
     let identity = Arc::new(crate::server::identity::IdentityProviders::new(
         config.identity.clone(),
@@ -63,6 +64,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.password_hash_queue,
         )),
         geo,
+        dns,
         pool,
         config: Arc::new(config),
         key,
@@ -141,6 +143,13 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route(
+            crate::sso::CALLBACK_PATH,
+            get({
+                let context = context.clone();
+                move |request| sso_callback(context.clone(), request)
+            }),
+        )
+        .route(
             crate::login_history::server::export::EXPORT_PATH,
             get(crate::login_history::server::export::export),
         )
@@ -197,7 +206,7 @@ pub fn router(state: AppState) -> Router {
 async fn provider_callback(
     context: impl Fn() + Clone + Send + 'static,
     axum::extract::Path(provider): axum::extract::Path<String>,
-    mut request: axum::extract::Request,
+    request: axum::extract::Request,
 ) -> axum::response::Response {
     // The path names the provider; a `provider` in the query is not the
     // provider's to set.
@@ -211,6 +220,25 @@ async fn provider_callback(
         .collect();
     let provider = crate::server::crypto::totp::percent_encode(&provider);
     let target = format!("/api/oauth_callback?provider={provider}{query}");
+    hand_to_server_fn(context, request, &target).await
+}
+
+/// An organization's identity provider's redirect back to us, handed to
+/// the `sso_callback` server function with its query as it came.
+async fn sso_callback(
+    context: impl Fn() + Clone + Send + 'static,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let query = request.uri().query().unwrap_or_default().to_string();
+    hand_to_server_fn(context, request, &format!("/api/sso_callback?{query}")).await
+}
+
+/// Runs the GET server function at `target` for `request`.
+async fn hand_to_server_fn(
+    context: impl Fn() + Clone + Send + 'static,
+    mut request: axum::extract::Request,
+    target: &str,
+) -> axum::response::Response {
     match target.parse() {
         Ok(uri) => *request.uri_mut() = uri,
         Err(_) => return http::StatusCode::BAD_REQUEST.into_response(),

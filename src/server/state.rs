@@ -28,6 +28,8 @@ pub struct AppState {
     pub clock: Arc<dyn crate::server::clock::Clock>,
     /// GitHub, Google and the OpenID Connect providers people sign in with.
     pub identity: Arc<crate::server::identity::IdentityProviders>,
+    /// Where TXT records are looked up (verified domains).
+    pub dns: Arc<dyn crate::server::dns::TxtResolver>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

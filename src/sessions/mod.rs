@@ -90,6 +90,8 @@ pub enum FirstFactor {
     /// A connected account at this provider (its label: "GitHub"). The
     /// provider's own second factor does not count as ours.
     Provider(String),
+    /// The organization's single sign-on (its display name: "Example Corp").
+    SingleSignOn(String),
 }
 
 impl FirstFactor {
@@ -98,18 +100,19 @@ impl FirstFactor {
         match self {
             FirstFactor::Password => "Password",
             FirstFactor::Passkey => "Passkey",
-            FirstFactor::Provider(label) => label,
+            FirstFactor::Provider(label) | FirstFactor::SingleSignOn(label) => label,
         }
     }
 }
 
-/// Stored as `password`, `passkey` or `provider:<label>`.
+/// Stored as `password`, `passkey`, `provider:<label>` or `sso:<label>`.
 impl std::fmt::Display for FirstFactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FirstFactor::Password => f.write_str("password"),
             FirstFactor::Passkey => f.write_str("passkey"),
             FirstFactor::Provider(label) => write!(f, "provider:{label}"),
+            FirstFactor::SingleSignOn(label) => write!(f, "sso:{label}"),
         }
     }
 }
@@ -121,12 +124,19 @@ impl std::str::FromStr for FirstFactor {
         match text {
             "password" => Ok(FirstFactor::Password),
             "passkey" => Ok(FirstFactor::Passkey),
-            _ => match text.strip_prefix("provider:") {
-                Some(label) if is_provider_label(label) => {
+            _ => {
+                if let Some(label) = text.strip_prefix("provider:")
+                    && is_provider_label(label)
+                {
                     Ok(FirstFactor::Provider(label.to_string()))
+                } else if let Some(label) = text.strip_prefix("sso:")
+                    && is_provider_label(label)
+                {
+                    Ok(FirstFactor::SingleSignOn(label.to_string()))
+                } else {
+                    Err(strum::ParseError::VariantNotFound)
                 }
-                _ => Err(strum::ParseError::VariantNotFound),
-            },
+            }
         }
     }
 }
@@ -199,6 +209,14 @@ impl SignInMethod {
     pub fn provider(label: &str) -> SignInMethod {
         SignInMethod {
             first: FirstFactor::Provider(label.to_string()),
+            second: None,
+        }
+    }
+
+    /// The organization's single sign-on alone.
+    pub fn single_sign_on(label: &str) -> SignInMethod {
+        SignInMethod {
+            first: FirstFactor::SingleSignOn(label.to_string()),
             second: None,
         }
     }
@@ -283,6 +301,8 @@ mod tests {
             "password+backup_code",
             "provider:GitHub",
             "provider:Google+sms",
+            "sso:Example Corp",
+            "sso:Example Corp+totp",
         ] {
             assert_eq!(read(text).to_string(), text);
         }
@@ -294,6 +314,8 @@ mod tests {
             "totp+password",
             "provider:",
             "provider:a:b",
+            "sso:",
+            "sso:a:b",
         ] {
             assert!(bad.parse::<SignInMethod>().is_err(), "{bad}");
         }

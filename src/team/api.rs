@@ -24,7 +24,7 @@ use policy::OrgPolicy;
 
 /// A checkbox's value: absent when unticked, "on" when ticked.
 #[cfg(feature = "ssr")]
-fn checkbox(value: Option<String>) -> Result<bool, AppError> {
+pub fn checkbox(value: Option<String>) -> Result<bool, AppError> {
     match value.as_deref() {
         None => Ok(false),
         Some("on" | "true") => Ok(true),

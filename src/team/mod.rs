@@ -123,6 +123,8 @@ pub struct Organization {
     pub require_passkey: bool,
     /// When the passkey rule took effect; `None` while it is off.
     pub passkey_policy_since: Option<i64>,
+    /// Members on its verified domains must sign in through its SSO.
+    pub sso_enforced: bool,
     pub created_at: i64,
 }
 

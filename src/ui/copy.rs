@@ -8,19 +8,19 @@ use leptos::prelude::*;
 #[component]
 pub fn CopyButton(
     text: String,
-    select_id: &'static str,
+    #[prop(into)] select_id: String,
     #[prop(default = "Copy")] label: &'static str,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let on_click = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            copy_or_select(&text, select_id);
+            copy_or_select(&text, &select_id);
             copied.set(true);
         }
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (&text, select_id);
+            let _ = (&text, &select_id);
         }
     };
     view! {

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::recovery::server::reset::{RESETS_PER_EMAIL, ResetMail, mail_reset_link};
-use crate::server::auth::sessions::begin_session;
+use crate::server::auth::sessions::{begin_session, refuse_around_required_sso};
 use crate::server::auth::store::users;
 use crate::server::auth::store::users::UserWithHash;
 use crate::server::client::ClientMeta;
@@ -63,6 +63,8 @@ pub async fn sign_in(
         return Err(refuse(state, Some(&account.user.id), attempt, client).await?);
     }
     state.password_accepted(email, &client.ip_bucket()).await?;
+    // Before any 2FA step: a covered member is sent to SSO, not to a code.
+    refuse_around_required_sso(state, &account.user.id, &SignInMethod::PASSWORD, client).await?;
     password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;

@@ -22,11 +22,14 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage(
     #[prop(optional, into)] passkey: Option<ViewFn>,
     #[prop(optional, into)] providers: Option<ViewFn>,
+    #[prop(optional, into)] sso: Option<ViewFn>,
 ) -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action);
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
+    let typed_email = TypedEmail(RwSignal::new(String::new()));
+    provide_context(typed_email);
     let signup_href = move || {
         let next = next();
         if next.is_empty() {
@@ -58,6 +61,7 @@ pub fn LoginPage(
                 <input type="hidden" name="next" value=next/>
                 // `webauthn`: the browser may offer passkeys in this field's autofill.
                 <Field name="email" label="Email address" input_type="email" autocomplete="email webauthn" maxlength=254
+                    on_input=Callback::new(move |text: String| typed_email.0.set(text))
                     error=Signal::derive(move || field_error(&error.get(), "email"))/>
                 <Field name="password" label="Password" input_type="password" autocomplete="current-password" maxlength=128
                     error=Signal::derive(move || field_error(&error.get(), "password"))/>
@@ -68,6 +72,7 @@ pub fn LoginPage(
             </ActionForm>
             {passkey.map(|passkey| passkey.run())}
             {providers.map(|providers| providers.run())}
+            {sso.map(|sso| sso.run())}
             <p class="mt-6 text-center text-sm text-slate-500 dark:text-slate-400">
                 "New to StatusStack? "
                 <a href=signup_href class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Create an account"</a>
@@ -75,6 +80,11 @@ pub fn LoginPage(
         </AuthFrame>
     }
 }
+
+/// What has been typed in the sign-in page's email field, for the parts of
+/// the page that answer to it (single sign-on for the address's domain).
+#[derive(Clone, Copy)]
+pub struct TypedEmail(pub RwSignal<String>);
 
 /// `/signup`: name, email and a password the policy accepts.
 #[component]

@@ -9,6 +9,7 @@ use super::token::ApiToken;
 use crate::api_keys::Permission;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
+use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::client::ClientMeta;
 use crate::server::rate_limit::WindowLimit;
 use crate::server::rest::ApiError;
@@ -75,6 +76,22 @@ pub async fn authenticate(
             "passkey_required",
             format!(
                 "{organization} requires a passkey for Owners and Admins. The key works again once its owner has added one."
+            ),
+        ));
+    }
+    if found
+        .membership
+        .as_ref()
+        .is_some_and(|membership| membership.organization.sso_enforced)
+        && let Some(requirement) = sso_requirement(&state.pool, &found.user_id).await?
+        && !requirement.api_keys_allowed
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sso_required",
+            format!(
+                "{} requires single sign-on and does not allow its members' API keys. An Owner can allow them in Settings → Authentication → Single sign-on.",
+                requirement.display_name
             ),
         ));
     }

@@ -233,6 +233,7 @@ mod tests {
             policy_since: production.then_some(0),
             require_passkey: false,
             passkey_policy_since: None,
+            sso_enforced: false,
             created_at: 0,
         }
     }

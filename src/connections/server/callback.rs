@@ -17,12 +17,13 @@ use crate::server::auth::{current_session, request_parts, set_cookie};
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::identity::ProviderIdentity;
-use crate::server::identity::flow::{FlowTicket, Intent};
+use crate::server::identity::flow::{
+    AnswerProblem, FlowTicket, Intent, code_for_ticket, names_other_issuer,
+};
 use crate::server::identity::settings::{ProviderKind, ProviderSettings};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
 use crate::time::MINUTE_MS;
-use subtle::ConstantTimeEq;
 
 /// Callbacks that reach a provider, per IP address.
 pub const CALLBACKS_PER_IP: WindowLimit = WindowLimit {
@@ -30,9 +31,6 @@ pub const CALLBACKS_PER_IP: WindowLimit = WindowLimit {
     limit: 30,
     window_ms: 10 * MINUTE_MS,
 };
-
-/// The longest `code` or `state` we pass on; real ones are far shorter.
-const PARAMETER_MAX_CHARS: usize = 2048;
 
 /// What the provider put in the callback URL.
 pub struct ProviderAnswer {
@@ -86,39 +84,28 @@ async fn complete(
     ticket: FlowTicket,
     client: &ClientMeta,
 ) -> Result<Result<(), Refusal>, AppError> {
-    if answer.error.is_some() {
-        return Ok(Err(Refusal::new(
-            ConnectionProblem::Denied,
-            "denied_at_provider",
-        )));
-    }
-    let Some(returned_state) = answer.state.as_deref() else {
-        return Ok(Err(Refusal::new(
-            ConnectionProblem::Expired,
-            "state_missing",
-        )));
-    };
-    let same_state: bool = returned_state
-        .as_bytes()
-        .ct_eq(ticket.state.as_bytes())
-        .into();
-    if !same_state {
-        return Ok(Err(Refusal::new(
-            ConnectionProblem::Expired,
-            "state_mismatch",
-        )));
-    }
-    let code = match answer.code.as_deref() {
-        Some(code) if !code.is_empty() && code.chars().count() <= PARAMETER_MAX_CHARS => code,
-        _ => {
+    let code = match code_for_ticket(
+        &ticket,
+        answer.error.as_deref(),
+        answer.state.as_deref(),
+        answer.code.as_deref(),
+    ) {
+        Ok(code) => code,
+        Err(AnswerProblem::Denied) => {
             return Ok(Err(Refusal::new(
-                ConnectionProblem::Expired,
-                "code_missing",
+                ConnectionProblem::Denied,
+                "denied_at_provider",
             )));
+        }
+        Err(AnswerProblem::Mismatch(reason)) => {
+            return Ok(Err(Refusal::new(ConnectionProblem::Expired, reason)));
         }
     };
     let session = match ticket.intent {
         Intent::SignIn => None,
+        Intent::SsoSignIn | Intent::SsoTest => {
+            return Ok(Err(Refusal::new(ConnectionProblem::Expired, "wrong_flow")));
+        }
         Intent::Connect => match current_session().await? {
             Some(session) if Some(&session.session_id) == ticket.session_id.as_ref() => {
                 Some(session)
@@ -145,8 +132,8 @@ async fn complete(
             "callback_limit",
         )));
     }
-    if let (Some(iss), ProviderKind::Oidc { issuer }) = (&answer.iss, &settings.kind)
-        && iss.trim_end_matches('/') != issuer.trim_end_matches('/')
+    if let ProviderKind::Oidc { issuer } = &settings.kind
+        && names_other_issuer(answer.iss.as_deref(), issuer)
     {
         // Another provider's answer sent to this provider's callback (a mix-up).
         return Ok(Err(Refusal::new(

@@ -151,6 +151,8 @@ pub async fn start(
         next: next.to_string(),
         session_id: session.map(|session| session.session_id.clone()),
         expires_at: state.now() + FLOW_TTL_MS,
+        org_id: None,
+        settings_saved_at: None,
     };
     set_cookie(&state.flow_cookie(&ticket)?)?;
     leptos_axum::redirect(&authorization.url);

@@ -7,12 +7,13 @@
 
 use super::refusal::Refusal;
 use super::{record_connection_event, store};
-use crate::account::{CurrentUser, NAME_MAX_CHARS, email_problem, normalize_email};
+use crate::account::{CurrentUser, email_problem, normalize_email};
 use crate::connections::{ConnectionProblem, ProviderChoice};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::sessions::begin_session;
+use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
@@ -44,6 +45,13 @@ pub async fn sign_in_with(
         return Ok(Err(Refusal {
             problem: ConnectionProblem::ResetRequired,
             reason: "must_reset_password",
+            user_id: Some(user_id),
+        }));
+    }
+    if sso_requirement(&state.pool, &user_id).await?.is_some() {
+        return Ok(Err(Refusal {
+            problem: ConnectionProblem::SsoRequired,
+            reason: "sso_required",
             user_id: Some(user_id),
         }));
     }
@@ -120,7 +128,7 @@ async fn create_account(
         password::hash_password(&state.password_gate, Password::new(unusable.expose())).await?;
     let user = CurrentUser {
         id: new_id(),
-        name: display_name(identity, &email),
+        name: identity.display_name(&email),
         email,
         password_changed_at: now,
         created_at: now,
@@ -183,15 +191,4 @@ async fn create_account(
     )
     .await?;
     Ok(Ok(()))
-}
-
-/// The provider's name for the person, or the address's local part.
-fn display_name(identity: &ProviderIdentity, email: &str) -> String {
-    let name = identity
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|name| !name.is_empty() && !name.chars().any(char::is_control))
-        .unwrap_or_else(|| email.split('@').next().unwrap_or(email));
-    name.chars().take(NAME_MAX_CHARS).collect()
 }

@@ -3,6 +3,7 @@
 
 pub mod cookies;
 pub mod sessions;
+pub mod single_sign_on;
 pub mod store;
 
 use crate::account::CurrentUser;

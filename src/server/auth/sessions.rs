@@ -1,6 +1,7 @@
 //! Sessions: resolving a request's cookie to its session (with idle and
 //! absolute expiry), starting one, and beginning one at sign-in.
 
+use super::single_sign_on::sso_requirement;
 use super::store::sessions;
 use super::{AuthSession, current_session, set_cookie};
 use crate::error::AppError;
@@ -10,7 +11,7 @@ use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::state::AppState;
-use crate::sessions::SignInMethod;
+use crate::sessions::{FirstFactor, SignInMethod};
 use http::HeaderMap;
 
 /// `last_seen_at` is written at most this often per session.
@@ -31,8 +32,18 @@ impl AppState {
         else {
             return Ok(None);
         };
-        let idle_deadline = record.last_seen_at + self.config.session_idle_ms;
-        if record.expires_at <= now || idle_deadline <= now {
+        // An organization may shorten both lifetimes for its members; the
+        // shorter one holds, on every request.
+        let idle_ms = record
+            .org_idle_ms
+            .map_or(self.config.session_idle_ms, |ms| {
+                ms.min(self.config.session_idle_ms)
+            });
+        let expires_at = record.org_absolute_ms.map_or(record.expires_at, |ms| {
+            record.expires_at.min(record.created_at + ms)
+        });
+        let idle_deadline = record.last_seen_at + idle_ms;
+        if expires_at <= now || idle_deadline <= now {
             return Ok(None);
         }
         if now - record.last_seen_at >= LAST_SEEN_THROTTLE_MS {
@@ -88,6 +99,7 @@ pub async fn begin_session(
     auth_method: SignInMethod,
     next: &str,
 ) -> Result<(), AppError> {
+    refuse_around_required_sso(state, user_id, &auth_method, client).await?;
     if let Some(previous) = current_session().await? {
         sessions::revoke(&state.pool, &previous.session_id, state.now()).await?;
     }
@@ -110,6 +122,34 @@ pub async fn begin_session(
     }
     leptos_axum::redirect(next);
     Ok(())
+}
+
+/// Refuses a way in other than the organization's SSO to an account its
+/// "Require SSO" covers, recording the attempt: whichever way began the
+/// sign-in (a passkey, a 2FA challenge begun before SSO was required), no
+/// session starts without it.
+pub async fn refuse_around_required_sso(
+    state: &AppState,
+    user_id: &str,
+    auth_method: &SignInMethod,
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    if matches!(auth_method.first, FirstFactor::SingleSignOn(_)) {
+        return Ok(());
+    }
+    let Some(requirement) = sso_requirement(&state.pool, user_id).await? else {
+        return Ok(());
+    };
+    record_event(
+        state,
+        Some(user_id),
+        crate::login_history::EventKind::SignInFailed,
+        crate::login_history::Outcome::Failure,
+        client,
+        serde_json::json!({"reason": "sso_required", "method": auth_method.to_string()}),
+    )
+    .await?;
+    Err(AppError::validation("form", requirement.message()))
 }
 
 /// Gives the caller's session a new token and cookie (every privilege

@@ -24,6 +24,54 @@ pub enum Intent {
     SignIn,
     /// Connect the identity to the signed-in account.
     Connect,
+    /// Sign in through an organization's single sign-on.
+    SsoSignIn,
+    /// An Owner's "Test connection" of the organization's SSO settings.
+    SsoTest,
+}
+
+/// Why a callback's answer does not fit its ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerProblem {
+    /// The person said no at the provider (OAuth's `error`).
+    Denied,
+    /// No `state`, another `state`, or no usable `code`: the event's reason.
+    Mismatch(&'static str),
+}
+
+/// The longest `code` or `state` we pass on; real ones are far shorter.
+const PARAMETER_MAX_CHARS: usize = 2048;
+
+/// The authorization code of a callback whose `state` is the ticket's
+/// (compared in constant time), unless the provider reported an error.
+pub fn code_for_ticket<'a>(
+    ticket: &FlowTicket,
+    error: Option<&str>,
+    returned_state: Option<&str>,
+    code: Option<&'a str>,
+) -> Result<&'a str, AnswerProblem> {
+    use subtle::ConstantTimeEq;
+    if error.is_some() {
+        return Err(AnswerProblem::Denied);
+    }
+    let returned_state = returned_state.ok_or(AnswerProblem::Mismatch("state_missing"))?;
+    let same_state: bool = returned_state
+        .as_bytes()
+        .ct_eq(ticket.state.as_bytes())
+        .into();
+    if !same_state {
+        return Err(AnswerProblem::Mismatch("state_mismatch"));
+    }
+    match code {
+        Some(code) if !code.is_empty() && code.chars().count() <= PARAMETER_MAX_CHARS => Ok(code),
+        _ => Err(AnswerProblem::Mismatch("code_missing")),
+    }
+}
+
+/// Whether the `iss` a callback names (RFC 9207) is another issuer than
+/// the one the round trip went to: another provider's answer (a mix-up).
+pub fn names_other_issuer(iss: Option<&str>, issuer: &str) -> bool {
+    iss.is_some_and(|iss| iss.trim_end_matches('/') != issuer.trim_end_matches('/'))
 }
 
 /// The sealed content of the cookie. Not `Debug`: it holds the verifier.
@@ -36,9 +84,17 @@ pub struct FlowTicket {
     pub verifier: String,
     /// A local path to go to afterwards.
     pub next: String,
-    /// For `Connect`: the session that started it, which must finish it.
+    /// For `Connect` and `SsoTest`: the session that started it, which
+    /// must finish it.
     pub session_id: Option<String>,
     pub expires_at: i64,
+    /// For SSO: the organization whose identity provider it went to.
+    #[serde(default)]
+    pub org_id: Option<String>,
+    /// For `SsoTest`: when the settings under test were saved (`None` for
+    /// the active ones), so a test proves exactly those settings.
+    #[serde(default)]
+    pub settings_saved_at: Option<i64>,
 }
 
 impl AppState {

@@ -28,6 +28,20 @@ pub struct ProviderIdentity {
     pub name: Option<String>,
 }
 
+impl ProviderIdentity {
+    /// The provider's name for the person, or the address's local part,
+    /// as an account name.
+    pub fn display_name(&self, email: &str) -> String {
+        let name = self
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty() && !name.chars().any(char::is_control))
+            .unwrap_or_else(|| email.split('@').next().unwrap_or(email));
+        name.chars().take(crate::account::NAME_MAX_CHARS).collect()
+    }
+}
+
 /// The start of a round trip: where the browser goes, and what the
 /// callback must match (kept in the sealed flow cookie).
 pub struct Authorization {
@@ -103,6 +117,9 @@ pub struct IdentityProviders {
     form_action_sources: String,
     /// Discovery documents by provider key, with when they were fetched.
     discovered: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+    /// The authorization endpoints of organizations' SSO providers this
+    /// instance has sent a browser to (their settings live in the database).
+    sso_endpoints: Mutex<std::collections::HashSet<String>>,
 }
 
 impl IdentityProviders {
@@ -127,6 +144,7 @@ impl IdentityProviders {
             http,
             origin: origin.to_string(),
             discovered: Mutex::default(),
+            sso_endpoints: Mutex::default(),
         })
     }
 
@@ -206,9 +224,77 @@ impl IdentityProviders {
         }
     }
 
+    /// Fetches `issuer`'s discovery document now (no cache): what an Owner
+    /// sees when saving an organization's SSO settings.
+    pub async fn discover_now(
+        &self,
+        issuer: &str,
+    ) -> Result<CoreProviderMetadata, ProviderFailure> {
+        oidc::discover(&self.http, issuer).await
+    }
+
+    /// Starts a round trip with an organization's SSO provider, back to
+    /// `redirect_uri`; its authorization page becomes a place our
+    /// redirects may go.
+    pub async fn sso_authorization(
+        &self,
+        provider: &ProviderSettings,
+        redirect_uri: &str,
+        login_hint: Option<&str>,
+    ) -> Result<Authorization, ProviderFailure> {
+        let ProviderKind::Oidc { issuer } = &provider.kind else {
+            return Err(ProviderFailure::Unavailable("not_oidc"));
+        };
+        let metadata = self.metadata(&provider.key, issuer).await?;
+        let endpoint = metadata.authorization_endpoint().url().to_string();
+        let authorization =
+            oidc::authorization_with_hint(provider, metadata, redirect_uri, login_hint)?;
+        if let Ok(mut endpoints) = self.sso_endpoints.lock() {
+            endpoints.insert(endpoint);
+        }
+        Ok(authorization)
+    }
+
+    /// Ends a round trip with an organization's SSO provider.
+    pub async fn sso_identify(
+        &self,
+        provider: &ProviderSettings,
+        redirect_uri: &str,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<ProviderIdentity, ProviderFailure> {
+        let ProviderKind::Oidc { issuer } = &provider.kind else {
+            return Err(ProviderFailure::Unavailable("not_oidc"));
+        };
+        let metadata = self.metadata(&provider.key, issuer).await?;
+        oidc::identify(
+            &self.http,
+            provider,
+            metadata,
+            redirect_uri,
+            code,
+            verifier,
+            nonce,
+        )
+        .await
+    }
+
     /// Whether `location` is a configured provider's authorization page:
     /// the only other site our redirects may send a browser to.
     pub fn is_authorization_page(&self, location: &str) -> bool {
+        let at_endpoint = |endpoint: &str| {
+            location
+                .strip_prefix(endpoint)
+                .is_some_and(|rest| rest.starts_with('?'))
+        };
+        if self
+            .sso_endpoints
+            .lock()
+            .is_ok_and(|endpoints| endpoints.iter().any(|endpoint| at_endpoint(endpoint)))
+        {
+            return true;
+        }
         let Ok(discovered) = self.discovered.lock() else {
             return false;
         };

@@ -69,9 +69,20 @@ pub fn authorization(
     metadata: CoreProviderMetadata,
     redirect_uri: &str,
 ) -> Result<Authorization, ProviderFailure> {
+    authorization_with_hint(provider, metadata, redirect_uri, None)
+}
+
+/// `authorization`, telling the provider who is expected (`login_hint`)
+/// so its page can skip asking.
+pub fn authorization_with_hint(
+    provider: &ProviderSettings,
+    metadata: CoreProviderMetadata,
+    redirect_uri: &str,
+    login_hint: Option<&str>,
+) -> Result<Authorization, ProviderFailure> {
     let client = client(provider, metadata, redirect_uri)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state, nonce) = client
+    let mut request = client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
@@ -79,8 +90,11 @@ pub fn authorization(
         )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if let Some(hint) = login_hint {
+        request = request.add_extra_param("login_hint", hint);
+    }
+    let (url, state, nonce) = request.url();
     Ok(Authorization {
         url: url.to_string(),
         state: state.secret().clone(),

@@ -137,6 +137,7 @@ mod tests {
                 policy_since: None,
                 require_passkey,
                 passkey_policy_since: require_passkey.then_some(1_000),
+                sso_enforced: false,
                 created_at: 0,
             },
             role,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub mod authenticator;
 mod clock;
+pub mod dns;
 mod fault_proxy;
 pub mod identity;
 mod logs;

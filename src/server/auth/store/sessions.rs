@@ -28,6 +28,10 @@ pub struct SessionRecord {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub reauthenticated_at: i64,
+    /// The member's organization's shorter idle lifetime, if it set one.
+    pub org_idle_ms: Option<i64>,
+    /// The member's organization's shorter absolute lifetime, if it set one.
+    pub org_absolute_ms: Option<i64>,
 }
 
 pub async fn insert(pool: &AnyPool, session: &NewSession<'_>) -> anyhow::Result<()> {
@@ -60,8 +64,11 @@ pub async fn find_by_token_hash(
     let row = sqlx::query(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
                 s.reauthenticated_at, u.name, u.email, u.password_changed_at,
-                u.created_at AS user_created_at, u.email_verified_at
+                u.created_at AS user_created_at, u.email_verified_at,
+                o.session_idle_ms AS org_idle_ms, o.session_absolute_ms AS org_absolute_ms
          FROM sessions s JOIN users u ON u.id = s.user_id
+         LEFT JOIN memberships m ON m.user_id = s.user_id
+         LEFT JOIN organizations o ON o.id = m.org_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL",
     )
     .bind(token_hash)

@@ -40,7 +40,7 @@ fn flag(row: &AnyRow, column: &str) -> anyhow::Result<bool> {
 pub const ORG_COLUMNS: &str =
     "o.id AS org_id, o.name AS org_name, o.production, o.require_two_factor,
     o.grace_days, o.policy_since, o.require_passkey, o.passkey_policy_since,
-    o.created_at AS org_created_at,
+    o.sso_enforced, o.created_at AS org_created_at,
     (SELECT COUNT(*) FROM passkeys p
      WHERE p.user_id = m.user_id AND p.suspected_clone_at IS NULL) AS member_passkeys";
 
@@ -54,6 +54,7 @@ fn organization_from(row: &AnyRow) -> anyhow::Result<Organization> {
         policy_since: row.try_get("policy_since")?,
         require_passkey: flag(row, "require_passkey")?,
         passkey_policy_since: row.try_get("passkey_policy_since")?,
+        sso_enforced: flag(row, "sso_enforced")?,
         created_at: row.try_get("org_created_at")?,
     })
 }

@@ -1,0 +1,241 @@
+//! Every bad input to single sign-on refused with a clear message and
+//! nothing saved, linked or signed in: issuers that are not HTTPS, not
+//! reachable or whose discovery is broken or names another issuer; a
+//! client secret the identity provider refuses at "Test connection"; an ID
+//! token for an address on an unverified domain; DNS records missing,
+//! wrong or unanswerable; a second organization claiming a verified
+//! domain; forged and replayed callbacks; and people who are not Owners.
+
+use super::*;
+use crate::helpers::identity::{FakeOidc, Misbehaviour};
+
+async fn connections_saved(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM sso_connections").await
+}
+
+async fn save_issuer(world: &SsoWorld, issuer: &str) -> Reply {
+    world
+        .app
+        .call(
+            "save_sso_settings",
+            &[
+                ("display_name", "Example Corp"),
+                ("issuer", issuer),
+                ("client_id", "client"),
+                ("client_secret", "secret"),
+            ],
+            Some(&world.owner),
+        )
+        .await
+}
+
+both_sso_worlds! {
+    async fn issuers_that_cannot_serve_are_refused_and_nothing_is_saved(world) {
+        let app = &world.app;
+        for (issuer, expected) in [
+            ("ftp://login.example.com", "must be an https:// URL"),
+            ("http://login.example.com", "must be an https:// URL"),
+            ("login.example.com", "must be an https:// URL"),
+            ("https://login.example.com?tenant=1", "without a query"),
+            ("https://user@login.example.com", "must name a host"),
+            ("http://127.0.0.1:1", "could not reach"),
+        ] {
+            let reply = save_issuer(&world, issuer).await;
+            assert!(refusal(&reply, "issuer").contains(expected), "{issuer}: {}", reply.body);
+        }
+        let fake = FakeOidc::start().await;
+        fake.misbehave(Misbehaviour::DiscoveryMalformed);
+        let malformed = save_issuer(&world, &fake.issuer()).await;
+        assert!(refusal(&malformed, "issuer").contains("not a valid OpenID Connect discovery document"));
+        fake.misbehave(Misbehaviour::DiscoveryNamesOtherIssuer);
+        let other = save_issuer(&world, &fake.issuer()).await;
+        assert!(refusal(&other, "issuer").contains("names another issuer"));
+        for (field, value, expected) in [
+            ("display_name", "Evil+Corp", "letters, digits"),
+            ("display_name", "", "letters, digits"),
+            ("client_id", "", "client id"),
+        ] {
+            let mut form = vec![
+                ("display_name", "Example Corp"),
+                ("issuer", "https://login.example.com"),
+                ("client_id", "client"),
+                ("client_secret", "secret"),
+            ];
+            for pair in form.iter_mut() {
+                if pair.0 == field {
+                    pair.1 = value;
+                }
+            }
+            let reply = app.call("save_sso_settings", &form, Some(&world.owner)).await;
+            assert!(refusal(&reply, field).contains(expected), "{field}={value}: {}", reply.body);
+        }
+        let no_secret = app
+            .call("save_sso_settings", &[("display_name", "Example Corp"), ("issuer", &fake.issuer()), ("client_id", "c"), ("client_secret", "")], Some(&world.owner))
+            .await;
+        assert!(refusal(&no_secret, "client_secret").contains("Enter the client secret"));
+        assert_eq!(connections_saved(app).await, 0, "nothing saved");
+    }
+
+    async fn a_client_secret_the_provider_refuses_fails_the_test_and_activates_nothing(world) {
+        let app = &world.app;
+        let (client_id, _) = world.register_client().await;
+        ok(&world.save(&client_id, "not-the-secret").await);
+        let landed = world.test_connection(OWNER).await;
+        assert_eq!(landed, "/settings/authentication?sso_test=code_refused#single-sign-on");
+        let card = world.overview().await;
+        assert!(card["active"].is_null(), "nothing active: {card}");
+        assert!(!card["pending"].is_null(), "the settings stay to be corrected");
+        assert_eq!(
+            crate::connections::last_detail(app, "sso_tested", "failure").await["reason"],
+            "code_refused"
+        );
+        // Nobody can sign in through settings that never passed a test.
+        let none = app.call("find_sso", &[("email", "mia@example.com")], None).await;
+        assert_eq!(none.body, "null");
+    }
+
+    async fn a_test_proves_only_the_settings_saved_when_it_began(world) {
+        let (client_id, secret) = world.register_client().await;
+        ok(&world.save(&client_id, &secret).await);
+        let trip = start(&world.app, "/api/test_sso_connection", Some(&world.owner)).await;
+        let callback = ProviderBrowser::new().sign_in(&trip.authorize_url, OWNER).await;
+        // Another Owner's change lands while the test is at the provider.
+        world.app.clock.advance(1_000);
+        ok(&world.save(&client_id, &secret).await);
+        let cookies = format!("{}; {}", world.owner, trip.flow);
+        let landed = location(&come_back(&world.app, &callback, &cookies).await);
+        assert!(landed.contains("sso_test=expired"), "{landed}");
+        assert!(world.overview().await["active"].is_null());
+    }
+
+    async fn only_addresses_on_verified_domains_sign_in(world) {
+        let app = &world.app;
+        world.ready().await;
+        // Started for an address on the domain, signed in at the provider as
+        // someone on another.
+        let reply = sso_sign_in(app, "mia@example.com", "eve@elsewhere.test").await;
+        assert_eq!(sign_in_problem(&reply), "unverified_domain");
+        assert!(reply.session_cookie(app.cookie_name).is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'eve@elsewhere.test'").await, 0);
+        // An address the provider has not verified.
+        let reply = sso_sign_in(app, "mia@example.com", "unverified-sam@example.com").await;
+        assert_eq!(sign_in_problem(&reply), "unverified_email");
+        // An address whose domain has no SSO cannot start one.
+        let reply = app.get("/api/start_sso_sign_in?email=bob@nowhere.test", None).await;
+        assert_eq!(location(&reply), "/login/sso?sso_error=not_configured");
+        assert!(reply.session_cookie("ss_oauth").is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_identities").await, 0);
+    }
+
+    async fn an_unconfirmed_account_with_the_address_is_not_taken_over(world) {
+        let app = &world.app;
+        world.ready().await;
+        // Someone signed up with Mia's address and never confirmed it.
+        let reply = app.try_sign_up("Squatter", "mia@example.com", OTHER_STRONG_PASSWORD).await;
+        assert!(reply.error().is_none(), "{}", reply.body);
+        let reply = sso_sign_in(app, "mia@example.com", "mia@example.com").await;
+        assert_eq!(sign_in_problem(&reply), "unconfirmed_account");
+        assert_eq!(role_of(app, "mia@example.com").await, None, "not joined");
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_identities").await, 0);
+    }
+
+    async fn dns_that_cannot_answer_verifies_nothing(world) {
+        let app = &world.app;
+        ok(&app.call("add_sso_domain", &[("domain", "example.com")], Some(&world.owner)).await);
+        world.dns.fail(true);
+        let reply = app.call("verify_sso_domain", &[("domain", "example.com")], Some(&world.owner)).await;
+        assert!(refusal(&reply, "domain").contains("could not look up"));
+        assert!(domain_row(&world.overview().await, "example.com")["verified_at"].is_null());
+        for bad in ["https://example.com", "bob@example.com", "example", "exa mple.com", "-x.com", ""] {
+            let reply = app.call("add_sso_domain", &[("domain", bad)], Some(&world.owner)).await;
+            assert!(refusal(&reply, "domain").contains("Enter a domain"), "{bad}");
+        }
+        let unknown = app.call("verify_sso_domain", &[("domain", "other.com")], Some(&world.owner)).await;
+        assert!(refusal(&unknown, "domain").contains("not on the list"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_domains").await, 1);
+    }
+
+    async fn a_domain_verified_by_one_organization_cannot_be_claimed_by_another(world) {
+        let app = &world.app;
+        // A second organization adds the domain first, and creates its record too.
+        let mut rival = app.sign_up("Rita Rival", "rita@rival.test", STRONG_PASSWORD).await;
+        enable_totp(app, &mut rival).await;
+        ok(&app.call("create_organization", &[("name", "Rival Inc")], Some(&rival)).await);
+        ok(&app.call("add_sso_domain", &[("domain", "example.com")], Some(&rival)).await);
+        world.verify_domain("example.com").await;
+        let row = domain_row(&overview(app, &rival).await, "example.com");
+        world.dns.set_txt(row["record_name"].as_str().unwrap(), [row["record_value"].as_str().unwrap()]);
+        let late = app.call("verify_sso_domain", &[("domain", "example.com")], Some(&rival)).await;
+        assert!(refusal(&late, "domain").contains("already verified by another organization"));
+        ok(&app.call("remove_sso_domain", &[("domain", "example.com")], Some(&rival)).await);
+        let again = app.call("add_sso_domain", &[("domain", "example.com")], Some(&rival)).await;
+        assert!(refusal(&again, "domain").contains("already verified by another organization"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_domains WHERE verified_at IS NOT NULL").await, 1);
+    }
+
+    async fn forged_and_replayed_callbacks_sign_nobody_in(world) {
+        let app = &world.app;
+        world.ready().await;
+        let trip = start_sign_in(app, "mia@example.com").await;
+        let callback = ProviderBrowser::new().sign_in(&trip.authorize_url, "mia@example.com").await;
+        // Without the browser's flow cookie (login CSRF): refused.
+        assert_eq!(sign_in_problem(&come_back(app, &callback, "").await), "expired");
+        // With another state: refused.
+        let forged = callback.replace("state=", "state=x");
+        assert_eq!(sign_in_problem(&come_back(app, &forged, &trip.flow).await), "expired");
+        // The real answer: signed in; replayed: the provider refuses the code.
+        let reply = come_back(app, &callback, &trip.flow).await;
+        assert!(reply.session_cookie(app.cookie_name).is_some(), "{:?}", reply.location());
+        assert_eq!(sign_in_problem(&come_back(app, &callback, &trip.flow).await), "code_refused");
+        // A tampered flow cookie is no ticket.
+        let tampered = trip.flow.replace("ss_oauth=v1.", "ss_oauth=v1.A");
+        assert_eq!(sign_in_problem(&come_back(app, &callback, &tampered).await), "expired");
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_identities").await, 1);
+    }
+
+    async fn only_owners_see_or_change_single_sign_on(world) {
+        let app = &world.app;
+        world.ready().await;
+        let member = sso_sign_in(app, "mia@example.com", "mia@example.com").await
+            .session_cookie(app.cookie_name)
+            .expect("Mia signed in");
+        assert_eq!(app.call("get_sso_overview", &[], Some(&member)).await.body, "null");
+        for (name, form) in [
+            ("add_sso_domain", vec![("domain", "example.org")]),
+            ("verify_sso_domain", vec![("domain", "example.com")]),
+            ("remove_sso_domain", vec![("domain", "example.com")]),
+            ("set_sso_enforcement", vec![("enforced", "on")]),
+            ("set_sso_session_lifetimes", vec![("idle_minutes", "5"), ("absolute_hours", "")]),
+            ("save_sso_settings", vec![("display_name", "Mine"), ("issuer", "https://evil.example"), ("client_id", "x"), ("client_secret", "y")]),
+        ] {
+            let reply = app.call(name, &form, Some(&member)).await;
+            assert_eq!(reply.error(), Some(AppError::Forbidden), "{name}: {}", reply.body);
+        }
+        let test = app.get("/api/test_sso_connection", Some(&member)).await;
+        assert!(test.session_cookie("ss_oauth").is_none(), "no round trip for a member");
+        assert_eq!(app.call("get_sso_overview", &[], None).await.error(), Some(AppError::Unauthenticated));
+    }
+
+    async fn enforcement_needs_a_tested_connection_a_domain_and_a_break_glass_owner(world) {
+        let app = &world.app;
+        let early = app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await;
+        assert!(refusal(&early, "enforced").contains("tested and active"));
+        let (client_id, secret) = world.register_client().await;
+        ok(&world.save(&client_id, &secret).await);
+        assert!(world.test_connection(OWNER).await.contains("passed"));
+        let no_domain = app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await;
+        assert!(refusal(&no_domain, "enforced").contains("Verify at least one domain"));
+        assert_eq!(world.overview().await["enforced"], false);
+        for (field, value) in [("idle_minutes", "4"), ("idle_minutes", "999999"), ("idle_minutes", "ten"), ("absolute_hours", "0"), ("absolute_hours", "1.5")] {
+            let mut form = vec![("idle_minutes", ""), ("absolute_hours", "")];
+            for pair in form.iter_mut() {
+                if pair.0 == field {
+                    pair.1 = value;
+                }
+            }
+            let reply = app.call("set_sso_session_lifetimes", &form, Some(&world.owner)).await;
+            refusal(&reply, field);
+        }
+        assert!(world.overview().await["idle_minutes"].is_null());
+    }
+}
