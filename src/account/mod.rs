@@ -210,3 +210,8 @@ mod tests {
         }
     }
 }
+
+/// What has been typed in the sign-in page's email field, for the parts of
+/// the page that answer to it (single sign-on for the address's domain).
+#[derive(Clone, Copy)]
+pub struct TypedEmail(pub leptos::prelude::RwSignal<String>);

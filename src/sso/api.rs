@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
-use super::server::{domains, flow, policy, settings};
+use super::server::{callback, domains, flow, policy, settings};
 #[cfg(feature = "ssr")]
 use crate::server::auth::{app_state, client_meta, require_user};
 
@@ -174,11 +174,11 @@ pub async fn sso_callback(
     error: Option<String>,
     iss: Option<String>,
 ) -> Result<(), AppError> {
-    let answer = flow::Answer {
+    let answer = callback::Answer {
         code,
         state,
         error,
         iss,
     };
-    flow::finish(&app_state()?, answer, &client_meta()?).await
+    callback::finish(&app_state()?, answer, &client_meta()?).await
 }

@@ -28,7 +28,7 @@ pub fn LoginPage(
     let error = last_error(action);
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next")).unwrap_or_default();
-    let typed_email = TypedEmail(RwSignal::new(String::new()));
+    let typed_email = crate::account::TypedEmail(RwSignal::new(String::new()));
     provide_context(typed_email);
     let signup_href = move || {
         let next = next();
@@ -80,11 +80,6 @@ pub fn LoginPage(
         </AuthFrame>
     }
 }
-
-/// What has been typed in the sign-in page's email field, for the parts of
-/// the page that answer to it (single sign-on for the address's domain).
-#[derive(Clone, Copy)]
-pub struct TypedEmail(pub RwSignal<String>);
 
 /// `/signup`: name, email and a password the policy accepts.
 #[component]

@@ -4,9 +4,11 @@
 //! the identity provider (`flow`, signing in through it in `sign_in`).
 //! Every change is an organization event and mails its Owners.
 
+pub mod callback;
 pub mod domains;
 pub mod flow;
 pub mod policy;
+mod refusal;
 pub mod settings;
 mod sign_in;
 pub mod store;

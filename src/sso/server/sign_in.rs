@@ -5,11 +5,11 @@
 //! one is made (just in time), and a person in no organization joins this
 //! one as Member. With 2FA on, our challenge follows.
 
-use super::flow::Refusal;
+use super::refusal::Refusal;
 use super::store;
 use crate::account::{CurrentUser, email_problem, normalize_email};
 use crate::error::AppError;
-use crate::login_history::server::record::{record_event_in, record_team_event};
+use crate::login_history::server::record::record_event_in;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
@@ -23,8 +23,8 @@ use crate::server::state::AppState;
 use crate::sessions::{FirstFactor, SignInMethod};
 use crate::sso::{SsoProblem, email_domain};
 use crate::team::Role;
-use crate::team::server::policy::{cap_keys_in, record_key_changes};
-use crate::team::server::store as orgs;
+use crate::team::server::members::join_directly;
+use crate::team::server::my_membership;
 use crate::two_factor::server::active_method;
 use crate::two_factor::server::challenge::start_sign_in_challenge;
 
@@ -213,29 +213,15 @@ async fn join(
     email: &str,
     client: &ClientMeta,
 ) -> Result<Joined, AppError> {
-    if let Some(current) = orgs::membership(&state.pool, user_id).await? {
-        return Ok(if current.organization.id == org_id {
-            Joined::Yes
-        } else {
-            Joined::OtherOrganization
-        });
+    match my_membership(state, user_id).await {
+        Ok(current) if current.organization.id == org_id => return Ok(Joined::Yes),
+        Ok(_) => return Ok(Joined::OtherOrganization),
+        Err(AppError::NotFound) => {}
+        Err(error) => return Err(error),
     }
-    let now = state.now();
-    let mut tx = orgs::lock_team(&state.pool, org_id).await?;
-    if !orgs::add_member(&mut tx, org_id, user_id, Role::Member, now).await? {
-        return Ok(Joined::OtherOrganization);
+    if join_directly(state, org_id, (user_id, email), Role::Member, "sso", client).await? {
+        Ok(Joined::Yes)
+    } else {
+        Ok(Joined::OtherOrganization)
     }
-    let reduced = cap_keys_in(state, &mut tx, user_id, Role::Member).await?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    record_team_event(
-        state,
-        user_id,
-        org_id,
-        EventKind::OrgMemberJoined,
-        client,
-        serde_json::json!({"member": email, "role": Role::Member.label(), "via": "sso"}),
-    )
-    .await?;
-    record_key_changes(state, user_id, org_id, &reduced, Some(Role::Member), client).await?;
-    Ok(Joined::Yes)
 }

@@ -3,7 +3,7 @@
 //! person in. Works before the Wasm loads: the form is a plain GET of this
 //! page and "Continue" is a link.
 
-use crate::account::view::TypedEmail;
+use crate::account::TypedEmail;
 use crate::ids::encode_query_component;
 use crate::sso::api::find_sso;
 use crate::sso::{SsoProblem, email_domain};

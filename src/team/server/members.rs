@@ -294,3 +294,35 @@ async fn take_out(
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok((member, revoked))
 }
+
+/// Adds `user_id` to `org_id` as `role` without an invitation (single
+/// sign-on's just-in-time members): `false` when they already belong to an
+/// organization. Their API keys are capped to the role, and the join is a
+/// team event saying how it happened (`via`).
+pub async fn join_directly(
+    state: &AppState,
+    org_id: &str,
+    member: (&str, &str),
+    role: Role,
+    via: &str,
+    client: &ClientMeta,
+) -> Result<bool, AppError> {
+    let (user_id, email) = member;
+    let mut tx = orgs::lock_team(&state.pool, org_id).await?;
+    if !orgs::add_member(&mut tx, org_id, user_id, role, state.now()).await? {
+        return Ok(false);
+    }
+    let reduced = cap_keys_in(state, &mut tx, user_id, role).await?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    record_team_event(
+        state,
+        user_id,
+        org_id,
+        EventKind::OrgMemberJoined,
+        client,
+        serde_json::json!({"member": email, "role": role.label(), "via": via}),
+    )
+    .await?;
+    record_key_changes(state, user_id, org_id, &reduced, Some(role), client).await?;
+    Ok(true)
+}

@@ -239,3 +239,40 @@ both_sso_worlds! {
         assert!(world.overview().await["idle_minutes"].is_null());
     }
 }
+
+both_sso_worlds! {
+    async fn a_sign_in_begun_before_sso_was_required_cannot_finish_around_it(world) {
+        let app = &world.app;
+        world.ready().await;
+        // Pat has a password and 2FA, and is a member through SSO.
+        let mut pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        let (secret, step, _) = enable_totp(app, &mut pat).await;
+        let joined = sso_sign_in(app, "pat@example.com", "pat@example.com").await;
+        assert_eq!(location(&joined), "/login/two-factor", "our 2FA follows the identity provider");
+        // A password sign-in reaches its 2FA step; then SSO becomes required.
+        let waiting = challenge(app, "pat@example.com").await;
+        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
+        let code = statusstack::server::crypto::totp::code_at_step(&secret, step + 1, 6);
+        let reply = verify(app, &waiting, &code).await;
+        assert!(refusal(&reply, "form").contains("requires single sign-on"), "{}", reply.body);
+        assert!(reply.session_cookie(app.cookie_name).is_none());
+        assert!(!app.is_signed_in(&pat).await, "the password session ended with enforcement");
+    }
+
+    async fn a_member_session_ends_at_the_organizations_absolute_lifetime(world) {
+        let app = &world.app;
+        world.ready().await;
+        app.clock.freeze_at(now());
+        let mia = sso_sign_in(app, "mia@example.com", "mia@example.com").await
+            .session_cookie(app.cookie_name)
+            .expect("Mia signed in");
+        ok(&app.call("set_sso_session_lifetimes", &[("idle_minutes", ""), ("absolute_hours", "2")], Some(&world.owner)).await);
+        assert_eq!(world.overview().await["absolute_hours"], 2);
+        for _ in 0..3 {
+            app.clock.advance(39 * 60 * 1000);
+            assert!(app.is_signed_in(&mia).await, "active, within two hours");
+        }
+        app.clock.advance(4 * 60 * 1000);
+        assert!(!app.is_signed_in(&mia).await, "two hours after sign-in, however active");
+    }
+}
