@@ -102,10 +102,16 @@ test("an Owner sets up SSO, and a new member signs in through the identity provi
   const memberEmail = `mia@${domain}`;
   await member.goto("/login");
   await hydrated(member);
+  // Typing a work address on the sign-in page offers its organization's SSO.
+  await member.getByLabel("Email address").fill(memberEmail);
+  await expect(member.getByTestId("sso-offer")).toContainText(`Continue with ${orgName} SSO`);
+  await member.screenshot({ path: "test-results/sso-login-offer.png" });
   await member.getByTestId("sign-in-with-sso").click();
   await expect(member).toHaveURL(/\/login\/sso$/);
   await member.getByLabel("Work email address").fill(memberEmail);
   await member.getByRole("button", { name: "Find my organization" }).click();
+  await expect(member.getByTestId("sso-choice")).toBeVisible();
+  await member.screenshot({ path: "test-results/sso-login-page.png" });
   await member.getByRole("link", { name: `Continue with ${orgName} SSO` }).click();
   await signInAtIdp(member, memberEmail);
   await expect(member).toHaveURL(`${SITE}/settings/team`);
