@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { Audit } from "./a11y";
 import { STRONG, base32Decode, hydrated, signUp, totp } from "./support";
 
 // The identity provider sends the browser back to PUBLIC_URL
@@ -42,6 +43,8 @@ async function createOrganization(page: Page, name: string): Promise<string[]> {
 }
 
 test("an Owner sets up SSO, and a new member signs in through the identity provider's pages", async ({ browser }) => {
+  test.setTimeout(150_000);
+  const audit = new Audit();
   const stamp = Date.now();
   const domain = `corp${stamp}.test`;
   const orgName = `Corp ${stamp}`;
@@ -93,7 +96,7 @@ test("an Owner sets up SSO, and a new member signs in through the identity provi
   expect(created.status).toBe(204);
   await owner.getByTestId("sso-verify").click();
   await expect(owner.getByTestId("sso-domain-verified")).toBeVisible();
-  await owner.screenshot({ path: "test-results/sso-owner-card.png", fullPage: true });
+  await audit.check(owner, "the Owner's Single sign-on card");
 
   // A new person: "Sign in with SSO", their work address, the identity
   // provider's pages, and they land on the Team page as a Member.
@@ -105,13 +108,13 @@ test("an Owner sets up SSO, and a new member signs in through the identity provi
   // Typing a work address on the sign-in page offers its organization's SSO.
   await member.getByLabel("Email address").fill(memberEmail);
   await expect(member.getByTestId("sso-offer")).toContainText(`Continue with ${orgName} SSO`);
-  await member.screenshot({ path: "test-results/sso-login-offer.png" });
+  await audit.check(member, "/login offering SSO for the typed address");
   await member.getByTestId("sign-in-with-sso").click();
   await expect(member).toHaveURL(/\/login\/sso$/);
   await member.getByLabel("Work email address").fill(memberEmail);
   await member.getByRole("button", { name: "Find my organization" }).click();
   await expect(member.getByTestId("sso-choice")).toBeVisible();
-  await member.screenshot({ path: "test-results/sso-login-page.png" });
+  await audit.check(member, "/login/sso with the organization found");
   await member.getByRole("link", { name: `Continue with ${orgName} SSO` }).click();
   await signInAtIdp(member, memberEmail);
   await expect(member).toHaveURL(`${SITE}/settings/team`);
@@ -119,6 +122,14 @@ test("an Owner sets up SSO, and a new member signs in through the identity provi
   await expect(member.getByTestId("my-role")).toHaveText("Member");
   await expect(member.getByText(orgName).first()).toBeVisible();
 
+  // A round trip that went wrong lands back on the SSO page, saying why.
+  await member.goto(`/login/sso?email=nobody@nowhere.test&sso_error=unverified_domain`);
+  await hydrated(member);
+  await expect(member.getByTestId("sso-problem")).toContainText("not on a domain this organization has verified");
+  await expect(member.getByTestId("sso-none")).toBeVisible();
+  await audit.check(member, "/login/sso with a problem and no organization");
+
   await ownerContext.close();
   await memberContext.close();
+  audit.expectClean();
 });
