@@ -125,6 +125,8 @@ pub enum EventKind {
     SsoSessionPolicyChanged,
     #[strum(serialize = "sso_sign_in")]
     SsoSignIn,
+    #[strum(serialize = "sso_removed")]
+    SsoRemoved,
 }
 
 crate::text_enum!(EventKind);
@@ -189,6 +191,7 @@ impl EventKind {
             EventKind::SsoEnforcementChanged => "Single sign-on requirement changed",
             EventKind::SsoSessionPolicyChanged => "Session lifetime for members changed",
             EventKind::SsoSignIn => "Sign-in with single sign-on",
+            EventKind::SsoRemoved => "Single sign-on removed",
         }
     }
 
@@ -227,7 +230,8 @@ impl EventKind {
             | SsoDomainVerified
             | SsoDomainRemoved
             | SsoEnforcementChanged
-            | SsoSessionPolicyChanged => Category::Team,
+            | SsoSessionPolicyChanged
+            | SsoRemoved => Category::Team,
             SsoSignIn => Category::Logins,
             PasskeyAdded
             | PasskeyRenamed

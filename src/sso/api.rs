@@ -43,6 +43,13 @@ pub async fn save_sso_settings(
     settings::save(&app_state()?, &session, form, &client_meta()?).await
 }
 
+/// Removes the organization's single sign-on and its requirement (sudo mode).
+#[server(endpoint = "remove_sso")]
+pub async fn remove_sso(password: Option<String>, code: Option<String>) -> Result<(), AppError> {
+    let session = require_user().await?;
+    settings::remove(&app_state()?, &session, (password, code), &client_meta()?).await
+}
+
 /// Starts "Test connection": the Owner signs in at the identity provider
 /// with the pending settings, which become active when it succeeds. A
 /// link (GET), so the browser may leave for the identity provider.

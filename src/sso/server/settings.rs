@@ -128,6 +128,39 @@ pub async fn save(
     .await
 }
 
+/// Removes the organization's single sign-on (sudo mode): nobody signs in
+/// through it any more and nobody is required to. Domains stay verified,
+/// and members keep their accounts and sessions.
+pub async fn remove(
+    state: &AppState,
+    session: &AuthSession,
+    sudo: (Option<String>, Option<String>),
+    client: &ClientMeta,
+) -> Result<(), AppError> {
+    let org_id = owned_org(state, session).await?;
+    if store::find(&state.pool, &org_id).await?.is_none() {
+        return Err(AppError::validation(
+            "form",
+            "Single sign-on is not set up, so there is nothing to remove.",
+        ));
+    }
+    confirm_sudo(state, session, sudo.0, sudo.1, client).await?;
+    store::remove_connection(&state.pool, &org_id).await?;
+    record_change(
+        state,
+        Change {
+            actor: session,
+            org_id: &org_id,
+            kind: EventKind::SsoRemoved,
+            what: "Single sign-on was removed: members sign in with their own passwords, passkeys and connected accounts again (those made through SSO have no password until they use “Forgot your password?”).",
+        },
+        Outcome::Success,
+        client,
+        serde_json::json!({}),
+    )
+    .await
+}
+
 /// The secret of the settings saved before (pending first), opened.
 fn kept_secret(
     state: &AppState,

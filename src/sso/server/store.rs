@@ -393,3 +393,30 @@ pub async fn end_non_sso_sessions(
     .context("Failed to end the sessions SSO replaces")?;
     Ok(result.rows_affected())
 }
+
+/// Removes the organization's SSO: its settings, the identities linked
+/// through it, and the requirement.
+pub async fn remove_connection(pool: &AnyPool, org_id: &str) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await.context("Failed to begin removing SSO")?;
+    let removed = sqlx::query("DELETE FROM sso_connections WHERE org_id = $1")
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to remove the SSO settings")?
+        .rows_affected();
+    sqlx::query("DELETE FROM sso_identities WHERE org_id = $1")
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to remove the SSO identities")?;
+    sqlx::query(
+        "UPDATE organizations SET sso_enforced = 0, sso_allow_api_keys = 1,
+             sso_break_glass_user_id = NULL WHERE id = $1",
+    )
+    .bind(org_id)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to end the SSO requirement")?;
+    tx.commit().await.context("Failed to commit removing SSO")?;
+    Ok(removed == 1)
+}

@@ -8,8 +8,8 @@ mod policy;
 pub mod sign_in;
 
 use super::api::{
-    AddSsoDomain, RemoveSsoDomain, SaveSsoSettings, SetSsoEnforcement, SetSsoSessionLifetimes,
-    VerifySsoDomain, get_sso_overview,
+    AddSsoDomain, RemoveSso, RemoveSsoDomain, SaveSsoSettings, SetSsoEnforcement,
+    SetSsoSessionLifetimes, VerifySsoDomain, get_sso_overview,
 };
 use super::{DiscoverySummary, SsoOverview, SsoProblem};
 use crate::two_factor::api::sudo_prompt;
@@ -31,6 +31,7 @@ struct Actions {
     remove_domain: ServerAction<RemoveSsoDomain>,
     enforcement: ServerAction<SetSsoEnforcement>,
     lifetimes: ServerAction<SetSsoSessionLifetimes>,
+    remove: ServerAction<RemoveSso>,
 }
 
 /// The "Single sign-on" card; shown to an organization's Owners only.
@@ -43,6 +44,7 @@ pub fn SsoSection() -> impl IntoView {
         remove_domain: ServerAction::new(),
         enforcement: ServerAction::new(),
         lifetimes: ServerAction::new(),
+        remove: ServerAction::new(),
     };
     let overview = Resource::new(
         move || {
@@ -53,6 +55,7 @@ pub fn SsoSection() -> impl IntoView {
                 actions.remove_domain.version().get(),
                 actions.enforcement.version().get(),
                 actions.lifetimes.version().get(),
+                actions.remove.version().get(),
             )
         },
         |_| get_sso_overview(),
@@ -121,6 +124,7 @@ fn SsoBody(data: SsoOverview, actions: Actions) -> impl IntoView {
             <domains::Domains data actions/>
             <policy::Enforcement data actions/>
             <policy::SessionLifetimes data actions/>
+            {data.with_value(|d| d.active.is_some() || d.pending.is_some()).then(|| view! { <RemoveSsoForm data actions/> })}
         </div>
     }
 }
@@ -250,5 +254,26 @@ fn TestConnection(data: StoredValue<SsoOverview>) -> impl IntoView {
             // A link, not a form: the browser leaves for the identity provider.
             <a href="/api/test_sso_connection" rel="external" class=BUTTON_SECONDARY data-testid="sso-test">"Test connection"</a>
         </div>
+    }
+}
+
+/// "Remove single sign-on", behind a confirmation in sudo mode.
+#[component]
+fn RemoveSsoForm(data: StoredValue<SsoOverview>, actions: Actions) -> impl IntoView {
+    let remove = actions.remove;
+    let error = action_error(remove);
+    let (needs_sudo, sudo_factor) = data.with_value(|d| (d.needs_sudo, d.sudo_factor));
+    view! {
+        <details class="border-t border-slate-100 pt-5 dark:border-slate-800" data-testid="sso-remove">
+            <summary class="cursor-pointer text-sm font-medium text-red-700 dark:text-red-400">"Remove single sign-on"</summary>
+            <ActionForm action=remove attr:class="mt-3 space-y-3">
+                <p class="text-sm text-slate-600 dark:text-slate-300">
+                    "Nobody signs in through your identity provider any more, and nobody is required to. Members keep their accounts and sessions; those made through SSO have no password until they use “Forgot your password?”. Your domains stay verified."
+                </p>
+                {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
+                {needs_sudo.then(|| view! { <SudoFields id="sso-remove" second_factor=sudo_prompt(sudo_factor) error/> })}
+                <button type="submit" class=crate::ui::style::BUTTON_DANGER disabled=move || remove.pending().get()>"Remove single sign-on"</button>
+            </ActionForm>
+        </details>
     }
 }

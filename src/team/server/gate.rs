@@ -279,6 +279,7 @@ mod tests {
         ("remind_two_factor", AtGate::Held),
         ("remove_member", AtGate::Held),
         ("remove_passkey", AtGate::Held),
+        ("remove_sso", AtGate::Held),
         ("remove_sso_domain", AtGate::Held),
         ("rename_passkey", AtGate::Held),
         ("report_not_me", AtGate::SignedOut),

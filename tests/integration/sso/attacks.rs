@@ -276,3 +276,95 @@ both_sso_worlds! {
         assert!(!app.is_signed_in(&mia).await, "two hours after sign-in, however active");
     }
 }
+
+/// With "Acme ID" (a fake OpenID Connect provider) offered for connected
+/// accounts beside the organization's SSO.
+async fn with_connected_provider(db: Db) {
+    let acme = FakeOidc::start().await;
+    let settings = acme.generic_settings("acme", Some("Acme ID"));
+    let extra: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let world = SsoWorld::spawn_with(db, &extra).await;
+    let app = &world.app;
+    world.ready().await;
+    // Pat's account came from Acme ID; then Pat joined through SSO.
+    acme.set_user("acme-pat", "pat@example.com", true, "Pat");
+    let first = crate::connections::sign_in_through(app, "acme").await;
+    assert!(
+        first.session_cookie(app.cookie_name).is_some(),
+        "{:?}",
+        first.location()
+    );
+    let joined = sso_sign_in(app, "pat@example.com", "pat@example.com").await;
+    assert!(
+        joined.session_cookie(app.cookie_name).is_some(),
+        "{:?}",
+        joined.location()
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'pat@example.com'")
+            .await,
+        1
+    );
+    ok(&app
+        .call(
+            "set_sso_enforcement",
+            &[("enforced", "on")],
+            Some(&world.owner),
+        )
+        .await);
+    // Now the connected account cannot sign Pat in.
+    let refused = crate::connections::sign_in_through(app, "acme").await;
+    assert_eq!(crate::connections::problem(&refused), "sso_required");
+    assert!(refused.session_cookie(app.cookie_name).is_none());
+    // Someone on the domain who belongs to another organization is not
+    // moved into this one.
+    let mut rita = app
+        .sign_up("Rita", "rita@example.com", STRONG_PASSWORD)
+        .await;
+    enable_totp(app, &mut rita).await;
+    ok(&app
+        .call("create_organization", &[("name", "Rival Inc")], Some(&rita))
+        .await);
+    let reply = sso_sign_in(app, "rita@example.com", "rita@example.com").await;
+    assert_eq!(sign_in_problem(&reply), "other_organization");
+    assert_eq!(
+        role_of(app, "rita@example.com").await.as_deref(),
+        Some("owner")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_account_is_refused_once_sso_is_required_sqlite() {
+    bounded(with_connected_provider(Db::Sqlite)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_account_is_refused_once_sso_is_required_postgres() {
+    bounded(with_connected_provider(Db::Postgres)).await
+}
+
+both_sso_worlds! {
+    async fn removing_sso_ends_the_requirement_and_the_sign_in(world) {
+        let app = &world.app;
+        world.ready().await;
+        let pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        sso_sign_in(app, "pat@example.com", "pat@example.com").await;
+        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
+        assert!(!app.is_signed_in(&pat).await);
+        assert!(refusal(&app.sign_in("pat@example.com", STRONG_PASSWORD).await, "form").contains("requires single sign-on"));
+        ok(&app.call("remove_sso", &[], Some(&world.owner)).await);
+        let card = world.overview().await;
+        assert!(card["active"].is_null() && card["pending"].is_null(), "{card}");
+        assert_eq!(card["enforced"], false);
+        assert_eq!(app.call("find_sso", &[("email", "pat@example.com")], None).await.body, "null");
+        assert_eq!(app.count("SELECT COUNT(*) FROM sso_identities").await, 0);
+        let back = app.sign_in("pat@example.com", STRONG_PASSWORD).await;
+        assert!(back.session_cookie(app.cookie_name).is_some(), "a password works again: {}", back.body);
+        assert!(app.event_kinds().await.iter().any(|kind| kind == "sso_removed"));
+        let again = app.call("remove_sso", &[], Some(&world.owner)).await;
+        assert!(refusal(&again, "form").contains("nothing to remove"));
+    }
+}
