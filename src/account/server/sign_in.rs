@@ -63,12 +63,13 @@ pub async fn sign_in(
         return Err(refuse(state, Some(&account.user.id), attempt, client).await?);
     }
     state.password_accepted(email, &client.ip_bucket()).await?;
-    // Before any 2FA step: a covered member is sent to SSO, not to a code.
-    refuse_around_required_sso(state, &account.user.id, &SignInMethod::PASSWORD, client).await?;
     password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;
     if active_method(state, user_id).await?.is_some() {
+        // A member SSO covers is sent to SSO, not asked for a code first;
+        // without 2FA, `begin_session` refuses them.
+        refuse_around_required_sso(state, user_id, &SignInMethod::PASSWORD, client).await?;
         // No session yet: the browser only gets a short-lived challenge.
         return start_sign_in_challenge(
             state,

@@ -17,9 +17,7 @@ use crate::server::auth::{current_session, request_parts, set_cookie};
 use crate::server::client::ClientMeta;
 use crate::server::db::new_id;
 use crate::server::identity::ProviderIdentity;
-use crate::server::identity::flow::{
-    AnswerProblem, FlowTicket, Intent, code_for_ticket, names_other_issuer,
-};
+use crate::server::identity::flow::{FlowTicket, Intent, code_for_ticket, names_other_issuer};
 use crate::server::identity::settings::{ProviderKind, ProviderSettings};
 use crate::server::rate_limit::WindowLimit;
 use crate::server::state::AppState;
@@ -91,15 +89,7 @@ async fn complete(
         answer.code.as_deref(),
     ) {
         Ok(code) => code,
-        Err(AnswerProblem::Denied) => {
-            return Ok(Err(Refusal::new(
-                ConnectionProblem::Denied,
-                "denied_at_provider",
-            )));
-        }
-        Err(AnswerProblem::Mismatch(reason)) => {
-            return Ok(Err(Refusal::new(ConnectionProblem::Expired, reason)));
-        }
+        Err(problem) => return Ok(Err(Refusal::from(problem))),
     };
     let session = match ticket.intent {
         Intent::SignIn => None,

@@ -2,32 +2,27 @@
 
 use crate::connections::ConnectionProblem;
 use crate::server::identity::ProviderFailure;
+use crate::server::identity::flow::AnswerProblem;
 
-/// A refused round trip: what the person reads, and the event's reason.
-pub struct Refusal {
-    pub problem: ConnectionProblem,
-    pub reason: &'static str,
-    /// The account the attempt concerned, when known (its history shows it).
-    pub user_id: Option<String>,
-}
+/// A refused round trip to a sign-in provider.
+pub type Refusal = crate::server::identity::account::Refusal<ConnectionProblem>;
 
-impl Refusal {
-    pub fn new(problem: ConnectionProblem, reason: &'static str) -> Refusal {
-        Refusal {
-            problem,
-            reason,
-            user_id: None,
+impl From<ProviderFailure> for ConnectionProblem {
+    fn from(failure: ProviderFailure) -> ConnectionProblem {
+        match failure {
+            ProviderFailure::Unavailable(_) => ConnectionProblem::Unavailable,
+            ProviderFailure::CodeRefused => ConnectionProblem::CodeRefused,
+            ProviderFailure::InvalidToken(_) => ConnectionProblem::Unverifiable,
         }
     }
 }
 
-impl From<ProviderFailure> for Refusal {
-    fn from(failure: ProviderFailure) -> Refusal {
-        let problem = match failure {
-            ProviderFailure::Unavailable(_) => ConnectionProblem::Unavailable,
-            ProviderFailure::CodeRefused => ConnectionProblem::CodeRefused,
-            ProviderFailure::InvalidToken(_) => ConnectionProblem::Unverifiable,
-        };
-        Refusal::new(problem, failure.reason())
+impl From<AnswerProblem> for ConnectionProblem {
+    fn from(problem: AnswerProblem) -> ConnectionProblem {
+        match problem {
+            AnswerProblem::Denied => ConnectionProblem::Denied,
+            // No `state`, another one, or no usable code: start again.
+            AnswerProblem::Mismatch(_) => ConnectionProblem::Expired,
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use super::refusal::Refusal;
 use super::{record_connection_event, store};
-use crate::account::{CurrentUser, email_problem, normalize_email};
+use crate::account::{email_problem, normalize_email};
 use crate::connections::{ConnectionProblem, ProviderChoice};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event;
@@ -16,10 +16,9 @@ use crate::server::auth::sessions::begin_session;
 use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
-use crate::server::crypto::RandomToken;
 use crate::server::db::new_id;
 use crate::server::identity::ProviderIdentity;
-use crate::server::password::{self, Password};
+use crate::server::identity::account::insert_passwordless_user;
 use crate::server::rate_limit;
 use crate::server::state::AppState;
 use crate::sessions::{FirstFactor, SignInMethod};
@@ -122,25 +121,13 @@ async fn create_account(
             "sign_up_limit",
         )));
     }
-    // A hash of a secret nobody holds: the password form never matches it.
-    let unusable = RandomToken::generate();
-    let hash =
-        password::hash_password(&state.password_gate, Password::new(unusable.expose())).await?;
-    let user = CurrentUser {
-        id: new_id(),
-        name: identity.display_name(&email),
-        email,
-        password_changed_at: now,
-        created_at: now,
-        email_verified: true,
-    };
-    if !users::insert_from_provider(&state.pool, &user, &hash).await? {
+    let Some(user) = insert_passwordless_user(state, identity, &email).await? else {
         // Someone took the address a moment ago.
         return Ok(Err(Refusal::new(
             ConnectionProblem::KnownEmail,
             "email_has_account",
         )));
-    }
+    };
     let connected = store::insert(
         &state.pool,
         &store::NewConnection {

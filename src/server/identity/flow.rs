@@ -39,6 +39,16 @@ pub enum AnswerProblem {
     Mismatch(&'static str),
 }
 
+impl AnswerProblem {
+    /// The event's `reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            AnswerProblem::Denied => "denied_at_provider",
+            AnswerProblem::Mismatch(reason) => reason,
+        }
+    }
+}
+
 /// The longest `code` or `state` we pass on; real ones are far shorter.
 const PARAMETER_MAX_CHARS: usize = 2048;
 

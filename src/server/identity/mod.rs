@@ -2,6 +2,7 @@
 //! Connect clients, what they say about a person, and the sealed cookie
 //! that binds a round trip to the browser that started it.
 
+pub mod account;
 pub mod flow;
 mod github;
 mod oidc;

@@ -16,9 +16,7 @@ use crate::login_history::server::record::record_event_in;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::{AuthSession, current_session, request_parts, set_cookie};
 use crate::server::client::ClientMeta;
-use crate::server::identity::flow::{
-    AnswerProblem, FlowTicket, Intent, code_for_ticket, names_other_issuer,
-};
+use crate::server::identity::flow::{FlowTicket, Intent, code_for_ticket, names_other_issuer};
 use crate::server::identity::settings::ProviderKind;
 use crate::server::state::AppState;
 use crate::sso::SsoProblem;
@@ -135,12 +133,7 @@ async fn complete(
         answer.code.as_deref(),
     ) {
         Ok(code) => code,
-        Err(AnswerProblem::Denied) => {
-            return Ok(Err(Refusal::new(SsoProblem::Denied, "denied_at_provider")));
-        }
-        Err(AnswerProblem::Mismatch(reason)) => {
-            return Ok(Err(Refusal::new(SsoProblem::Expired, reason)));
-        }
+        Err(problem) => return Ok(Err(Refusal::from(problem))),
     };
     let Some(org_id) = ticket.org_id.as_deref() else {
         return Ok(Err(Refusal::new(SsoProblem::Expired, "wrong_flow")));

@@ -2,32 +2,28 @@
 //! says and what the event records.
 
 use crate::server::identity::ProviderFailure;
+use crate::server::identity::flow::AnswerProblem;
 use crate::sso::SsoProblem;
 
-/// A refusal: what the page says and what the event records.
-pub struct Refusal {
-    pub problem: SsoProblem,
-    pub reason: &'static str,
-    pub user_id: Option<String>,
-}
+/// A refused round trip to an organization's identity provider.
+pub type Refusal = crate::server::identity::account::Refusal<SsoProblem>;
 
-impl Refusal {
-    pub fn new(problem: SsoProblem, reason: &'static str) -> Refusal {
-        Refusal {
-            problem,
-            reason,
-            user_id: None,
+impl From<ProviderFailure> for SsoProblem {
+    fn from(failure: ProviderFailure) -> SsoProblem {
+        match failure {
+            ProviderFailure::Unavailable(_) => SsoProblem::Unavailable,
+            ProviderFailure::CodeRefused => SsoProblem::CodeRefused,
+            ProviderFailure::InvalidToken(_) => SsoProblem::Unverifiable,
         }
     }
 }
 
-impl From<ProviderFailure> for Refusal {
-    fn from(failure: ProviderFailure) -> Refusal {
-        let problem = match failure {
-            ProviderFailure::Unavailable(_) => SsoProblem::Unavailable,
-            ProviderFailure::CodeRefused => SsoProblem::CodeRefused,
-            ProviderFailure::InvalidToken(_) => SsoProblem::Unverifiable,
-        };
-        Refusal::new(problem, failure.reason())
+impl From<AnswerProblem> for SsoProblem {
+    fn from(problem: AnswerProblem) -> SsoProblem {
+        match problem {
+            AnswerProblem::Denied => SsoProblem::Denied,
+            // No `state`, another one, or no usable code: start again.
+            AnswerProblem::Mismatch(_) => SsoProblem::Expired,
+        }
     }
 }

@@ -7,17 +7,15 @@
 
 use super::refusal::Refusal;
 use super::store;
-use crate::account::{CurrentUser, email_problem, normalize_email};
+use crate::account::{email_problem, normalize_email};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event_in;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::sessions::begin_session;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
-use crate::server::crypto::RandomToken;
-use crate::server::db::new_id;
 use crate::server::identity::ProviderIdentity;
-use crate::server::password::{self, Password};
+use crate::server::identity::account::insert_passwordless_user;
 use crate::server::rate_limit;
 use crate::server::state::AppState;
 use crate::sessions::{FirstFactor, SignInMethod};
@@ -167,18 +165,7 @@ async fn create_account(
             "sign_up_limit",
         )));
     }
-    let unusable = RandomToken::generate();
-    let hash =
-        password::hash_password(&state.password_gate, Password::new(unusable.expose())).await?;
-    let user = CurrentUser {
-        id: new_id(),
-        name: identity.display_name(email),
-        email: email.to_string(),
-        password_changed_at: now,
-        created_at: now,
-        email_verified: true,
-    };
-    if !users::insert_from_provider(&state.pool, &user, &hash).await? {
+    let Some(user) = insert_passwordless_user(state, identity, email).await? else {
         // The address was taken a moment ago: that account is the one.
         return match users::find_by_email(&state.pool, email).await? {
             Some(existing) if existing.user.email_verified => Ok(Ok(existing.user.id)),
@@ -187,7 +174,7 @@ async fn create_account(
                 "sign_up_race",
             ))),
         };
-    }
+    };
     crate::login_history::server::record::record_event(
         state,
         Some(&user.id),
