@@ -176,6 +176,21 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
             PagePosition::Newest,
         ),
         (
+            "text: rare IP, all time",
+            "range=custom&from=1970-01-01&to=2999-12-31&q=10.7.7.7",
+            PagePosition::Newest,
+        ),
+        (
+            "text: nowhere (\"atlantis\")",
+            "q=atlantis",
+            PagePosition::Newest,
+        ),
+        (
+            "text: two characters (\"de\")",
+            "q=de",
+            PagePosition::Newest,
+        ),
+        (
             "combined: failed + failure + text, 90 days",
             "category=failed&result=failure&range=90d&q=iphone",
             PagePosition::Newest,
@@ -215,6 +230,7 @@ async fn measure(name: &str, pool: &AnyPool) -> anyhow::Result<String> {
             "range=90d&category=failed",
         ),
         ("chart, 30 days, with text (counts rows)", "q=berlin"),
+        ("chart, 30 days, rare IP", "q=10.7.7.7"),
     ] {
         let filter = HistoryFilter::from_query(query).map_err(anyhow::Error::msg)?;
         let window = filter.window(now);

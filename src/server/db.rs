@@ -112,11 +112,39 @@ pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Res
         .connect_with(options)
         .await
         .context("Failed to connect to the database")?;
-    sqlx::migrate!("./migrations")
-        .run(&pool)
-        .await
-        .context("Failed to run database migrations")?;
+    migrate(&pool, is_sqlite).await?;
     Ok(pool)
+}
+
+/// Runs `migrations/` (both databases) together with the backend's own folder,
+/// `migrations/sqlite/` or `migrations/postgres/`, for what one SQL cannot say
+/// for both (the search indexes). Versions are one sequence: a version is
+/// either shared or present in both backend folders, never both; the
+/// migrator of each database knows every version applied to it.
+async fn migrate(pool: &AnyPool, is_sqlite: bool) -> anyhow::Result<()> {
+    let mut migrator = sqlx::migrate!("./migrations");
+    let own = if is_sqlite {
+        sqlx::migrate!("./migrations/sqlite")
+    } else {
+        sqlx::migrate!("./migrations/postgres")
+    };
+    let mut all = migrator.migrations.to_vec();
+    all.extend(own.migrations.iter().cloned());
+    all.sort_by_key(|migration| migration.version);
+    if let Some(pair) = all
+        .windows(2)
+        .find(|pair| pair[0].version == pair[1].version)
+    {
+        anyhow::bail!(
+            "Migration version {} is both shared and the database's own",
+            pair[0].version
+        );
+    }
+    migrator.migrations = std::borrow::Cow::Owned(all);
+    migrator
+        .run(pool)
+        .await
+        .context("Failed to run database migrations")
 }
 
 fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ mod dns;
 mod hardening;
 mod identity_harness;
 mod login_history;
+mod login_history_search;
 mod mail;
 mod passkeys;
 mod password_change;

@@ -1,30 +1,16 @@
 //! Login History queries over `security_events`: keyset pages, daily counts,
 //! retention. Always scoped to one user; filters are bound, never spliced.
 
+use super::conditions::{Bind, Conditions};
+use super::search;
 use crate::login_history::Outcome;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
 use crate::server::db::parsed;
 use crate::time::DAY_MS;
 use anyhow::Context;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, AnyPool, FromRow, Row};
+use sqlx::{AnyPool, FromRow, Row};
 
-/// Whose history: one person's events, or an organization's team events.
-#[derive(Clone, Copy, Debug)]
-pub enum Scope<'a> {
-    User(&'a str),
-    Org(&'a str),
-}
-
-impl Scope<'_> {
-    fn column_and_id(&self) -> (&'static str, &str) {
-        match self {
-            Scope::User(id) => ("user_id", id),
-            Scope::Org(id) => ("org_id", id),
-        }
-    }
-}
+pub use super::conditions::Scope;
 
 /// A stored event as the history reads it. The kind stays text: an event a
 /// newer version recorded still shows, by its name.
@@ -40,96 +26,6 @@ pub struct StoredEvent {
     pub device: String,
     pub location: String,
     pub detail: String,
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// The WHERE clause shared by pages, counts and the export, with its binds.
-struct Conditions {
-    sql: String,
-    binds: Vec<Bind>,
-}
-
-impl Conditions {
-    fn push(&mut self, bind: Bind) -> String {
-        self.binds.push(bind);
-        format!("${}", self.binds.len())
-    }
-
-    fn new() -> Conditions {
-        Conditions {
-            sql: String::new(),
-            binds: Vec::new(),
-        }
-    }
-
-    /// ` AND category IN (…) AND outcome = …` for the filter's choices, as
-    /// both the events and the per-day counts have these columns.
-    fn category_and_outcome(&mut self, filter: &HistoryFilter) -> String {
-        let mut sql = String::new();
-        if !filter.categories.is_empty() {
-            let slots: Vec<String> = filter
-                .categories
-                .iter()
-                .map(|category| self.push(Bind::Text(category.as_str().to_string())))
-                .collect();
-            sql.push_str(&format!(" AND category IN ({})", slots.join(", ")));
-        }
-        if let Some(outcome) = filter.outcome {
-            let slot = self.push(Bind::Text(outcome.as_str().to_string()));
-            sql.push_str(&format!(" AND outcome = {slot}"));
-        }
-        sql
-    }
-
-    fn for_filter(scope: Scope<'_>, filter: &HistoryFilter, window: (i64, i64)) -> Conditions {
-        let mut c = Conditions::new();
-        let (column, id) = scope.column_and_id();
-        let owner = c.push(Bind::Text(id.to_string()));
-        let from = c.push(Bind::Int(window.0));
-        let to = c.push(Bind::Int(window.1));
-        let mut sql =
-            format!("{column} = {owner} AND occurred_at >= {from} AND occurred_at < {to}");
-        sql.push_str(&c.category_and_outcome(filter));
-        if !filter.text.is_empty() {
-            let pattern = format!("%{}%", escape_like(&filter.text.to_lowercase()));
-            let slot = c.push(Bind::Text(pattern));
-            sql.push_str(&format!(
-                " AND (LOWER(ip) LIKE {slot} ESCAPE '\\' OR LOWER(device) LIKE {slot} ESCAPE '\\'
-                      OR LOWER(location) LIKE {slot} ESCAPE '\\')"
-            ));
-        }
-        c.sql = sql;
-        c
-    }
-
-    fn bind_all<'q>(
-        &'q self,
-        mut query: Query<'q, Any, AnyArguments<'q>>,
-    ) -> Query<'q, Any, AnyArguments<'q>> {
-        for bind in &self.binds {
-            query = match bind {
-                Bind::Text(text) => query.bind(text.as_str()),
-                Bind::Int(value) => query.bind(*value),
-            };
-        }
-        query
-    }
-}
-
-/// `%`, `_` and `\\` match themselves.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 const COLUMNS: &str = "id, kind, outcome, occurred_at, ip, user_agent, device, location, detail";
@@ -148,7 +44,8 @@ pub async fn page(
         PagePosition::Before(cursor) => (narrow(window, false, cursor), "DESC"),
         PagePosition::After(cursor) => (narrow(window, true, cursor), "ASC"),
     };
-    let mut c = Conditions::for_filter(scope, filter, window);
+    let text = search::plan(pool, &filter.text).await?;
+    let mut c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let keyset = match position {
         PagePosition::Newest => String::new(),
         PagePosition::Before(cursor) => keyset(&mut c, "<", cursor),
@@ -161,7 +58,7 @@ pub async fn page(
         c.sql
     );
     let rows = c
-        .bind_all(sqlx::query(&sql))
+        .bind_all(sqlx::query(&sql).persistent(text.is_none()))
         .fetch_all(pool)
         .await
         .context("Failed to read the login history")?;
@@ -189,7 +86,8 @@ fn narrow(window: (i64, i64), newer: bool, cursor: &Cursor) -> (i64, i64) {
 fn keyset(c: &mut Conditions, op: &str, cursor: &Cursor) -> String {
     let at = c.push(Bind::Int(cursor.at));
     let id = c.push(Bind::Text(cursor.id.clone()));
-    format!(" AND (occurred_at {op} {at} OR id {op} {id})")
+    let (at_column, id_column) = (c.col("occurred_at"), c.col("id"));
+    format!(" AND ({at_column} {op} {at} OR {id_column} {op} {id})")
 }
 
 /// Whether any event matching the filter lies beyond `cursor` in direction `op`.
@@ -201,14 +99,16 @@ pub async fn exists_beyond(
     newer: bool,
     cursor: &Cursor,
 ) -> anyhow::Result<bool> {
-    let mut c = Conditions::for_filter(scope, filter, narrow(window, newer, cursor));
+    let text = search::plan(pool, &filter.text).await?;
+    let window = narrow(window, newer, cursor);
+    let mut c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let keyset = keyset(&mut c, if newer { ">" } else { "<" }, cursor);
     let sql = format!(
         "SELECT id FROM security_events WHERE {}{keyset} LIMIT 1",
         c.sql
     );
     let row = c
-        .bind_all(sqlx::query(&sql))
+        .bind_all(sqlx::query(&sql).persistent(text.is_none()))
         .fetch_optional(pool)
         .await
         .context("Failed to look beyond a history page")?;
@@ -228,13 +128,14 @@ pub async fn daily_counts(
     if let (Scope::User(user_id), true) = (scope, filter.text.is_empty()) {
         return daily_counts_from_days(pool, user_id, filter, window).await;
     }
-    let c = Conditions::for_filter(scope, filter, window);
+    let text = search::plan(pool, &filter.text).await?;
+    let c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let sql = format!(
         "SELECT occurred_at / {DAY_MS} AS day, outcome, COUNT(*) AS n FROM security_events
          WHERE {} GROUP BY occurred_at / {DAY_MS}, outcome",
         c.sql
     );
-    day_counts(pool, &c, &sql).await
+    day_counts(pool, &c, &sql, text.is_none()).await
 }
 
 /// Runs a `day, outcome, n` query.
@@ -242,9 +143,10 @@ async fn day_counts(
     pool: &AnyPool,
     c: &Conditions,
     sql: &str,
+    persistent: bool,
 ) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
     let rows = c
-        .bind_all(sqlx::query(sql))
+        .bind_all(sqlx::query(sql).persistent(persistent))
         .fetch_all(pool)
         .await
         .context("Failed to count the login history by day")?;
@@ -274,7 +176,7 @@ async fn daily_counts_from_days(
          WHERE user_id = {user} AND day >= {first} AND day <= {last}{} GROUP BY day, outcome",
         c.category_and_outcome(filter)
     );
-    day_counts(pool, &c, &sql).await
+    day_counts(pool, &c, &sql, true).await
 }
 
 /// Deletes events recorded before `before` (retention) and the day counts of
