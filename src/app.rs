@@ -1,21 +1,15 @@
 //! The HTML shell and the router.
 
-use crate::account::view::{LoginPage, SignupPage};
-use crate::checkup::view::SecurityCheckup;
-use crate::connections::view::sign_in::ProviderSignIn;
-use crate::login_history::view::{HistoryScope, LoginHistory};
-use crate::passkeys::view::sign_in::PasskeySignIn;
-use crate::recovery::view::links;
-use crate::team::view::TeamPage;
 use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
 use crate::ui::live::{LiveAnnouncer, provide_announcer};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
-use settings::{AuthenticationPage, SecurityPage, SettingsLayout};
+use leptos_router::{Lazy, SsrMode, path};
+use settings::{SecurityPage, SettingsLayout};
 
+mod lazy;
 mod settings;
 
 /// The document around the app, rendered on the server only.
@@ -53,29 +47,25 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") ssr=SsrMode::InOrder view=|| view! { <LoginPage passkey=|| view! { <PasskeySignIn/> } providers=|| view! { <ProviderSignIn/> } sso=|| view! { <crate::sso::view::sign_in::SsoSignInLink/> }/> }/>
-                <Route path=path!("/login/sso") ssr=SsrMode::InOrder view=crate::sso::view::sign_in::SsoSignInPage/>
-                <Route path=path!("/signup") ssr=SsrMode::InOrder view=SignupPage/>
-                <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view=crate::two_factor::view::challenge::ChallengePage/>
-                <Route path=path!("/verify-email") ssr=SsrMode::InOrder view=crate::account::view::VerifyEmailPage/>
-                <Route path=path!("/forgot-password") ssr=SsrMode::InOrder view=links::ForgotPasswordPage/>
-                <Route path=path!("/reset-password") ssr=SsrMode::InOrder view=links::ResetPasswordPage/>
-                <Route path=path!("/confirm-email") ssr=SsrMode::InOrder view=links::ConfirmEmailPage/>
-                <Route path=path!("/cancel-email-change") ssr=SsrMode::InOrder view=links::CancelEmailChangePage/>
-                <Route path=path!("/this-wasnt-me") ssr=SsrMode::InOrder view=links::NotMePage/>
-                <Route path=path!("/recovered") ssr=SsrMode::InOrder view=links::RecoveredPage/>
-                <Route path=path!("/join") ssr=SsrMode::InOrder view=crate::team::view::join::JoinPage/>
-                <Route path=path!("/two-factor-setup") ssr=SsrMode::InOrder view=crate::two_factor::view::setup::TwoFactorSetupPage/>
+                <Route path=path!("/login") ssr=SsrMode::InOrder view={Lazy::<lazy::Login>::new()}/>
+                <Route path=path!("/login/sso") ssr=SsrMode::InOrder view={Lazy::<lazy::SsoSignIn>::new()}/>
+                <Route path=path!("/signup") ssr=SsrMode::InOrder view={Lazy::<lazy::Signup>::new()}/>
+                <Route path=path!("/login/two-factor") ssr=SsrMode::InOrder view={Lazy::<lazy::TwoFactorChallenge>::new()}/>
+                <Route path=path!("/verify-email") ssr=SsrMode::InOrder view={Lazy::<lazy::VerifyEmail>::new()}/>
+                <Route path=path!("/forgot-password") ssr=SsrMode::InOrder view={Lazy::<lazy::ForgotPassword>::new()}/>
+                <Route path=path!("/reset-password") ssr=SsrMode::InOrder view={Lazy::<lazy::ResetPassword>::new()}/>
+                <Route path=path!("/confirm-email") ssr=SsrMode::InOrder view={Lazy::<lazy::ConfirmEmail>::new()}/>
+                <Route path=path!("/cancel-email-change") ssr=SsrMode::InOrder view={Lazy::<lazy::CancelEmailChange>::new()}/>
+                <Route path=path!("/this-wasnt-me") ssr=SsrMode::InOrder view={Lazy::<lazy::NotMe>::new()}/>
+                <Route path=path!("/recovered") ssr=SsrMode::InOrder view={Lazy::<lazy::Recovered>::new()}/>
+                <Route path=path!("/join") ssr=SsrMode::InOrder view={Lazy::<lazy::Join>::new()}/>
+                <Route path=path!("/two-factor-setup") ssr=SsrMode::InOrder view={Lazy::<lazy::TwoFactorSetup>::new()}/>
                 <ParentRoute path=path!("/settings") view=SettingsLayout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/settings/security"/> }/>
                     <Route path=path!("security") view=SecurityPage/>
-                    <Route path=path!("api-keys") view=crate::api_keys::view::ApiKeysPage/>
-                    <Route path=path!("authentication") view=AuthenticationPage/>
-                    <Route path=path!("team") view=|| view! {
-                        <TeamPage
-                            checkup=|| view! { <SecurityCheckup organization=true/> }
-                            events=|| view! { <LoginHistory scope=HistoryScope::Organization/> }/>
-                    }/>
+                    <Route path=path!("api-keys") view={Lazy::<lazy::ApiKeys>::new()}/>
+                    <Route path=path!("authentication") view={Lazy::<lazy::Authentication>::new()}/>
+                    <Route path=path!("team") view={Lazy::<lazy::Team>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

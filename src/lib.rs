@@ -51,12 +51,14 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets end-to-end tests (and curious developers) see that the page is live.
-    if let Some(body) = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.body())
-    {
+    // Lazy routes hydrate once their Wasm file is in, so hydration is a task
+    // (`hydrate_from_async` sets up Leptos's executor itself).
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::tachys::dom::body();
+        let mounted = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        // The app lives as long as the page.
+        mounted.forget();
+        // Lets end-to-end tests (and curious developers) see that the page is live.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }
