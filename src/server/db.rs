@@ -80,6 +80,21 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     })
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred
+/// transaction that first reads, or whose first write needs a schema or
+/// search-index read, fails with SQLITE_BUSY_SNAPSHOT when another
+/// connection commits in between, which no busy timeout retries.
+pub async fn begin_write(
+    pool: &AnyPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
 /// Opens a pool of at most `max_connections` and runs the migrations.
 pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();

@@ -56,7 +56,9 @@ pub async fn record_event_in(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let event = prepare(state, user_id, org_id, kind, outcome, client, detail).await?;
-    let tx = state.pool.begin().await.map_err(anyhow::Error::from)?;
+    let tx = crate::server::db::begin_write(&state.pool)
+        .await
+        .map_err(anyhow::Error::from)?;
     event.record_and_commit(state, tx).await
 }
 
