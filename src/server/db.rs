@@ -80,6 +80,11 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
     })
 }
 
+/// Whether the pool's database is SQLite (else PostgreSQL).
+pub fn is_sqlite(pool: &AnyPool) -> bool {
+    pool.connect_options().database_url.scheme() == "sqlite"
+}
+
 /// Begins a transaction that will write. On SQLite it takes the write lock
 /// at once (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred
 /// transaction that first reads, or whose first write needs a schema or
@@ -88,7 +93,7 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
 pub async fn begin_write(
     pool: &AnyPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    if pool.connect_options().database_url.scheme() == "sqlite" {
+    if is_sqlite(pool) {
         pool.begin_with("BEGIN IMMEDIATE").await
     } else {
         pool.begin().await

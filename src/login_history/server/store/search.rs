@@ -64,7 +64,7 @@ pub(super) async fn plan(pool: &AnyPool, text: &str) -> anyhow::Result<Option<Te
     if text.is_empty() {
         return Ok(None);
     }
-    let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
+    let sqlite = crate::server::db::is_sqlite(pool);
     let lowered = text.to_lowercase();
     let mut plan = TextMatch {
         pattern: format!("%{}%", escape_like(&lowered)),
