@@ -125,6 +125,12 @@ pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Res
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // SQLite's default page cache is 2 MiB per connection: a
+                    // Login History query over a month of a busy account's
+                    // events (thousands of pages) then re-reads every page
+                    // from the file, one system call each, on every run.
+                    // Grown only as pages are read (at most 32 MiB each).
+                    conn.execute("PRAGMA cache_size = -32768").await?;
                 }
                 Ok(())
             })
