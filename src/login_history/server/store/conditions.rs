@@ -131,11 +131,7 @@ impl Conditions {
                 }
             }
         }
-        // Only behind the trigram index: on a plain scan the extra test
-        // lowers the planner's estimate of matches until it sorts the whole
-        // window instead of walking it newest first (a common term's page
-        // went from about 1 ms to 80).
-        if !text.sqlite && text.narrowing != Narrowing::None {
+        if text.prefilter {
             let slot = self.push(Bind::Text(text.pg_text.clone()));
             sql.push_str(&format!(" AND strpos({PG_SEARCH_TEXT}, {slot}) > 0"));
         }

@@ -128,7 +128,9 @@ pub async fn daily_counts(
     if let (Scope::User(user_id), true) = (scope, filter.text.is_empty()) {
         return daily_counts_from_days(pool, user_id, filter, window).await;
     }
-    let text = search::plan(pool, &filter.text).await?;
+    let text = search::plan(pool, &filter.text)
+        .await?
+        .map(search::TextMatch::counting);
     let c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let sql = format!(
         "SELECT occurred_at / {DAY_MS} AS day, outcome, COUNT(*) AS n FROM security_events

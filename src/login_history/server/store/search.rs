@@ -45,6 +45,21 @@ pub(super) struct TextMatch {
     pub(super) pg_text: String,
     pub(super) sqlite: bool,
     pub(super) narrowing: Narrowing,
+    /// PostgreSQL: test [`PG_SEARCH_TEXT`] with `strpos` before the three
+    /// LIKEs, which most rows then skip. Behind the trigram index, and when
+    /// every match is counted; not on a plain page walk, where the extra
+    /// test lowers the planner's estimate of matches until it may sort the
+    /// whole window instead of walking it newest first.
+    pub(super) prefilter: bool,
+}
+
+impl TextMatch {
+    /// The same filter for a query that counts every match (the chart): a
+    /// cheaper test per row matters more there than the planner's estimate.
+    pub(super) fn counting(mut self) -> TextMatch {
+        self.prefilter = !self.sqlite;
+        self
+    }
 }
 
 /// Which index narrows the candidates before the LIKE.
@@ -71,6 +86,7 @@ pub(super) async fn plan(pool: &AnyPool, text: &str) -> anyhow::Result<Option<Te
         pg_text: pg_search_text(&lowered),
         sqlite,
         narrowing: Narrowing::None,
+        prefilter: false,
     };
     let terms = if sqlite {
         trigrams(&lowered)
@@ -94,6 +110,7 @@ pub(super) async fn plan(pool: &AnyPool, text: &str) -> anyhow::Result<Option<Te
         }
     } else {
         plan.narrowing = Narrowing::Trigrams(chosen.iter().map(|t| format!("%{t}%")).collect());
+        plan.prefilter = true;
     }
     Ok(Some(plan))
 }
