@@ -112,8 +112,9 @@ impl Conditions {
     /// test over ip, device and location that decides every row. SQLite's
     /// LIKE already ignores ASCII case and its LOWER changes nothing else,
     /// so there it reads the columns as they are (half the work per row);
-    /// behind its trigram index PostgreSQL first looks for the text in the
-    /// stored search column (`strpos`, cheaper than three LOWER … LIKE).
+    /// where the plan asks for it ([`TextMatch::prefilter`]) PostgreSQL
+    /// first looks for the text in the stored search column (`strpos`,
+    /// cheaper than three LOWER … LIKE).
     fn text(&mut self, text: &TextMatch) -> String {
         let mut sql = String::new();
         match &text.narrowing {
