@@ -19,8 +19,12 @@ test("a new user signs up, signs out, signs back in and changes the password", a
   await expect(page.getByRole("heading", { name: "Two-Factor Authentication" })).toBeVisible();
   await expect(page.getByTestId("active-sessions")).toHaveText("1");
 
+  // Signing out loads the sign-in page afresh: once the address is /login,
+  // nothing of the account is left on screen.
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
+  expect(await page.getByTestId("user-name").count()).toBe(0);
+  expect(await page.locator("#sessions").count()).toBe(0);
 
   await page.goto("/settings/security");
   await expect(page).toHaveURL(/\/login\?next=\/settings\/security$/);

@@ -15,6 +15,7 @@ use crate::team::{PASSKEY_SETUP_PATH, PasskeyRequirement, TwoFactorRequirement};
 use crate::two_factor::view::{TwoFactorActions, TwoFactorSection};
 use crate::ui::{Alert, Card, Logo, PageHeading, Tone};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
@@ -45,7 +46,6 @@ const NAV: [(&str, &str, &str); 4] = [
 /// section navigation, and the page. Signed-out visitors are sent to sign in.
 #[component]
 pub fn SettingsLayout() -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
     let location = use_location();
     // Asked again on every navigation, so a session revoked elsewhere is sent
     // to the sign-in page on its very next click, not only on a reload.
@@ -106,11 +106,15 @@ pub fn SettingsLayout() -> impl IntoView {
                                         <span aria-hidden="true" class="flex h-9 w-9 items-center justify-center rounded-full bg-indigo-100 text-sm font-semibold text-indigo-700 dark:bg-indigo-900/60 dark:text-indigo-200">
                                             {initials(&user.name)}
                                         </span>
-                                        <ActionForm action=sign_out>
+                                        // A plain form, not an ActionForm: signing out loads /login
+                                        // afresh, so nothing of the account stays in the page's
+                                        // memory or on screen while the sign-in page's own Wasm
+                                        // file (a lazy route) would be on its way.
+                                        <form method="post" action=SignOut::url()>
                                             <button type="submit" class="rounded-lg border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 dark:border-slate-700 dark:text-slate-200 dark:hover:bg-slate-800">
                                                 "Sign out"
                                             </button>
-                                        </ActionForm>
+                                        </form>
                                     </div>
                                 }.into_any(),
                                 Ok(None) | Err(AppError::Unauthenticated) => {
