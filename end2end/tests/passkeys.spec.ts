@@ -71,9 +71,8 @@ test("a passkey: added in sudo mode, signs in by itself, renamed, removed", asyn
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login/);
   await hydrated(page);
-  // The address changes before the sign-in page's own Wasm file has come
-  // and the page is drawn; until then the security page (with its "Use a
-  // passkey instead" buttons) is still on screen.
+  // Exactly the sign-in page's button: the security page's sudo prompts
+  // say "Use a passkey instead".
   await page.getByRole("button", { name: "Use a passkey", exact: true }).click();
   await expect(page).toHaveURL(/\/settings\/security$/);
   await expect(page.getByTestId("user-name")).toHaveText("Pat Passkey");
