@@ -88,7 +88,9 @@ pub async fn issue_api_key(
         }),
     )
     .await?;
-    let mut tx = state.pool.begin().await.map_err(anyhow::Error::from)?;
+    let mut tx = crate::server::db::begin_write(&state.pool)
+        .await
+        .map_err(anyhow::Error::from)?;
     hold_key_permission(&mut tx, user_id, request.permission).await?;
     store::lock_owner(&mut tx, user_id).await?;
     if store::count_live(&mut tx, user_id).await? >= MAX_KEYS_PER_USER {
