@@ -276,7 +276,7 @@ fn database_url(
 ) -> Result<String, ConfigError> {
     let url = lookup("DATABASE_URL")
         .unwrap_or_else(|| format!("sqlite://{}/statusstack.db?mode=rwc", data_dir.display()));
-    if url.starts_with("sqlite:")
+    if super::db::is_sqlite_url(&url)
         || url.starts_with("postgres://")
         || url.starts_with("postgresql://")
     {

@@ -38,7 +38,12 @@ where
 /// Pool size when `DATABASE_MAX_CONNECTIONS` is not set: SQLite has one
 /// writer anyway; PostgreSQL gets more.
 pub fn default_max_connections(url: &str) -> u32 {
-    if url.starts_with("sqlite:") { 8 } else { 16 }
+    if is_sqlite_url(url) { 8 } else { 16 }
+}
+
+/// Whether a `DATABASE_URL` names SQLite (else PostgreSQL).
+pub fn is_sqlite_url(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// How long a query waits for a connection before the request is answered
@@ -89,7 +94,10 @@ pub fn is_sqlite(pool: &AnyPool) -> bool {
 /// at once (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred
 /// transaction that first reads, or whose first write needs a schema or
 /// search-index read, fails with SQLITE_BUSY_SNAPSHOT when another
-/// connection commits in between, which no busy timeout retries.
+/// connection commits in between, which no busy timeout retries. Every
+/// transaction here writes, so this is the only way one is opened
+/// (`clippy.toml` disallows `Pool::begin`).
+#[allow(clippy::disallowed_methods)]
 pub async fn begin_write(
     pool: &AnyPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
@@ -103,7 +111,7 @@ pub async fn begin_write(
 /// Opens a pool of at most `max_connections` and runs the migrations.
 pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
-    let is_sqlite = url.starts_with("sqlite:");
+    let is_sqlite = is_sqlite_url(url);
     if is_sqlite {
         create_sqlite_parent_dir(url)?;
     }

@@ -39,7 +39,9 @@ async fn seed(app: &TestApp, user: &str, event: &Seed) -> String {
         location: event.location.to_string(),
     };
     let outcome = event.outcome.parse::<Outcome>().ok().unwrap();
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = statusstack::server::db::begin_write(&app.pool)
+        .await
+        .unwrap();
     let id = events::record(
         &mut tx,
         Some(user),
@@ -381,7 +383,7 @@ both_databases! {
         let cookie = app.sign_up("Big", "big@example.com", STRONG_PASSWORD).await;
         let user = user_id(&app, "big@example.com").await;
         let base = now() - DAY;
-        let mut tx = app.pool.begin().await.unwrap();
+        let mut tx = statusstack::server::db::begin_write(&app.pool).await.unwrap();
         for i in 0..2_500i64 {
             sqlx::query(
                 "INSERT INTO security_events (id, user_id, kind, outcome, occurred_at, ip, user_agent, detail, device, location, category)

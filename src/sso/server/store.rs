@@ -397,7 +397,9 @@ pub async fn end_non_sso_sessions(
 /// Removes the organization's SSO: its settings, the identities linked
 /// through it, and the requirement.
 pub async fn remove_connection(pool: &AnyPool, org_id: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.begin().await.context("Failed to begin removing SSO")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin removing SSO")?;
     let removed = sqlx::query("DELETE FROM sso_connections WHERE org_id = $1")
         .bind(org_id)
         .execute(&mut *tx)

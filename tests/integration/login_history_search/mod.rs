@@ -108,7 +108,9 @@ async fn fill(app: &TestApp, user: &str, stranger: &str, count: i64) {
         ("sign_in_failed", "failed", "failure"),
         ("two_factor_failed", "two_factor", "failure"),
     ];
-    let mut tx = app.pool.begin().await.unwrap();
+    let mut tx = statusstack::server::db::begin_write(&app.pool)
+        .await
+        .unwrap();
     for n in 0..count {
         let (ip, device, location) = ROWS.get((n % 150) as usize).copied().unwrap_or(COMMON);
         let (kind, category, outcome) = categories[n as usize % categories.len()];

@@ -120,7 +120,9 @@ pub async fn revoke_ids(
     ids: &[String],
     now: i64,
 ) -> anyhow::Result<u64> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     let mut revoked = 0;
     for id in ids {
         let result = sqlx::query(

@@ -225,7 +225,9 @@ pub async fn rotate_own(
     old_valid_until: i64,
     now: i64,
 ) -> anyhow::Result<Option<StoredKey>> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     // Claiming the row first serialises two rotations of one key.
     let claimed = sqlx::query(
         "UPDATE api_keys SET rotated_at = $3

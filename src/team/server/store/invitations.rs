@@ -39,7 +39,9 @@ pub async fn insert_invitation(
     pool: &AnyPool,
     invitation: &NewInvitation<'_>,
 ) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     sqlx::query(
         "UPDATE invitations SET revoked_at = $1
          WHERE org_id = $2 AND LOWER(email) = LOWER($3) AND accepted_at IS NULL AND revoked_at IS NULL",

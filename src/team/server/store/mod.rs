@@ -89,7 +89,9 @@ pub async fn create_with_owner(
     user_id: &str,
     now: i64,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     // Writing first takes SQLite's write lock before the check reads.
     sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(org_id)
@@ -214,7 +216,9 @@ pub async fn members(pool: &AnyPool, org_id: &str, now: i64) -> anyhow::Result<V
 /// Starts a change to one organization's team: the organization's row is
 /// locked until the transaction ends.
 pub async fn lock_team(pool: &AnyPool, org_id: &str) -> anyhow::Result<Transaction<'static, Any>> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
         .bind(org_id)
         .execute(&mut *tx)

@@ -111,7 +111,9 @@ pub async fn activate(
 
 /// Turns 2FA off and deletes everything that belonged to it.
 pub async fn deactivate(pool: &AnyPool, user_id: &str) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     sqlx::query(
         "UPDATE users SET two_factor_method = NULL, two_factor_since = NULL,
              totp_secret_sealed = NULL, sms_phone = NULL WHERE id = $1",
@@ -162,7 +164,9 @@ pub async fn replace_backup_codes(
     code_macs: &[String],
     now: i64,
 ) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("Failed to begin")?;
+    let mut tx = crate::server::db::begin_write(pool)
+        .await
+        .context("Failed to begin")?;
     sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
