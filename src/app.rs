@@ -3,6 +3,7 @@
 use crate::ui::Logo;
 use crate::ui::flash::provide_page_flash;
 use crate::ui::live::{LiveAnnouncer, provide_announcer};
+use crate::ui::page::RouteProgress;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -43,9 +44,11 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_page_flash();
     provide_announcer();
+    let (routing, set_routing) = signal(false);
     view! {
         <Title formatter=|title: String| format!("{title} · StatusStack")/>
-        <Router>
+        <RouteProgress routing/>
+        <Router set_is_routing=set_routing>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") ssr=SsrMode::InOrder view={Lazy::<lazy::Login>::new()}/>
                 <Route path=path!("/login/sso") ssr=SsrMode::InOrder view={Lazy::<lazy::SsoSignIn>::new()}/>

@@ -61,3 +61,24 @@ test("a lazy page opened directly hydrates from its own file", async ({ page }) 
   await expect(page).toHaveURL(/\/signup/);
   await expect(page.getByRole("button", { name: "Create account" })).toBeVisible();
 });
+
+test("while a lazy page's file is on its way, a loading bar shows, then goes", async ({ page }) => {
+  await signUp(page, "Lou Loading", `loading-${Date.now()}@example.com`);
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  await expect(page.getByRole("progressbar", { name: "Loading page" })).toHaveCount(0);
+
+  // Hold the Team page's Wasm back until the bar has been seen.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/split___team_view.*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await expect(page.getByRole("progressbar", { name: "Loading page" })).toBeVisible();
+  release();
+  await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
+  await expect(page.getByRole("progressbar", { name: "Loading page" })).toHaveCount(0);
+});

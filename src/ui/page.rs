@@ -32,3 +32,19 @@ pub fn AuthFrame(title: &'static str, subtitle: &'static str, children: Children
         </main>
     }
 }
+
+/// A thin bar across the top of the window while the router moves to
+/// another page: a lazy page's own Wasm file and its data are on their way,
+/// and the old page stays on screen until they arrive. It shows only after
+/// a moment (`.route-progress` in the stylesheet), so quick moves do not
+/// flicker.
+#[component]
+pub fn RouteProgress(#[prop(into)] routing: Signal<bool>) -> impl IntoView {
+    view! {
+        <Show when=move || routing.get()>
+            <div role="progressbar" aria-label="Loading page" class="route-progress fixed inset-x-0 top-0 z-50 h-1 overflow-hidden">
+                <div class="h-full w-2/5 rounded-r-full bg-indigo-600 dark:bg-indigo-400"></div>
+            </div>
+        </Show>
+    }
+}

@@ -6,7 +6,8 @@ use crate::error::AppError;
 use crate::login_history::server::record::record_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::recovery::server::reset::{RESETS_PER_EMAIL, ResetMail, mail_reset_link};
-use crate::server::auth::sessions::{begin_session, refuse_around_required_sso};
+use crate::server::auth::sessions::begin_session;
+use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::auth::store::users;
 use crate::server::auth::store::users::UserWithHash;
 use crate::server::client::ClientMeta;
@@ -51,8 +52,11 @@ pub async fn sign_in(
     let account = match account {
         Some(account) if matches => account,
         unmatched => {
-            let known = unmatched.as_ref().map(|a| a.user.id.as_str());
-            return Err(refuse(state, known, attempt, client).await?);
+            let (known, reason) = match &unmatched {
+                Some(account) => (Some(account.user.id.as_str()), "wrong_password"),
+                None => (None, "unknown_account"),
+            };
+            return Err(refuse(state, known, reason, attempt, client).await?);
         }
     };
     let (must_reset, _) = users::recovery_flags(&state.pool, &account.user.id).await?;
@@ -60,16 +64,38 @@ pub async fn sign_in(
         // Answered like a wrong password, so the reply never confirms that
         // the password was right; the owner gets a fresh reset link instead.
         mail_reset_link_once(state, &account, client).await?;
-        return Err(refuse(state, Some(&account.user.id), attempt, client).await?);
+        return Err(refuse(
+            state,
+            Some(&account.user.id),
+            "wrong_password",
+            attempt,
+            client,
+        )
+        .await?);
+    }
+    // A member "Require SSO" covers gets the same answer as a wrong
+    // password, so a guess here cannot confirm their password (the sign-in
+    // page offers their organization's SSO once the address is typed). It
+    // comes before `password_accepted`, so a right password does not clear
+    // the run of failures either.
+    if sso_requirement(&state.pool, &account.user.id)
+        .await?
+        .is_some()
+    {
+        return Err(refuse(
+            state,
+            Some(&account.user.id),
+            "sso_required",
+            attempt,
+            client,
+        )
+        .await?);
     }
     state.password_accepted(email, &client.ip_bucket()).await?;
     password::score::remember_strength(state, &account.user, &credentials.password).await;
     upgrade_hash(state, &account, &credentials.password).await?;
     let user_id = &account.user.id;
     if active_method(state, user_id).await?.is_some() {
-        // A member SSO covers is sent to SSO, not asked for a code first;
-        // without 2FA, `begin_session` refuses them.
-        refuse_around_required_sso(state, user_id, &SignInMethod::PASSWORD, client).await?;
         // No session yet: the browser only gets a short-lived challenge.
         return start_sign_in_challenge(
             state,
@@ -91,19 +117,16 @@ pub async fn sign_in(
 }
 
 /// Records a failed sign-in (already counted as attempt `attempt` of its
-/// run) and gives the one answer every failure gets.
+/// run) with its reason, for the account's own history, and gives the one
+/// answer every failure gets.
 async fn refuse(
     state: &AppState,
     user_id: Option<&str>,
+    reason: &str,
     attempt: i64,
     client: &ClientMeta,
 ) -> Result<AppError, AppError> {
     let failures = attempt;
-    let reason = if user_id.is_some() {
-        "wrong_password"
-    } else {
-        "unknown_account"
-    };
     record_event(
         state,
         user_id,

@@ -241,6 +241,30 @@ both_sso_worlds! {
 }
 
 both_sso_worlds! {
+    async fn a_guessed_password_of_a_covered_member_cannot_be_confirmed(world) {
+        let app = &world.app;
+        world.ready().await;
+        let pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        sso_sign_in(app, "pat@example.com", "pat@example.com").await;
+        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
+        assert!(!app.is_signed_in(&pat).await);
+        // The attacker tries a wrong password, then the right one: the two
+        // answers are the same, and neither starts a session.
+        let wrong = app.sign_in("pat@example.com", "not the password at all").await;
+        let right = app.sign_in("pat@example.com", STRONG_PASSWORD).await;
+        assert_eq!((wrong.status, &wrong.body), (right.status, &right.body));
+        assert!(matches!(right.error(), Some(AppError::InvalidCredentials)), "{}", right.body);
+        assert!(right.session_cookie(app.cookie_name).is_none());
+        assert!(right.location().is_none(), "no way on to a 2FA step");
+        // Nor does the right password clear the run of failures: the third
+        // attempt is counted as the third.
+        app.sign_in("pat@example.com", STRONG_PASSWORD).await;
+        assert_eq!(
+            crate::connections::last_detail(app, "sign_in_failed", "failure").await["consecutive_failures"],
+            3
+        );
+    }
+
     async fn a_sign_in_begun_before_sso_was_required_cannot_finish_around_it(world) {
         let app = &world.app;
         world.ready().await;
@@ -354,7 +378,8 @@ both_sso_worlds! {
         sso_sign_in(app, "pat@example.com", "pat@example.com").await;
         ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
         assert!(!app.is_signed_in(&pat).await);
-        assert!(refusal(&app.sign_in("pat@example.com", STRONG_PASSWORD).await, "form").contains("requires single sign-on"));
+        let refused = app.sign_in("pat@example.com", STRONG_PASSWORD).await;
+        assert!(matches!(refused.error(), Some(AppError::InvalidCredentials)), "{}", refused.body);
         ok(&app.call("remove_sso", &[], Some(&world.owner)).await);
         let card = world.overview().await;
         assert!(card["active"].is_null() && card["pending"].is_null(), "{card}");
