@@ -51,6 +51,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let identity = Arc::new(crate::server::identity::IdentityProviders::new(
         config.identity.clone(),
         &config.public_url.origin,
+        config.public_url.https,
     )?);
     Ok(AppState {
         identity,

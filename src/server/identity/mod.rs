@@ -6,9 +6,11 @@ pub mod account;
 pub mod flow;
 mod github;
 mod oidc;
+pub mod provider_http;
 pub mod settings;
 
 use openidconnect::core::CoreProviderMetadata;
+use provider_http::ProviderHttp;
 use settings::{IdentitySettings, ProviderKind, ProviderSettings};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -108,9 +110,12 @@ fn origin_of(url: &str) -> String {
 /// The configured providers and the HTTP client that talks to them.
 pub struct IdentityProviders {
     settings: IdentitySettings,
-    /// Follows no redirects (a provider's answer is taken as given) and
-    /// gives up after the configured timeout.
-    http: reqwest::Client,
+    /// For the configured providers: follows no redirects (a provider's
+    /// answer is taken as given) and gives up after the configured timeout.
+    http: ProviderHttp,
+    /// For organizations' SSO providers, which an Owner names: the same,
+    /// and on an HTTPS deployment public addresses only.
+    sso_http: ProviderHttp,
     /// `PUBLIC_URL`'s origin: callbacks are `{origin}/auth/oauth/{key}/callback`.
     origin: String,
     /// " https://github.com http://127.0.0.1:4000": the origins of the
@@ -124,11 +129,17 @@ pub struct IdentityProviders {
 }
 
 impl IdentityProviders {
-    pub fn new(settings: IdentitySettings, origin: &str) -> anyhow::Result<IdentityProviders> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
-            .build()?;
+    /// `public_only_sso`: organizations' SSO providers may not be reached
+    /// at internal addresses (off only while the app runs on plain HTTP, as
+    /// in development and tests, where they are on loopback).
+    pub fn new(
+        settings: IdentitySettings,
+        origin: &str,
+        public_only_sso: bool,
+    ) -> anyhow::Result<IdentityProviders> {
+        let timeout = Duration::from_secs(settings.timeout_secs.max(1));
+        let http = ProviderHttp::new(timeout, false)?;
+        let sso_http = ProviderHttp::new(timeout, public_only_sso)?;
         let mut origins: Vec<String> = settings
             .providers
             .iter()
@@ -143,6 +154,7 @@ impl IdentityProviders {
             form_action_sources,
             settings,
             http,
+            sso_http,
             origin: origin.to_string(),
             discovered: Mutex::default(),
             sso_endpoints: Mutex::default(),
@@ -180,7 +192,7 @@ impl IdentityProviders {
                 github::authorization(provider, web_url, &redirect_uri)
             }
             ProviderKind::Oidc { issuer } => {
-                let metadata = self.metadata(&provider.key, issuer).await?;
+                let metadata = self.metadata(&self.http, &provider.key, issuer).await?;
                 oidc::authorization(provider, metadata, &redirect_uri)
             }
         }
@@ -200,7 +212,7 @@ impl IdentityProviders {
         match &provider.kind {
             ProviderKind::GitHub { web_url, api_url } => {
                 github::identify(
-                    &self.http,
+                    self.http.reqwest(),
                     provider,
                     (web_url, api_url),
                     &redirect_uri,
@@ -210,7 +222,7 @@ impl IdentityProviders {
                 .await
             }
             ProviderKind::Oidc { issuer } => {
-                let metadata = self.metadata(&provider.key, issuer).await?;
+                let metadata = self.metadata(&self.http, &provider.key, issuer).await?;
                 oidc::identify(
                     &self.http,
                     provider,
@@ -231,7 +243,7 @@ impl IdentityProviders {
         &self,
         issuer: &str,
     ) -> Result<CoreProviderMetadata, ProviderFailure> {
-        oidc::discover(&self.http, issuer).await
+        oidc::discover(&self.sso_http, issuer).await
     }
 
     /// Starts a round trip with an organization's SSO provider, back to
@@ -246,7 +258,7 @@ impl IdentityProviders {
         let ProviderKind::Oidc { issuer } = &provider.kind else {
             return Err(ProviderFailure::Unavailable("not_oidc"));
         };
-        let metadata = self.metadata(&provider.key, issuer).await?;
+        let metadata = self.metadata(&self.sso_http, &provider.key, issuer).await?;
         let endpoint = metadata.authorization_endpoint().url().to_string();
         let authorization =
             oidc::authorization_with_hint(provider, metadata, redirect_uri, login_hint)?;
@@ -268,9 +280,9 @@ impl IdentityProviders {
         let ProviderKind::Oidc { issuer } = &provider.kind else {
             return Err(ProviderFailure::Unavailable("not_oidc"));
         };
-        let metadata = self.metadata(&provider.key, issuer).await?;
+        let metadata = self.metadata(&self.sso_http, &provider.key, issuer).await?;
         oidc::identify(
-            &self.http,
+            &self.sso_http,
             provider,
             metadata,
             redirect_uri,
@@ -316,6 +328,7 @@ impl IdentityProviders {
     /// The provider's discovery document, fetched at most hourly.
     async fn metadata(
         &self,
+        http: &ProviderHttp,
         key: &str,
         issuer: &str,
     ) -> Result<CoreProviderMetadata, ProviderFailure> {
@@ -325,7 +338,7 @@ impl IdentityProviders {
         {
             return Ok(metadata.clone());
         }
-        let metadata = oidc::discover(&self.http, issuer).await?;
+        let metadata = oidc::discover(http, issuer).await?;
         if let Ok(mut discovered) = self.discovered.lock() {
             discovered.insert(key.to_string(), (Instant::now(), metadata.clone()));
         }

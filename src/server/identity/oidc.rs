@@ -3,6 +3,7 @@
 //! for signature, issuer, audience, expiry and nonce by `openidconnect`.
 
 use super::{Authorization, ProviderFailure, ProviderIdentity, http_failure};
+use crate::server::identity::provider_http::ProviderHttp;
 use crate::server::identity::settings::ProviderSettings;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
@@ -16,7 +17,7 @@ use openidconnect::{
 /// Fetches and checks the provider's discovery document and keys: the
 /// document must name the configured issuer.
 pub async fn discover(
-    http: &reqwest::Client,
+    http: &ProviderHttp,
     issuer: &str,
 ) -> Result<CoreProviderMetadata, ProviderFailure> {
     let issuer_url = IssuerUrl::new(issuer.to_string())
@@ -107,7 +108,7 @@ pub fn authorization_with_hint(
 /// with the email from the token or, failing that, from the userinfo
 /// endpoint. The access token is dropped here: nothing keeps it.
 pub async fn identify(
-    http: &reqwest::Client,
+    http: &ProviderHttp,
     provider: &ProviderSettings,
     metadata: CoreProviderMetadata,
     redirect_uri: &str,
@@ -170,7 +171,7 @@ pub async fn identify(
 }
 
 async fn user_info(
-    http: &reqwest::Client,
+    http: &ProviderHttp,
     client: &CoreClient<
         openidconnect::EndpointSet,
         openidconnect::EndpointNotSet,

@@ -10,6 +10,7 @@ use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::sealing::{open, seal};
 use crate::server::identity::ProviderFailure;
+use crate::server::identity::provider_http::is_internal;
 use crate::server::identity::settings::ClientSecretText;
 use crate::server::state::AppState;
 use crate::sso::{DiscoverySummary, display_name_problem};
@@ -232,28 +233,6 @@ fn host_of(authority: &str) -> String {
             .map_or(authority, |(host, _)| host),
     };
     host.to_ascii_lowercase()
-}
-
-fn is_internal(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_internal(&IpAddr::V4(v4)))
-        }
-    }
 }
 
 /// The sentence for a discovery document we could not use.
