@@ -154,10 +154,11 @@ fn whole_number(text: &str, field: &str) -> Result<Option<i64>, AppError> {
         .map_err(|_| AppError::validation(field, "Enter a whole number, or leave it blank."))
 }
 
-/// Which organization's SSO serves `email`, for the SSO sign-in page.
+/// Which organization's SSO serves `email`, for the sign-in pages.
+/// Limited per IP address.
 #[server(endpoint = "find_sso")]
 pub async fn find_sso(email: String) -> Result<Option<SsoChoice>, AppError> {
-    super::server::choice_for(&app_state()?, &email).await
+    super::server::choice_for(&app_state()?, &email, &client_meta()?).await
 }
 
 /// Starts signing in `email` through its organization's SSO: the browser

@@ -43,6 +43,15 @@ pub const STRENGTH_CHECKS_PER_IP: WindowLimit = WindowLimit {
     window_ms: 60 * 1000,
 };
 
+/// Lookups of an address's organization SSO from one IP address (the
+/// sign-in page asks once per typed domain): enough for people, too few
+/// to list which domains, and so which companies, use StatusStack.
+pub const SSO_LOOKUPS_PER_IP: WindowLimit = WindowLimit {
+    name: "sso-lookup-ip",
+    limit: 60,
+    window_ms: 60 * 1000,
+};
+
 /// Consecutive failed sign-ins per email, for the back-off.
 const SIGN_IN_EMAIL_BUCKET: &str = "sign-in-email";
 

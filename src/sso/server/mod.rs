@@ -186,7 +186,15 @@ async fn mail_owners(
 pub async fn choice_for(
     state: &AppState,
     email: &str,
+    client: &ClientMeta,
 ) -> Result<Option<super::SsoChoice>, AppError> {
+    state
+        .hit_limit(
+            crate::server::rate_limit::SSO_LOOKUPS_PER_IP,
+            &client.ip_bucket(),
+            state.now(),
+        )
+        .await?;
     let email = crate::account::normalize_email(email);
     let Some(domain) = super::email_domain(&email) else {
         return Ok(None);

@@ -392,4 +392,22 @@ both_sso_worlds! {
         let again = app.call("remove_sso", &[], Some(&world.owner)).await;
         assert!(refusal(&again, "form").contains("nothing to remove"));
     }
+
+    async fn listing_which_domains_use_sso_is_limited_per_address(world) {
+        let app = &world.app;
+        world.ready().await;
+        app.clock.freeze_at(now());
+        let limit = statusstack::server::rate_limit::SSO_LOOKUPS_PER_IP.limit;
+        for n in 0..limit {
+            let probe = format!("someone@company{n}.test");
+            assert_eq!(app.call("find_sso", &[("email", probe.as_str())], None).await.body, "null");
+        }
+        // The next guess is refused, even for a domain that has SSO.
+        let limited = app.call("find_sso", &[("email", "mia@example.com")], None).await;
+        assert!(matches!(limited.error(), Some(AppError::RateLimited { .. })), "{}", limited.body);
+        app.clock.advance(60 * 1000);
+        let found: Value =
+            serde_json::from_str(&app.call("find_sso", &[("email", "mia@example.com")], None).await.body).unwrap();
+        assert_eq!(found["domain"], "example.com");
+    }
 }
