@@ -8,26 +8,27 @@ use crate::api_keys::Permission;
 use crate::error::AppError;
 use crate::server::state::AppState;
 use crate::team::{Membership, TwoFactorRequirement};
-use crate::{account, passkeys, team, two_factor};
-use leptos::server_fn::ServerFn;
 use sqlx::{Any, Transaction};
 
 /// Server functions a member held at the 2FA gate may still call: setting up
 /// 2FA, reading who they are and what is required, and signing out. Named
-/// by their types, so renaming one cannot silently change who is gated.
+/// by path, not by type, so this server half imports no room's `api` (each
+/// `api` reaches it through `require_user`); the tests below tie each path
+/// to its server function's type and every registered server function to
+/// its place, so a renamed one cannot silently change who is gated.
 pub const ALLOWED_AT_TWO_FACTOR_GATE: [&str; 12] = [
-    <account::api::GetCurrentUser as ServerFn>::PATH,
-    <account::api::SignOut as ServerFn>::PATH,
-    <team::api::GetTwoFactorRequirement as ServerFn>::PATH,
-    <two_factor::api::GetTwoFactorStatus as ServerFn>::PATH,
-    <two_factor::api::StartEnrolment as ServerFn>::PATH,
-    <two_factor::api::ResendEnrolmentSms as ServerFn>::PATH,
-    <two_factor::api::ConfirmEnrolment as ServerFn>::PATH,
-    <two_factor::api::CancelEnrolment as ServerFn>::PATH,
-    <two_factor::api::SendSudoSms as ServerFn>::PATH,
-    <two_factor::api::UsePasskeysForTwoFactor as ServerFn>::PATH,
-    <passkeys::api::StartPasskeySudo as ServerFn>::PATH,
-    <passkeys::api::FinishPasskeySudo as ServerFn>::PATH,
+    "/api/current_user",
+    "/api/sign_out",
+    "/api/two_factor_requirement",
+    "/api/two_factor_status",
+    "/api/start_two_factor_enrolment",
+    "/api/resend_two_factor_enrolment_sms",
+    "/api/confirm_two_factor_enrolment",
+    "/api/cancel_two_factor_enrolment",
+    "/api/send_sudo_sms",
+    "/api/use_passkeys_for_two_factor",
+    "/api/start_passkey_sudo",
+    "/api/finish_passkey_sudo",
 ];
 
 /// Whether a member held at the gate is refused the server function at
@@ -323,6 +324,29 @@ mod tests {
         ("verify_sign_in_code", AtGate::SignedOut),
         ("verify_sso_domain", AtGate::Held),
     ];
+
+    #[test]
+    fn the_allowed_paths_are_those_server_functions() {
+        use crate::{account, passkeys, team, two_factor};
+        use leptos::server_fn::ServerFn;
+        assert_eq!(
+            ALLOWED_AT_TWO_FACTOR_GATE,
+            [
+                <account::api::GetCurrentUser as ServerFn>::PATH,
+                <account::api::SignOut as ServerFn>::PATH,
+                <team::api::GetTwoFactorRequirement as ServerFn>::PATH,
+                <two_factor::api::GetTwoFactorStatus as ServerFn>::PATH,
+                <two_factor::api::StartEnrolment as ServerFn>::PATH,
+                <two_factor::api::ResendEnrolmentSms as ServerFn>::PATH,
+                <two_factor::api::ConfirmEnrolment as ServerFn>::PATH,
+                <two_factor::api::CancelEnrolment as ServerFn>::PATH,
+                <two_factor::api::SendSudoSms as ServerFn>::PATH,
+                <two_factor::api::UsePasskeysForTwoFactor as ServerFn>::PATH,
+                <passkeys::api::StartPasskeySudo as ServerFn>::PATH,
+                <passkeys::api::FinishPasskeySudo as ServerFn>::PATH,
+            ]
+        );
+    }
 
     #[test]
     fn every_server_function_is_held_at_the_gate_or_deliberately_allowed() {

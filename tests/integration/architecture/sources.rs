@@ -163,38 +163,62 @@ fn referenced_paths(code: &str) -> Vec<String> {
         }
         rest = &after[end.min(after.len())..];
     }
-    let bytes = code.as_bytes();
     for anchor in ["crate::", "super::", "self::"] {
-        let mut from = 0;
-        while let Some(found) = code[from..].find(anchor) {
-            let start = from + found;
-            from = start + anchor.len();
-            if start > 0
-                && (bytes[start - 1].is_ascii_alphanumeric()
-                    || bytes[start - 1] == b'_'
-                    || bytes[start - 1] == b':')
-            {
-                continue;
-            }
-            let mut end = from;
-            loop {
-                let segment_end = code[end..]
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .map_or(code.len(), |i| end + i);
-                if segment_end == end {
-                    break;
-                }
-                end = segment_end;
-                if code[end..].starts_with("::")
-                    && code[end + 2..].starts_with(|c: char| c.is_alphabetic() || c == '_')
-                {
-                    end += 2;
-                } else {
-                    break;
-                }
-            }
-            paths.push(code[start..end].trim_end_matches("::").to_string());
+        paths.extend(paths_at(code, anchor));
+    }
+    // A module imported by name (`use crate::team;`, `use crate::{team, ui};`)
+    // is then reached through that name: `team::server::members_of`.
+    let imported: Vec<String> = paths
+        .iter()
+        .filter(|path| !path.ends_with("::*"))
+        .cloned()
+        .collect();
+    for import in imported {
+        let name = import.rsplit("::").next().unwrap_or_default();
+        if name.is_empty() || matches!(name, "crate" | "super" | "self") {
+            continue;
         }
+        for found in paths_at(code, &format!("{name}::")) {
+            paths.push(format!("{import}{}", &found[name.len()..]));
+        }
+    }
+    paths
+}
+
+/// Every path in `code` that starts with `anchor` (`crate::`, `team::`),
+/// not as the tail of a longer path or name.
+fn paths_at(code: &str, anchor: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    let mut paths = Vec::new();
+    let mut from = 0;
+    while let Some(found) = code[from..].find(anchor) {
+        let start = from + found;
+        from = start + anchor.len();
+        if start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] == b'_'
+                || bytes[start - 1] == b':')
+        {
+            continue;
+        }
+        let mut end = from;
+        loop {
+            let segment_end = code[end..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(code.len(), |i| end + i);
+            if segment_end == end {
+                break;
+            }
+            end = segment_end;
+            if code[end..].starts_with("::")
+                && code[end + 2..].starts_with(|c: char| c.is_alphabetic() || c == '_')
+            {
+                end += 2;
+            } else {
+                break;
+            }
+        }
+        paths.push(code[start..end].trim_end_matches("::").to_string());
     }
     paths
 }
@@ -251,7 +275,9 @@ pub fn graph() -> Graph {
                 && j != i
                 && !files[j].module.is_empty()
             {
-                edges.entry(i).or_default().insert(j);
+                if edges.entry(i).or_default().insert(j) {
+                    eprintln!("EDGE {} -> {} via {path}", file.name, files[j].name);
+                }
             }
         }
     }
@@ -264,7 +290,7 @@ mod tests {
 
     #[test]
     fn the_checker_sees_imports_of_every_shape() {
-        let code = "use crate::server::{auth::{self, app_state}, db::now_ms};\nuse super::Method;\nfn f() { crate::ui::time::now(); }\n";
+        let code = "use crate::server::{auth::{self, app_state}, db::now_ms};\nuse super::Method;\nuse crate::{team, ui};\nfn f() { crate::ui::time::now(); team::server::members_of(); }\n";
         let paths = referenced_paths(code);
         for expected in [
             "crate::server::auth",
@@ -272,6 +298,7 @@ mod tests {
             "crate::server::db::now_ms",
             "super::Method",
             "crate::ui::time::now",
+            "crate::team::server::members_of",
         ] {
             assert!(
                 paths.iter().any(|p| p == expected),
