@@ -275,9 +275,7 @@ pub fn graph() -> Graph {
                 && j != i
                 && !files[j].module.is_empty()
             {
-                if edges.entry(i).or_default().insert(j) {
-                    eprintln!("EDGE {} -> {} via {path}", file.name, files[j].name);
-                }
+                edges.entry(i).or_default().insert(j);
             }
         }
     }
