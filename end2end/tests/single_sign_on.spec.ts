@@ -122,6 +122,14 @@ test("an Owner sets up SSO, and a new member signs in through the identity provi
   await expect(member.getByTestId("my-role")).toHaveText("Member");
   await expect(member.getByText(orgName).first()).toBeVisible();
 
+  // The member's Authentication page says what the organization's SSO
+  // means for them (the Owner's settings stay the Owner's).
+  await member.goto("/settings/authentication");
+  await hydrated(member);
+  await expect(member.getByTestId("member-sso")).toContainText(`${orgName} offers single sign-on through ${orgName}`);
+  await expect(member.getByTestId("sso-card")).toHaveCount(0);
+  await audit.check(member, "a member's Single sign-on card");
+
   // A round trip that went wrong lands back on the SSO page, saying why.
   await member.goto(`/login/sso?email=nobody@nowhere.test&sso_error=unverified_domain`);
   await hydrated(member);

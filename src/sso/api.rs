@@ -2,7 +2,7 @@
 //! in sudo mode), the test round trip, and, for the sign-in page, which
 //! SSO serves an address, the start of a sign-in and the callback.
 
-use super::{SsoChoice, SsoOverview};
+use super::{MemberSso, SsoChoice, SsoOverview};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -17,6 +17,14 @@ use crate::server::auth::{app_state, client_meta, require_user};
 pub async fn get_sso_overview() -> Result<Option<SsoOverview>, AppError> {
     let session = require_user().await?;
     super::server::overview(&app_state()?, &session).await
+}
+
+/// What a member who is not an Owner sees of their organization's SSO;
+/// `None` for Owners, outside an organization and while none is active.
+#[server(endpoint = "get_member_sso")]
+pub async fn get_member_sso() -> Result<Option<MemberSso>, AppError> {
+    let session = require_user().await?;
+    super::server::member_view(&app_state()?, &session).await
 }
 
 /// Saves the identity provider's settings as pending (sudo mode): the

@@ -98,6 +98,19 @@ pub struct SsoChoice {
     pub required: bool,
 }
 
+/// What a member who is not an Owner sees of their organization's SSO.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSso {
+    pub organization: String,
+    /// The identity provider's name, as on the "Continue with … SSO" button.
+    pub provider: String,
+    /// Whether "Require SSO" is on.
+    pub required: bool,
+    /// Whether it covers this member (an address on a verified domain):
+    /// then no other way in signs them in.
+    pub covered: bool,
+}
+
 /// What went wrong on a round trip, shown on the page it lands on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[derive(strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]

@@ -18,11 +18,12 @@ use crate::error::AppError;
 use crate::login_history::server::record::record_event_in;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
+use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
 use crate::server::state::AppState;
 use crate::team::Role;
-use crate::team::server::{members_of, owner_membership, team_notice};
+use crate::team::server::{members_of, my_membership, owner_membership, team_notice};
 use crate::time::{HOUR_MS, MINUTE_MS};
 use crate::two_factor::server::sudo_factor;
 
@@ -180,6 +181,40 @@ async fn mail_owners(
         .await?;
     }
     Ok(())
+}
+
+/// The organization's SSO as a member who is not an Owner sees it: `None`
+/// outside an organization, for Owners (they get the whole card) and while
+/// no SSO is active.
+pub async fn member_view(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<Option<super::MemberSso>, AppError> {
+    let membership = match my_membership(state, &session.user.id).await {
+        Ok(membership) => membership,
+        Err(AppError::NotFound) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if membership.role == Role::Owner {
+        return Ok(None);
+    }
+    let org = &membership.organization;
+    let Some(stored) = store::find(&state.pool, &org.id).await? else {
+        return Ok(None);
+    };
+    if stored.activated_at.is_none() {
+        return Ok(None);
+    }
+    let policy = store::policy(&state.pool, &org.id).await?;
+    let covered = sso_requirement(&state.pool, &session.user.id)
+        .await?
+        .is_some();
+    Ok(Some(super::MemberSso {
+        organization: org.name.clone(),
+        provider: stored.display_name,
+        required: policy.sso_enforced != 0,
+        covered,
+    }))
 }
 
 /// Which organization's active SSO serves `email`'s domain.

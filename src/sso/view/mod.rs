@@ -1,9 +1,11 @@
-//! The Authentication page's "Single sign-on" card for Owners: the
+//! The Authentication page's "Single sign-on" card. For Owners: the
 //! identity provider's settings and discovery, "Test connection", the
 //! domains with their TXT records, "Require SSO" and the members' session
-//! lifetimes. The SSO sign-in page is in `sign_in`.
+//! lifetimes; other members see what their SSO means for them (`member`).
+//! The SSO sign-in page is in `sign_in`.
 
 mod domains;
+mod member;
 mod policy;
 pub mod sign_in;
 
@@ -34,7 +36,8 @@ struct Actions {
     remove: ServerAction<RemoveSso>,
 }
 
-/// The "Single sign-on" card; shown to an organization's Owners only.
+/// The "Single sign-on" card: the whole of it for an organization's
+/// Owners; for its other members, what their SSO means for them.
 #[component]
 pub fn SsoSection() -> impl IntoView {
     let actions = Actions {
@@ -66,11 +69,11 @@ pub fn SsoSection() -> impl IntoView {
                 match overview.await {
                     Ok(Some(data)) => view! {
                         <Card id="single-sign-on" title="Single sign-on"
-                            description="Members sign in through your company's identity provider (OpenID Connect: Okta, Entra ID, Google Workspace, Keycloak…). Only Owners see and change this.">
+                            description="Members sign in through your company's identity provider (OpenID Connect: Okta, Entra ID, Google Workspace, Keycloak…). Only Owners change this.">
                             <SsoBody data actions/>
                         </Card>
                     }.into_any(),
-                    Ok(None) => ().into_any(),
+                    Ok(None) => view! { <member::MemberSsoCard/> }.into_any(),
                     Err(error) => view! { <Alert tone=Tone::Error>{error.to_string()}</Alert> }.into_any(),
                 }
             })}

@@ -259,6 +259,7 @@ mod tests {
         ("finish_passkey_second_factor", AtGate::SignedOut),
         ("finish_passkey_sign_in", AtGate::SignedOut),
         ("finish_passkey_sudo", AtGate::Allowed),
+        ("get_member_sso", AtGate::Held),
         ("get_sso_overview", AtGate::Held),
         ("get_team", AtGate::Held),
         ("invite_member", AtGate::Held),

@@ -273,3 +273,30 @@ async fn the_whole_story_sqlite() {
 async fn the_whole_story_postgres() {
     bounded(the_whole_story(Db::Postgres)).await
 }
+
+both_sso_worlds! {
+    async fn members_see_what_their_organizations_sso_means_for_them(world) {
+        let app = &world.app;
+        let outsider = app.sign_up("Zed", "zed@elsewhere.test", STRONG_PASSWORD).await;
+        world.ready().await;
+        let mia = sso_sign_in(app, "mia@example.com", "mia@example.com")
+            .await
+            .session_cookie(app.cookie_name)
+            .expect("Mia signed in through SSO");
+        let seen = |reply: Reply| -> Value {
+            ok(&reply);
+            serde_json::from_str(&reply.body).unwrap()
+        };
+        let offered = seen(app.call("get_member_sso", &[], Some(&mia)).await);
+        assert_eq!(offered["organization"], "Example Corp", "{offered}");
+        assert_eq!(offered["provider"], "Example Corp");
+        assert_eq!((offered["required"].clone(), offered["covered"].clone()), (false.into(), false.into()));
+        // Owners get the whole card instead; people outside see nothing.
+        assert!(seen(app.call("get_member_sso", &[], Some(&world.owner)).await).is_null());
+        assert!(seen(app.call("get_member_sso", &[], Some(&outsider)).await).is_null());
+
+        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
+        let required = seen(app.call("get_member_sso", &[], Some(&mia)).await);
+        assert_eq!((required["required"].clone(), required["covered"].clone()), (true.into(), true.into()));
+    }
+}
