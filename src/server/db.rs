@@ -87,7 +87,7 @@ pub fn is_unavailable(error: &anyhow::Error) -> bool {
 
 /// Whether the pool's database is SQLite (else PostgreSQL).
 pub fn is_sqlite(pool: &AnyPool) -> bool {
-    pool.connect_options().database_url.scheme() == "sqlite"
+    is_sqlite_url(pool.connect_options().database_url.as_str())
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock

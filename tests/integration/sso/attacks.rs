@@ -244,10 +244,7 @@ both_sso_worlds! {
     async fn a_guessed_password_of_a_covered_member_cannot_be_confirmed(world) {
         let app = &world.app;
         world.ready().await;
-        let pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
-        sso_sign_in(app, "pat@example.com", "pat@example.com").await;
-        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
-        assert!(!app.is_signed_in(&pat).await);
+        world.pat_covered_by_required_sso().await;
         // The attacker tries a wrong password, then the right one: the two
         // answers are the same, and neither starts a session.
         let wrong = app.sign_in("pat@example.com", "not the password at all").await;
@@ -374,10 +371,7 @@ both_sso_worlds! {
     async fn removing_sso_ends_the_requirement_and_the_sign_in(world) {
         let app = &world.app;
         world.ready().await;
-        let pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
-        sso_sign_in(app, "pat@example.com", "pat@example.com").await;
-        ok(&app.call("set_sso_enforcement", &[("enforced", "on")], Some(&world.owner)).await);
-        assert!(!app.is_signed_in(&pat).await);
+        world.pat_covered_by_required_sso().await;
         let refused = app.sign_in("pat@example.com", STRONG_PASSWORD).await;
         assert!(matches!(refused.error(), Some(AppError::InvalidCredentials)), "{}", refused.body);
         ok(&app.call("remove_sso", &[], Some(&world.owner)).await);

@@ -108,6 +108,22 @@ impl SsoWorld {
         self.verify_domain("example.com").await;
     }
 
+    /// Pat, who signed up with a password and joined through SSO, once
+    /// "Require SSO" is on: the password session has ended.
+    pub async fn pat_covered_by_required_sso(&self) {
+        let app = &self.app;
+        let pat = app.sign_up("Pat", "pat@example.com", STRONG_PASSWORD).await;
+        sso_sign_in(app, "pat@example.com", "pat@example.com").await;
+        ok(&app
+            .call(
+                "set_sso_enforcement",
+                &[("enforced", "on")],
+                Some(&self.owner),
+            )
+            .await);
+        assert!(!app.is_signed_in(&pat).await);
+    }
+
     /// Adds `domain`, creates its TXT record and verifies it.
     pub async fn verify_domain(&self, domain: &str) {
         ok(&self
