@@ -119,6 +119,8 @@ pub enum EventKind {
     SsoDomainVerified,
     #[strum(serialize = "sso_domain_removed")]
     SsoDomainRemoved,
+    #[strum(serialize = "sso_domain_lapsed")]
+    SsoDomainLapsed,
     #[strum(serialize = "sso_enforcement_changed")]
     SsoEnforcementChanged,
     #[strum(serialize = "sso_session_policy_changed")]
@@ -188,6 +190,7 @@ impl EventKind {
             EventKind::SsoDomainAdded => "Domain added for single sign-on",
             EventKind::SsoDomainVerified => "Domain verification",
             EventKind::SsoDomainRemoved => "Domain removed from single sign-on",
+            EventKind::SsoDomainLapsed => "Domain no longer verified: its DNS record was gone",
             EventKind::SsoEnforcementChanged => "Single sign-on requirement changed",
             EventKind::SsoSessionPolicyChanged => "Session lifetime for members changed",
             EventKind::SsoSignIn => "Sign-in with single sign-on",
@@ -229,6 +232,7 @@ impl EventKind {
             | SsoDomainAdded
             | SsoDomainVerified
             | SsoDomainRemoved
+            | SsoDomainLapsed
             | SsoEnforcementChanged
             | SsoSessionPolicyChanged
             | SsoRemoved => Category::Team,

@@ -1,4 +1,5 @@
-//! Periodic housekeeping: expired sessions and stale counters are deleted.
+//! Periodic housekeeping: expired sessions and stale counters are deleted,
+//! and verified SSO domains are looked up again once a day.
 
 use crate::api_keys::server::store as api_keys;
 use crate::login_history::server::store::history;
@@ -8,6 +9,7 @@ use crate::server::auth::store::sessions;
 use crate::server::mail::queue::prune_sent;
 use crate::server::rate_limit::store as rate_limits;
 use crate::server::state::AppState;
+use crate::sso::server::recheck;
 use crate::team::server::store as orgs;
 use crate::two_factor::server::store as two_factor;
 use std::time::Duration;
@@ -44,7 +46,8 @@ pub async fn prune_once(state: &AppState) -> anyhow::Result<(u64, u64)> {
     ))
 }
 
-/// Prunes every ten minutes for as long as the server runs.
+/// Prunes and re-checks due SSO domains every ten minutes for as long as
+/// the server runs.
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(INTERVAL);
@@ -55,6 +58,9 @@ pub fn spawn(state: AppState) {
                     tracing::debug!(sessions, counters, "pruned expired rows")
                 }
                 Err(error) => tracing::warn!(error = ?error, "pruning failed"),
+            }
+            if let Err(error) = recheck::recheck_due(&state).await {
+                tracing::warn!(error = ?error, "re-checking SSO domains failed");
             }
         }
     });

@@ -86,7 +86,8 @@ pub async fn add_sso_domain(
 }
 
 /// Looks up `domain`'s TXT record and verifies the domain when it holds
-/// the value we gave.
+/// the value we gave; for a verified domain whose record went missing, it
+/// checks again now and clears the misses when the record is back.
 #[server(endpoint = "verify_sso_domain")]
 pub async fn verify_sso_domain(domain: String) -> Result<(), AppError> {
     let session = require_user().await?;

@@ -23,6 +23,13 @@ pub const MIN_IDLE_MINUTES: i64 = 5;
 pub const MIN_ABSOLUTE_HOURS: i64 = 1;
 /// The most domains one organization may claim.
 pub const MAX_DOMAINS: usize = 20;
+/// How often a verified domain's TXT record is looked up again, in ms.
+pub const RECHECK_INTERVAL_MS: i64 = 24 * 60 * 60 * 1000;
+/// Daily re-checks in a row that find the record gone before a verified
+/// domain stops being verified: a domain that changed hands no longer
+/// answers to the organization that proved it, while a record lost for a
+/// day or two can be put back.
+pub const MISSES_BEFORE_LAPSE: i64 = 3;
 
 /// Issuer, client and when these settings were saved or turned on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +59,8 @@ pub struct DomainRow {
     pub added_at: i64,
     pub verified_at: Option<i64>,
     pub checked_at: Option<i64>,
+    /// Daily re-checks in a row that found a verified domain's record gone.
+    pub missed_checks: i64,
 }
 
 /// The "Single sign-on" card for an Owner.

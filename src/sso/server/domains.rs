@@ -3,17 +3,15 @@
 //! one organization at most; only addresses on verified domains are
 //! matched to the organization at sign-in.
 
+use super::recheck::{self, Lookup};
 use super::{Change, owned_org, record_change, store};
 use crate::error::AppError;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::RandomToken;
-use crate::server::dns::DnsFailure;
 use crate::server::state::AppState;
-use crate::sso::{
-    MAX_DOMAINS, TXT_RECORD_LABEL, TXT_VALUE_PREFIX, domain_problem, normalize_domain,
-};
+use crate::sso::{MAX_DOMAINS, domain_problem, normalize_domain};
 use crate::two_factor::server::sudo::confirm_sudo;
 
 /// The domain as sent, checked for shape.
@@ -82,7 +80,9 @@ pub async fn add(
 }
 
 /// Looks up the domain's TXT record; verified when it holds our value.
-/// A missing or wrong record says what was found and changes nothing.
+/// A missing or wrong record says what was found and changes nothing. For
+/// a verified domain whose daily checks found the record gone, this is
+/// "Check now": a record that is back clears the misses.
 pub async fn verify(
     state: &AppState,
     session: &AuthSession,
@@ -97,33 +97,31 @@ pub async fn verify(
         .find(|stored| stored.domain == domain)
         .ok_or_else(|| AppError::validation("domain", format!("{domain} is not on the list.")))?;
     if stored.verified_at.is_some() {
-        return Ok(());
-    }
-    let record_name = format!("{TXT_RECORD_LABEL}.{domain}");
-    let expected = format!("{TXT_VALUE_PREFIX}{}", stored.token);
-    let now = state.now();
-    let found = state.dns.txt(&record_name).await;
-    let problem = match &found {
-        Ok(values) if values.iter().any(|value| value.trim() == expected) => None,
-        Ok(values)
-            if values
-                .iter()
-                .any(|value| value.starts_with(TXT_VALUE_PREFIX)) =>
-        {
-            Some((
-                "wrong_record",
-                format!(
-                    "The TXT record at {record_name} holds another value. Set it to {expected} and try again."
-                ),
-            ))
+        if stored.missed_checks == 0 {
+            return Ok(());
         }
-        Ok(_) | Err(DnsFailure::NotFound) => Some((
+        return recheck::check_now(state, &org_id, &stored)
+            .await?
+            .map_err(|message| AppError::validation("domain", message));
+    }
+    let record_name = recheck::record_name(&domain);
+    let expected = recheck::record_value(&stored.token);
+    let now = state.now();
+    let problem = match recheck::look_up(state, &domain, &stored.token).await {
+        Lookup::Ours => None,
+        Lookup::OtherValue => Some((
+            "wrong_record",
+            format!(
+                "The TXT record at {record_name} holds another value. Set it to {expected} and try again."
+            ),
+        )),
+        Lookup::Missing => Some((
             "no_record",
             format!(
                 "We found no TXT record at {record_name} with {expected}. DNS changes can take a while to appear; try again in a few minutes."
             ),
         )),
-        Err(DnsFailure::Unavailable(_)) => Some((
+        Lookup::Unanswered => Some((
             "dns_unavailable",
             format!(
                 "We could not look up {record_name} just now. Please try again in a few minutes."

@@ -8,12 +8,13 @@ pub mod callback;
 pub mod domains;
 pub mod flow;
 pub mod policy;
+pub mod recheck;
 mod refusal;
 pub mod settings;
 mod sign_in;
 pub mod store;
 
-use super::{DomainRow, IdpSettings, SsoOverview, TXT_RECORD_LABEL, TXT_VALUE_PREFIX};
+use super::{DomainRow, IdpSettings, SsoOverview};
 use crate::error::AppError;
 use crate::login_history::server::record::record_event_in;
 use crate::login_history::{EventKind, Outcome};
@@ -69,12 +70,13 @@ pub async fn overview(
         .await?
         .into_iter()
         .map(|domain| DomainRow {
-            record_name: format!("{TXT_RECORD_LABEL}.{}", domain.domain),
-            record_value: format!("{TXT_VALUE_PREFIX}{}", domain.token),
+            record_name: recheck::record_name(&domain.domain),
+            record_value: recheck::record_value(&domain.token),
             domain: domain.domain,
             added_at: domain.created_at,
             verified_at: domain.verified_at,
             checked_at: domain.checked_at,
+            missed_checks: domain.missed_checks,
         })
         .collect();
     let settings = |issuer: &Option<String>, client_id: &Option<String>, since: Option<i64>| match (

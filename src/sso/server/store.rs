@@ -113,12 +113,14 @@ pub struct StoredDomain {
     pub created_at: i64,
     pub verified_at: Option<i64>,
     pub checked_at: Option<i64>,
+    /// Daily re-checks in a row that found the record gone.
+    pub missed_checks: i64,
 }
 
 /// The organization's domains, verified first.
 pub async fn domains(pool: &AnyPool, org_id: &str) -> anyhow::Result<Vec<StoredDomain>> {
     sqlx::query_as(
-        "SELECT domain, token, created_at, verified_at, checked_at FROM sso_domains
+        "SELECT domain, token, created_at, verified_at, checked_at, missed_checks FROM sso_domains
          WHERE org_id = $1 ORDER BY verified_at IS NULL, domain",
     )
     .bind(org_id)
@@ -171,7 +173,7 @@ pub async fn record_check(
     now: i64,
 ) -> anyhow::Result<bool> {
     let sql = if verified {
-        "UPDATE sso_domains SET checked_at = $3, verified_at = $3
+        "UPDATE sso_domains SET checked_at = $3, verified_at = $3, missed_checks = 0
          WHERE org_id = $1 AND domain = $2
            AND NOT EXISTS (SELECT 1 FROM sso_domains other
                            WHERE other.domain = $2 AND other.verified_at IS NOT NULL)"

@@ -2,7 +2,7 @@
 //! and "Remove"; and the form that adds one.
 
 use super::{Actions, SsoOverview};
-use crate::sso::DomainRow;
+use crate::sso::{DomainRow, MISSES_BEFORE_LAPSE};
 use crate::two_factor::api::sudo_prompt;
 use crate::ui::style::{BUTTON_DANGER, BUTTON_SECONDARY, INPUT, LABEL, SUMMARY};
 use crate::ui::time::RelativeTime;
@@ -35,7 +35,7 @@ pub fn Domains(data: StoredValue<SsoOverview>, actions: Actions) -> impl IntoVie
         <div class="space-y-3" data-testid="sso-domains">
             <h3 class="text-sm font-semibold text-slate-900 dark:text-white">"Verified domains"</h3>
             <p class="text-sm text-slate-600 dark:text-slate-300">
-                "Only addresses on domains you verify sign in through your identity provider and join as members. Add a domain, create the TXT record we show in its DNS, then verify."
+                {format!("Only addresses on domains you verify sign in through your identity provider and join as members. Add a domain, create the TXT record we show in its DNS, then verify. Keep the record: we look it up every day, and a domain whose record is gone {MISSES_BEFORE_LAPSE} days in a row stops being verified.")}
             </p>
             {move || list_error().map(|message| view! { <div data-testid="sso-domain-problem"><Alert tone=Tone::Error>{message}</Alert></div> })}
             {empty.then(|| view! { <p class="text-sm text-slate-500 dark:text-slate-400">"No domains yet."</p> })}
@@ -70,7 +70,13 @@ fn DomainItem(
     let remove_error = action_error(remove);
     let name_id = format!("sso-record-name-{index}");
     let value_id = format!("sso-record-value-{index}");
+    // A verified domain whose daily check found the record gone.
+    let missing = domain.verified_at.is_some() && domain.missed_checks > 0;
     let state = match domain.verified_at {
+        Some(_) if missing => view! {
+            <span class="rounded-full bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-800 dark:bg-amber-900/40 dark:text-amber-200" data-testid="sso-domain-record-missing">"Verified · record missing"</span>
+        }
+        .into_any(),
         Some(at) => view! {
             <span class="rounded-full bg-emerald-100 px-2.5 py-0.5 text-xs font-semibold text-emerald-800 dark:bg-emerald-900/40 dark:text-emerald-200" data-testid="sso-domain-verified">"Verified"</span>
             <span class="text-xs text-slate-500 dark:text-slate-400"><RelativeTime at/></span>
@@ -81,11 +87,21 @@ fn DomainItem(
         }
         .into_any(),
     };
-    let record = domain.verified_at.is_none().then(|| {
+    let record = (domain.verified_at.is_none() || missing).then(|| {
         let (name, value) = (domain.record_name.clone(), domain.record_value.clone());
+        let intro = if missing {
+            let left = MISSES_BEFORE_LAPSE - domain.missed_checks;
+            format!(
+                "Our daily check found this TXT record gone ({} of {MISSES_BEFORE_LAPSE} days in a row). Put it back in the domain's DNS: after {left} more {}, the domain stops being verified and its addresses no longer sign in through your identity provider.",
+                domain.missed_checks,
+                if left == 1 { "miss" } else { "misses" }
+            )
+        } else {
+            "Create this TXT record in the domain's DNS:".to_string()
+        };
         view! {
             <div class="mt-3 space-y-2 text-sm">
-                <p class="text-slate-600 dark:text-slate-300">"Create this TXT record in the domain's DNS:"</p>
+                <p class="text-slate-600 dark:text-slate-300">{intro}</p>
                 <div class="grid gap-2 sm:grid-cols-[6rem_1fr]">
                     <span class="text-xs font-medium uppercase tracking-wide text-slate-500 sm:pt-2.5">"Name"</span>
                     <div class="flex gap-2">
@@ -102,6 +118,11 @@ fn DomainItem(
             </div>
         }
     });
+    let (idle_label, busy_label) = if missing {
+        ("Check now", "Checking…")
+    } else {
+        ("Verify", "Looking up…")
+    };
     let name = domain.domain.clone();
     view! {
         <li class="rounded-lg border border-slate-200 px-4 py-3 dark:border-slate-700" data-testid="sso-domain">
@@ -111,13 +132,13 @@ fn DomainItem(
                     {state}
                 </div>
                 <div class="flex flex-wrap items-center gap-2">
-                    {domain.verified_at.is_none().then(|| {
+                    {(domain.verified_at.is_none() || missing).then(|| {
                         let name = name.clone();
                         view! {
                         <ActionForm action=verify>
                             <input type="hidden" name="domain" value=name/>
                             <button type="submit" class=BUTTON_SECONDARY disabled=move || verify.pending().get() data-testid="sso-verify">
-                                {move || if verify.pending().get() { "Looking up…" } else { "Verify" }}
+                                {move || if verify.pending().get() { busy_label } else { idle_label }}
                             </button>
                         </ActionForm>
                     }})}

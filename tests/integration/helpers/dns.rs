@@ -39,6 +39,8 @@ struct Zone {
     records: Mutex<HashMap<String, Vec<String>>>,
     failing: AtomicBool,
     queries: AtomicU64,
+    /// While true, answers wait (queries are still received and counted).
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 /// The fake DNS server; it stops when dropped.
@@ -60,7 +62,7 @@ impl FakeDnsServer {
             };
             let zone = Arc::new(Zone::default());
             let tasks = vec![
-                tokio::spawn(serve_udp(udp, zone.clone())),
+                tokio::spawn(serve_udp(Arc::new(udp), zone.clone())),
                 tokio::spawn(serve_tcp(tcp, zone.clone())),
             ];
             return FakeDnsServer { addr, zone, tasks };
@@ -91,7 +93,13 @@ impl FakeDnsServer {
         self.zone.failing.store(on, Ordering::SeqCst);
     }
 
-    /// Well-formed queries answered so far, over UDP and TCP.
+    /// While on, answers wait until it is turned off: a test can let
+    /// several look-ups arrive before any is answered.
+    pub fn hold(&self, on: bool) {
+        self.zone.held.send_replace(on);
+    }
+
+    /// Well-formed queries received so far, over UDP and TCP.
     pub fn queries(&self) -> u64 {
         self.zone.queries.load(Ordering::SeqCst)
     }
@@ -113,7 +121,7 @@ fn normalize(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-async fn serve_udp(socket: UdpSocket, zone: Arc<Zone>) {
+async fn serve_udp(socket: Arc<UdpSocket>, zone: Arc<Zone>) {
     let mut buf = vec![0u8; 65_535];
     loop {
         // An ICMP error from an earlier reply surfaces here; it ends nothing.
@@ -121,7 +129,11 @@ async fn serve_udp(socket: UdpSocket, zone: Arc<Zone>) {
             continue;
         };
         if let Some(reply) = zone.answer(&buf[..len], true) {
-            let _ = socket.send_to(&reply, peer).await;
+            let (socket, zone) = (socket.clone(), zone.clone());
+            tokio::spawn(async move {
+                zone.released().await;
+                let _ = socket.send_to(&reply, peer).await;
+            });
         }
     }
 }
@@ -148,6 +160,7 @@ async fn serve_tcp_connection(mut stream: TcpStream, zone: Arc<Zone>) {
         let Some(reply) = zone.answer(&query, false) else {
             return;
         };
+        zone.released().await;
         let Ok(reply_len) = u16::try_from(reply.len()) else {
             return;
         };
@@ -171,6 +184,11 @@ struct Question<'a> {
 }
 
 impl Zone {
+    /// Returns once answers are not held.
+    async fn released(&self) {
+        let _ = self.held.subscribe().wait_for(|held| !held).await;
+    }
+
     /// The reply to `packet`, or `None` for something that is not a query.
     fn answer(&self, packet: &[u8], udp: bool) -> Option<Vec<u8>> {
         let id = read_u16(packet, 0)?;

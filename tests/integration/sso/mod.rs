@@ -172,6 +172,7 @@ macro_rules! both_sso_worlds {
 }
 
 mod attacks;
+mod recheck;
 mod story;
 
 pub fn ok(reply: &Reply) {

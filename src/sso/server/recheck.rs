@@ -1,0 +1,282 @@
+//! Verified domains are looked up again every day. A domain can change
+//! hands, and the organization that proved it once must not go on vouching
+//! for addresses on it: after `MISSES_BEFORE_LAPSE` daily look-ups in a row
+//! that find our record definitely gone, the domain stops being verified.
+//! Its addresses then no longer sign in through that organization's
+//! identity provider, "Require SSO" no longer covers them, and whoever
+//! holds the domain now may prove it. A look-up that gets no answer (DNS
+//! down) counts neither way. Owners are mailed at the first miss and at
+//! the lapse.
+
+use crate::error::AppError;
+use crate::login_history::server::record::record_event_in;
+use crate::login_history::{EventKind, Outcome};
+use crate::server::client::ClientMeta;
+use crate::server::dns::DnsFailure;
+use crate::server::mail::compose::{self, LinkMail};
+use crate::server::state::AppState;
+use crate::sso::{MISSES_BEFORE_LAPSE, RECHECK_INTERVAL_MS, TXT_RECORD_LABEL, TXT_VALUE_PREFIX};
+use crate::team::Role;
+use crate::team::server::members_of;
+use crate::time::utc_datetime;
+use anyhow::Context;
+use sqlx::{AnyPool, FromRow};
+
+/// Verified domains re-checked in one round, the longest unchecked first.
+const BATCH: i64 = 100;
+
+/// What the TXT record at a domain's verification name holds.
+pub enum Lookup {
+    /// Our value, so the domain is still proved.
+    Ours,
+    /// A verification record with another value.
+    OtherValue,
+    /// No such name, or no record with our value.
+    Missing,
+    /// DNS gave no answer: nothing is known.
+    Unanswered,
+}
+
+/// The record's name for `domain`.
+pub fn record_name(domain: &str) -> String {
+    format!("{TXT_RECORD_LABEL}.{domain}")
+}
+
+/// The record's value for a domain claimed with `token`.
+pub fn record_value(token: &str) -> String {
+    format!("{TXT_VALUE_PREFIX}{token}")
+}
+
+/// Asks DNS whether `domain` still carries the record for `token`.
+pub async fn look_up(state: &AppState, domain: &str, token: &str) -> Lookup {
+    let expected = record_value(token);
+    match state.dns.txt(&record_name(domain)).await {
+        Ok(values) if values.iter().any(|value| value.trim() == expected) => Lookup::Ours,
+        Ok(values)
+            if values
+                .iter()
+                .any(|value| value.starts_with(TXT_VALUE_PREFIX)) =>
+        {
+            Lookup::OtherValue
+        }
+        Ok(_) | Err(DnsFailure::NotFound) => Lookup::Missing,
+        Err(DnsFailure::Unavailable(_)) => Lookup::Unanswered,
+    }
+}
+
+/// A verified domain whose daily check is due.
+#[derive(FromRow)]
+struct DueDomain {
+    org_id: String,
+    domain: String,
+    token: String,
+    checked_at: i64,
+    missed_checks: i64,
+}
+
+/// What one round did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Domains whose record was found.
+    pub kept: usize,
+    /// Domains whose record was gone, still verified.
+    pub missed: usize,
+    /// Domains that stopped being verified.
+    pub lapsed: usize,
+    /// Look-ups DNS did not answer.
+    pub unanswered: usize,
+}
+
+/// Re-checks the verified domains last checked a day ago or longer (at
+/// most `BATCH` of them).
+pub async fn recheck_due(state: &AppState) -> Result<Round, AppError> {
+    let now = state.now();
+    let due: Vec<DueDomain> = sqlx::query_as(
+        "SELECT org_id, domain, token, checked_at, missed_checks FROM sso_domains
+         WHERE verified_at IS NOT NULL AND checked_at <= $1
+         ORDER BY checked_at LIMIT $2",
+    )
+    .bind(now - RECHECK_INTERVAL_MS)
+    .bind(BATCH)
+    .fetch_all(&state.pool)
+    .await
+    .context("Failed to list the domains due for a check")?;
+    let mut round = Round::default();
+    for domain in due {
+        let found = look_up(state, &domain.domain, &domain.token).await;
+        match record(state, &domain, &found, now).await? {
+            Recorded::Kept => round.kept += 1,
+            Recorded::Missed => round.missed += 1,
+            Recorded::Lapsed => round.lapsed += 1,
+            Recorded::Unanswered => round.unanswered += 1,
+            Recorded::Superseded => {}
+        }
+    }
+    if round.missed + round.lapsed + round.unanswered > 0 {
+        tracing::warn!(?round, "verified SSO domains re-checked");
+    }
+    Ok(round)
+}
+
+/// Looks the record of an Owner's verified domain up now ("Check now"):
+/// a found record clears the misses. Only the daily check counts a miss,
+/// so checking by hand can never end a verification. `Err` says what to do
+/// when the record is still missing or DNS gave no answer.
+pub async fn check_now(
+    state: &AppState,
+    org_id: &str,
+    stored: &super::store::StoredDomain,
+) -> Result<Result<(), String>, AppError> {
+    let name = record_name(&stored.domain);
+    let value = record_value(&stored.token);
+    match look_up(state, &stored.domain, &stored.token).await {
+        Lookup::Ours => {}
+        Lookup::OtherValue | Lookup::Missing => {
+            return Ok(Err(format!(
+                "The TXT record at {name} still does not hold {value}. Put it back in the domain's DNS and check again."
+            )));
+        }
+        Lookup::Unanswered => {
+            return Ok(Err(format!(
+                "We could not look up {name} just now. Please try again in a few minutes."
+            )));
+        }
+    }
+    let Some(checked_at) = stored.checked_at else {
+        return Ok(Ok(()));
+    };
+    let domain = DueDomain {
+        org_id: org_id.to_string(),
+        domain: stored.domain.clone(),
+        token: stored.token.clone(),
+        checked_at,
+        missed_checks: stored.missed_checks,
+    };
+    store_check(&state.pool, &domain, KEEP_SQL, 0, state.now()).await?;
+    Ok(Ok(()))
+}
+
+#[derive(PartialEq, Eq)]
+enum Recorded {
+    Kept,
+    Missed,
+    Lapsed,
+    Unanswered,
+    /// Another check, a removal or a re-verification got there first.
+    Superseded,
+}
+
+/// Stores one check's result, only if nothing changed the domain since it
+/// was read (two instances checking at once count one miss), and tells the
+/// Owners about a first miss and a lapse.
+async fn record(
+    state: &AppState,
+    domain: &DueDomain,
+    found: &Lookup,
+    now: i64,
+) -> Result<Recorded, AppError> {
+    let missed = domain.missed_checks + 1;
+    let (sql, missed_checks, outcome) = match found {
+        Lookup::Ours => (KEEP_SQL, 0, Recorded::Kept),
+        Lookup::Unanswered => (KEEP_SQL, domain.missed_checks, Recorded::Unanswered),
+        Lookup::OtherValue | Lookup::Missing if missed >= MISSES_BEFORE_LAPSE => {
+            (LAPSE_SQL, 0, Recorded::Lapsed)
+        }
+        Lookup::OtherValue | Lookup::Missing => (KEEP_SQL, missed, Recorded::Missed),
+    };
+    if !store_check(&state.pool, domain, sql, missed_checks, now).await? {
+        return Ok(Recorded::Superseded);
+    }
+    let kind = match outcome {
+        Recorded::Missed => EventKind::SsoDomainVerified,
+        Recorded::Lapsed => EventKind::SsoDomainLapsed,
+        Recorded::Kept | Recorded::Unanswered | Recorded::Superseded => return Ok(outcome),
+    };
+    record_event_in(
+        state,
+        None,
+        Some(&domain.org_id),
+        kind,
+        Outcome::Failure,
+        &ClientMeta::default(),
+        serde_json::json!({"domain": domain.domain, "reason": "record_missing", "missed_checks": missed}),
+    )
+    .await?;
+    if outcome == Recorded::Lapsed || missed == 1 {
+        mail_owners(state, domain, outcome == Recorded::Lapsed, now).await?;
+    }
+    Ok(outcome)
+}
+
+/// A check that leaves the domain verified.
+const KEEP_SQL: &str = "UPDATE sso_domains SET checked_at = $4, missed_checks = $5
+     WHERE org_id = $1 AND domain = $2 AND checked_at = $3 AND verified_at IS NOT NULL";
+/// The check that ends the verification.
+const LAPSE_SQL: &str =
+    "UPDATE sso_domains SET checked_at = $4, missed_checks = $5, verified_at = NULL
+     WHERE org_id = $1 AND domain = $2 AND checked_at = $3 AND verified_at IS NOT NULL";
+
+async fn store_check(
+    pool: &AnyPool,
+    domain: &DueDomain,
+    sql: &str,
+    missed_checks: i64,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(sql)
+        .bind(&domain.org_id)
+        .bind(&domain.domain)
+        .bind(domain.checked_at)
+        .bind(now)
+        .bind(missed_checks)
+        .execute(pool)
+        .await
+        .context("Failed to record the domain re-check")?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Tells every Owner that the record is gone (with the deadline), or that
+/// the domain is no longer verified.
+async fn mail_owners(
+    state: &AppState,
+    domain: &DueDomain,
+    lapsed: bool,
+    now: i64,
+) -> Result<(), AppError> {
+    let name = record_name(&domain.domain);
+    let value = record_value(&domain.token);
+    let (subject, intro) = if lapsed {
+        (
+            format!("{} is no longer verified for single sign-on", domain.domain),
+            format!(
+                "We looked for the TXT record at {name} on {MISSES_BEFORE_LAPSE} days in a row and it was gone, so {} is no longer verified. Addresses on it no longer sign in through your identity provider and “Require SSO” no longer covers them. If you still hold the domain, create the record again and verify it.",
+                domain.domain
+            ),
+        )
+    } else {
+        let deadline = now + (MISSES_BEFORE_LAPSE - 1) * RECHECK_INTERVAL_MS;
+        (
+            format!("The DNS record that proves {} is missing", domain.domain),
+            format!(
+                "Our daily check found no TXT record at {name} with {value}. Put it back: if it is still missing on {} (UTC), {} stops being verified and its addresses no longer sign in through your identity provider.",
+                utc_datetime(deadline),
+                domain.domain
+            ),
+        )
+    };
+    let members = members_of(state, &domain.org_id, now).await?;
+    for owner in members.iter().filter(|member| member.role == Role::Owner) {
+        let mail = compose::link_mail(&LinkMail {
+            to: owner.email.clone(),
+            recipient_name: owner.name.clone(),
+            subject: subject.clone(),
+            intro: intro.clone(),
+            button: "Open single sign-on settings".into(),
+            url: format!("{}/settings/authentication", state.config.public_url.origin),
+            expiry: "We check verified domains once a day.".into(),
+            footer: "You get this because you are an Owner of the organization.".into(),
+        });
+        state.enqueue_mail(&mail, None).await?;
+    }
+    Ok(())
+}
