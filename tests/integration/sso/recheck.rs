@@ -125,6 +125,11 @@ both_sso_worlds! {
         let still = row(world).await;
         assert!(!still["verified_at"].is_null());
         assert_eq!(still["missed_checks"], 1);
+        // The card says so, shows the record again and offers "Check now".
+        let page = app.get("/settings/authentication", Some(&world.owner)).await;
+        assert!(page.body.contains("data-testid=\"sso-domain-record-missing\""), "{}", page.body);
+        assert!(page.body.contains("1 of 3 days in a row"), "{}", page.body);
+        assert!(page.body.contains(&value) && page.body.contains("Check now"));
         // A wrong value is no better than none.
         world.dns.set_txt(&name, ["statusstack-verification=not-ours"]);
         assert!(refusal(&check_now(world).await, "domain").contains("still does not hold"));
