@@ -100,9 +100,24 @@ pub async fn verify(
         if stored.missed_checks == 0 {
             return Ok(());
         }
-        return recheck::check_now(state, &org_id, &stored)
+        recheck::check_now(state, &org_id, &stored)
             .await?
-            .map_err(|message| AppError::validation("domain", message));
+            .map_err(|message| AppError::validation("domain", message))?;
+        let what =
+            format!("The TXT record that proves {domain} is back: the domain stays verified.");
+        return record_change(
+            state,
+            Change {
+                actor: session,
+                org_id: &org_id,
+                kind: EventKind::SsoDomainVerified,
+                what: &what,
+            },
+            Outcome::Success,
+            client,
+            serde_json::json!({"domain": domain, "reason": "record_back"}),
+        )
+        .await;
     }
     let record_name = recheck::record_name(&domain);
     let expected = recheck::record_value(&stored.token);

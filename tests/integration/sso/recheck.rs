@@ -136,6 +136,12 @@ both_sso_worlds! {
         world.dns.set_txt(&name, [value.as_str()]);
         ok(&check_now(world).await);
         assert_eq!(row(world).await["missed_checks"], 0);
+        let back = app.mail_to(OWNER, "single sign-on changed").await;
+        assert!(back.contains("example.com is back"), "{back}");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'sso_domain_verified' AND outcome = 'success' AND detail LIKE '%record_back%'").await,
+            1
+        );
         assert_eq!(next_day(world).await, round(1, 0, 0, 0));
         // Two more misses after that are two, not three.
         world.dns.remove(&name);
