@@ -105,17 +105,13 @@ pub async fn verify(
             .map_err(|message| AppError::validation("domain", message))?;
         let what =
             format!("The TXT record that proves {domain} is back: the domain stays verified.");
-        return record_change(
+        let detail = serde_json::json!({"domain": domain, "reason": "record_back"});
+        return record_verification(
             state,
-            Change {
-                actor: session,
-                org_id: &org_id,
-                kind: EventKind::SsoDomainVerified,
-                what: &what,
-            },
-            Outcome::Success,
+            (session, &org_id),
+            (Outcome::Success, &what),
             client,
-            serde_json::json!({"domain": domain, "reason": "record_back"}),
+            detail,
         )
         .await;
     }
@@ -157,17 +153,13 @@ pub async fn verify(
         None => None,
     };
     if let Some((reason, message)) = problem {
-        record_change(
+        let detail = serde_json::json!({"domain": domain, "reason": reason});
+        record_verification(
             state,
-            Change {
-                actor: session,
-                org_id: &org_id,
-                kind: EventKind::SsoDomainVerified,
-                what: "",
-            },
-            Outcome::Failure,
+            (session, &org_id),
+            (Outcome::Failure, ""),
             client,
-            serde_json::json!({"domain": domain, "reason": reason}),
+            detail,
         )
         .await?;
         return Err(AppError::validation("domain", message));
@@ -175,19 +167,33 @@ pub async fn verify(
     let what = format!(
         "The domain {domain} was verified: addresses on it can sign in through your single sign-on."
     );
-    record_change(
+    let detail = serde_json::json!({"domain": domain});
+    record_verification(
         state,
-        Change {
-            actor: session,
-            org_id: &org_id,
-            kind: EventKind::SsoDomainVerified,
-            what: &what,
-        },
-        Outcome::Success,
+        (session, &org_id),
+        (Outcome::Success, &what),
         client,
-        serde_json::json!({"domain": domain}),
+        detail,
     )
     .await
+}
+
+/// Records a "Domain verification" of the organization by the Owner, and
+/// on success mails every Owner `what`.
+async fn record_verification(
+    state: &AppState,
+    (actor, org_id): (&AuthSession, &str),
+    (outcome, what): (Outcome, &str),
+    client: &ClientMeta,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let change = Change {
+        actor,
+        org_id,
+        kind: EventKind::SsoDomainVerified,
+        what,
+    };
+    record_change(state, change, outcome, client, detail).await
 }
 
 /// Removes a claimed domain (sudo mode); its members are no longer
