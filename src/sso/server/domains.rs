@@ -96,13 +96,22 @@ pub async fn verify(
         .into_iter()
         .find(|stored| stored.domain == domain)
         .ok_or_else(|| AppError::validation("domain", format!("{domain} is not on the list.")))?;
+    let record_name = recheck::record_name(&domain);
+    let expected = recheck::record_value(&stored.token);
     if stored.verified_at.is_some() {
         if stored.missed_checks == 0 {
             return Ok(());
         }
-        recheck::check_now(state, &org_id, &stored)
-            .await?
-            .map_err(|message| AppError::validation("domain", message))?;
+        let message = match recheck::check_now(state, &org_id, &stored).await? {
+            Lookup::Ours => None,
+            Lookup::OtherValue | Lookup::Missing => Some(format!(
+                "The TXT record at {record_name} still does not hold {expected}. Put it back in the domain's DNS and check again."
+            )),
+            Lookup::Unanswered => Some(unanswered(&record_name)),
+        };
+        if let Some(message) = message {
+            return Err(AppError::validation("domain", message));
+        }
         let what =
             format!("The TXT record that proves {domain} is back: the domain stays verified.");
         let detail = serde_json::json!({"domain": domain, "reason": "record_back"});
@@ -115,8 +124,6 @@ pub async fn verify(
         )
         .await;
     }
-    let record_name = recheck::record_name(&domain);
-    let expected = recheck::record_value(&stored.token);
     let now = state.now();
     let problem = match recheck::look_up(state, &domain, &stored.token).await {
         Lookup::Ours => None,
@@ -132,12 +139,7 @@ pub async fn verify(
                 "We found no TXT record at {record_name} with {expected}. DNS changes can take a while to appear; try again in a few minutes."
             ),
         )),
-        Lookup::Unanswered => Some((
-            "dns_unavailable",
-            format!(
-                "We could not look up {record_name} just now. Please try again in a few minutes."
-            ),
-        )),
+        Lookup::Unanswered => Some(("dns_unavailable", unanswered(&record_name))),
     };
     let verified =
         problem.is_none() && store::record_check(&state.pool, &org_id, &domain, true, now).await?;
@@ -176,6 +178,11 @@ pub async fn verify(
         detail,
     )
     .await
+}
+
+/// What to say when DNS gave no answer about `record_name`.
+fn unanswered(record_name: &str) -> String {
+    format!("We could not look up {record_name} just now. Please try again in a few minutes.")
 }
 
 /// Records a "Domain verification" of the organization by the Owner, and

@@ -118,42 +118,20 @@ pub async fn recheck_due(state: &AppState) -> Result<Round, AppError> {
     Ok(round)
 }
 
-/// Looks the record of an Owner's verified domain up now ("Check now"):
-/// a found record clears the misses. Only the daily check counts a miss,
-/// so checking by hand can never end a verification. `Err` says what to do
-/// when the record is still missing or DNS gave no answer.
+/// Looks the record of an Owner's verified domain up now ("Check now")
+/// and, when it is there, clears the misses. Only the daily check counts a
+/// miss, so checking by hand can never end a verification.
 pub async fn check_now(
     state: &AppState,
     org_id: &str,
     stored: &super::store::StoredDomain,
-) -> Result<Result<(), String>, AppError> {
-    let name = record_name(&stored.domain);
-    let value = record_value(&stored.token);
-    match look_up(state, &stored.domain, &stored.token).await {
-        Lookup::Ours => {}
-        Lookup::OtherValue | Lookup::Missing => {
-            return Ok(Err(format!(
-                "The TXT record at {name} still does not hold {value}. Put it back in the domain's DNS and check again."
-            )));
-        }
-        Lookup::Unanswered => {
-            return Ok(Err(format!(
-                "We could not look up {name} just now. Please try again in a few minutes."
-            )));
-        }
+) -> Result<Lookup, AppError> {
+    let found = look_up(state, &stored.domain, &stored.token).await;
+    if let (Lookup::Ours, Some(checked_at)) = (&found, stored.checked_at) {
+        let row = (org_id, stored.domain.as_str(), checked_at);
+        store_check(&state.pool, row, KEEP_SQL, 0, state.now()).await?;
     }
-    let Some(checked_at) = stored.checked_at else {
-        return Ok(Ok(()));
-    };
-    let domain = DueDomain {
-        org_id: org_id.to_string(),
-        domain: stored.domain.clone(),
-        token: stored.token.clone(),
-        checked_at,
-        missed_checks: stored.missed_checks,
-    };
-    store_check(&state.pool, &domain, KEEP_SQL, 0, state.now()).await?;
-    Ok(Ok(()))
+    Ok(found)
 }
 
 #[derive(PartialEq, Eq)]
@@ -184,7 +162,12 @@ async fn record(
         }
         Lookup::OtherValue | Lookup::Missing => (KEEP_SQL, missed, Recorded::Missed),
     };
-    if !store_check(&state.pool, domain, sql, missed_checks, now).await? {
+    let row = (
+        domain.org_id.as_str(),
+        domain.domain.as_str(),
+        domain.checked_at,
+    );
+    if !store_check(&state.pool, row, sql, missed_checks, now).await? {
         return Ok(Recorded::Superseded);
     }
     let kind = match outcome {
@@ -216,17 +199,19 @@ const LAPSE_SQL: &str =
     "UPDATE sso_domains SET checked_at = $4, missed_checks = $5, verified_at = NULL
      WHERE org_id = $1 AND domain = $2 AND checked_at = $3 AND verified_at IS NOT NULL";
 
+/// Runs `sql` on the row (organization, domain, `checked_at` as read);
+/// `false` when the row changed since it was read.
 async fn store_check(
     pool: &AnyPool,
-    domain: &DueDomain,
+    (org_id, domain, checked_at): (&str, &str, i64),
     sql: &str,
     missed_checks: i64,
     now: i64,
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(sql)
-        .bind(&domain.org_id)
-        .bind(&domain.domain)
-        .bind(domain.checked_at)
+        .bind(org_id)
+        .bind(domain)
+        .bind(checked_at)
         .bind(now)
         .bind(missed_checks)
         .execute(pool)
