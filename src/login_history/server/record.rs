@@ -96,6 +96,19 @@ pub async fn prepare_event<'a>(
     .await
 }
 
+/// Prepares an event of the organization `org_id` (no account's) for
+/// [`PendingEvent::record_and_commit`].
+pub async fn prepare_org_event<'a>(
+    state: &AppState,
+    org_id: &str,
+    kind: EventKind,
+    outcome: Outcome,
+    client: &'a ClientMeta,
+    detail: serde_json::Value,
+) -> Result<PendingEvent<'a>, AppError> {
+    prepare(state, None, Some(org_id), kind, outcome, client, detail).await
+}
+
 async fn prepare<'a>(
     state: &AppState,
     user_id: Option<&str>,

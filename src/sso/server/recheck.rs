@@ -9,21 +9,28 @@
 //! the lapse.
 
 use crate::error::AppError;
-use crate::login_history::server::record::record_event_in;
+use crate::login_history::server::record::prepare_org_event;
 use crate::login_history::{EventKind, Outcome};
 use crate::server::client::ClientMeta;
+use crate::server::db::begin_write;
 use crate::server::dns::DnsFailure;
 use crate::server::mail::compose::{self, LinkMail};
+use crate::server::mail::queue::{SealedMail, enqueue};
 use crate::server::state::AppState;
 use crate::sso::{MISSES_BEFORE_LAPSE, RECHECK_INTERVAL_MS, TXT_RECORD_LABEL, TXT_VALUE_PREFIX};
 use crate::team::Role;
 use crate::team::server::members_of;
 use crate::time::utc_datetime;
 use anyhow::Context;
-use sqlx::{AnyPool, FromRow};
+use futures::StreamExt;
+use sqlx::FromRow;
 
 /// Verified domains re-checked in one round, the longest unchecked first.
 const BATCH: i64 = 100;
+
+/// Look-ups of one round waiting for DNS at once: a DNS server that has
+/// gone quiet costs a round its deadline a few times, not once per domain.
+const LOOKUPS_AT_ONCE: usize = 16;
 
 /// What the TXT record at a domain's verification name holds.
 pub enum Lookup {
@@ -85,6 +92,9 @@ pub struct Round {
     pub lapsed: usize,
     /// Look-ups DNS did not answer.
     pub unanswered: usize,
+    /// Checks that could not be stored (the database refused): nothing of
+    /// them was kept, so the domain is taken again in the next round.
+    pub failed: usize,
 }
 
 /// Re-checks the verified domains last checked a day ago or longer (at
@@ -102,17 +112,28 @@ pub async fn recheck_due(state: &AppState) -> Result<Round, AppError> {
     .await
     .context("Failed to list the domains due for a check")?;
     let mut round = Round::default();
-    for domain in due {
-        let found = look_up(state, &domain.domain, &domain.token).await;
-        match record(state, &domain, &found, now).await? {
-            Recorded::Kept => round.kept += 1,
-            Recorded::Missed => round.missed += 1,
-            Recorded::Lapsed => round.lapsed += 1,
-            Recorded::Unanswered => round.unanswered += 1,
-            Recorded::Superseded => {}
+    let mut looked_up = futures::stream::iter(due)
+        .map(|domain| async move {
+            let found = look_up(state, &domain.domain, &domain.token).await;
+            (domain, found)
+        })
+        .buffer_unordered(LOOKUPS_AT_ONCE);
+    // Stored one at a time as the answers come; one domain's failure is
+    // logged and leaves the others' checks standing.
+    while let Some((domain, found)) = looked_up.next().await {
+        match record(state, &domain, &found, now).await {
+            Ok(Recorded::Kept) => round.kept += 1,
+            Ok(Recorded::Missed) => round.missed += 1,
+            Ok(Recorded::Lapsed) => round.lapsed += 1,
+            Ok(Recorded::Unanswered) => round.unanswered += 1,
+            Ok(Recorded::Superseded) => {}
+            Err(error) => {
+                tracing::error!(error = ?error, domain = %domain.domain, "could not record a domain re-check");
+                round.failed += 1;
+            }
         }
     }
-    if round.missed + round.lapsed + round.unanswered > 0 {
+    if round.missed + round.lapsed + round.unanswered + round.failed > 0 {
         tracing::warn!(?round, "verified SSO domains re-checked");
     }
     Ok(round)
@@ -145,8 +166,9 @@ enum Recorded {
 }
 
 /// Stores one check's result, only if nothing changed the domain since it
-/// was read (two instances checking at once count one miss), and tells the
-/// Owners about a first miss and a lapse.
+/// was read (two instances checking at once count one miss), with the
+/// event and the Owners' mail of a first miss or a lapse in the same
+/// transaction: a check is kept whole or not at all.
 async fn record(
     state: &AppState,
     domain: &DueDomain,
@@ -167,26 +189,46 @@ async fn record(
         domain.domain.as_str(),
         domain.checked_at,
     );
-    if !store_check(&state.pool, row, sql, missed_checks, now).await? {
-        return Ok(Recorded::Superseded);
-    }
     let kind = match outcome {
         Recorded::Missed => EventKind::SsoDomainVerified,
         Recorded::Lapsed => EventKind::SsoDomainLapsed,
-        Recorded::Kept | Recorded::Unanswered | Recorded::Superseded => return Ok(outcome),
+        Recorded::Kept | Recorded::Unanswered | Recorded::Superseded => {
+            let stored = store_check(&state.pool, row, sql, missed_checks, now).await?;
+            return Ok(if stored {
+                outcome
+            } else {
+                Recorded::Superseded
+            });
+        }
     };
-    record_event_in(
+    // Read before the transaction, which never waits for a second connection.
+    let mails = if outcome == Recorded::Lapsed || missed == 1 {
+        owner_mails(state, domain, outcome == Recorded::Lapsed, now).await?
+    } else {
+        Vec::new()
+    };
+    let no_client = ClientMeta::default();
+    let event = prepare_org_event(
         state,
-        None,
-        Some(&domain.org_id),
+        &domain.org_id,
         kind,
         Outcome::Failure,
-        &ClientMeta::default(),
+        &no_client,
         serde_json::json!({"domain": domain.domain, "reason": "record_missing", "missed_checks": missed}),
     )
     .await?;
-    if outcome == Recorded::Lapsed || missed == 1 {
-        mail_owners(state, domain, outcome == Recorded::Lapsed, now).await?;
+    let mut tx = begin_write(&state.pool)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !store_check(&mut *tx, row, sql, missed_checks, now).await? {
+        return Ok(Recorded::Superseded);
+    }
+    for mail in &mails {
+        enqueue(&mut *tx, mail, None, now).await?;
+    }
+    event.record_and_commit(state, tx).await?;
+    if !mails.is_empty() {
+        state.mail_wakeup.notify_one();
     }
     Ok(outcome)
 }
@@ -201,8 +243,8 @@ const LAPSE_SQL: &str =
 
 /// Runs `sql` on the row (organization, domain, `checked_at` as read);
 /// `false` when the row changed since it was read.
-async fn store_check(
-    pool: &AnyPool,
+async fn store_check<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     (org_id, domain, checked_at): (&str, &str, i64),
     sql: &str,
     missed_checks: i64,
@@ -214,20 +256,20 @@ async fn store_check(
         .bind(checked_at)
         .bind(now)
         .bind(missed_checks)
-        .execute(pool)
+        .execute(executor)
         .await
         .context("Failed to record the domain re-check")?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Tells every Owner that the record is gone (with the deadline), or that
-/// the domain is no longer verified.
-async fn mail_owners(
+/// The mails telling every Owner that the record is gone (with the
+/// deadline), or that the domain is no longer verified, sealed for the queue.
+async fn owner_mails(
     state: &AppState,
     domain: &DueDomain,
     lapsed: bool,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<Vec<SealedMail>, AppError> {
     let name = record_name(&domain.domain);
     let value = record_value(&domain.token);
     let (subject, intro) = if lapsed {
@@ -250,6 +292,7 @@ async fn mail_owners(
         )
     };
     let members = members_of(state, &domain.org_id, now).await?;
+    let mut mails = Vec::new();
     for owner in members.iter().filter(|member| member.role == Role::Owner) {
         let mail = compose::link_mail(&LinkMail {
             to: owner.email.clone(),
@@ -261,7 +304,7 @@ async fn mail_owners(
             expiry: "We check verified domains once a day.".into(),
             footer: "You get this because you are an Owner of the organization.".into(),
         });
-        state.enqueue_mail(&mail, None).await?;
+        mails.push(SealedMail::seal(&state.key, &mail)?);
     }
-    Ok(())
+    Ok(mails)
 }

@@ -39,6 +39,8 @@ struct Zone {
     records: Mutex<HashMap<String, Vec<String>>>,
     failing: AtomicBool,
     queries: AtomicU64,
+    /// Queries received so far, by name.
+    asked: Mutex<HashMap<String, u64>>,
     /// While true, answers wait (queries are still received and counted).
     held: tokio::sync::watch::Sender<bool>,
 }
@@ -97,6 +99,12 @@ impl FakeDnsServer {
     /// several look-ups arrive before any is answered.
     pub fn hold(&self, on: bool) {
         self.zone.held.send_replace(on);
+    }
+
+    /// Queries received so far for `name`.
+    pub fn queries_for(&self, name: &str) -> u64 {
+        let asked = self.zone.asked.lock().unwrap_or_else(|e| e.into_inner());
+        asked.get(name).copied().unwrap_or_default()
     }
 
     /// Well-formed queries received so far, over UDP and TCP.
@@ -204,6 +212,12 @@ impl Zone {
             return Some(header(id, request_flags | RCODE_FORMERR, [0; 4]));
         };
         self.queries.fetch_add(1, Ordering::SeqCst);
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(question.name.clone())
+            .and_modify(|count| *count += 1)
+            .or_insert(1);
         let (rcode, answers) = if self.failing.load(Ordering::SeqCst) {
             (RCODE_SERVFAIL, Vec::new())
         } else {

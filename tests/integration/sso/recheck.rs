@@ -23,6 +23,7 @@ fn round(kept: usize, missed: usize, lapsed: usize, unanswered: usize) -> Round 
         missed,
         lapsed,
         unanswered,
+        failed: 0,
     }
 }
 
@@ -187,5 +188,75 @@ both_sso_worlds! {
         assert_eq!(first.missed + second.missed, 1, "{first:?} {second:?}");
         assert_eq!(row(world).await["missed_checks"], 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM mail_queue WHERE subject LIKE '%is missing%'").await, 1);
+    }
+
+    async fn a_quiet_dns_server_holds_a_round_up_once_not_once_per_domain(world) {
+        let world = &world;
+        let app = &world.app;
+        world.ready().await;
+        world.verify_domain("example.org").await;
+        world.verify_domain("example.net").await;
+        let org = domain_row(&world.overview().await, "example.org");
+        world.dns.remove(org["record_name"].as_str().unwrap());
+        app.clock.advance(RECHECK_INTERVAL_MS);
+        // DNS hears every domain's question before it answers any: the
+        // round asks them all at once rather than one after another.
+        world.dns.hold(true);
+        let names = [DOMAIN, "example.org", "example.net"]
+            .map(statusstack::sso::server::recheck::record_name);
+        let before = names.clone().map(|name| world.dns.queries_for(&name));
+        let state = app.state.clone();
+        let running = tokio::spawn(async move { recheck_due(&state).await.unwrap() });
+        while names.iter().zip(before).any(|(name, before)| world.dns.queries_for(name) == before) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        world.dns.hold(false);
+        assert_eq!(running.await.unwrap(), round(2, 1, 0, 0));
+        assert_eq!(domain_row(&world.overview().await, "example.org")["missed_checks"], 1);
+        assert_eq!(domain_row(&world.overview().await, "example.net")["missed_checks"], 0);
+    }
+
+    async fn a_check_the_database_refuses_is_kept_whole_or_not_at_all(world) {
+        let world = &world;
+        let app = &world.app;
+        world.ready().await;
+        world.verify_domain("example.org").await;
+        for domain in [DOMAIN, "example.org"] {
+            let row = domain_row(&world.overview().await, domain);
+            world.dns.remove(row["record_name"].as_str().unwrap());
+        }
+        // The history refuses example.org's event, as a full disk or a
+        // dropped connection would in the middle of its check.
+        let sqlite = statusstack::server::db::is_sqlite(&app.pool);
+        let refuse = if sqlite {
+            vec!["CREATE TRIGGER refuse_event BEFORE INSERT ON security_events
+                  WHEN NEW.detail LIKE '%example.org%' BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+        } else {
+            vec!["CREATE FUNCTION refuse_event() RETURNS trigger AS $$ BEGIN
+                    IF NEW.detail LIKE '%example.org%' THEN RAISE EXCEPTION 'refused'; END IF;
+                    RETURN NEW; END $$ LANGUAGE plpgsql",
+                 "CREATE TRIGGER refuse_event BEFORE INSERT ON security_events
+                  FOR EACH ROW EXECUTE FUNCTION refuse_event()"]
+        };
+        for sql in refuse {
+            sqlx::query(sql).execute(&app.pool).await.unwrap();
+        }
+        let mut refused = next_day(world).await;
+        assert_eq!(refused.failed, 1, "{refused:?}");
+        refused.failed = 0;
+        assert_eq!(refused, round(0, 1, 0, 0), "the other domain's check stands");
+        assert_eq!(row(world).await["missed_checks"], 1);
+        app.mail_to(OWNER, "The DNS record that proves example.com is missing").await;
+        // Nothing of example.org's check was kept: no miss, no mail, and
+        // it is still due.
+        assert_eq!(domain_row(&world.overview().await, "example.org")["missed_checks"], 0);
+        let org_mails = "SELECT COUNT(*) FROM mail_queue WHERE subject LIKE '%proves example.org%'";
+        assert_eq!(app.count(org_mails).await, 0);
+
+        let drop = if sqlite { "DROP TRIGGER refuse_event" } else { "DROP TRIGGER refuse_event ON security_events" };
+        sqlx::query(drop).execute(&app.pool).await.unwrap();
+        assert_eq!(recheck_due(&app.state).await.unwrap(), round(0, 1, 0, 0));
+        assert_eq!(domain_row(&world.overview().await, "example.org")["missed_checks"], 1);
+        app.mail_to(OWNER, "The DNS record that proves example.org is missing").await;
     }
 }
