@@ -22,9 +22,11 @@ use crate::server::auth::AuthSession;
 use crate::server::auth::single_sign_on::sso_requirement;
 use crate::server::auth::store::users;
 use crate::server::client::ClientMeta;
+use crate::server::mail::Mail;
+use crate::server::mail::compose::{self, LinkMail};
 use crate::server::state::AppState;
 use crate::team::Role;
-use crate::team::server::{members_of, my_membership, owner_membership, team_notice};
+use crate::team::server::{members_of, my_membership, owner_membership};
 use crate::time::{HOUR_MS, MINUTE_MS};
 use crate::two_factor::server::sudo_factor;
 
@@ -171,7 +173,7 @@ async fn mail_owners(
 ) -> Result<(), AppError> {
     let members = members_of(state, org_id, state.now()).await?;
     for owner in members.iter().filter(|member| member.role == Role::Owner) {
-        team_notice(
+        let mail = owner_mail(
             state,
             (&owner.email, &owner.name),
             "Your organization's single sign-on changed".to_string(),
@@ -179,10 +181,35 @@ async fn mail_owners(
                 "{what} Changed by {} ({}). Review it in Settings → Authentication → Single sign-on.",
                 actor.user.name, actor.user.email
             ),
-        )
-        .await?;
+            "Your own account and its security settings are unchanged.",
+        );
+        state.enqueue_mail(&mail, None).await?;
     }
     Ok(())
+}
+
+/// A mail to one Owner (`to`: address and name) about the organization's
+/// single sign-on, whose button opens the Single sign-on card.
+pub(super) fn owner_mail(
+    state: &AppState,
+    to: (&str, &str),
+    subject: String,
+    intro: String,
+    expiry: &str,
+) -> Mail {
+    compose::link_mail(&LinkMail {
+        to: to.0.to_string(),
+        recipient_name: to.1.to_string(),
+        subject,
+        intro,
+        button: "Open single sign-on settings".into(),
+        url: format!(
+            "{}/settings/authentication#single-sign-on",
+            state.config.public_url.origin
+        ),
+        expiry: expiry.into(),
+        footer: "You get this because you are an Owner of the organization.".into(),
+    })
 }
 
 /// The organization's SSO as a member who is not an Owner sees it: `None`

@@ -14,7 +14,6 @@ use crate::login_history::{EventKind, Outcome};
 use crate::server::client::ClientMeta;
 use crate::server::db::begin_write;
 use crate::server::dns::DnsFailure;
-use crate::server::mail::compose::{self, LinkMail};
 use crate::server::mail::queue::{SealedMail, enqueue};
 use crate::server::state::AppState;
 use crate::sso::{MISSES_BEFORE_LAPSE, RECHECK_INTERVAL_MS, TXT_RECORD_LABEL, TXT_VALUE_PREFIX};
@@ -294,16 +293,13 @@ async fn owner_mails(
     let members = members_of(state, &domain.org_id, now).await?;
     let mut mails = Vec::new();
     for owner in members.iter().filter(|member| member.role == Role::Owner) {
-        let mail = compose::link_mail(&LinkMail {
-            to: owner.email.clone(),
-            recipient_name: owner.name.clone(),
-            subject: subject.clone(),
-            intro: intro.clone(),
-            button: "Open single sign-on settings".into(),
-            url: format!("{}/settings/authentication", state.config.public_url.origin),
-            expiry: "We check verified domains once a day.".into(),
-            footer: "You get this because you are an Owner of the organization.".into(),
-        });
+        let mail = super::owner_mail(
+            state,
+            (&owner.email, &owner.name),
+            subject.clone(),
+            intro.clone(),
+            "We check verified domains once a day.",
+        );
         mails.push(SealedMail::seal(&state.key, &mail)?);
     }
     Ok(mails)

@@ -70,6 +70,7 @@ both_sso_worlds! {
         assert_eq!(row1["missed_checks"], 1);
         let warning = app.mail_to(OWNER, "The DNS record that proves example.com is missing").await;
         assert!(warning.contains("_statusstack-verification.example.com"), "{warning}");
+        assert!(warning.contains("/settings/authentication#single-sign-on"), "{warning}");
         // Still verified for the grace days: members sign in as before.
         let pat = sso_sign_in(app, "pat@example.com", "pat@example.com").await;
         assert!(pat.session_cookie(app.cookie_name).is_some(), "{:?}", pat.location());

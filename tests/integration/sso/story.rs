@@ -47,10 +47,12 @@ async fn the_whole_story(db: Db) {
     let card = world.overview().await;
     assert_eq!(card["active"]["issuer"], issuer.as_str());
     assert!(card["pending"].is_null());
+    let changed = app.mail_to(OWNER, "single sign-on changed").await;
+    assert!(changed.contains("Test connection"), "{changed}");
+    // Its button opens the card the change is on, not the Team page.
     assert!(
-        app.mail_to(OWNER, "single sign-on changed")
-            .await
-            .contains("Test connection")
+        changed.contains("/settings/authentication#single-sign-on"),
+        "{changed}"
     );
 
     // Verify a domain through DNS: missing, wrong, then right.
