@@ -171,45 +171,54 @@ async fn mail_owners(
     actor: &AuthSession,
     what: &str,
 ) -> Result<(), AppError> {
-    let members = members_of(state, org_id, state.now()).await?;
-    for owner in members.iter().filter(|member| member.role == Role::Owner) {
-        let mail = owner_mail(
-            state,
-            (&owner.email, &owner.name),
-            "Your organization's single sign-on changed".to_string(),
-            format!(
-                "{what} Changed by {} ({}). Review it in Settings → Authentication → Single sign-on.",
-                actor.user.name, actor.user.email
-            ),
-            "Your own account and its security settings are unchanged.",
-        );
-        state.enqueue_mail(&mail, None).await?;
+    let intro = format!(
+        "{what} Changed by {} ({}). Review it in Settings → Authentication → Single sign-on.",
+        actor.user.name, actor.user.email
+    );
+    let mails = mails_to_owners(
+        state,
+        org_id,
+        "Your organization's single sign-on changed",
+        &intro,
+        "Your own account and its security settings are unchanged.",
+    )
+    .await?;
+    for mail in &mails {
+        state.enqueue_mail(mail, None).await?;
     }
     Ok(())
 }
 
-/// A mail to one Owner (`to`: address and name) about the organization's
-/// single sign-on, whose button opens the Single sign-on card.
-pub(super) fn owner_mail(
+/// One mail to each Owner of the organization about its single sign-on,
+/// whose button opens the Single sign-on card.
+pub(super) async fn mails_to_owners(
     state: &AppState,
-    to: (&str, &str),
-    subject: String,
-    intro: String,
+    org_id: &str,
+    subject: &str,
+    intro: &str,
     expiry: &str,
-) -> Mail {
-    compose::link_mail(&LinkMail {
-        to: to.0.to_string(),
-        recipient_name: to.1.to_string(),
-        subject,
-        intro,
-        button: "Open single sign-on settings".into(),
-        url: format!(
-            "{}/settings/authentication#single-sign-on",
-            state.config.public_url.origin
-        ),
-        expiry: expiry.into(),
-        footer: "You get this because you are an Owner of the organization.".into(),
-    })
+) -> Result<Vec<Mail>, AppError> {
+    let members = members_of(state, org_id, state.now()).await?;
+    let url = format!(
+        "{}/settings/authentication#single-sign-on",
+        state.config.public_url.origin
+    );
+    Ok(members
+        .iter()
+        .filter(|member| member.role == Role::Owner)
+        .map(|owner| {
+            compose::link_mail(&LinkMail {
+                to: owner.email.clone(),
+                recipient_name: owner.name.clone(),
+                subject: subject.to_string(),
+                intro: intro.to_string(),
+                button: "Open single sign-on settings".into(),
+                url: url.clone(),
+                expiry: expiry.into(),
+                footer: "You get this because you are an Owner of the organization.".into(),
+            })
+        })
+        .collect())
 }
 
 /// The organization's SSO as a member who is not an Owner sees it: `None`

@@ -17,8 +17,6 @@ use crate::server::dns::DnsFailure;
 use crate::server::mail::queue::{SealedMail, enqueue};
 use crate::server::state::AppState;
 use crate::sso::{MISSES_BEFORE_LAPSE, RECHECK_INTERVAL_MS, TXT_RECORD_LABEL, TXT_VALUE_PREFIX};
-use crate::team::Role;
-use crate::team::server::members_of;
 use crate::time::utc_datetime;
 use anyhow::Context;
 use futures::StreamExt;
@@ -290,17 +288,14 @@ async fn owner_mails(
             ),
         )
     };
-    let members = members_of(state, &domain.org_id, now).await?;
-    let mut mails = Vec::new();
-    for owner in members.iter().filter(|member| member.role == Role::Owner) {
-        let mail = super::owner_mail(
-            state,
-            (&owner.email, &owner.name),
-            subject.clone(),
-            intro.clone(),
-            "We check verified domains once a day.",
-        );
-        mails.push(SealedMail::seal(&state.key, &mail)?);
-    }
-    Ok(mails)
+    let mails = super::mails_to_owners(
+        state,
+        &domain.org_id,
+        &subject,
+        &intro,
+        "We check verified domains once a day.",
+    )
+    .await?;
+    let sealed = mails.iter().map(|mail| SealedMail::seal(&state.key, mail));
+    Ok(sealed.collect::<anyhow::Result<_>>()?)
 }
