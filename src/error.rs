@@ -3,7 +3,6 @@
 //! Internal detail never travels in it: the server logs the cause and sends
 //! `Internal`, so a browser learns what it may act on and nothing more.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -158,7 +157,7 @@ impl From<anyhow::Error> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -30,6 +30,7 @@ pub mod account;
 pub mod api_keys;
 pub mod app;
 pub mod checkup;
+pub mod codec;
 pub mod connections;
 pub mod error;
 pub mod ids;

@@ -27,7 +27,7 @@ use crate::{
 /// Judges a candidate password the way sign-up and password change will,
 /// for the live strength meter. Rate-limited per IP; the signed-in user's
 /// email and name are used as context when present.
-#[server(endpoint = "password_strength")]
+#[server(endpoint = "password_strength", output = crate::codec::Json)]
 pub async fn password_strength(
     password: String,
     email: Option<String>,
@@ -55,7 +55,7 @@ pub async fn password_strength(
 /// is the same). Signs nobody in: the browser goes to the sign-in page,
 /// which says to check the inbox, keeping `next`. With `organization`, the
 /// account creates that organization, as its Owner, once confirmed.
-#[server(endpoint = "sign_up")]
+#[server(endpoint = "sign_up", output = crate::codec::Json)]
 pub async fn sign_up(
     name: String,
     email: String,
@@ -93,7 +93,7 @@ pub async fn sign_up(
 /// Confirms the account's address with the mailed link. A form posted
 /// without the Wasm goes on to the sign-in page (keeping `next`): the link's
 /// page sends no referrer to come back to.
-#[server(endpoint = "confirm_email_address")]
+#[server(endpoint = "confirm_email_address", output = crate::codec::Json)]
 pub async fn confirm_email_address(
     token: String,
     next: Option<String>,
@@ -109,7 +109,7 @@ pub async fn confirm_email_address(
 }
 
 /// Mails the signed-in account a new link to confirm its address.
-#[server(endpoint = "resend_email_verification")]
+#[server(endpoint = "resend_email_verification", output = crate::codec::Json)]
 pub async fn resend_email_verification() -> Result<(), AppError> {
     let session = require_user().await?;
     server::verification::resend_verification(&app_state()?, &session).await
@@ -118,7 +118,7 @@ pub async fn resend_email_verification() -> Result<(), AppError> {
 /// Signs in with email and password. Failures say only "Email or password is
 /// incorrect", cost the same time whether or not the account exists, and are
 /// limited per email (with back-off) and per IP.
-#[server(endpoint = "sign_in")]
+#[server(endpoint = "sign_in", output = crate::codec::Json)]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -146,7 +146,7 @@ pub async fn sign_in(
 }
 
 /// Ends the current session on the server, clears the cookie and goes to the sign-in page.
-#[server(endpoint = "sign_out")]
+#[server(endpoint = "sign_out", output = crate::codec::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
     if let Some(session) = current_session().await? {
@@ -159,7 +159,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// Changes the password after checking the current one; ends every other
 /// session and gives this one a new token.
-#[server(endpoint = "change_password")]
+#[server(endpoint = "change_password", output = crate::codec::Json)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -171,13 +171,13 @@ pub async fn change_password(
 }
 
 /// The signed-in user, or `None` when signed out.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", output = crate::codec::Json)]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     Ok(current_session().await?.map(|session| session.user))
 }
 
 /// The account summary shown at the top of the security page.
-#[server(endpoint = "security_overview")]
+#[server(endpoint = "security_overview", output = crate::codec::Json)]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     let session = require_user().await?;
     server::overview(&app_state()?, &session).await

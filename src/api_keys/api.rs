@@ -16,7 +16,7 @@ use crate::server::auth::{app_state, client_meta, require_user};
 
 /// The signed-in user's keys (never their secrets) and what creating an
 /// Admin key would ask for.
-#[server(endpoint = "list_api_keys")]
+#[server(endpoint = "list_api_keys", output = crate::codec::Json)]
 pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
     let session = require_user().await?;
     server::overview(&app_state()?, &session).await
@@ -25,7 +25,7 @@ pub async fn list_api_keys() -> Result<ApiKeysOverview, AppError> {
 /// Creates a key: `permission` read, write or admin; `expiry` 30, 60, 90,
 /// custom (with `expires_on` as YYYY-MM-DD, at most a year ahead) or never.
 /// An Admin key needs sudo mode (`password`, and `code` when 2FA is on).
-#[server(endpoint = "create_api_key")]
+#[server(endpoint = "create_api_key", output = crate::codec::Json)]
 pub async fn create_api_key(
     name: String,
     permission: String,
@@ -53,7 +53,7 @@ pub async fn create_api_key(
 
 /// Issues a new secret for a key; the old one keeps working for `grace`
 /// (none, 1h, 24h or 7d). Rotating an Admin key needs sudo mode.
-#[server(endpoint = "rotate_api_key")]
+#[server(endpoint = "rotate_api_key", output = crate::codec::Json)]
 pub async fn rotate_api_key(
     key_id: String,
     grace: String,
@@ -70,7 +70,7 @@ pub async fn rotate_api_key(
 }
 
 /// Revokes one of the user's keys; it stops working on its next request.
-#[server(endpoint = "revoke_api_key")]
+#[server(endpoint = "revoke_api_key", output = crate::codec::Json)]
 pub async fn revoke_api_key(key_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let key_id = check_key_id(&key_id)?;

@@ -13,7 +13,7 @@ use crate::server::auth::{app_state, require_user};
 /// The signed-in user's security checkup: a 0-100 score and the checklist
 /// (password, 2FA, backup codes, sessions, API keys), computed from the
 /// account as it is now. Reads only; changes nothing.
-#[server(endpoint = "security_checkup")]
+#[server(endpoint = "security_checkup", output = crate::codec::Json)]
 pub async fn get_security_checkup() -> Result<SecurityCheckup, AppError> {
     let session = require_user().await?;
     let current = Some(session.session_id.as_str());
@@ -23,7 +23,7 @@ pub async fn get_security_checkup() -> Result<SecurityCheckup, AppError> {
 
 /// The organization's security checkup (members without 2FA, the 2FA
 /// policy, the team's API keys); Owners only.
-#[server(endpoint = "org_checkup")]
+#[server(endpoint = "org_checkup", output = crate::codec::Json)]
 pub async fn get_org_checkup() -> Result<SecurityCheckup, AppError> {
     let session = require_user().await?;
     let state = app_state()?;

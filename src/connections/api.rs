@@ -18,7 +18,7 @@ use crate::server::identity::flow::Intent;
 
 /// The configured providers and the signed-in user's connections, with
 /// what connecting or disconnecting would ask.
-#[server(endpoint = "list_connections")]
+#[server(endpoint = "list_connections", output = crate::codec::Json)]
 pub async fn list_connections() -> Result<ConnectionsOverview, AppError> {
     let session = require_user().await?;
     server::overview(&app_state()?, &session).await
@@ -27,7 +27,7 @@ pub async fn list_connections() -> Result<ConnectionsOverview, AppError> {
 /// Starts connecting `provider` to the signed-in account, in sudo mode
 /// (`password`, and `code` when 2FA is on, unless the session
 /// re-authenticated recently): the browser goes to the provider.
-#[server(endpoint = "connect_provider")]
+#[server(endpoint = "connect_provider", output = crate::codec::Json)]
 pub async fn connect_provider(
     provider: String,
     password: Option<String>,
@@ -40,7 +40,7 @@ pub async fn connect_provider(
 
 /// Disconnects the user's account at `provider`, in sudo mode; refused
 /// when it is the last way left to sign in.
-#[server(endpoint = "disconnect_provider")]
+#[server(endpoint = "disconnect_provider", output = crate::codec::Json)]
 pub async fn disconnect_provider(
     provider: String,
     password: Option<String>,
@@ -52,14 +52,14 @@ pub async fn disconnect_provider(
 }
 
 /// The providers the sign-in page offers.
-#[server(endpoint = "sign_in_providers")]
+#[server(endpoint = "sign_in_providers", output = crate::codec::Json)]
 pub async fn sign_in_providers() -> Result<Vec<ProviderChoice>, AppError> {
     Ok(server::choices(&app_state()?))
 }
 
 /// Starts signing in with `provider`: the browser goes to the provider and
 /// comes back to `next` (a local path) once signed in.
-#[server(endpoint = "start_provider_sign_in")]
+#[server(endpoint = "start_provider_sign_in", output = crate::codec::Json)]
 pub async fn start_provider_sign_in(
     provider: String,
     next: Option<String>,
@@ -80,7 +80,7 @@ pub async fn start_provider_sign_in(
 /// `/auth/oauth/{provider}/callback`): finishes the sign-in or connection
 /// the browser's flow cookie describes, or lands on a page that says what
 /// went wrong. Always a redirect.
-#[server(endpoint = "oauth_callback", input = GetUrl)]
+#[server(endpoint = "oauth_callback", input = GetUrl, output = crate::codec::Json)]
 pub async fn oauth_callback(
     provider: String,
     code: Option<String>,

@@ -18,7 +18,7 @@ use crate::{
 
 /// One page of the signed-in user's security events for the filter in
 /// `query` (the page's URL query), newest first, with the chart of the range.
-#[server(endpoint = "login_history")]
+#[server(endpoint = "login_history", output = crate::codec::Json)]
 pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
@@ -29,7 +29,7 @@ pub async fn login_history(query: String) -> Result<HistoryPage, AppError> {
 
 /// The organization's team events (Login History filters and pages);
 /// Owners and Admins.
-#[server(endpoint = "org_history")]
+#[server(endpoint = "org_history", output = crate::codec::Json)]
 pub async fn get_org_history(query: String) -> Result<HistoryPage, AppError> {
     let session = require_user().await?;
     let state = app_state()?;

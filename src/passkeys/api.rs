@@ -14,7 +14,7 @@ use crate::server::auth::{app_state, client_meta, require_user};
 
 /// The signed-in user's passkeys (never their keys) and whether adding one
 /// asks for the password.
-#[server(endpoint = "list_passkeys")]
+#[server(endpoint = "list_passkeys", output = crate::codec::Json)]
 pub async fn list_passkeys() -> Result<PasskeysOverview, AppError> {
     let session = require_user().await?;
     server::overview(&app_state()?, &session).await
@@ -23,7 +23,7 @@ pub async fn list_passkeys() -> Result<PasskeysOverview, AppError> {
 /// Starts adding a passkey, in sudo mode (`password`, and `code` when 2FA
 /// is on, unless the session re-authenticated recently): returns the
 /// options for `navigator.credentials.create` and the ceremony's handle.
-#[server(endpoint = "start_passkey_registration")]
+#[server(endpoint = "start_passkey_registration", output = crate::codec::Json)]
 pub async fn start_passkey_registration(
     password: Option<String>,
     code: Option<String>,
@@ -34,7 +34,7 @@ pub async fn start_passkey_registration(
 
 /// Finishes adding a passkey with the authenticator's answer (`credential`,
 /// WebAuthn's JSON) to the ceremony `handle`; `name` is optional.
-#[server(endpoint = "finish_passkey_registration")]
+#[server(endpoint = "finish_passkey_registration", output = crate::codec::Json)]
 pub async fn finish_passkey_registration(
     handle: String,
     credential: String,
@@ -53,7 +53,7 @@ pub async fn finish_passkey_registration(
 }
 
 /// Renames one of the user's passkeys.
-#[server(endpoint = "rename_passkey")]
+#[server(endpoint = "rename_passkey", output = crate::codec::Json)]
 pub async fn rename_passkey(passkey_id: String, name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let passkey_id = check_passkey_id(&passkey_id)?;
@@ -68,7 +68,7 @@ pub async fn rename_passkey(passkey_id: String, name: String) -> Result<(), AppE
 }
 
 /// Removes one of the user's passkeys, in sudo mode.
-#[server(endpoint = "remove_passkey")]
+#[server(endpoint = "remove_passkey", output = crate::codec::Json)]
 pub async fn remove_passkey(
     passkey_id: String,
     password: Option<String>,
@@ -89,14 +89,14 @@ pub async fn remove_passkey(
 
 /// Starts a passkey sign-in: options for `navigator.credentials.get` that
 /// name no account, and the ceremony's handle. Limited per IP address.
-#[server(endpoint = "start_passkey_sign_in")]
+#[server(endpoint = "start_passkey_sign_in", output = crate::codec::Json)]
 pub async fn start_passkey_sign_in() -> Result<Ceremony, AppError> {
     sign_in::start_sign_in(&app_state()?, &client_meta()?).await
 }
 
 /// Signs in with the authenticator's answer (`credential`) to the ceremony
 /// `handle`, then goes to `next` (a local path).
-#[server(endpoint = "finish_passkey_sign_in")]
+#[server(endpoint = "finish_passkey_sign_in", output = crate::codec::Json)]
 pub async fn finish_passkey_sign_in(
     handle: String,
     credential: String,
@@ -109,14 +109,14 @@ pub async fn finish_passkey_sign_in(
 /// Starts the second step of a password sign-in with a passkey: options
 /// for `navigator.credentials.get` naming the account's passkeys. Only a
 /// browser holding a sign-in challenge may call it.
-#[server(endpoint = "start_passkey_second_factor")]
+#[server(endpoint = "start_passkey_second_factor", output = crate::codec::Json)]
 pub async fn start_passkey_second_factor() -> Result<Ceremony, AppError> {
     confirm::start_second_factor(&app_state()?).await
 }
 
 /// Completes a sign-in with the passkey's answer (`credential`) to the
 /// ceremony `handle`; returns the local path to go to.
-#[server(endpoint = "finish_passkey_second_factor")]
+#[server(endpoint = "finish_passkey_second_factor", output = crate::codec::Json)]
 pub async fn finish_passkey_second_factor(
     handle: String,
     credential: String,
@@ -126,7 +126,7 @@ pub async fn finish_passkey_second_factor(
 
 /// Starts confirming a sensitive action with a passkey instead of the
 /// password and code.
-#[server(endpoint = "start_passkey_sudo")]
+#[server(endpoint = "start_passkey_sudo", output = crate::codec::Json)]
 pub async fn start_passkey_sudo() -> Result<Ceremony, AppError> {
     let session = require_user().await?;
     confirm::start_sudo(&app_state()?, &session).await
@@ -134,7 +134,7 @@ pub async fn start_passkey_sudo() -> Result<Ceremony, AppError> {
 
 /// Opens sudo mode with the passkey's answer (`credential`) to the
 /// ceremony `handle`: the next sensitive action asks for nothing more.
-#[server(endpoint = "finish_passkey_sudo")]
+#[server(endpoint = "finish_passkey_sudo", output = crate::codec::Json)]
 pub async fn finish_passkey_sudo(handle: String, credential: String) -> Result<(), AppError> {
     let session = require_user().await?;
     confirm::finish_sudo(
@@ -149,14 +149,14 @@ pub async fn finish_passkey_sudo(handle: String, credential: String) -> Result<(
 
 /// The offer to add a passkey, when one is due: for a while after a
 /// sign-in to an account without one, unless put away in the last 30 days.
-#[server(endpoint = "passkey_offer")]
+#[server(endpoint = "passkey_offer", output = crate::codec::Json)]
 pub async fn get_passkey_offer() -> Result<Option<PasskeyOffer>, AppError> {
     let session = require_user().await?;
     offer::offer(&app_state()?, &session).await
 }
 
 /// "Not now": the offer to add a passkey stays away for 30 days.
-#[server(endpoint = "dismiss_passkey_offer")]
+#[server(endpoint = "dismiss_passkey_offer", output = crate::codec::Json)]
 pub async fn dismiss_passkey_offer() -> Result<(), AppError> {
     let session = require_user().await?;
     offer::dismiss(&app_state()?, &session.user.id).await

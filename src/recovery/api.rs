@@ -19,7 +19,7 @@ use crate::{
 /// Asks for a reset link. Answers the same, in the same time, whether or not
 /// the address has an account: the lookup and the email happen after the
 /// response. Limited per address and per IP.
-#[server(endpoint = "request_password_reset")]
+#[server(endpoint = "request_password_reset", output = crate::codec::Json)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let email = normalize_email(&email);
     if let Some(problem) = email_problem(&email) {
@@ -29,7 +29,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 }
 
 /// Whether a reset link still works (the page says so before the form).
-#[server(endpoint = "check_reset_link")]
+#[server(endpoint = "check_reset_link", output = crate::codec::Json)]
 pub async fn check_reset_link(token: String) -> Result<(), AppError> {
     reset::check_link(&app_state()?, &parse_link_token(&token)?).await
 }
@@ -39,7 +39,7 @@ pub async fn check_reset_link(token: String) -> Result<(), AppError> {
 /// `sign_out_everywhere` ("on", the form's default) ends every session and
 /// undoes what they made. Returns what was undone; a form posted without
 /// the Wasm goes to the page that lists it.
-#[server(endpoint = "reset_password")]
+#[server(endpoint = "reset_password", output = crate::codec::Json)]
 pub async fn reset_password(
     token: String,
     new_password: String,
@@ -72,7 +72,7 @@ pub async fn reset_password(
 /// what the ended sessions made, requires a password reset before the next
 /// sign-in, and mails a reset link. Returns what was undone; a form posted
 /// without the Wasm goes to the page that lists it.
-#[server(endpoint = "report_not_me")]
+#[server(endpoint = "report_not_me", output = crate::codec::Json)]
 pub async fn report_not_me(token: String) -> Result<RecoveryReport, AppError> {
     let token = parse_link_token(&token)?;
     let report = server::report_not_me(&app_state()?, &token, &client_meta()?).await?;
@@ -84,7 +84,7 @@ pub async fn report_not_me(token: String) -> Result<RecoveryReport, AppError> {
 
 /// Cancels a requested email change with the link mailed to the current
 /// address; signs out the session that asked for it.
-#[server(endpoint = "cancel_email_change")]
+#[server(endpoint = "cancel_email_change", output = crate::codec::Json)]
 pub async fn cancel_email_change(token: String) -> Result<CancelledEmailChange, AppError> {
     let token = parse_link_token(&token)?;
     let cancelled = email::cancel_change(&app_state()?, &token, &client_meta()?).await?;
@@ -98,7 +98,7 @@ pub async fn cancel_email_change(token: String) -> Result<CancelledEmailChange, 
 /// Starts changing the account's email (sudo mode): a confirmation link goes
 /// to the new address and a notice to the current one. Nothing changes until
 /// the link is followed.
-#[server(endpoint = "request_email_change")]
+#[server(endpoint = "request_email_change", output = crate::codec::Json)]
 pub async fn request_email_change(
     new_email: String,
     password: Option<String>,
@@ -114,7 +114,7 @@ pub async fn request_email_change(
 }
 
 /// Confirms an email change with the link sent to the new address.
-#[server(endpoint = "confirm_email_change")]
+#[server(endpoint = "confirm_email_change", output = crate::codec::Json)]
 pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     let token = parse_link_token(&token)?;
     email::confirm_change(&app_state()?, &token, &client_meta()?).await
@@ -122,7 +122,7 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
 
 /// The account's email, the new-sign-in notice preference, and what
 /// changing the email would ask for.
-#[server(endpoint = "email_settings")]
+#[server(endpoint = "email_settings", output = crate::codec::Json)]
 pub async fn get_email_settings() -> Result<super::EmailSettings, AppError> {
     let session = require_user().await?;
     email::settings(&app_state()?, &session).await
@@ -130,7 +130,7 @@ pub async fn get_email_settings() -> Result<super::EmailSettings, AppError> {
 
 /// Turns the new-device sign-in notice on ("on") or off (anything else).
 /// Notices about password, email and 2FA changes cannot be turned off.
-#[server(endpoint = "set_new_sign_in_notices")]
+#[server(endpoint = "set_new_sign_in_notices", output = crate::codec::Json)]
 pub async fn set_new_sign_in_notices(enabled: Option<String>) -> Result<(), AppError> {
     let session = require_user().await?;
     let enabled = enabled.is_some_and(|v| v == "on" || v == "true");

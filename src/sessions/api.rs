@@ -12,7 +12,7 @@ use crate::server::auth::{app_state, client_meta, require_user};
 
 /// The signed-in user's live sessions, newest activity first, with the
 /// current one marked, and the monthly review status.
-#[server(endpoint = "list_sessions")]
+#[server(endpoint = "list_sessions", output = crate::codec::Json)]
 pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
     let session = require_user().await?;
     server::overview(&app_state()?, &session).await
@@ -20,7 +20,7 @@ pub async fn list_sessions() -> Result<SessionsOverview, AppError> {
 
 /// Signs out one of the user's other sessions. Someone else's id, or one that
 /// has already ended, is "not found"; the current session signs out instead.
-#[server(endpoint = "revoke_session")]
+#[server(endpoint = "revoke_session", output = crate::codec::Json)]
 pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let (user, current) = (&session.user.id, Some(session.session_id.as_str()));
@@ -31,7 +31,7 @@ pub async fn revoke_session(session_id: String) -> Result<(), AppError> {
 /// "without_2fa" only those that signed in with the password alone (e.g.
 /// right after turning on two-factor authentication). Needs sudo mode
 /// (`password`, and `code` when 2FA is on). Returns how many ended.
-#[server(endpoint = "revoke_other_sessions")]
+#[server(endpoint = "revoke_other_sessions", output = crate::codec::Json)]
 pub async fn revoke_other_sessions(
     scope: String,
     password: Option<String>,
@@ -47,7 +47,7 @@ pub async fn revoke_other_sessions(
 }
 
 /// Records that the user looked through the list ("Review sessions monthly").
-#[server(endpoint = "mark_sessions_reviewed")]
+#[server(endpoint = "mark_sessions_reviewed", output = crate::codec::Json)]
 pub async fn mark_sessions_reviewed() -> Result<(), AppError> {
     let session = require_user().await?;
     server::mark_reviewed(&app_state()?, &session.user.id).await

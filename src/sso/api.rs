@@ -13,7 +13,7 @@ use super::server::{callback, domains, flow, policy, settings};
 use crate::server::auth::{app_state, client_meta, require_user};
 
 /// The "Single sign-on" card for an Owner; `None` for everyone else.
-#[server(endpoint = "get_sso_overview")]
+#[server(endpoint = "get_sso_overview", output = crate::codec::Json)]
 pub async fn get_sso_overview() -> Result<Option<SsoOverview>, AppError> {
     let session = require_user().await?;
     super::server::overview(&app_state()?, &session).await
@@ -21,7 +21,7 @@ pub async fn get_sso_overview() -> Result<Option<SsoOverview>, AppError> {
 
 /// What a member who is not an Owner sees of their organization's SSO;
 /// `None` for Owners, outside an organization and while none is active.
-#[server(endpoint = "get_member_sso")]
+#[server(endpoint = "get_member_sso", output = crate::codec::Json)]
 pub async fn get_member_sso() -> Result<Option<MemberSso>, AppError> {
     let session = require_user().await?;
     super::server::member_view(&app_state()?, &session).await
@@ -30,7 +30,7 @@ pub async fn get_member_sso() -> Result<Option<MemberSso>, AppError> {
 /// Saves the identity provider's settings as pending (sudo mode): the
 /// issuer's discovery document is fetched and checked first. An empty
 /// `client_secret` keeps the one saved before.
-#[server(endpoint = "save_sso_settings")]
+#[server(endpoint = "save_sso_settings", output = crate::codec::Json)]
 pub async fn save_sso_settings(
     display_name: String,
     issuer: String,
@@ -52,7 +52,7 @@ pub async fn save_sso_settings(
 }
 
 /// Removes the organization's single sign-on and its requirement (sudo mode).
-#[server(endpoint = "remove_sso")]
+#[server(endpoint = "remove_sso", output = crate::codec::Json)]
 pub async fn remove_sso(password: Option<String>, code: Option<String>) -> Result<(), AppError> {
     let session = require_user().await?;
     settings::remove(&app_state()?, &session, (password, code), &client_meta()?).await
@@ -61,14 +61,14 @@ pub async fn remove_sso(password: Option<String>, code: Option<String>) -> Resul
 /// Starts "Test connection": the Owner signs in at the identity provider
 /// with the pending settings, which become active when it succeeds. A
 /// link (GET), so the browser may leave for the identity provider.
-#[server(endpoint = "test_sso_connection", input = GetUrl)]
+#[server(endpoint = "test_sso_connection", input = GetUrl, output = crate::codec::Json)]
 pub async fn test_sso_connection() -> Result<(), AppError> {
     let session = require_user().await?;
     flow::start_test(&app_state()?, &session, &client_meta()?).await
 }
 
 /// Claims `domain` for the organization (sudo mode).
-#[server(endpoint = "add_sso_domain")]
+#[server(endpoint = "add_sso_domain", output = crate::codec::Json)]
 pub async fn add_sso_domain(
     domain: String,
     password: Option<String>,
@@ -88,14 +88,14 @@ pub async fn add_sso_domain(
 /// Looks up `domain`'s TXT record and verifies the domain when it holds
 /// the value we gave; for a verified domain whose record went missing, it
 /// checks again now and clears the misses when the record is back.
-#[server(endpoint = "verify_sso_domain")]
+#[server(endpoint = "verify_sso_domain", output = crate::codec::Json)]
 pub async fn verify_sso_domain(domain: String) -> Result<(), AppError> {
     let session = require_user().await?;
     domains::verify(&app_state()?, &session, &domain, &client_meta()?).await
 }
 
 /// Removes a claimed domain (sudo mode).
-#[server(endpoint = "remove_sso_domain")]
+#[server(endpoint = "remove_sso_domain", output = crate::codec::Json)]
 pub async fn remove_sso_domain(
     domain: String,
     password: Option<String>,
@@ -115,7 +115,7 @@ pub async fn remove_sso_domain(
 /// Turns "Require SSO for members" on or off, and whether their API keys
 /// keep working (sudo mode; checkbox values). Returns how many sessions
 /// ended.
-#[server(endpoint = "set_sso_enforcement")]
+#[server(endpoint = "set_sso_enforcement", output = crate::codec::Json)]
 pub async fn set_sso_enforcement(
     enforced: Option<String>,
     allow_api_keys: Option<String>,
@@ -134,7 +134,7 @@ pub async fn set_sso_enforcement(
 
 /// Sets the members' idle and absolute session lifetimes (minutes, hours;
 /// blank for the server's), in sudo mode.
-#[server(endpoint = "set_sso_session_lifetimes")]
+#[server(endpoint = "set_sso_session_lifetimes", output = crate::codec::Json)]
 pub async fn set_sso_session_lifetimes(
     idle_minutes: String,
     absolute_hours: String,
@@ -165,14 +165,14 @@ fn whole_number(text: &str, field: &str) -> Result<Option<i64>, AppError> {
 
 /// Which organization's SSO serves `email`, for the sign-in pages.
 /// Limited per IP address.
-#[server(endpoint = "find_sso")]
+#[server(endpoint = "find_sso", output = crate::codec::Json)]
 pub async fn find_sso(email: String) -> Result<Option<SsoChoice>, AppError> {
     super::server::choice_for(&app_state()?, &email, &client_meta()?).await
 }
 
 /// Starts signing in `email` through its organization's SSO: the browser
 /// goes to the identity provider and comes back to `next`. A link (GET).
-#[server(endpoint = "start_sso_sign_in", input = GetUrl)]
+#[server(endpoint = "start_sso_sign_in", input = GetUrl, output = crate::codec::Json)]
 pub async fn start_sso_sign_in(email: String, next: Option<String>) -> Result<(), AppError> {
     // No `next`: the callback lands the member on the Team page.
     let next = next
@@ -184,7 +184,7 @@ pub async fn start_sso_sign_in(email: String, next: Option<String>) -> Result<()
 
 /// Where the identity provider sends the browser back (through
 /// `/auth/sso/callback`): finishes the sign-in or test. Always a redirect.
-#[server(endpoint = "sso_callback", input = GetUrl)]
+#[server(endpoint = "sso_callback", input = GetUrl, output = crate::codec::Json)]
 pub async fn sso_callback(
     code: Option<String>,
     state: Option<String>,

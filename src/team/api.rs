@@ -45,7 +45,7 @@ fn parse_role(text: &str) -> Result<Role, AppError> {
 
 /// The caller's organization, role, members and (for Owners and Admins)
 /// pending invitations; `None` outside any organization.
-#[server(endpoint = "get_team")]
+#[server(endpoint = "get_team", output = crate::codec::Json)]
 pub async fn get_team() -> Result<Option<Team>, AppError> {
     let session = require_user().await?;
     members::team(&app_state()?, &session.user.id).await
@@ -53,7 +53,7 @@ pub async fn get_team() -> Result<Option<Team>, AppError> {
 
 /// Creates an organization with the caller as Owner, then opens the Team
 /// page, or the 2FA set-up first when the new Owner has no 2FA yet.
-#[server(endpoint = "create_organization")]
+#[server(endpoint = "create_organization", output = crate::codec::Json)]
 pub async fn create_organization(name: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let state = app_state()?;
@@ -67,7 +67,7 @@ pub async fn create_organization(name: String) -> Result<(), AppError> {
 }
 
 /// Invites `email` as `role` (admin, member or viewer); Owners and Admins.
-#[server(endpoint = "invite_member")]
+#[server(endpoint = "invite_member", output = crate::codec::Json)]
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let role = parse_role(&role)?;
@@ -75,7 +75,7 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
 }
 
 /// Withdraws a pending invitation; Owners and Admins.
-#[server(endpoint = "revoke_invitation")]
+#[server(endpoint = "revoke_invitation", output = crate::codec::Json)]
 pub async fn revoke_invitation(invitation_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let invitation_id = check_invitation_id(&invitation_id)?;
@@ -84,7 +84,7 @@ pub async fn revoke_invitation(invitation_id: String) -> Result<(), AppError> {
 }
 
 /// Gives a member another role; Owners (any role) and Admins (not Owner).
-#[server(endpoint = "change_member_role")]
+#[server(endpoint = "change_member_role", output = crate::codec::Json)]
 pub async fn change_member_role(user_id: String, role: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
@@ -100,7 +100,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
 }
 
 /// Removes a member and revokes their API keys; Owners and Admins.
-#[server(endpoint = "remove_member")]
+#[server(endpoint = "remove_member", output = crate::codec::Json)]
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let user_id = check_user_id(&user_id)?;
@@ -108,7 +108,7 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 }
 
 /// Leaves the caller's organization (not as its last Owner).
-#[server(endpoint = "leave_organization")]
+#[server(endpoint = "leave_organization", output = crate::codec::Json)]
 pub async fn leave_organization() -> Result<(), AppError> {
     let session = require_user().await?;
     members::leave_organization(&app_state()?, &session.user, &client_meta()?).await
@@ -116,7 +116,7 @@ pub async fn leave_organization() -> Result<(), AppError> {
 
 /// Sets the organization's name and 2FA policy; Owners only. `production`
 /// and `require_two_factor` are checkbox values ("on" when ticked).
-#[server(endpoint = "update_org_policy")]
+#[server(endpoint = "update_org_policy", output = crate::codec::Json)]
 pub async fn update_org_policy(
     name: String,
     production: Option<String>,
@@ -140,7 +140,7 @@ pub async fn update_org_policy(
 /// Turns "require a passkey for Owners and Admins" on (`require_passkey`
 /// ticked) or off; Owners only, in sudo mode (`password`, and `code` with
 /// 2FA). Turning it on starts the organization's grace period.
-#[server(endpoint = "update_passkey_policy")]
+#[server(endpoint = "update_passkey_policy", output = crate::codec::Json)]
 pub async fn update_passkey_policy(
     require_passkey: Option<String>,
     password: Option<String>,
@@ -158,7 +158,7 @@ pub async fn update_passkey_policy(
 
 /// Mails members without 2FA a reminder: one member (`user_id`) or all of
 /// them; Owners and Admins. Returns how many were reminded.
-#[server(endpoint = "remind_two_factor")]
+#[server(endpoint = "remind_two_factor", output = crate::codec::Json)]
 pub async fn remind_two_factor(user_id: Option<String>) -> Result<usize, AppError> {
     let session = require_user().await?;
     let only = match user_id.as_deref().map(str::trim) {
@@ -170,7 +170,7 @@ pub async fn remind_two_factor(user_id: Option<String>) -> Result<usize, AppErro
 }
 
 /// What an invitation link offers; works signed out too.
-#[server(endpoint = "preview_invitation")]
+#[server(endpoint = "preview_invitation", output = crate::codec::Json)]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
     let token = parse_link_token(&token)?;
     let session = current_session().await?;
@@ -179,7 +179,7 @@ pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppE
 }
 
 /// Accepts an invitation as the signed-in, invited account and opens the Team page.
-#[server(endpoint = "accept_invitation")]
+#[server(endpoint = "accept_invitation", output = crate::codec::Json)]
 pub async fn accept_invitation(token: String) -> Result<(), AppError> {
     let session = require_user().await?;
     let token = parse_link_token(&token)?;
@@ -189,7 +189,7 @@ pub async fn accept_invitation(token: String) -> Result<(), AppError> {
 }
 
 /// Whether the caller's organization requires 2FA of them, and by when.
-#[server(endpoint = "two_factor_requirement")]
+#[server(endpoint = "two_factor_requirement", output = crate::codec::Json)]
 pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement, AppError> {
     let session = require_user().await?;
     if let Some(resolved) = request_parts()?
@@ -204,7 +204,7 @@ pub async fn get_two_factor_requirement() -> Result<super::TwoFactorRequirement,
 
 /// Whether the caller's organization requires a passkey of them (Owners
 /// and Admins), and by when.
-#[server(endpoint = "passkey_requirement")]
+#[server(endpoint = "passkey_requirement", output = crate::codec::Json)]
 pub async fn get_passkey_requirement() -> Result<super::PasskeyRequirement, AppError> {
     let session = require_user().await?;
     if let Some(resolved) = request_parts()?
@@ -220,7 +220,7 @@ pub async fn get_passkey_requirement() -> Result<super::PasskeyRequirement, AppE
 /// Deletes the caller's organization (Owners only): `confirm` is its exact
 /// name, and sudo mode applies (`password`, and `code` with 2FA). Members
 /// leave, their API keys are revoked, and they are told by email.
-#[server(endpoint = "delete_organization")]
+#[server(endpoint = "delete_organization", output = crate::codec::Json)]
 pub async fn delete_organization(
     confirm: String,
     password: Option<String>,

@@ -23,7 +23,7 @@ use crate::server::auth::{
 };
 
 /// The Two-Factor section's state: the active method, or the enrolment in progress.
-#[server(endpoint = "two_factor_status")]
+#[server(endpoint = "two_factor_status", output = crate::codec::Json)]
 pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     let session = require_user().await?;
     let state = app_state()?;
@@ -40,7 +40,7 @@ pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
 /// that gets a code by SMS. Needs sudo mode (`password`, and `code` from the
 /// current factor when 2FA is on); the set-up belongs to this session and
 /// lasts 15 minutes.
-#[server(endpoint = "start_two_factor_enrolment")]
+#[server(endpoint = "start_two_factor_enrolment", output = crate::codec::Json)]
 pub async fn start_enrolment(
     method: String,
     phone: Option<String>,
@@ -64,7 +64,7 @@ pub async fn start_enrolment(
 }
 
 /// Sends the enrolment's SMS code again (after the countdown), replacing the old one.
-#[server(endpoint = "resend_two_factor_enrolment_sms")]
+#[server(endpoint = "resend_two_factor_enrolment_sms", output = crate::codec::Json)]
 pub async fn resend_enrolment_sms() -> Result<(), AppError> {
     let session = require_user().await?;
     enrolment::resend_sms(&app_state()?, &session, &client_meta()?).await
@@ -72,7 +72,7 @@ pub async fn resend_enrolment_sms() -> Result<(), AppError> {
 
 /// Finishes the enrolment with a code from the new factor; only then is 2FA
 /// on. The first time, returns the new backup codes: the one time they are shown.
-#[server(endpoint = "confirm_two_factor_enrolment")]
+#[server(endpoint = "confirm_two_factor_enrolment", output = crate::codec::Json)]
 pub async fn confirm_enrolment(code: String) -> Result<Option<Vec<String>>, AppError> {
     let session = require_user().await?;
     let code = six_digits(&code).map_err(|message| AppError::validation("code", message))?;
@@ -98,7 +98,7 @@ async fn keep_for_page_without_script(
 }
 
 /// Abandons an unfinished enrolment; 2FA stays as it was.
-#[server(endpoint = "cancel_two_factor_enrolment")]
+#[server(endpoint = "cancel_two_factor_enrolment", output = crate::codec::Json)]
 pub async fn cancel_enrolment() -> Result<(), AppError> {
     let session = require_user().await?;
     enrolment::cancel(&app_state()?, &session.user.id).await
@@ -107,7 +107,7 @@ pub async fn cancel_enrolment() -> Result<(), AppError> {
 /// Makes the account's passkeys its second factor (sudo mode): after the
 /// password, sign-in asks for a passkey (or a backup code). The first
 /// time, returns the new backup codes: the one time they are shown.
-#[server(endpoint = "use_passkeys_for_two_factor")]
+#[server(endpoint = "use_passkeys_for_two_factor", output = crate::codec::Json)]
 pub async fn use_passkeys_for_two_factor(
     password: Option<String>,
     code: Option<String>,
@@ -119,7 +119,7 @@ pub async fn use_passkeys_for_two_factor(
 }
 
 /// Replaces every backup code with ten new ones (sudo mode) and returns them, once.
-#[server(endpoint = "regenerate_backup_codes")]
+#[server(endpoint = "regenerate_backup_codes", output = crate::codec::Json)]
 pub async fn regenerate_backup_codes(
     password: Option<String>,
     code: Option<String>,
@@ -131,7 +131,7 @@ pub async fn regenerate_backup_codes(
 
 /// Turns 2FA off (sudo mode): the method, its secret or number and every
 /// backup code are deleted.
-#[server(endpoint = "disable_two_factor")]
+#[server(endpoint = "disable_two_factor", output = crate::codec::Json)]
 pub async fn disable_two_factor(
     password: Option<String>,
     code: Option<String>,
@@ -142,7 +142,7 @@ pub async fn disable_two_factor(
 }
 
 /// Texts a code for confirming a sensitive action, when the method is SMS.
-#[server(endpoint = "send_sudo_sms")]
+#[server(endpoint = "send_sudo_sms", output = crate::codec::Json)]
 pub async fn send_sudo_sms() -> Result<(), AppError> {
     let session = require_user().await?;
     enrolment::send_sudo_sms(&app_state()?, &session, &client_meta()?).await
