@@ -92,6 +92,9 @@ pub struct Round {
     /// Checks that could not be stored (the database refused): nothing of
     /// them was kept, so the domain is taken again in the next round.
     pub failed: usize,
+    /// Due domains left for the next round because the database became
+    /// unavailable during this one (their checks would all have failed).
+    pub postponed: usize,
 }
 
 /// Re-checks the verified domains last checked a day ago or longer (at
@@ -108,7 +111,10 @@ pub async fn recheck_due(state: &AppState) -> Result<Round, AppError> {
     .fetch_all(&state.pool)
     .await
     .context("Failed to list the domains due for a check")?;
-    let mut round = Round::default();
+    let mut round = Round {
+        postponed: due.len(),
+        ..Round::default()
+    };
     let mut looked_up = futures::stream::iter(due)
         .map(|domain| async move {
             let found = look_up(state, &domain.domain, &domain.token).await;
@@ -118,19 +124,29 @@ pub async fn recheck_due(state: &AppState) -> Result<Round, AppError> {
     // Stored one at a time as the answers come; one domain's failure is
     // logged and leaves the others' checks standing.
     while let Some((domain, found)) = looked_up.next().await {
+        round.postponed -= 1;
         match record(state, &domain, &found, now).await {
             Ok(Recorded::Kept) => round.kept += 1,
             Ok(Recorded::Missed) => round.missed += 1,
             Ok(Recorded::Lapsed) => round.lapsed += 1,
             Ok(Recorded::Unanswered) => round.unanswered += 1,
             Ok(Recorded::Superseded) => {}
+            // Out of reach or saturated: every other check would wait out
+            // the pool's timeout and fail the same way, so the rest (and
+            // their look-ups) wait for the next round.
+            Err(error @ AppError::Unavailable { .. }) => {
+                tracing::error!(error = ?error, domain = %domain.domain, postponed = round.postponed,
+                    "the database is unavailable; the domains' re-checks wait for the next round");
+                round.failed += 1;
+                break;
+            }
             Err(error) => {
                 tracing::error!(error = ?error, domain = %domain.domain, "could not record a domain re-check");
                 round.failed += 1;
             }
         }
     }
-    if round.missed + round.lapsed + round.unanswered + round.failed > 0 {
+    if round.missed + round.lapsed + round.unanswered + round.failed + round.postponed > 0 {
         tracing::warn!(?round, "verified SSO domains re-checked");
     }
     Ok(round)

@@ -24,6 +24,7 @@ fn round(kept: usize, missed: usize, lapsed: usize, unanswered: usize) -> Round 
         lapsed,
         unanswered,
         failed: 0,
+        postponed: 0,
     }
 }
 
@@ -215,6 +216,36 @@ both_sso_worlds! {
         assert_eq!(running.await.unwrap(), round(2, 1, 0, 0));
         assert_eq!(domain_row(&world.overview().await, "example.org")["missed_checks"], 1);
         assert_eq!(domain_row(&world.overview().await, "example.net")["missed_checks"], 0);
+    }
+
+    async fn a_database_gone_mid_round_postpones_the_rest_instead_of_failing_each(world) {
+        let world = &world;
+        let app = &world.app;
+        world.ready().await;
+        world.verify_domain("example.org").await;
+        world.verify_domain("example.net").await;
+        app.clock.advance(RECHECK_INTERVAL_MS);
+        // This round has a pool of its own, closed (as an unreachable
+        // database would refuse) once it has read what is due and asked DNS.
+        let url = app.pool.connect_options().database_url.to_string();
+        let pool = statusstack::server::db::connect_and_migrate(&url, 2).await.unwrap();
+        let mut state = app.state.clone();
+        state.pool = pool.clone();
+        world.dns.hold(true);
+        let names = [DOMAIN, "example.org", "example.net"]
+            .map(statusstack::sso::server::recheck::record_name);
+        let before = names.clone().map(|name| world.dns.queries_for(&name));
+        let running = tokio::spawn(async move { recheck_due(&state).await.unwrap() });
+        while names.iter().zip(before).any(|(name, before)| world.dns.queries_for(name) == before) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        pool.close().await;
+        world.dns.hold(false);
+        // One check finds the database gone; the other two are not tried.
+        let cut_short = running.await.unwrap();
+        assert_eq!(cut_short, Round { failed: 1, postponed: 2, ..Round::default() });
+        // Nothing was stored: the next round takes all three.
+        assert_eq!(recheck_due(&app.state).await.unwrap(), round(3, 0, 0, 0));
     }
 
     async fn a_check_the_database_refuses_is_kept_whole_or_not_at_all(world) {
