@@ -46,11 +46,13 @@ where
         }
         leptos::task::spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(350).await;
-            if generation.get_value() != this_generation {
+            // `None` once the form is gone (the person signed up and moved
+            // on): reading it then would panic and leave the next page dead.
+            if generation.try_get_value() != Some(this_generation) {
                 return;
             }
             let answer = evaluate(candidate, email, name).await;
-            if generation.get_value() != this_generation {
+            if generation.try_get_value() != Some(this_generation) {
                 return;
             }
             match answer {
