@@ -13,6 +13,11 @@ use settings::{SecurityPage, SettingsLayout};
 mod lazy;
 mod settings;
 
+/// Loads the clicked page (or this one) afresh, once, when the Wasm has
+/// trapped (a page file gone since a deploy, a dropped download, a panic):
+/// see `app/recover.js`.
+const RECOVER_SCRIPT: &str = include_str!("app/recover.js");
+
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -25,6 +30,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
+                <script nonce=leptos::nonce::use_nonce() inner_html=RECOVER_SCRIPT></script>
                 <MetaTags/>
             </head>
             <body class="bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">

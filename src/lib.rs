@@ -47,11 +47,27 @@ pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod server;
 
+/// What the split loader (`wasm_split_helpers`, behind Leptos's lazy routes)
+/// panics with when a page's Wasm file did not load.
+#[cfg(feature = "hydrate")]
+const SPLIT_LOAD_PANIC: &str = "load callback should succeed";
+
 /// The browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        // A page's own Wasm file that cannot be fetched (gone since a
+        // deploy, or dropped) panics in the split loader. Marking the page
+        // lets `app/recover.js` load it afresh once the Wasm has trapped;
+        // other panics are left as they are.
+        if info.to_string().contains(SPLIT_LOAD_PANIC) {
+            let _ = leptos::tachys::dom::document()
+                .document_element()
+                .map(|root| root.set_attribute("data-page-file-failed", ""));
+        }
+        console_error_panic_hook::hook(info);
+    }));
     // Lazy routes hydrate once their Wasm file is in, so hydration is a task
     // (`hydrate_from_async` sets up Leptos's executor itself).
     wasm_bindgen_futures::spawn_local(async {

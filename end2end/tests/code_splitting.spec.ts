@@ -82,3 +82,96 @@ test("while a lazy page's file is on its way, a loading bar shows, then goes", a
   await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
   await expect(page.getByRole("progressbar", { name: "Loading page" })).toHaveCount(0);
 });
+
+/** Refuses the Team page's Wasm file `times` times (every time when
+ * `times` is Infinity), as a server deployed since the page was opened
+ * would; returns how many requests for it were refused. */
+async function goneTeamFile(page: Page, times: number): Promise<{ refused: number }> {
+  const count = { refused: 0 };
+  await page.route(/\/pkg\/split___team_view.*\.wasm$/, async (route) => {
+    if (count.refused < times) {
+      count.refused += 1;
+      await route.fulfill({ status: 404, contentType: "text/plain", body: "Not Found" });
+    } else {
+      await route.continue();
+    }
+  });
+  return count;
+}
+
+test("a page whose file is gone since a deploy loads afresh instead of leaving the page dead", async ({ page }) => {
+  await signUp(page, "Dee Deploy", `deploy-${Date.now()}@example.com`);
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  const gone = await goneTeamFile(page, 1);
+  const loads: string[] = [];
+  page.on("load", () => loads.push(page.url()));
+
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  // The trap reloads the address: the server's page, then its own file.
+  await expect(page).toHaveURL(/\/settings\/team$/);
+  await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
+  await hydrated(page);
+  expect(gone.refused).toBe(1);
+  expect(loads).toEqual([expect.stringMatching(/\/settings\/team$/)]);
+  // Alive: a client-side move works again.
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Security" }).click();
+  await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+});
+
+test("a page that cannot come alive at all is reloaded once, not without end", async ({ page }) => {
+  await signUp(page, "Rhea Reload", `reload-${Date.now()}@example.com`);
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  const gone = await goneTeamFile(page, Infinity);
+  const loads: string[] = [];
+  page.on("load", () => loads.push(page.url()));
+
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  // Reloaded once: the server's HTML is there to read, though it cannot hydrate.
+  await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
+  await expect.poll(() => gone.refused).toBeGreaterThanOrEqual(2);
+  await page.waitForLoadState("networkidle");
+  expect(loads).toHaveLength(1);
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+});
+
+test("a page that traps while the person is leaving it does not take them back", async ({ page }) => {
+  await signUp(page, "Lee Leaving", `leaving-${Date.now()}@example.com`);
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  // The Team page's file fails only when the test says so; the API Keys
+  // page answers only when the test says so.
+  let failTeamFile: () => void = () => {};
+  const teamFileFails = new Promise<void>((resolve) => (failTeamFile = resolve));
+  await page.route(/\/pkg\/split___team_view.*\.wasm$/, async (route) => {
+    await teamFileFails;
+    await route.fulfill({ status: 404, contentType: "text/plain", body: "Not Found" });
+  });
+  let answerApiKeys: () => void = () => {};
+  const apiKeysAnswers = new Promise<void>((resolve) => (answerApiKeys = resolve));
+  await page.route(/\/settings\/api-keys$/, async (route) => {
+    await apiKeysAnswers;
+    await route.continue();
+  });
+  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await expect(page.getByRole("progressbar", { name: "Loading page" })).toBeVisible();
+
+  // The person goes elsewhere; while that page is on its way, the old
+  // page's file fails and its Wasm traps.
+  const asked = page.waitForRequest(/\/settings\/api-keys$/);
+  const going = page.goto("/settings/api-keys");
+  await asked;
+  const trapped = page.waitForEvent("pageerror");
+  failTeamFile();
+  expect((await trapped).message).toMatch(/unreachable/);
+  answerApiKeys();
+  await going;
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByRole("heading", { name: "API Keys", level: 1 })).toBeVisible();
+});
