@@ -14,8 +14,8 @@ mod lazy;
 mod settings;
 
 /// Loads the clicked page (or this one) afresh, once, when the Wasm has
-/// trapped (a page file gone since a deploy, a dropped download, a panic):
-/// see `app/recover.js`.
+/// trapped because a page's own file did not load (gone since a deploy, or
+/// dropped): see `app/recover.js`.
 const RECOVER_SCRIPT: &str = include_str!("app/recover.js");
 
 /// The document around the app, rendered on the server only.
