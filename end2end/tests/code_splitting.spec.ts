@@ -18,6 +18,19 @@ function wasmRequests(page: Page): string[] {
   return names;
 }
 
+/** Signs a new account up and opens the security page, live and settled. */
+async function onSecurityPage(page: Page, name: string, tag: string) {
+  await signUp(page, name, `${tag}-${Date.now()}@example.com`);
+  await page.goto("/settings/security");
+  await hydrated(page);
+  await page.waitForLoadState("networkidle");
+}
+
+/** A page's link in the settings navigation. */
+function settingsLink(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name });
+}
+
 test("the security page loads the main Wasm only; API Keys and Team bring their own files", async ({ page }) => {
   const email = `split-${Date.now()}@example.com`;
   await signUp(page, "Sam Split", email);
@@ -36,7 +49,7 @@ test("the security page loads the main Wasm only; API Keys and Team bring their 
   expect(fetched[0]).toMatch(/^statusstack\.[A-Za-z0-9_-]{22}\.wasm$/);
 
   // A client-side navigation fetches the page's file, and the page works.
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "API Keys" }).click();
+  await settingsLink(page, "API Keys").click();
   await expect(page).toHaveURL(/\/settings\/api-keys$/);
   await expect(page.getByRole("heading", { name: "API Keys", level: 1 })).toBeVisible();
   expect(fetched.some((name) => name.startsWith("split___api_keys_view"))).toBe(true);
@@ -44,7 +57,7 @@ test("the security page loads the main Wasm only; API Keys and Team bring their 
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.getByTestId("key-reveal")).toBeVisible();
 
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await settingsLink(page, "Team").click();
   await expect(page).toHaveURL(/\/settings\/team$/);
   await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
   expect(fetched.some((name) => name.startsWith("split___team_view"))).toBe(true);
@@ -63,10 +76,7 @@ test("a lazy page opened directly hydrates from its own file", async ({ page }) 
 });
 
 test("while a lazy page's file is on its way, a loading bar shows, then goes", async ({ page }) => {
-  await signUp(page, "Lou Loading", `loading-${Date.now()}@example.com`);
-  await page.goto("/settings/security");
-  await hydrated(page);
-  await page.waitForLoadState("networkidle");
+  await onSecurityPage(page, "Lou Loading", "loading");
   await expect(page.getByRole("progressbar", { name: "Loading page" })).toHaveCount(0);
 
   // Hold the Team page's Wasm back until the bar has been seen.
@@ -76,7 +86,7 @@ test("while a lazy page's file is on its way, a loading bar shows, then goes", a
     await held;
     await route.continue();
   });
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await settingsLink(page, "Team").click();
   await expect(page.getByRole("progressbar", { name: "Loading page" })).toBeVisible();
   release();
   await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
@@ -100,15 +110,12 @@ async function goneTeamFile(page: Page, times: number): Promise<{ refused: numbe
 }
 
 test("a page whose file is gone since a deploy loads afresh instead of leaving the page dead", async ({ page }) => {
-  await signUp(page, "Dee Deploy", `deploy-${Date.now()}@example.com`);
-  await page.goto("/settings/security");
-  await hydrated(page);
-  await page.waitForLoadState("networkidle");
+  await onSecurityPage(page, "Dee Deploy", "deploy");
   const gone = await goneTeamFile(page, 1);
   const loads: string[] = [];
   page.on("load", () => loads.push(page.url()));
 
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await settingsLink(page, "Team").click();
   // The trap reloads the address: the server's page, then its own file.
   await expect(page).toHaveURL(/\/settings\/team$/);
   await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
@@ -116,20 +123,17 @@ test("a page whose file is gone since a deploy loads afresh instead of leaving t
   expect(gone.refused).toBe(1);
   expect(loads).toEqual([expect.stringMatching(/\/settings\/team$/)]);
   // Alive: a client-side move works again.
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Security" }).click();
+  await settingsLink(page, "Security").click();
   await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
 });
 
 test("a page that cannot come alive at all is reloaded once, not without end", async ({ page }) => {
-  await signUp(page, "Rhea Reload", `reload-${Date.now()}@example.com`);
-  await page.goto("/settings/security");
-  await hydrated(page);
-  await page.waitForLoadState("networkidle");
+  await onSecurityPage(page, "Rhea Reload", "reload");
   const gone = await goneTeamFile(page, Infinity);
   const loads: string[] = [];
   page.on("load", () => loads.push(page.url()));
 
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await settingsLink(page, "Team").click();
   // Reloaded once: the server's HTML is there to read, though it cannot hydrate.
   await expect(page.getByRole("heading", { name: "Team", level: 1 })).toBeVisible();
   await expect.poll(() => gone.refused).toBeGreaterThanOrEqual(2);
@@ -139,10 +143,7 @@ test("a page that cannot come alive at all is reloaded once, not without end", a
 });
 
 test("a page that traps while the person is leaving it does not take them back", async ({ page }) => {
-  await signUp(page, "Lee Leaving", `leaving-${Date.now()}@example.com`);
-  await page.goto("/settings/security");
-  await hydrated(page);
-  await page.waitForLoadState("networkidle");
+  await onSecurityPage(page, "Lee Leaving", "leaving");
   // The Team page's file fails only when the test says so; the API Keys
   // page answers only when the test says so.
   let failTeamFile: () => void = () => {};
@@ -157,7 +158,7 @@ test("a page that traps while the person is leaving it does not take them back",
     await apiKeysAnswers;
     await route.continue();
   });
-  await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Team" }).click();
+  await settingsLink(page, "Team").click();
   await expect(page.getByRole("progressbar", { name: "Loading page" })).toBeVisible();
 
   // The person goes elsewhere; while that page is on its way, the old

@@ -42,6 +42,28 @@ async fn drop_record(world: &SsoWorld) -> (String, String) {
     (name, value)
 }
 
+/// Starts a round on `state` with DNS holding its answers back, and returns
+/// once DNS has heard the question for each of the three domains (example.com,
+/// .org, .net); the caller lets DNS answer with `world.dns.hold(false)`.
+async fn round_with_every_question_out(
+    world: &SsoWorld,
+    state: statusstack::server::state::AppState,
+) -> tokio::task::JoinHandle<Round> {
+    world.dns.hold(true);
+    let names =
+        [DOMAIN, "example.org", "example.net"].map(statusstack::sso::server::recheck::record_name);
+    let before = names.clone().map(|name| world.dns.queries_for(&name));
+    let running = tokio::spawn(async move { recheck_due(&state).await.unwrap() });
+    while names
+        .iter()
+        .zip(before)
+        .any(|(name, before)| world.dns.queries_for(name) == before)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    running
+}
+
 async fn check_now(world: &SsoWorld) -> Reply {
     world
         .app
@@ -203,15 +225,7 @@ both_sso_worlds! {
         app.clock.advance(RECHECK_INTERVAL_MS);
         // DNS hears every domain's question before it answers any: the
         // round asks them all at once rather than one after another.
-        world.dns.hold(true);
-        let names = [DOMAIN, "example.org", "example.net"]
-            .map(statusstack::sso::server::recheck::record_name);
-        let before = names.clone().map(|name| world.dns.queries_for(&name));
-        let state = app.state.clone();
-        let running = tokio::spawn(async move { recheck_due(&state).await.unwrap() });
-        while names.iter().zip(before).any(|(name, before)| world.dns.queries_for(name) == before) {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let running = round_with_every_question_out(world, app.state.clone()).await;
         world.dns.hold(false);
         assert_eq!(running.await.unwrap(), round(2, 1, 0, 0));
         assert_eq!(domain_row(&world.overview().await, "example.org")["missed_checks"], 1);
@@ -231,14 +245,7 @@ both_sso_worlds! {
         let pool = statusstack::server::db::connect_and_migrate(&url, 2).await.unwrap();
         let mut state = app.state.clone();
         state.pool = pool.clone();
-        world.dns.hold(true);
-        let names = [DOMAIN, "example.org", "example.net"]
-            .map(statusstack::sso::server::recheck::record_name);
-        let before = names.clone().map(|name| world.dns.queries_for(&name));
-        let running = tokio::spawn(async move { recheck_due(&state).await.unwrap() });
-        while names.iter().zip(before).any(|(name, before)| world.dns.queries_for(name) == before) {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let running = round_with_every_question_out(world, state).await;
         pool.close().await;
         world.dns.hold(false);
         // One check finds the database gone; the other two are not tried.
