@@ -70,7 +70,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Generates the rows inside the database (one recursive CTE per user group),
-/// with the same SQL on both databases.
+/// with the same SQL on both databases; the triggers of a recorded event keep
+/// the per-day counts, as they do for the server.
 async fn seed(pool: &AnyPool) -> anyhow::Result<()> {
     let now = now_ms();
     sqlx::query(
@@ -124,14 +125,6 @@ async fn seed(pool: &AnyPool) -> anyhow::Result<()> {
         .execute(pool)
         .await?;
     }
-    // What recording each event keeps up to date, computed once here.
-    sqlx::query(
-        "INSERT INTO security_event_days (user_id, day, category, outcome, events)
-         SELECT user_id, occurred_at / 86400000, category, outcome, COUNT(*)
-         FROM security_events GROUP BY user_id, occurred_at / 86400000, category, outcome",
-    )
-    .execute(pool)
-    .await?;
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok(())
 }

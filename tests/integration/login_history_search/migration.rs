@@ -1,5 +1,6 @@
-//! The search migration on a database that already holds events: they are
-//! indexed (backfill), and running the migrations again changes nothing.
+//! The search migrations on a database that already holds events: they are
+//! indexed and counted per day by origin (backfill), and running the
+//! migrations again changes nothing.
 
 use super::{DAY, filter};
 use crate::helpers::now;
@@ -58,6 +59,19 @@ async fn migrating_indexes_existing_events(url: &str) {
                 ["old-event"],
                 "{text}"
             );
+        }
+        // The per-day counts by origin start from the events already there,
+        // once: the chart counts the old event, with and without text.
+        for text in ["", "old town", "beos"] {
+            let f = filter("range=7d", text);
+            let chart = history::daily_counts(&pool, Scope::User("old-user"), &f, f.window(now()))
+                .await
+                .unwrap();
+            let counts: Vec<(&str, i64)> = chart
+                .iter()
+                .map(|(_, outcome, n)| (outcome.as_str(), *n))
+                .collect();
+            assert_eq!(counts, [("success", 1)], "{text:?}");
         }
         pool.close().await;
     }

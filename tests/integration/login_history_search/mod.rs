@@ -13,6 +13,7 @@ use statusstack::login_history::filter::{Cursor, HistoryFilter, PagePosition};
 use statusstack::login_history::server::store::history::{self, Scope};
 
 mod migration;
+mod origins;
 
 const DAY: i64 = 24 * 60 * 60 * 1000;
 const ORG: &str = "org-search-test";
@@ -152,7 +153,8 @@ fn escape_like(text: &str) -> String {
 }
 
 /// The search as it was before the indexes: the scope, the window, the
-/// filter's categories, and the plain LIKE over the lowercased columns.
+/// filter's categories and result, and the plain LIKE over the lowercased
+/// columns.
 async fn oracle(
     pool: &AnyPool,
     scope: Scope<'_>,
@@ -162,11 +164,20 @@ async fn oracle(
         Scope::User(id) => ("user_id", id),
         Scope::Org(id) => ("org_id", id),
     };
-    let categories = if filter.categories.is_empty() {
-        ""
+    // The filters' values are the parser's own names: no quote can be in them.
+    let mut categories = if filter.categories.is_empty() {
+        String::new()
     } else {
-        " AND category = 'failed'"
+        let names: Vec<String> = filter
+            .categories
+            .iter()
+            .map(|category| format!("'{}'", category.as_str()))
+            .collect();
+        format!(" AND category IN ({})", names.join(", "))
     };
+    if let Some(outcome) = filter.outcome {
+        categories.push_str(&format!(" AND outcome = '{}'", outcome.as_str()));
+    }
     let (from, to) = filter.window(now());
     sqlx::query(&format!(
         "SELECT id, occurred_at, outcome FROM security_events

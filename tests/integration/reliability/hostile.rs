@@ -70,7 +70,7 @@ const CHECKBOX_FORMS: [&str; 1] = ["set_new_sign_in_notices"];
 const AUDIT_TABLES: [&str; 5] = [
     "rate_limits",
     "security_events",
-    "security_event_days",
+    "security_event_day_origins",
     "mail_queue",
     "_sqlx_migrations",
 ];

@@ -94,25 +94,34 @@ impl Conditions {
     ) -> Conditions {
         let mut c = Conditions::new();
         c.unindexed = matches!(text.map(|t| &t.narrowing), Some(Narrowing::Rowids(_)));
-        let (column, id) = scope.column_and_id();
-        let owner = c.push(Bind::Text(id.to_string()));
-        let from = c.push(Bind::Int(window.0));
-        let to = c.push(Bind::Int(window.1));
-        let (column, at) = (c.col(column), c.col("occurred_at"));
-        let mut sql = format!("{column} = {owner} AND {at} >= {from} AND {at} < {to}");
-        sql.push_str(&c.category_and_outcome(filter));
-        if let Some(text) = text {
-            sql.push_str(&c.text(text));
-        }
-        c.sql = sql;
+        c.sql = c.filter_sql(scope, filter, window, text);
         c
     }
 
+    /// The SQL of [`Conditions::for_filter`], its values bound after this
+    /// clause's own: for one part of a larger query.
+    pub(super) fn filter_sql(
+        &mut self,
+        scope: Scope<'_>,
+        filter: &HistoryFilter,
+        window: (i64, i64),
+        text: Option<&TextMatch>,
+    ) -> String {
+        let (column, id) = scope.column_and_id();
+        let owner = self.push(Bind::Text(id.to_string()));
+        let from = self.push(Bind::Int(window.0));
+        let to = self.push(Bind::Int(window.1));
+        let (column, at) = (self.col(column), self.col("occurred_at"));
+        let mut sql = format!("{column} = {owner} AND {at} >= {from} AND {at} < {to}");
+        sql.push_str(&self.category_and_outcome(filter));
+        if let Some(text) = text {
+            sql.push_str(&self.text(text));
+        }
+        sql
+    }
+
     /// The narrowing by index, if any, then the case-insensitive substring
-    /// test over ip, device and location that decides every row. SQLite's
-    /// LIKE already ignores ASCII case and its LOWER changes nothing else,
-    /// so there it reads the columns as they are (half the work per row);
-    /// where the plan asks for it ([`TextMatch::prefilter`]) PostgreSQL
+    /// test over ip, device and location that decides every row; where the plan asks for it ([`TextMatch::prefilter`]) PostgreSQL
     /// first looks for the text in the stored search column (`strpos`,
     /// cheaper than three LOWER … LIKE).
     fn text(&mut self, text: &TextMatch) -> String {
@@ -136,21 +145,26 @@ impl Conditions {
             let slot = self.push(Bind::Text(text.pg_text.clone()));
             sql.push_str(&format!(" AND strpos({PG_SEARCH_TEXT}, {slot}) > 0"));
         }
-        let slot = self.push(Bind::Text(text.pattern.clone()));
-        let like = |column: &str| {
-            if text.sqlite {
-                format!("{column} LIKE {slot} ESCAPE '\\'")
-            } else {
-                format!("LOWER({column}) LIKE {slot} ESCAPE '\\'")
-            }
-        };
-        sql.push_str(&format!(
-            " AND ({} OR {} OR {})",
-            like("ip"),
-            like("device"),
-            like("location")
-        ));
+        sql.push_str(&self.any_like(&text.pattern, text.sqlite, &["ip", "device", "location"]));
         sql
+    }
+
+    /// ` AND (… OR …)`: the case-insensitive LIKE of `pattern` on any of
+    /// `columns`. SQLite's LIKE already ignores ASCII case and its LOWER
+    /// changes nothing else, so there it reads the columns as they are.
+    pub(super) fn any_like(&mut self, pattern: &str, sqlite: bool, columns: &[&str]) -> String {
+        let slot = self.push(Bind::Text(pattern.to_string()));
+        let likes: Vec<String> = columns
+            .iter()
+            .map(|column| {
+                if sqlite {
+                    format!("{column} LIKE {slot} ESCAPE '\\'")
+                } else {
+                    format!("LOWER({column}) LIKE {slot} ESCAPE '\\'")
+                }
+            })
+            .collect();
+        format!(" AND ({})", likes.join(" OR "))
     }
 
     /// Binds every value in order.

@@ -4,13 +4,12 @@ use crate::login_history::{EventKind, Outcome};
 use crate::server::client::Origin;
 use crate::server::db::new_id;
 use crate::server::mail::queue::enqueue;
-use crate::time::DAY_MS;
 use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
-/// Appends an event (and counts its day) inside the caller's transaction,
-/// so the change it records, the event and its day count commit together or
-/// not at all; `notice` is queued in it too, keyed by the event, so it goes
+/// Appends an event inside the caller's transaction (triggers count it in
+/// its day's counts in the same statement), so the change it records and the
+/// event commit together or not at all; `notice` is queued in it too, keyed by the event, so it goes
 /// out exactly once and only if the event was recorded. Returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
@@ -35,7 +34,7 @@ pub async fn record(
     .bind(kind.as_str())
     .bind(outcome.as_str())
     .bind(now)
-    .bind(&origin.client.ip)
+    .bind(stored_address(&origin.client.ip))
     .bind(&origin.client.user_agent)
     .bind(detail.to_string())
     .bind(&origin.device)
@@ -45,25 +44,23 @@ pub async fn record(
     .execute(&mut **tx)
     .await
     .with_context(|| format!("Failed to record {} event", kind.as_str()))?;
-    if let Some(user_id) = user_id {
-        sqlx::query(
-            "INSERT INTO security_event_days (user_id, day, category, outcome, events)
-             VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (user_id, day, category, outcome)
-             DO UPDATE SET events = security_event_days.events + 1",
-        )
-        .bind(user_id)
-        .bind(now.div_euclid(DAY_MS))
-        .bind(kind.category().as_str())
-        .bind(outcome.as_str())
-        .execute(&mut **tx)
-        .await
-        .context("Failed to count the event's day")?;
-    }
     if let Some(mail) = notice {
         enqueue(&mut **tx, mail, Some(&format!("event:{id}")), now).await?;
     }
     Ok(id)
+}
+
+/// The address as the history stores it: an IP address in Rust's canonical
+/// form, "unknown", or nothing for an event no client caused (a background
+/// check). The text search relies on it: text no address could hold is
+/// looked for in the device and location only
+/// ([`super::search::may_match_address`]).
+fn stored_address(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().to_string(),
+        Err(_) if ip.is_empty() => String::new(),
+        Err(_) => super::search::UNKNOWN_ADDRESS.to_string(),
+    }
 }
 
 /// The user's `recent` latest successful sign-ins, newest first (time,

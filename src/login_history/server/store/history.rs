@@ -2,13 +2,13 @@
 //! retention. Always scoped to one user; filters are bound, never spliced.
 
 use super::conditions::{Bind, Conditions};
+use super::origins;
 use super::search;
 use crate::login_history::Outcome;
 use crate::login_history::filter::{Cursor, HistoryFilter, PagePosition};
-use crate::server::db::parsed;
 use crate::time::DAY_MS;
 use anyhow::Context;
-use sqlx::{AnyPool, FromRow, Row};
+use sqlx::{AnyPool, FromRow};
 
 pub use super::conditions::Scope;
 
@@ -44,6 +44,11 @@ pub async fn page(
         PagePosition::Before(cursor) => (narrow(window, false, cursor), "DESC"),
         PagePosition::After(cursor) => (narrow(window, true, cursor), "ASC"),
     };
+    let Some(window) =
+        days_with_matches(pool, scope, filter, window, order == "DESC", limit).await?
+    else {
+        return Ok(Vec::new());
+    };
     let text = search::plan(pool, &filter.text).await?;
     let mut c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let keyset = match position {
@@ -70,6 +75,26 @@ pub async fn page(
         events.reverse();
     }
     Ok(events)
+}
+
+/// With a text filter only the device or the location can match, the part of
+/// the window that holds the `needed` matches nearest its starting edge, as
+/// the per-day counts tell (`None`: no match anywhere in it); else the
+/// window as it is.
+async fn days_with_matches(
+    pool: &AnyPool,
+    scope: Scope<'_>,
+    filter: &HistoryFilter,
+    window: (i64, i64),
+    newest_first: bool,
+    needed: usize,
+) -> anyhow::Result<Option<(i64, i64)>> {
+    match scope {
+        Scope::User(user_id) if !filter.text.is_empty() && origins::answer(filter) => {
+            origins::narrowed_window(pool, user_id, filter, window, newest_first, needed).await
+        }
+        _ => Ok(Some(window)),
+    }
 }
 
 /// Moves the window's edge to the cursor, so the index range starts at the
@@ -99,8 +124,11 @@ pub async fn exists_beyond(
     newer: bool,
     cursor: &Cursor,
 ) -> anyhow::Result<bool> {
-    let text = search::plan(pool, &filter.text).await?;
     let window = narrow(window, newer, cursor);
+    let Some(window) = days_with_matches(pool, scope, filter, window, !newer, 1).await? else {
+        return Ok(false);
+    };
+    let text = search::plan(pool, &filter.text).await?;
     let mut c = Conditions::for_filter(scope, filter, window, text.as_ref());
     let keyset = keyset(&mut c, if newer { ">" } else { "<" }, cursor);
     let sql = format!(
@@ -115,18 +143,18 @@ pub async fn exists_beyond(
     Ok(row.is_some())
 }
 
-/// Matching events per UTC day and result: (day, outcome, count). Without a
-/// text filter a person's per-day counts answer it (whole days at the
-/// window's edges); with one, or for an organization's few team events, the
-/// matching events are counted.
+/// Matching events per UTC day and result: (day, outcome, count). A
+/// person's per-day counts answer it (with the events of the days cut by
+/// the window's edges) unless the text may match an address; then, and for
+/// an organization's few team events, the matching events are counted.
 pub async fn daily_counts(
     pool: &AnyPool,
     scope: Scope<'_>,
     filter: &HistoryFilter,
     window: (i64, i64),
 ) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
-    if let (Scope::User(user_id), true) = (scope, filter.text.is_empty()) {
-        return daily_counts_from_days(pool, user_id, filter, window).await;
+    if let (Scope::User(user_id), true) = (scope, origins::answer(filter)) {
+        return origins::daily_counts(pool, user_id, filter, window).await;
     }
     let text = search::plan(pool, &filter.text)
         .await?
@@ -137,59 +165,19 @@ pub async fn daily_counts(
          WHERE {} GROUP BY occurred_at / {DAY_MS}, outcome",
         c.sql
     );
-    day_counts(pool, &c, &sql, text.is_none()).await
+    origins::day_counts(pool, &c, &sql, text.is_none()).await
 }
 
-/// Runs a `day, outcome, n` query.
-async fn day_counts(
-    pool: &AnyPool,
-    c: &Conditions,
-    sql: &str,
-    persistent: bool,
-) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
-    let rows = c
-        .bind_all(sqlx::query(sql).persistent(persistent))
-        .fetch_all(pool)
-        .await
-        .context("Failed to count the login history by day")?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("day")?,
-                parsed(row, "outcome")?,
-                row.try_get("n")?,
-            ))
-        })
-        .collect()
-}
-
-async fn daily_counts_from_days(
-    pool: &AnyPool,
-    user_id: &str,
-    filter: &HistoryFilter,
-    window: (i64, i64),
-) -> anyhow::Result<Vec<(i64, Outcome, i64)>> {
-    let mut c = Conditions::new();
-    let user = c.push(Bind::Text(user_id.to_string()));
-    let first = c.push(Bind::Int(window.0.div_euclid(DAY_MS)));
-    let last = c.push(Bind::Int((window.1 - 1).div_euclid(DAY_MS)));
-    let sql = format!(
-        "SELECT day, outcome, CAST(SUM(events) AS BIGINT) AS n FROM security_event_days
-         WHERE user_id = {user} AND day >= {first} AND day <= {last}{} GROUP BY day, outcome",
-        c.category_and_outcome(filter)
-    );
-    day_counts(pool, &c, &sql, true).await
-}
-
-/// Deletes events recorded before `before` (retention) and the day counts of
-/// the days entirely before it; returns how many events went.
+/// Deletes events recorded before `before` (retention; triggers take them
+/// off the per-day counts) and the counts of the days entirely before it;
+/// returns how many events went.
 pub async fn prune(pool: &AnyPool, before: i64) -> anyhow::Result<u64> {
     let result = sqlx::query("DELETE FROM security_events WHERE occurred_at < $1")
         .bind(before)
         .execute(pool)
         .await
         .context("Failed to prune old security events")?;
-    sqlx::query("DELETE FROM security_event_days WHERE day < $1")
+    sqlx::query("DELETE FROM security_event_day_origins WHERE day < $1")
         .bind(before.div_euclid(DAY_MS))
         .execute(pool)
         .await

@@ -54,6 +54,18 @@ pub(super) struct TextMatch {
 }
 
 impl TextMatch {
+    /// The LIKE alone, over the scope's events in the window: for a few
+    /// hours of them, where asking an index would cost more than it saves.
+    pub(super) fn plain(lowered: &str, sqlite: bool) -> TextMatch {
+        TextMatch {
+            pattern: like_pattern(lowered),
+            pg_text: pg_search_text(lowered),
+            sqlite,
+            narrowing: Narrowing::None,
+            prefilter: false,
+        }
+    }
+
     /// The same filter for a query that counts every match (the chart): a
     /// cheaper test per row matters more there than the planner's estimate.
     pub(super) fn counting(mut self) -> TextMatch {
@@ -81,13 +93,7 @@ pub(super) async fn plan(pool: &AnyPool, text: &str) -> anyhow::Result<Option<Te
     }
     let sqlite = crate::server::db::is_sqlite(pool);
     let lowered = text.to_lowercase();
-    let mut plan = TextMatch {
-        pattern: format!("%{}%", escape_like(&lowered)),
-        pg_text: pg_search_text(&lowered),
-        sqlite,
-        narrowing: Narrowing::None,
-        prefilter: false,
-    };
+    let mut plan = TextMatch::plain(&lowered, sqlite);
     let terms = if sqlite {
         trigrams(&lowered)
     } else {
@@ -113,6 +119,26 @@ pub(super) async fn plan(pool: &AnyPool, text: &str) -> anyhow::Result<Option<Te
         plan.prefilter = true;
     }
     Ok(Some(plan))
+}
+
+/// What the address column holds when an event is recorded instead of an
+/// address it could not read ([`super::events::record`] stores nothing else).
+pub(super) const UNKNOWN_ADDRESS: &str = "unknown";
+
+/// Whether `text` (lowercased) may be found in an event's address: the
+/// column holds an IP address as Rust writes it (digits, `a`–`f`, `.` and
+/// `:`), [`UNKNOWN_ADDRESS`] or nothing. When it may not, only the device and the
+/// location can match, and the per-day counts by origin answer for them.
+pub(super) fn may_match_address(lowered: &str) -> bool {
+    lowered
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+        || UNKNOWN_ADDRESS.contains(lowered)
+}
+
+/// The LIKE pattern that decides a match: `%text%`, lowercased, escaped.
+pub(super) fn like_pattern(lowered: &str) -> String {
+    format!("%{}%", escape_like(lowered))
 }
 
 /// `%`, `_` and `\\` match themselves.
@@ -261,6 +287,35 @@ mod tests {
         assert!(!chosen.contains(&"10.".to_string()), "{chosen:?}");
         assert!(!chosen.is_empty() && chosen.len() <= TERMS_MAX);
         assert!(rarest(&trigrams("10."), &sample).is_empty());
+    }
+
+    #[test]
+    fn only_text_an_address_or_unknown_could_hold_may_match_an_address() {
+        for text in [
+            "10.7",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+            "be",
+            "fe80",
+            "unknown",
+            "know",
+            "n",
+            "",
+        ] {
+            assert!(may_match_address(text), "{text}");
+        }
+        for text in [
+            "berlin",
+            "iphone",
+            "10.0.0.1 ",
+            "be, de",
+            "x",
+            "unknownx",
+            "ü",
+            "10%",
+        ] {
+            assert!(!may_match_address(text), "{text}");
+        }
     }
 
     #[test]
