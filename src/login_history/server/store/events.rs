@@ -100,3 +100,21 @@ pub async fn sign_in_summary(
     sign_ins.sort_by_key(|sign_in: &(i64, String)| std::cmp::Reverse(sign_in.0));
     Ok((sign_ins, failed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_address_is_a_canonical_ip_unknown_or_nothing() {
+        assert_eq!(stored_address("203.0.113.7"), "203.0.113.7");
+        assert_eq!(stored_address("2001:DB8:0::1"), "2001:db8::1");
+        assert_eq!(stored_address("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(stored_address("unknown"), "unknown");
+        assert_eq!(stored_address("Berlin <script>"), "unknown");
+        assert_eq!(stored_address(""), "");
+        for stored in ["2001:db8::1", "10.0.0.1", "unknown", ""] {
+            assert!(super::super::search::may_match_address(stored), "{stored}");
+        }
+    }
+}
