@@ -13,30 +13,12 @@ pub trait GeoLocator: Send + Sync {
 pub const LOCAL_NETWORK: &str = "Local network";
 pub const UNKNOWN_LOCATION: &str = "Unknown location";
 
-/// Whether the address is loopback, private, link-local or otherwise not on the internet.
-pub fn is_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_local(IpAddr::V4(v4)))
-        }
-    }
-}
-
 /// No GeoIP database: every public address is "Unknown location".
 pub struct NoLocator;
 
 impl GeoLocator for NoLocator {
     fn locate(&self, ip: IpAddr) -> String {
-        if is_local(ip) {
+        if crate::server::net::is_internal(ip) {
             LOCAL_NETWORK
         } else {
             UNKNOWN_LOCATION
@@ -60,7 +42,7 @@ impl MaxMindLocator {
 
 impl GeoLocator for MaxMindLocator {
     fn locate(&self, ip: IpAddr) -> String {
-        if is_local(ip) {
+        if crate::server::net::is_internal(ip) {
             return LOCAL_NETWORK.into();
         }
         let city = match self.reader.lookup::<maxminddb::geoip2::City>(ip) {

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod memo;
 pub mod middleware;
+pub mod net;
 pub mod password;
 pub mod rate_limit;
 pub mod rest;

@@ -10,8 +10,8 @@ use crate::server::auth::AuthSession;
 use crate::server::client::ClientMeta;
 use crate::server::crypto::sealing::{open, seal};
 use crate::server::identity::ProviderFailure;
-use crate::server::identity::provider_http::is_internal;
 use crate::server::identity::settings::ClientSecretText;
+use crate::server::net::is_internal;
 use crate::server::state::AppState;
 use crate::sso::{DiscoverySummary, display_name_problem};
 use crate::two_factor::server::sudo::confirm_sudo;
@@ -214,7 +214,7 @@ pub fn issuer_url(typed: &str, development: bool) -> Result<String, &'static str
     let host = host_of(authority);
     let internal = host == "localhost"
         || host.ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| is_internal(&ip));
+        || host.parse::<IpAddr>().is_ok_and(is_internal);
     if internal && !development {
         return Err("The issuer must be a public host, not an internal address.");
     }
@@ -295,6 +295,10 @@ mod tests {
             "https://169.254.169.254",
             "https://[::1]",
             "https://[fd00::1]",
+            "https://[64:ff9b::a9fe:a9fe]",
+            "https://[::ffff:127.0.0.1]",
+            "https://0.1.2.3",
+            "https://198.18.0.1",
             "https://user@login.example.com",
             "https://login.example.com?x=1",
             "https://",
