@@ -2,10 +2,9 @@
 //! events per UTC day, category, result, device and location, kept by
 //! triggers in the statement that records, deletes or changes an event
 //! (`migrations/*/0020_event_day_origins.sql`). They answer the chart for
-//! the days wholly inside its window, and
-//! tell a page whose text filter only the device or the location can match
-//! (see [`search::may_match_address`]) which days hold its matches, so it
-//! reads no event of a day without one.
+//! the days wholly inside its window, and tell a page whose text filter only
+//! the device or the location can match (see [`search::may_match_address`])
+//! which days hold its matches, so it reads no event of a day without one.
 
 use super::conditions::{Bind, Conditions, Scope};
 use super::search;
