@@ -60,8 +60,9 @@ pub async fn remove_sso(password: Option<String>, code: Option<String>) -> Resul
 
 /// Starts "Test connection": the Owner signs in at the identity provider
 /// with the pending settings, which become active when it succeeds. A
-/// link (GET), so the browser may leave for the identity provider.
-#[server(endpoint = "test_sso_connection", input = GetUrl, output = crate::codec::Json)]
+/// plain form's POST, which the browser follows to the identity provider:
+/// not a link, which any other site could make an Owner's browser open.
+#[server(endpoint = "test_sso_connection", output = crate::codec::Json)]
 pub async fn test_sso_connection() -> Result<(), AppError> {
     let session = require_user().await?;
     flow::start_test(&app_state()?, &session, &client_meta()?).await

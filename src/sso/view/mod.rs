@@ -11,7 +11,7 @@ pub mod sign_in;
 
 use super::api::{
     AddSsoDomain, RemoveSso, RemoveSsoDomain, SaveSsoSettings, SetSsoEnforcement,
-    SetSsoSessionLifetimes, VerifySsoDomain, get_sso_overview,
+    SetSsoSessionLifetimes, TestSsoConnection, VerifySsoDomain, get_sso_overview,
 };
 use super::{DiscoverySummary, SsoOverview, SsoProblem};
 use crate::two_factor::api::sudo_prompt;
@@ -22,6 +22,7 @@ use crate::ui::{
     form_level_error,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 /// The actions every part of the card refreshes it after.
@@ -254,8 +255,11 @@ fn TestConnection(data: StoredValue<SsoOverview>) -> impl IntoView {
                 <p>{explanation}</p>
                 {tested.map(|at| view! { <p class="mt-0.5 text-xs text-slate-500 dark:text-slate-400">"Last test passed " <RelativeTime at/></p> })}
             </div>
-            // A link, not a form: the browser leaves for the identity provider.
-            <a href="/api/test_sso_connection" rel="external" class=BUTTON_SECONDARY data-testid="sso-test">"Test connection"</a>
+            // A plain form, not an ActionForm: the browser leaves for the
+            // identity provider.
+            <form method="post" action=TestSsoConnection::url()>
+                <button type="submit" class=BUTTON_SECONDARY data-testid="sso-test">"Test connection"</button>
+            </form>
         </div>
     }
 }

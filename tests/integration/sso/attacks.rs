@@ -97,7 +97,7 @@ both_sso_worlds! {
     async fn a_test_proves_only_the_settings_saved_when_it_began(world) {
         let (client_id, secret) = world.register_client().await;
         ok(&world.save(&client_id, &secret).await);
-        let trip = start(&world.app, "/api/test_sso_connection", Some(&world.owner)).await;
+        let trip = trip(press_test_connection(&world.app, &world.owner).await);
         let callback = ProviderBrowser::new().sign_in(&trip.authorize_url, OWNER).await;
         // Another Owner's change lands while the test is at the provider.
         world.app.clock.advance(1_000);
@@ -106,6 +106,25 @@ both_sso_worlds! {
         let landed = location(&come_back(&world.app, &callback, &cookies).await);
         assert!(landed.contains("sso_test=expired"), "{landed}");
         assert!(world.overview().await["active"].is_null());
+    }
+
+    async fn another_site_cannot_start_an_owners_test_connection(world) {
+        let (client_id, secret) = world.register_client().await;
+        ok(&world.save(&client_id, &secret).await);
+        let app = &world.app;
+        // A link or an image on another site: a GET starts nothing.
+        let linked = app.get("/api/test_sso_connection", Some(&world.owner)).await;
+        assert!(linked.session_cookie("ss_oauth").is_none(), "a GET started a round trip: {}", linked.status);
+        assert!(linked.location().is_none_or(|to| !to.contains("/auth")), "{:?}", linked.location());
+        // Another site's form, posted with the Owner's cookie.
+        let forged = app
+            .call_with_headers("test_sso_connection", &[], Some(&world.owner), &[("origin", "https://evil.example"), ("accept", "text/html")])
+            .await;
+        assert!(forged.session_cookie("ss_oauth").is_none(), "a cross-site POST started a round trip: {}", forged.status);
+        assert!(world.overview().await["active"].is_null(), "nothing became active");
+        // The Owner's own press goes to the identity provider.
+        let pressed = trip(press_test_connection(app, &world.owner).await);
+        assert!(pressed.authorize_url.contains("/auth"), "{}", pressed.authorize_url);
     }
 
     async fn only_addresses_on_verified_domains_sign_in(world) {
@@ -211,7 +230,7 @@ both_sso_worlds! {
             let reply = app.call(name, &form, Some(&member)).await;
             assert_eq!(reply.error(), Some(AppError::Forbidden), "{name}: {}", reply.body);
         }
-        let test = app.get("/api/test_sso_connection", Some(&member)).await;
+        let test = press_test_connection(app, &member).await;
         assert!(test.session_cookie("ss_oauth").is_none(), "no round trip for a member");
         assert_eq!(app.call("get_sso_overview", &[], None).await.error(), Some(AppError::Unauthenticated));
     }

@@ -88,7 +88,7 @@ impl SsoWorld {
     /// Runs "Test connection" through the provider's pages as `login`;
     /// returns where the app sent the browser.
     pub async fn test_connection(&self, login: &str) -> String {
-        let trip = start(&self.app, "/api/test_sso_connection", Some(&self.owner)).await;
+        let trip = trip(press_test_connection(&self.app, &self.owner).await);
         let callback = ProviderBrowser::new()
             .sign_in(&trip.authorize_url, login)
             .await;
@@ -210,10 +210,25 @@ pub struct Trip {
     pub authorize_url: String,
 }
 
-/// Opens a link that starts a round trip (`/api/start_sso_sign_in?…` or
-/// `/api/test_sso_connection`).
+/// Opens a link that starts a round trip (`/api/start_sso_sign_in?…`).
 pub async fn start(app: &TestApp, path: &str, cookie: Option<&str>) -> Trip {
-    let reply = app.get(path, cookie).await;
+    trip(app.get(path, cookie).await)
+}
+
+/// Presses "Test connection" as `cookie`'s Owner: the plain form's POST
+/// from a page of this site.
+pub async fn press_test_connection(app: &TestApp, cookie: &str) -> Reply {
+    app.call_with_headers(
+        "test_sso_connection",
+        &[],
+        Some(cookie),
+        &[("origin", &app.base), ("accept", "text/html")],
+    )
+    .await
+}
+
+/// The round trip a reply started: its flow cookie and where it sends the browser.
+pub fn trip(reply: Reply) -> Trip {
     Trip {
         flow: reply
             .session_cookie("ss_oauth")
