@@ -36,20 +36,19 @@ WHEN old.user_id IS NOT NULL BEGIN
       AND category = old.category AND outcome = old.outcome
       AND device = old.device AND location = old.location;
 END;
-CREATE TRIGGER security_event_day_origins_update_old
+-- A change takes the old row off its count and adds the new one, as the
+-- search index's update trigger does; an event of no account counts nowhere.
+CREATE TRIGGER security_event_day_origins_update
 AFTER UPDATE OF user_id, occurred_at, category, outcome, device, location ON security_events
-WHEN old.user_id IS NOT NULL BEGIN
+BEGIN
     UPDATE security_event_day_origins SET events = events - 1
     WHERE user_id = old.user_id AND day = old.occurred_at / 86400000
       AND category = old.category AND outcome = old.outcome
       AND device = old.device AND location = old.location;
-END;
-CREATE TRIGGER security_event_day_origins_update_new
-AFTER UPDATE OF user_id, occurred_at, category, outcome, device, location ON security_events
-WHEN new.user_id IS NOT NULL BEGIN
     INSERT INTO security_event_day_origins (user_id, day, category, outcome, device, location, events)
-    VALUES (new.user_id, new.occurred_at / 86400000, new.category, new.outcome, new.device,
-        new.location, 1)
+    SELECT new.user_id, new.occurred_at / 86400000, new.category, new.outcome, new.device,
+        new.location, 1
+    WHERE new.user_id IS NOT NULL
     ON CONFLICT (user_id, day, category, outcome, device, location)
     DO UPDATE SET events = events + 1;
 END;

@@ -121,9 +121,10 @@ impl Conditions {
     }
 
     /// The narrowing by index, if any, then the case-insensitive substring
-    /// test over ip, device and location that decides every row; where the plan asks for it ([`TextMatch::prefilter`]) PostgreSQL
-    /// first looks for the text in the stored search column (`strpos`,
-    /// cheaper than three LOWER … LIKE).
+    /// test over ip, device and location that decides every row; where the
+    /// plan asks for it ([`TextMatch::prefilter`]) PostgreSQL first looks
+    /// for the text in the stored search column (`strpos`, cheaper than
+    /// three LOWER … LIKE).
     fn text(&mut self, text: &TextMatch) -> String {
         let mut sql = String::new();
         match &text.narrowing {

@@ -8,9 +8,10 @@ use anyhow::Context;
 use sqlx::{AnyPool, Row};
 
 /// Appends an event inside the caller's transaction (triggers count it in
-/// its day's counts in the same statement), so the change it records and the
-/// event commit together or not at all; `notice` is queued in it too, keyed by the event, so it goes
-/// out exactly once and only if the event was recorded. Returns its id.
+/// its day's counts in the same statement), so the change it records and
+/// the event commit together or not at all; `notice` is queued in it too,
+/// keyed by the event, so it goes out exactly once and only if the event
+/// was recorded. Returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

@@ -127,8 +127,9 @@ pub(super) const UNKNOWN_ADDRESS: &str = "unknown";
 
 /// Whether `text` (lowercased) may be found in an event's address: the
 /// column holds an IP address as Rust writes it (digits, `a`–`f`, `.` and
-/// `:`), [`UNKNOWN_ADDRESS`] or nothing. When it may not, only the device and the
-/// location can match, and the per-day counts by origin answer for them.
+/// `:`), [`UNKNOWN_ADDRESS`] or nothing. When it may not, only the device
+/// and the location can match, and the per-day counts by origin answer
+/// for them.
 pub(super) fn may_match_address(lowered: &str) -> bool {
     lowered
         .chars()
