@@ -31,6 +31,11 @@ test("a new person signs up through Acme ID's login and consent pages", async ({
   await signInAtAcme(page, login);
   await expect(page).toHaveURL(`${SITE}/settings/security`);
   await expect(page.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+  // No password to confirm with: the prompts say how to set one instead.
+  await hydrated(page);
+  const twoFactor = page.locator("#two-factor");
+  await expect(twoFactor.getByTestId("sudo-no-password").first()).toContainText("no password to confirm with");
+  await expect(twoFactor.getByLabel("Password", { exact: true })).toHaveCount(0);
 
   await page.goto("/settings/authentication");
   await hydrated(page);

@@ -50,6 +50,9 @@ pub struct SudoFactor {
     pub method: Option<Method>,
     /// Whether the account has a passkey that can confirm instead.
     pub passkey: bool,
+    /// The account has no password (made from a sign-in provider): the
+    /// prompt says how to set one instead of asking for it.
+    pub passwordless: bool,
 }
 
 impl From<Option<Method>> for SudoFactor {
@@ -58,6 +61,7 @@ impl From<Option<Method>> for SudoFactor {
         SudoFactor {
             method,
             passkey: false,
+            passwordless: false,
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct TwoFactorStatus {
     pub needs_sudo: bool,
     /// Passkeys that can serve as the second factor.
     pub passkeys: i64,
+    /// The account has no password to confirm with (see [`SudoFactor`]).
+    pub passwordless: bool,
     /// The backup codes of a set-up confirmed by a form posted without the
     /// Wasm, shown on the page it led to; this once only.
     pub revealed_backup_codes: Option<Vec<String>>,

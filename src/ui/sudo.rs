@@ -1,5 +1,6 @@
 //! The inline sudo prompt of sensitive actions: the password, and a code
-//! from the second factor when the account has one.
+//! from the second factor when the account has one; for an account without
+//! a password, a passkey or how to set a password.
 
 use super::field_error;
 use super::style::{BUTTON_SECONDARY, INPUT, LABEL};
@@ -74,6 +75,9 @@ impl PasskeyProof {
 /// What the sudo prompt asks for besides the password.
 #[derive(Clone, Copy)]
 pub struct SecondFactorPrompt {
+    /// Whether the account has a password to ask for; without one (an
+    /// account made from a sign-in provider) the prompt says how to set one.
+    pub password: bool,
     /// The code field's label, e.g. "Code from your authenticator app";
     /// `None` when 2FA is off (the password alone, or a passkey).
     pub code_label: Option<&'static str>,
@@ -113,13 +117,27 @@ pub fn SudoFields(
     }
 }
 
-/// The password field, and the code field when 2FA is on.
+/// The password field, and the code field when 2FA is on; for an account
+/// without a password, how to set one (a passkey, if any, is offered below).
 #[component]
 fn PasswordAndCode(
     id: &'static str,
     second_factor: Option<SecondFactorPrompt>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    if second_factor.is_some_and(|prompt| !prompt.password) {
+        let passkey = second_factor.is_some_and(|prompt| prompt.passkey.is_some());
+        return view! {
+            <p class="text-sm text-slate-700 dark:text-slate-200" data-testid="sudo-no-password">
+                "Your account has no password to confirm with"
+                {if passkey { ": use one of your passkeys, or set a password. " } else { ". Set one first: " }}
+                <a href="/forgot-password" class="font-medium text-indigo-600 underline dark:text-indigo-400">"Forgot your password?"</a>
+                " emails you a link to set it."
+            </p>
+            {move || field_error(&error.get(), "password").map(|m| view! { <p class="text-sm text-red-600 dark:text-red-400" role="alert">{m}</p> })}
+        }
+        .into_any();
+    }
     let password_id = format!("{id}-password");
     let code_id = format!("{id}-code");
     view! {
@@ -142,6 +160,7 @@ fn PasswordAndCode(
                 }
             })}
     }
+    .into_any()
 }
 
 /// "Use a passkey instead", shown once the browser can (it needs the Wasm).

@@ -150,14 +150,16 @@ pub async fn send_sudo_sms() -> Result<(), AppError> {
 
 /// What the sudo prompt asks of an account besides the password: the
 /// active method's code (with "Text me a code" when that comes by SMS),
-/// and "Use a passkey instead" when the account has a passkey; `None`
-/// when the password alone is asked.
+/// and "Use a passkey instead" when the account has a passkey; for an
+/// account without a password, how to set one instead of the fields;
+/// `None` when the password alone is asked.
 pub fn sudo_prompt(factor: impl Into<SudoFactor>) -> Option<SecondFactorPrompt> {
     let factor = factor.into();
-    if factor.method.is_none() && !factor.passkey {
+    if factor.method.is_none() && !factor.passkey && !factor.passwordless {
         return None;
     }
     Some(SecondFactorPrompt {
+        password: !factor.passwordless,
         code_label: factor.method.map(Method::code_label),
         // Only a backup code is typed for passkeys: no "works too" to add.
         code_hint: factor
@@ -176,4 +178,30 @@ pub fn sudo_prompt(factor: impl Into<SudoFactor>) -> Option<SecondFactorPrompt> 
 async fn confirm_with_passkey() -> Result<(), Option<String>> {
     let start = async { start_passkey_sudo().await.map(Ceremony::into_parts) };
     ask_for_passkey(start, finish_passkey_sudo).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_asks_for_a_password_only_where_the_account_has_one() {
+        assert!(
+            sudo_prompt(SudoFactor::default()).is_none(),
+            "the password alone: no more to ask"
+        );
+        let no_password = sudo_prompt(SudoFactor {
+            passwordless: true,
+            ..SudoFactor::default()
+        })
+        .expect("a prompt that says how to set one");
+        assert!(!no_password.password);
+        let with_code = sudo_prompt(SudoFactor {
+            method: Some(Method::Totp),
+            ..SudoFactor::default()
+        })
+        .expect("a code besides the password");
+        assert!(with_code.password);
+        assert_eq!(with_code.code_label, Some(Method::Totp.code_label()));
+    }
 }

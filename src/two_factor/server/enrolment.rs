@@ -51,6 +51,7 @@ pub async fn status(state: &AppState, session: &AuthSession) -> Result<TwoFactor
         enabled,
         pending,
         passkeys: record.passkeys,
+        passwordless: !record.password_set,
         needs_sudo: session.require_recent_auth(now).is_err(),
         revealed_backup_codes: None,
     })

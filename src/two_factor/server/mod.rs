@@ -26,6 +26,7 @@ pub async fn sudo_factor(state: &AppState, user_id: &str) -> Result<SudoFactor, 
     Ok(SudoFactor {
         method: record.active_method(),
         passkey: record.passkeys > 0,
+        passwordless: !record.password_set,
     })
 }
 

@@ -23,8 +23,22 @@ pub async fn confirm_sudo(
     let now = state.now();
     let password = password.filter(|p| !p.is_empty());
     let Some(password) = password else {
-        return session.require_recent_auth(now);
+        let Err(error) = session.require_recent_auth(now) else {
+            return Ok(());
+        };
+        let record = store::get(&state.pool, &session.user.id).await?;
+        return Err(if record.password_set {
+            error
+        } else {
+            no_password()
+        });
     };
+    let record = store::get(&state.pool, &session.user.id).await?;
+    if !record.password_set {
+        // Its stored hash is of a secret nobody holds: no attempt to count,
+        // and "incorrect" would send the person looking for a password.
+        return Err(no_password());
+    }
     let wrong_password = || AppError::validation("password", "Your password is incorrect.");
     if password.chars().count() > crate::account::PASSWORD_MAX_CHARS {
         return Err(wrong_password());
@@ -35,7 +49,6 @@ pub async fn confirm_sudo(
     {
         return Err(wrong_password());
     }
-    let record = store::get(&state.pool, &session.user.id).await?;
     if record.method.is_some() {
         let code = code.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
             AppError::validation(
@@ -58,4 +71,13 @@ pub async fn confirm_sudo(
         })?;
     }
     rotate_session(state, session, true).await
+}
+
+/// The refusal for an account made from a sign-in provider, which has no
+/// password to confirm with until a reset link sets one.
+fn no_password() -> AppError {
+    AppError::validation(
+        "password",
+        "Your account has no password yet: confirm with a passkey, or use “Forgot your password?” on the sign-in page, which emails you a link to set one.",
+    )
 }

@@ -177,6 +177,7 @@ fn StatusView(status: TwoFactorStatus, actions: TwoFactorActions, after: After) 
     let factor = SudoFactor {
         method: status.enabled.as_ref().map(|e| e.method),
         passkey: passkeys > 0,
+        passwordless: status.passwordless,
     };
     let sudo = status.needs_sudo;
     match (status.enabled, status.pending) {

@@ -6,6 +6,7 @@
 
 mod attacks;
 mod real_provider;
+mod sudo;
 
 use crate::helpers::identity::{FakeGitHub, FakeOidc, authorize, query_param};
 use crate::helpers::*;

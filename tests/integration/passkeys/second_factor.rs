@@ -140,7 +140,7 @@ both_databases! {
         let refused = app.call("regenerate_backup_codes", &[], Some(&cookie)).await;
         assert_eq!(refused.error(), Some(AppError::ReauthRequired));
         let status: Value = json(&app.call("list_passkeys", &[], Some(&cookie)).await);
-        assert_eq!(status["sudo_factor"], serde_json::json!({"method": "Totp", "passkey": true}));
+        assert_eq!(status["sudo_factor"], serde_json::json!({"method": "Totp", "passkey": true, "passwordless": false}));
 
         // A sudo ceremony is this session's: another cannot finish it.
         let started = json(&app.call("start_passkey_sudo", &[], Some(&cookie)).await);

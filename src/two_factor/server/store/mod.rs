@@ -26,6 +26,9 @@ pub struct TwoFactorRecord {
     pub enrolling: bool,
     /// Passkeys that can serve as the second factor (none flagged as copied).
     pub passkeys: i64,
+    /// Whether the account has a password of its own (one made from a
+    /// sign-in provider has none until a reset link sets it).
+    pub password_set: bool,
 }
 
 impl TwoFactorRecord {
@@ -60,6 +63,7 @@ pub async fn get(pool: &AnyPool, user_id: &str) -> anyhow::Result<TwoFactorRecor
         backup_codes_left: facts.backup_codes_left,
         enrolling: facts.enrolling,
         passkeys: facts.passkeys,
+        password_set: facts.password_set,
     })
 }
 
