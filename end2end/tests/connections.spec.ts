@@ -36,16 +36,30 @@ test("a new person signs up through Acme ID's login and consent pages", async ({
   const twoFactor = page.locator("#two-factor");
   await expect(twoFactor.getByTestId("sudo-no-password").first()).toContainText("no password to confirm with");
   await expect(twoFactor.getByLabel("Password", { exact: true })).toHaveCount(0);
+  // The password card offers to set one, not to change one it lacks.
+  const password = page.locator("#password");
+  await expect(password.getByRole("heading", { name: "Set a password" })).toBeVisible();
+  await expect(password.getByLabel("Current password")).toHaveCount(0);
+  await expect(page.getByTestId("password-changed")).toHaveText("No password set");
 
   await page.goto("/settings/authentication");
   await hydrated(page);
   const row = page.getByTestId("provider-acme");
   await expect(row.getByTestId("connected-account")).toHaveText(login);
   await expect(page.getByText("Your account has no password yet")).toBeVisible();
+  await expect(page.locator("#sign-in-password").getByTestId("set-password-by-email")).toContainText(login);
   // Its only way in: the disconnect explains instead of offering the button.
   await row.getByLabel("Disconnect Acme ID").click();
   await expect(row.getByText("is your only way to sign in")).toBeVisible();
   await expect(row.getByRole("button", { name: "Disconnect Acme ID" })).toHaveCount(0);
+
+  // One press from the card to the emailed link: the address is filled in.
+  await page.getByRole("link", { name: "Email me a link to set a password" }).click();
+  await expect(page).toHaveURL(/\/forgot-password\?email=/);
+  await hydrated(page);
+  await expect(page.getByLabel("Email address")).toHaveValue(login);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await expect(page.getByTestId("reset-sent")).toBeVisible();
   await context.close();
 });
 

@@ -19,6 +19,9 @@ pub struct CurrentUser {
     /// Whether a mailed link confirmed the address; until then no API keys,
     /// teams or SMS.
     pub email_verified: bool,
+    /// Whether the account has a password; one made through a sign-in
+    /// provider has none until an emailed link sets it.
+    pub has_password: bool,
 }
 
 impl CurrentUser {
@@ -215,3 +218,10 @@ mod tests {
 /// the page that answer to it (single sign-on for the address's domain).
 #[derive(Clone, Copy)]
 pub struct TypedEmail(pub leptos::prelude::RwSignal<String>);
+
+/// The signed-in user as the settings frame fetched it, shared with the
+/// pages inside it so they need not ask again.
+#[derive(Clone, Copy)]
+pub struct SignedInUser(
+    pub leptos::prelude::Resource<Result<Option<CurrentUser>, crate::error::AppError>>,
+);

@@ -1,8 +1,10 @@
 //! Settings layout (header, sidebar) and the Security page.
 
+use crate::account::SignedInUser;
 use crate::account::api::{SignOut, get_current_user};
+use crate::account::view::VerifyEmailBanner;
 use crate::account::view::overview::AccountOverview;
-use crate::account::view::{ChangePasswordForm, VerifyEmailBanner};
+use crate::account::view::password::{PasswordCard, PasswordSignInCard};
 use crate::error::AppError;
 use crate::ids::encode_query_component;
 use crate::login_history::view::LoginHistory;
@@ -50,6 +52,7 @@ pub fn SettingsLayout() -> impl IntoView {
     // Asked again on every navigation, so a session revoked elsewhere is sent
     // to the sign-in page on its very next click, not only on a reload.
     let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
+    provide_context(SignedInUser(user));
     let requirement = Resource::new(
         move || location.pathname.get(),
         |_| get_two_factor_requirement(),
@@ -199,10 +202,7 @@ pub fn SecurityPage() -> impl IntoView {
                 description="Where security notices go. Changing the address needs a confirmation from the new one.">
                 <crate::recovery::view::EmailAndNotices/>
             </Card>
-            <Card id="password" title="Change password"
-                description="Use at least 12 characters. Changing it signs out all your other sessions.">
-                <ChangePasswordForm/>
-            </Card>
+            <PasswordCard/>
         </div>
     }
 }
@@ -217,14 +217,7 @@ pub fn AuthenticationPage() -> impl IntoView {
             <PasskeysSection/>
             <crate::connections::view::ConnectionsSection/>
             <crate::sso::view::SsoSection/>
-            <Card id="sign-in-password" title="Password"
-                description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
-                <p class="text-sm text-slate-600 dark:text-slate-300">
-                    "Use at least 12 characters, and a password you use nowhere else. "
-                    <a href="/settings/security#password" class="font-medium text-indigo-600 hover:text-indigo-500 dark:text-indigo-400">"Change your password"</a>
-                    " on the Security page."
-                </p>
-            </Card>
+            <PasswordSignInCard/>
         </div>
     }
 }

@@ -95,6 +95,7 @@ pub async fn sign_up(
         password_changed_at: now,
         created_at: now,
         email_verified: false,
+        has_password: true,
     };
     let inserted =
         users::insert(&state.pool, &user, &hash, account.organization.as_deref()).await?;

@@ -2,12 +2,11 @@
 //! live strength meter.
 
 pub mod overview;
+pub mod password;
 
-use super::api::{
-    ChangePassword, ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp, password_strength,
-};
+use super::api::{ConfirmEmailAddress, ResendEmailVerification, SignIn, SignUp, password_strength};
 use crate::ids::encode_query_component;
-use crate::ui::flash::{flashed_success, last_error, last_succeeded};
+use crate::ui::flash::{flashed_success, last_error};
 use crate::ui::{
     Alert, AuthFrame, Field, StrengthMeter, SubmitButton, Tone, action_error, field_error,
     form_level_error,
@@ -192,39 +191,5 @@ pub fn VerifyEmailBanner(email: String) -> impl IntoView {
                 </ActionForm>
             </div>
         </div>
-    }
-}
-
-/// Change password: asks for the current one, signs out every other session.
-#[component]
-pub fn ChangePasswordForm() -> impl IntoView {
-    let action = ServerAction::<ChangePassword>::new();
-    let error = last_error(action);
-    let succeeded = last_succeeded(action);
-    let password = RwSignal::new(String::new());
-    let form_ref = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if action.value().with(|v| matches!(v, Some(Ok(())))) {
-            if let Some(form) = form_ref.get() {
-                form.reset();
-            }
-            password.set(String::new());
-        }
-    });
-    view! {
-        <ActionForm action=action node_ref=form_ref attr:class="max-w-md space-y-5" attr:novalidate="">
-            {move || succeeded.get().then(|| view! {
-                <Alert tone=Tone::Success>"Password changed. Every other session was signed out."</Alert>
-            })}
-            {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-            <Field name="current_password" label="Current password" input_type="password" autocomplete="current-password" maxlength=128
-                error=Signal::derive(move || field_error(&error.get(), "current_password"))/>
-            <Field name="new_password" label="New password" input_type="password" autocomplete="new-password" maxlength=128
-                hint="At least 12 characters; not used elsewhere."
-                on_input=Callback::new(move |v| password.set(v))
-                error=Signal::derive(move || field_error(&error.get(), "new_password"))/>
-            <StrengthMeter password=password evaluate=password_strength/>
-            <SubmitButton label="Change password" busy_label="Changing…" pending=action.pending()/>
-        </ActionForm>
     }
 }

@@ -59,7 +59,13 @@ fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
             <dl class="mt-5 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
                 <div class=stat>
                     <dt class=label>"Password changed"</dt>
-                    <dd class=value><RelativeTime at=overview.user.password_changed_at/></dd>
+                    <dd class=value data-testid="password-changed">
+                        {if overview.user.has_password {
+                            view! { <RelativeTime at=overview.user.password_changed_at/> }.into_any()
+                        } else {
+                            view! { <a href="#password" class="text-amber-700 underline dark:text-amber-300">"No password set"</a> }.into_any()
+                        }}
+                    </dd>
                 </div>
                 <div class=stat>
                     <dt class=label>"Active sessions"</dt>

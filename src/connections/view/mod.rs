@@ -142,9 +142,9 @@ fn ConnectionsBody(
             {returned.1.map(|message| view! { <div data-testid="connection-added"><Alert tone=Tone::Success>{message}</Alert></div> })}
             {(!has_password).then(|| view! {
                 <Alert tone=Tone::Info>
-                    "Your account has no password yet. To set one, use "
-                    <a href="/forgot-password" class="font-medium underline">"Forgot your password?"</a>
-                    " with your email address: we email you a link."
+                    "Your account has no password yet, so keep at least one way to sign in. "
+                    <a href="#sign-in-password" class="font-medium underline">"Set a password"</a>
+                    " to sign in without a provider."
                 </Alert>
             })}
             {move || list_error().map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}

@@ -2,6 +2,7 @@
 //! and cancelling an email change, "This wasn't me", and the page that
 //! lists what a recovery undid.
 
+use crate::account::EMAIL_MAX_CHARS;
 use crate::recovery::RecoveryReport;
 use crate::recovery::api::{
     CancelEmailChange, ConfirmEmailChange, ReportNotMe, RequestPasswordReset, ResetPassword,
@@ -67,13 +68,23 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(action);
     let sent = last_succeeded(action);
+    // A signed-in account without a password arrives with its address, so
+    // setting one is a single press.
+    let email = StoredValue::new(
+        use_query_map()
+            .with_untracked(|query| query.get("email"))
+            .unwrap_or_default()
+            .chars()
+            .take(EMAIL_MAX_CHARS)
+            .collect::<String>(),
+    );
     view! {
         <AuthFrame title="Reset your password" subtitle="Enter your account's email address and we'll send you a link to choose a new password.">
             <Show when=move || sent.get() fallback=move || view! {
                 <ActionForm action attr:class="space-y-5" attr:novalidate="">
                     {move || form_level_error(error.get()).map(|message| view! { <Alert tone=Tone::Error>{message}</Alert> })}
-                    <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=254
-                        error=Signal::derive(move || field_error(&error.get(), "email"))/>
+                    <Field name="email" label="Email address" input_type="email" autocomplete="email" maxlength=EMAIL_MAX_CHARS
+                        value=email.get_value() error=Signal::derive(move || field_error(&error.get(), "email"))/>
                     <SubmitButton label="Send reset link" busy_label="Sending…" pending=action.pending() full_width=true/>
                 </ActionForm>
             }>

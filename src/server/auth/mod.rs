@@ -208,6 +208,7 @@ mod tests {
                 password_changed_at: 0,
                 created_at: 0,
                 email_verified: true,
+                has_password: true,
             },
             created_at: 0,
             reauthenticated_at: 1_000,

@@ -62,6 +62,7 @@ pub async fn insert_passwordless_user(
         password_changed_at: now,
         created_at: now,
         email_verified: true,
+        has_password: false,
     };
     Ok(users::insert_from_provider(&state.pool, &user, &hash)
         .await?

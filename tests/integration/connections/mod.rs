@@ -5,6 +5,7 @@
 //! answer refused with a message, an event and nothing linked.
 
 mod attacks;
+mod password;
 mod real_provider;
 mod sudo;
 

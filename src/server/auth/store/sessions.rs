@@ -64,7 +64,7 @@ pub async fn find_by_token_hash(
     let row = sqlx::query(
         "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at,
                 s.reauthenticated_at, u.name, u.email, u.password_changed_at,
-                u.created_at AS user_created_at, u.email_verified_at,
+                u.created_at AS user_created_at, u.email_verified_at, u.password_set,
                 o.session_idle_ms AS org_idle_ms, o.session_absolute_ms AS org_absolute_ms
          FROM sessions s JOIN users u ON u.id = s.user_id
          LEFT JOIN memberships m ON m.user_id = s.user_id

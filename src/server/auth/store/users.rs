@@ -12,8 +12,7 @@ pub struct UserWithHash {
     pub password_hash: PasswordHashText,
 }
 
-const COLUMNS: &str =
-    "id, name, email, password_changed_at, created_at, password_hash, email_verified_at";
+const COLUMNS: &str = "id, name, email, password_changed_at, created_at, password_hash, email_verified_at, password_set";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserWithHash, sqlx::Error> {
     Ok(UserWithHash {
@@ -38,6 +37,7 @@ pub fn current_user_from(
         email_verified: row
             .try_get::<Option<i64>, _>("email_verified_at")?
             .is_some(),
+        has_password: row.try_get::<i64, _>("password_set")? != 0,
     })
 }
 
