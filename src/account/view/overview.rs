@@ -58,7 +58,7 @@ fn OverviewCard(overview: SecurityOverview) -> impl IntoView {
             </div>
             <dl class="mt-5 grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
                 <div class=stat>
-                    <dt class=label>"Password changed"</dt>
+                    <dt class=label>{if overview.user.has_password { "Password changed" } else { "Password" }}</dt>
                     <dd class=value data-testid="password-changed">
                         {if overview.user.has_password {
                             view! { <RelativeTime at=overview.user.password_changed_at/> }.into_any()
