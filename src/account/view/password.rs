@@ -22,62 +22,72 @@ async fn passwordless_email(user: Option<SignedInUser>) -> Option<String> {
     }
 }
 
-/// The Security page's password card: the change-password form, or for an
-/// account without a password the way to set one.
-#[component]
-pub fn PasswordCard() -> impl IntoView {
+/// `without(email)` for an account without a password, `with()` for one
+/// that has it, once the frame's user is known.
+fn by_password(with: fn() -> AnyView, without: fn(String) -> AnyView) -> impl IntoView {
     let user = use_context::<SignedInUser>();
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match passwordless_email(user).await {
-                    Some(email) => view! {
-                        <Card id="password" title="Set a password"
-                            description="Your account has none yet: you sign in with a connected account, single sign-on or a passkey.">
-                            <SetPasswordByEmail email/>
-                        </Card>
-                    }.into_any(),
-                    None => view! {
-                        <Card id="password" title="Change password"
-                            description="Use at least 12 characters. Changing it signs out all your other sessions.">
-                            <ChangePasswordForm/>
-                        </Card>
-                    }.into_any(),
+                    Some(email) => without(email),
+                    None => with(),
                 }
             })}
         </Transition>
     }
 }
 
+/// The Security page's password card: the change-password form, or for an
+/// account without a password the way to set one.
+#[component]
+pub fn PasswordCard() -> impl IntoView {
+    by_password(
+        || {
+            view! {
+            <Card id="password" title="Change password"
+                description="Use at least 12 characters. Changing it signs out all your other sessions.">
+                <ChangePasswordForm/>
+            </Card>
+        }.into_any()
+        },
+        |email| {
+            view! {
+            <Card id="password" title="Set a password"
+                description="Your account has none yet: you sign in with a connected account, single sign-on or a passkey.">
+                <SetPasswordByEmail email/>
+            </Card>
+        }.into_any()
+        },
+    )
+}
+
 /// The Authentication page's password card: what the password is for, or
 /// that the account has none and how to set one.
 #[component]
 pub fn PasswordSignInCard() -> impl IntoView {
-    let user = use_context::<SignedInUser>();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match passwordless_email(user).await {
-                    Some(email) => view! {
-                        <Card id="sign-in-password" title="Password" badge="Not set"
-                            description="Your account has no password: you sign in with the connected accounts, single sign-on or passkeys above.">
-                            <SetPasswordByEmail email/>
-                        </Card>
-                    }.into_any(),
-                    None => view! {
-                        <Card id="sign-in-password" title="Password"
-                            description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
-                            <p class="text-sm text-slate-600 dark:text-slate-300">
-                                "Use at least 12 characters, and a password you use nowhere else. "
-                                <a href="/settings/security#password" class=LINK>"Change your password"</a>
-                                " on the Security page."
-                            </p>
-                        </Card>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+    by_password(
+        || {
+            view! {
+            <Card id="sign-in-password" title="Password"
+                description="Your email address and password sign you in; with two-factor authentication on, a code follows.">
+                <p class="text-sm text-slate-600 dark:text-slate-300">
+                    "Use at least 12 characters, and a password you use nowhere else. "
+                    <a href="/settings/security#password" class=LINK>"Change your password"</a>
+                    " on the Security page."
+                </p>
+            </Card>
+        }.into_any()
+        },
+        |email| {
+            view! {
+            <Card id="sign-in-password" title="Password" badge="Not set"
+                description="Your account has no password: you sign in with the connected accounts, single sign-on or passkeys above.">
+                <SetPasswordByEmail email/>
+            </Card>
+        }.into_any()
+        },
+    )
 }
 
 /// Why a password helps and the link that emails one to set it: the

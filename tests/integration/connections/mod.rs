@@ -41,6 +41,23 @@ impl World {
     }
 }
 
+/// Sets `password` through the emailed reset link, the only way an account
+/// made from a provider gets one.
+async fn set_password_by_link(app: &TestApp, email: &str, password: &str) {
+    app.call("request_password_reset", &[("email", email)], None)
+        .await;
+    let mail = app.mail_to(email, "Reset your password").await;
+    let token = link_token(&mail, "/reset-password");
+    let reply = app
+        .call(
+            "reset_password",
+            &[("token", &token), ("new_password", password)],
+            None,
+        )
+        .await;
+    assert!(reply.error().is_none(), "{}", reply.body);
+}
+
 /// Runs each test body once per database with a `World`.
 macro_rules! with_providers {
     ($($(#[$meta:meta])* async fn $name:ident($world:ident) $body:block)*) => {$(
@@ -231,11 +248,7 @@ with_providers! {
             other => panic!("expected a refusal, got {other:?}"),
         }
         // The reset link sets one; then it signs in and the provider can go.
-        app.call("request_password_reset", &[("email", "nia@example.com")], None).await;
-        let mail = app.mail_to("nia@example.com", "Reset your password").await;
-        let token = link_token(&mail, "/reset-password");
-        let reply = app.call("reset_password", &[("token", &token), ("new_password", OTHER_STRONG_PASSWORD)], None).await;
-        assert!(reply.error().is_none(), "{}", reply.body);
+        set_password_by_link(app, "nia@example.com", OTHER_STRONG_PASSWORD).await;
         let reply = app.sign_in("nia@example.com", OTHER_STRONG_PASSWORD).await;
         assert!(reply.error().is_none(), "{}", reply.body);
         let mut cookie = signed_in(app, &reply);

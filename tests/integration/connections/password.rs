@@ -36,11 +36,7 @@ with_providers! {
         assert!(reset.body.contains("value=\"omar@example.com\""), "{}", reset.body);
 
         // Setting it through the link makes both pages the usual ones.
-        app.call("request_password_reset", &[("email", "omar@example.com")], None).await;
-        let mail = app.mail_to("omar@example.com", "Reset your password").await;
-        let token = link_token(&mail, "/reset-password");
-        let reply = app.call("reset_password", &[("token", &token), ("new_password", STRONG_PASSWORD)], None).await;
-        assert!(reply.error().is_none(), "{}", reply.body);
+        set_password_by_link(app, "omar@example.com", STRONG_PASSWORD).await;
         let cookie = signed_in(app, &app.sign_in("omar@example.com", STRONG_PASSWORD).await);
         let security = app.get("/settings/security", Some(&cookie)).await;
         assert!(security.body.contains(CURRENT_PASSWORD), "the change form is back");

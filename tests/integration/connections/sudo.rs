@@ -46,11 +46,7 @@ with_providers! {
 
         // A reset link sets a password; from then on the prompt asks for it,
         // and it confirms.
-        app.call("request_password_reset", &[("email", "omar@example.com")], None).await;
-        let mail = app.mail_to("omar@example.com", "Reset your password").await;
-        let token = link_token(&mail, "/reset-password");
-        let reply = app.call("reset_password", &[("token", &token), ("new_password", OTHER_STRONG_PASSWORD)], None).await;
-        assert!(reply.error().is_none(), "{}", reply.body);
+        set_password_by_link(app, "omar@example.com", OTHER_STRONG_PASSWORD).await;
         let cookie = signed_in(app, &app.sign_in("omar@example.com", OTHER_STRONG_PASSWORD).await);
         let other = signed_in(app, &sign_in_through(app, ACME).await);
         app.clock.advance(PAST_THE_SUDO_WINDOW_MS);
